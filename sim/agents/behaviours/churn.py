@@ -1,0 +1,163 @@
+"""Step 8, churn: competing hazards, one per reason customers leave (seed 004).
+
+For every customer (who did not join this week) the weekly hazards are
+
+    died            the persona's death rate (demographic)
+    moved           the persona's moving rate (demographic)
+    followed_friend follow_friend_rate x share of friends who recently switched away to a rival
+    better_value    better_value_rate x the value gap to the best rival the person knows of
+                    x (1 + that rival's conquest pressure this week)
+    dissatisfied    dissatisfied_rate x how far satisfaction is below its tolerance (0..1)
+    unappreciated   unappreciated_rate x how far appreciation is below its tolerance (0..1)
+
+The customer leaves with probability 1 - exp(-sum) and the reason is drawn in proportion to the
+hazards. Died and moved: the person leaves the market and a newcomer takes the slot. Followed a
+friend: they switch to the rival most of their friends buy from. Better value: they switch to the
+best-value rival. Dissatisfied and unappreciated: they lapse to prospect, aware of every firm.
+Prospects die and move too (their slots are refilled) but that is not churn.
+
+Example:
+    >>> [r.name for r in Reason][:2]
+    ['DIED', 'MOVED']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.customers import NO_FIRM, Channel, Reason, Status, Tier
+
+if TYPE_CHECKING:
+    from sim.model import CustomerMarket, Signals
+
+
+def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(k, 6) weekly hazard per reason for customers in ``slots``, and each one's best rival."""
+    config = market.scenario.behaviours.churn
+    c = market.customers
+    firm = c.firm[slots].astype(np.int64)
+    rows = np.arange(slots.size)
+    out = np.zeros((slots.size, len(Reason)), dtype=np.float32)
+    if config.died:
+        out[:, Reason.DIED] = c.death_hazard[slots]
+    if config.moved:
+        out[:, Reason.MOVED] = c.move_hazard[slots]
+    if signals.leaver_share is not None:
+        out[:, Reason.FOLLOWED_FRIEND] = config.follow_friend_rate * signals.leaver_share[slots, firm]
+
+    gap = signals.log_attraction(c.proof_sensitivity[slots], c.price_sensitivity[slots])
+    gap -= gap[rows, firm][:, None]
+    gap[~c.aware[slots]] = -np.inf  # an unknown rival offers no better value
+    gap[rows, firm] = -np.inf
+    best = np.argmax(gap, axis=1)
+    if len(market.firm_list) > 1 and config.better_value_rate > 0:
+        pressure = np.array([f.conquest_pressure for f in market.firm_list], dtype=np.float32)
+        best_gap = np.maximum(gap[rows, best], 0)
+        out[:, Reason.BETTER_VALUE] = config.better_value_rate * best_gap * (1 + pressure[best])
+
+    if config.satisfaction_tolerance > 0:
+        shortfall = (config.satisfaction_tolerance - c.satisfaction[slots]) / config.satisfaction_tolerance
+        out[:, Reason.DISSATISFIED] = config.dissatisfied_rate * np.clip(shortfall, 0, 1)
+    if config.appreciation_tolerance > 0:
+        shortfall = (config.appreciation_tolerance - c.appreciation[slots]) / config.appreciation_tolerance
+        out[:, Reason.UNAPPRECIATED] = config.unappreciated_rate * np.clip(shortfall, 0, 1)
+    return out, best
+
+
+def run(market: CustomerMarket, signals: Signals) -> None:
+    config = market.scenario.behaviours.churn
+    if not config.enabled:
+        return
+    c = market.customers
+    week = market.week
+    customers = np.flatnonzero((c.firm >= 0) & (c.acquired_week < week))
+    if customers.size:
+        _churn_customers(market, signals, customers)
+    _demography_of_prospects(market)
+
+
+def _churn_customers(market: CustomerMarket, signals: Signals, customers: np.ndarray) -> None:
+    c = market.customers
+    week = market.week
+    hazard, best_rival = hazards(market, signals, customers)
+    total = hazard.sum(axis=1)
+    leaves = market.streams.uniform("churn", week, customers) < -np.expm1(-total)
+    if not leaves.any():
+        return
+    leavers = customers[leaves]
+    cumulative = np.cumsum(hazard[leaves], axis=1)
+    target = market.streams.uniform("churn_reason", week, leavers) * cumulative[:, -1]
+    reason = np.minimum((cumulative <= target[:, None]).sum(axis=1), len(Reason) - 1)
+    firm = c.firm[leavers].astype(np.int64)
+    np.add.at(market.recorder.flows.churned, (firm, reason), 1)
+    c.churn_week[leavers] = week
+    c.churn_reason[leavers] = reason
+    c.left_firm[leavers] = firm
+    c.switched[leavers] = (reason == Reason.FOLLOWED_FRIEND) | (reason == Reason.BETTER_VALUE)
+
+    demographic = (reason == Reason.DIED) | (reason == Reason.MOVED)
+    c.replace(leavers[demographic], week, reason[demographic])
+
+    follows = reason == Reason.FOLLOWED_FRIEND
+    friends_firm = _most_followed_rival(signals, leavers[follows], firm[follows], best_rival[leaves][follows])
+    rival = best_rival[leaves].copy()
+    rival[follows] = friends_firm
+    switches = c.switched[leavers]
+    if len(market.firm_list) > 1 and switches.any():
+        movers, to = leavers[switches], rival[switches]
+        behaviours = market.scenario.behaviours
+        c.join(
+            movers,
+            to,
+            week,
+            Channel.SWITCH,
+            satisfaction=behaviours.experience.initial_satisfaction,
+            appreciation=behaviours.appreciation.initial,
+        )
+        np.add.at(market.recorder.flows.acquired[:, Channel.SWITCH], to, 1)
+
+    lapses = (reason == Reason.DISSATISFIED) | (reason == Reason.UNAPPRECIATED)
+    if len(market.firm_list) == 1:
+        lapses |= switches  # with no rival to switch to, a switcher simply lapses
+    lapsed = leavers[lapses]
+    c.firm[lapsed] = NO_FIRM
+    c.status[lapsed] = Status.PROSPECT
+    c.tier[lapsed] = Tier.NONE
+    c.aware[lapsed] = True
+
+
+def _most_followed_rival(
+    signals: Signals, slots: np.ndarray, own: np.ndarray, fallback: np.ndarray
+) -> np.ndarray:
+    """The rival most of a person's friends buy from (the best-value rival if none do)."""
+    if slots.size == 0:
+        return fallback
+    share = signals.neighbour_share[slots].copy()
+    share[np.arange(slots.size), own] = -1
+    best = np.argmax(share, axis=1)
+    return np.where(share[np.arange(slots.size), best] > 0, best, fallback)
+
+
+def _demography_of_prospects(market: CustomerMarket) -> None:
+    config = market.scenario.behaviours.churn
+    if not (config.died or config.moved):
+        return
+    c = market.customers
+    week = market.week
+    # Not those who lapsed or arrived this week: one exit or arrival per person per week.
+    prospects = np.flatnonzero(
+        (c.status == Status.PROSPECT) & (c.churn_week != week) & (c.arrival_week < week)
+    )
+    death = c.death_hazard[prospects] if config.died else 0
+    move = c.move_hazard[prospects] if config.moved else 0
+    total = death + move
+    leaves = market.streams.uniform("demography", week, prospects) < -np.expm1(-total)
+    if not leaves.any():
+        return
+    leavers = prospects[leaves]
+    total_left = np.broadcast_to(total, prospects.shape)[leaves]
+    died_share = np.broadcast_to(death, prospects.shape)[leaves] / np.maximum(total_left, 1e-12)
+    died = market.streams.uniform("demography_reason", week, leavers) < died_share
+    c.replace(leavers, week, np.where(died, Reason.DIED, Reason.MOVED))

@@ -1,0 +1,95 @@
+"""Step 4, referrals: satisfied customers refer a friend, more often under a referral programme.
+
+An active customer whose satisfaction is at least ``satisfaction_threshold`` refers with weekly
+hazard ``referral_propensity x (1 + programme boost)``. The friend is one of their neighbours, picked
+by the referrer's own draw; only a prospect can be referred (a friend who already buys somewhere
+is reached by "followed a friend" churn instead). The friend becomes aware of the firm and
+converts with probability ``conversion``, recorded as channel ``referral`` with the referrer's
+person id. The programme's reward is paid only on conversion, while its weekly budget lasts.
+
+Example:
+    >>> from sim import load_scenario, simulate
+    >>> result = simulate(load_scenario("scenarios/baseline.toml", {"market.size": 400, "run.weeks": 20}))
+    >>> result.summary["firms"]["us"]["acquired_by_channel"]["referral"] >= 0
+    True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.customers import Channel, Status
+
+if TYPE_CHECKING:
+    from sim.model import CustomerMarket, Signals
+
+
+def run(market: CustomerMarket, signals: Signals) -> None:
+    config = market.scenario.behaviours.referral
+    if not config.enabled:
+        return
+    c = market.customers
+    week = market.week
+    # People who joined this week refer from next week on (decisions read the start of the week).
+    candidates = np.flatnonzero(
+        (c.status == Status.ACTIVE)
+        & (c.satisfaction >= config.satisfaction_threshold)
+        & (c.acquired_week < week)
+    )
+    if candidates.size == 0:
+        return
+    boost = np.array([f.referral_boost for f in market.firm_list], dtype=np.float32)
+    rate = c.referral_propensity[candidates] * (1 + boost[c.firm[candidates]])
+    refers = market.streams.uniform("refer", week, candidates) < -np.expm1(-rate)
+    referrers = candidates[refers]
+    if referrers.size == 0:
+        return
+    friends = market.network.random_neighbour(
+        referrers, market.streams.uniform("refer_friend", week, referrers)
+    )
+    valid = friends >= 0
+    valid[valid] = c.status[friends[valid]] == Status.PROSPECT
+    referrers, friends = referrers[valid], friends[valid]
+    # A friend referred twice in one week counts once, for the referrer with the lowest slot.
+    friends, first = np.unique(friends, return_index=True)
+    referrers = referrers[first]
+    firms = c.firm[referrers].astype(np.int64)
+    flows = market.recorder.flows
+    np.add.at(flows.referrals_made, firms, 1)
+    c.aware[friends, firms] = True
+    converts = market.streams.uniform("referral_convert", week, friends) < config.conversion
+    locked = (
+        (c.left_firm[friends] == firms)
+        & (c.churn_week[friends] >= 0)
+        & (week - c.churn_week[friends] < market.scenario.behaviours.adoption.rejoin_lockout_weeks)
+    )
+    converts &= ~locked
+    friends, referrers, firms = friends[converts], referrers[converts], firms[converts]
+    if friends.size == 0:
+        return
+    behaviours = market.scenario.behaviours
+    c.join(
+        friends,
+        firms,
+        week,
+        Channel.REFERRAL,
+        satisfaction=behaviours.experience.initial_satisfaction,
+        appreciation=behaviours.appreciation.initial,
+        referrer=c.person_id[referrers],
+    )
+    np.add.at(flows.referrals_converted, firms, 1)
+    np.add.at(flows.acquired[:, Channel.REFERRAL], firms, 1)
+    _pay_rewards(market, firms)
+
+
+def _pay_rewards(market: CustomerMarket, firms: np.ndarray) -> None:
+    reward = market.scenario.levers.referral_programme.unit_cost
+    conversions = np.bincount(firms, minlength=len(market.firm_list))
+    for firm in market.firm_list:
+        if firm.referral_budget <= 0 or conversions[firm.index] == 0:
+            continue
+        paid = min(int(conversions[firm.index]), int(firm.referral_budget // reward))
+        firm.book("referral_programme", paid * reward)
+        firm.referral_budget -= paid * reward

@@ -1,0 +1,312 @@
+"""The population: one NumPy array per trait and per state, indexed by stable slot 0..N-1.
+
+Owns the people of the market: their traits (drawn from their persona's distributions), their
+state (firm, status, awareness, satisfaction, appreciation, ...), their running totals (purchases,
+revenue, margin) and the archive of people who left the market (died or moved away), whose slots
+were refilled by newcomers. There is no Python object per customer: behaviours are vectorised
+rules over these arrays.
+
+A *slot* is a stable place in the market (what common random numbers are keyed on); a *person*
+is who occupies it. ``person_id`` starts equal to the slot and newcomers get fresh ids, so the
+per-person table has one row for everyone who was ever in the market.
+
+Example:
+    >>> from sim.scenario import Scenario
+    >>> from sim.streams import Streams
+    >>> people = Customers(Scenario(), streams=Streams(1))
+    >>> int(people.size), bool((people.status == Status.PROSPECT).all())
+    (10000, True)
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from sim.scenario import Dist, Scenario
+from sim.streams import Streams
+
+NO_FIRM = -1
+
+
+class Status(IntEnum):
+    PROSPECT = 0  # buys from no firm
+    ACTIVE = 1  # a customer who buys
+    DORMANT = 2  # a customer who has stopped buying (reactivation: the lifecycle work)
+
+
+class Channel(IntEnum):
+    """How a customer was acquired (``customers.parquet`` column ``channel``)."""
+
+    INITIAL = 0  # a customer at week 0
+    ORGANIC = 1  # general advertising / innovation (Bass p)
+    SEARCH = 2  # search ads
+    SOCIAL = 3  # social ads
+    INFLUENCER = 4  # influencer seeding
+    WORD_OF_MOUTH = 5  # friends who are customers (Bass q)
+    BANDWAGON = 6  # enough friends buy (threshold)
+    REFERRAL = 7  # referred by a customer
+    SWITCH = 8  # switched from a rival (followed a friend, better value)
+
+
+class Reason(IntEnum):
+    """Why a customer left (seed 004's churn reasons)."""
+
+    DIED = 0
+    MOVED = 1
+    FOLLOWED_FRIEND = 2
+    BETTER_VALUE = 3
+    DISSATISFIED = 4
+    UNAPPRECIATED = 5
+
+
+class Tier(IntEnum):
+    NONE = 0
+    BRONZE = 1  # bottom 20% of trailing-year spend
+    SILVER = 2  # middle 60%
+    GOLD = 3  # top 20% ("VIP")
+
+
+CHANNEL_NAMES = [c.name.lower() for c in Channel]
+REASON_NAMES = [r.name.lower() for r in Reason]
+STATUS_NAMES = [s.name.lower() for s in Status] + ["departed"]
+TIER_NAMES = [t.name.lower() for t in Tier]
+
+# Traits drawn per person from the persona's distributions (float32 arrays of the same name).
+TRAITS = (
+    "bandwagon_threshold",
+    "price_sensitivity",
+    "proof_sensitivity",
+    "purchase_rate",
+    "basket_size",
+    "appreciation_decay",
+    "complaint_propensity",
+    "referral_propensity",
+)
+
+
+def draw_from(dist: Dist, u: np.ndarray) -> np.ndarray:
+    """Values of ``dist`` by inversion of uniforms ``u`` (keeps common random numbers intact)."""
+    u = np.clip(u, 1e-9, 1 - 1e-9)
+    if dist.dist == "constant":
+        return np.full(u.shape, dist.value)
+    if dist.dist == "uniform":
+        return dist.low + u * (dist.high - dist.low)
+    if dist.dist == "beta":
+        k = dist.mean * (1 - dist.mean) / dist.sd**2 - 1
+        return special.betaincinv(dist.mean * k, (1 - dist.mean) * k, u)
+    if dist.dist == "gamma":
+        shape = 1.0 / dist.cv**2
+        return special.gammaincinv(shape, u) * (dist.mean / shape)
+    if dist.dist == "lognormal":
+        sigma2 = np.log1p(dist.cv**2)
+        return np.exp(np.log(dist.mean) - sigma2 / 2 + np.sqrt(sigma2) * special.ndtri(u))
+    raise ValueError(f"unknown distribution {dist.dist!r}")  # pragma: no cover
+
+
+def weekly_hazard(yearly_probability: float) -> float:
+    """The constant weekly hazard that gives ``yearly_probability`` over 52 weeks."""
+    return -np.log1p(-min(yearly_probability, 1 - 1e-12)) / 52.0
+
+
+class Customers:
+    """Traits and state of every person in the market, as arrays indexed by slot.
+
+    Args:
+        scenario: the validated scenario (personas, market size).
+        streams: the replicate's random streams (traits are drawn from them).
+    """
+
+    def __init__(self, scenario: Scenario, streams: Streams) -> None:
+        n = scenario.market.size
+        self.size = n
+        self.firm_names = scenario.firm_names
+        self.n_firms = n_firms = len(self.firm_names)
+        self.streams = streams
+        self.personas = scenario.personas
+        self.persona_names = list(scenario.personas)
+        shares = np.array([p.share for p in scenario.personas.values()], dtype=np.float64)
+        self._persona_cumulative = np.cumsum(shares / shares.sum())
+        self._death = np.array([weekly_hazard(p.death_rate) for p in self.personas.values()])
+        self._move = np.array([weekly_hazard(p.move_rate) for p in self.personas.values()])
+
+        # identity and traits
+        self.person_id = np.arange(n, dtype=np.int64)
+        self.next_person_id = n
+        self.persona = np.zeros(n, dtype=np.int8)
+        for trait in TRAITS:
+            setattr(self, trait, np.zeros(n, dtype=np.float32))
+        self.death_hazard = np.zeros(n, dtype=np.float32)  # weekly
+        self.move_hazard = np.zeros(n, dtype=np.float32)  # weekly
+        self.arrival_week = np.zeros(n, dtype=np.int32)
+
+        # state
+        self.firm = np.full(n, NO_FIRM, dtype=np.int8)
+        self.status = np.full(n, Status.PROSPECT, dtype=np.int8)
+        self.aware = np.zeros((n, n_firms), dtype=bool)
+        self.satisfaction = np.zeros(n, dtype=np.float32)
+        self.appreciation = np.zeros(n, dtype=np.float32)
+        self.products = np.zeros(n, dtype=np.int8)
+        self.spend_level = np.ones(n, dtype=np.float32)
+        self.tier = np.zeros(n, dtype=np.int8)
+        self.trailing_spend = np.zeros(n, dtype=np.float32)  # decayed sum, ~ one year's spend
+
+        # the current (or last) relationship
+        self.acquired_week = np.full(n, -1, dtype=np.int32)
+        self.channel = np.full(n, -1, dtype=np.int8)
+        self.referrer = np.full(n, -1, dtype=np.int64)  # person_id of the referrer
+        self.acquired_in_run = np.zeros(n, dtype=bool)  # counted in acquisitions (not initial)
+        self.last_purchase_week = np.full(n, -1, dtype=np.int32)
+
+        # the last exit from a firm
+        self.churn_week = np.full(n, -1, dtype=np.int32)
+        self.churn_reason = np.full(n, -1, dtype=np.int8)
+        self.left_firm = np.full(n, NO_FIRM, dtype=np.int8)
+        self.switched = np.zeros(n, dtype=bool)  # the last exit was to a rival
+
+        # running totals over the person's whole time in the market
+        self.purchases = np.zeros(n, dtype=np.int32)
+        self.revenue = np.zeros(n, dtype=np.float64)
+        self.margin = np.zeros(n, dtype=np.float64)
+
+        self.departed: list[dict[str, np.ndarray]] = []  # snapshots of people who left
+        self.draw_traits(np.arange(n), week=0)
+
+    # ------------------------------------------------------------------ traits and newcomers
+
+    def draw_traits(self, slots: np.ndarray, week: int) -> None:
+        """Persona and traits for the people arriving in ``slots`` in ``week``."""
+        u = self.streams.uniform("persona", week, slots)
+        persona = np.searchsorted(self._persona_cumulative, u, side="right").astype(np.int8)
+        persona = np.minimum(persona, len(self.persona_names) - 1)
+        self.persona[slots] = persona
+        self.arrival_week[slots] = week
+        self.death_hazard[slots] = self._death[persona]
+        self.move_hazard[slots] = self._move[persona]
+        for number, trait in enumerate(TRAITS):
+            u = self.streams.uniform("trait", week, slots, sub=number)
+            values = getattr(self, trait)
+            for index, spec in enumerate(self.personas.values()):
+                mine = persona == index
+                if mine.any():
+                    values[slots[mine]] = draw_from(getattr(spec, trait), u[mine])
+
+    def replace(self, slots: np.ndarray, week: int, reason: np.ndarray) -> None:
+        """People in ``slots`` leave the market (died, moved); newcomers take their slots."""
+        if slots.size == 0:
+            return
+        record = self._snapshot(slots)
+        record["status"] = np.full(slots.size, len(Status), dtype=np.int8)  # "departed"
+        record["left_market_week"] = np.full(slots.size, week, dtype=np.int32)
+        record["left_market_reason"] = np.asarray(reason, dtype=np.int8)
+        self.departed.append(record)
+        count = slots.size
+        self.person_id[slots] = np.arange(self.next_person_id, self.next_person_id + count)
+        self.next_person_id += count
+        self.reset_state(slots)
+        self.draw_traits(slots, week)
+
+    def reset_state(self, slots: np.ndarray) -> None:
+        """Everything a fresh prospect starts with (traits are drawn separately)."""
+        self.firm[slots] = NO_FIRM
+        self.status[slots] = Status.PROSPECT
+        self.aware[slots] = False
+        self.satisfaction[slots] = 0
+        self.appreciation[slots] = 0
+        self.products[slots] = 0
+        self.spend_level[slots] = 1
+        self.tier[slots] = Tier.NONE
+        self.trailing_spend[slots] = 0
+        self.acquired_week[slots] = -1
+        self.channel[slots] = -1
+        self.referrer[slots] = -1
+        self.acquired_in_run[slots] = False
+        self.last_purchase_week[slots] = -1
+        self.churn_week[slots] = -1
+        self.churn_reason[slots] = -1
+        self.left_firm[slots] = NO_FIRM
+        self.switched[slots] = False
+        self.purchases[slots] = 0
+        self.revenue[slots] = 0
+        self.margin[slots] = 0
+
+    # ------------------------------------------------------------------ joining
+
+    def join(
+        self,
+        slots: np.ndarray,
+        firms: np.ndarray,
+        week: int,
+        channel: np.ndarray | int,
+        satisfaction: float,
+        appreciation: float | np.ndarray,
+        referrer: np.ndarray | None = None,
+        in_run: bool = True,
+    ) -> None:
+        """People in ``slots`` become active customers of ``firms`` this week."""
+        self.firm[slots] = firms
+        self.status[slots] = Status.ACTIVE
+        self.aware[slots, firms] = True
+        self.satisfaction[slots] = satisfaction
+        self.appreciation[slots] = appreciation
+        self.products[slots] = 1
+        self.spend_level[slots] = 1
+        self.tier[slots] = Tier.NONE
+        self.trailing_spend[slots] = 0
+        self.acquired_week[slots] = week
+        self.channel[slots] = channel
+        self.referrer[slots] = -1 if referrer is None else referrer
+        self.acquired_in_run[slots] = in_run
+        self.last_purchase_week[slots] = week
+
+    # ------------------------------------------------------------------ tables
+
+    @property
+    def is_customer(self) -> np.ndarray:
+        return self.firm >= 0
+
+    _COLUMNS = (
+        "person_id", "persona", "firm", "status", "acquired_week", "channel", "referrer",
+        "churn_week", "churn_reason", "purchases", "revenue", "margin", "tier", "arrival_week",
+    )  # fmt: skip
+
+    def _snapshot(self, slots: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw copies of the per-person columns for ``slots`` (codes, not labels: cheap)."""
+        record = {name: getattr(self, name)[slots] for name in self._COLUMNS}
+        record["slot"] = np.asarray(slots, dtype=np.int64)
+        return record
+
+    def table(self) -> pd.DataFrame:
+        """One row per person who was ever in the market: those here now and those who left."""
+        current = self._snapshot(np.arange(self.size))
+        current["left_market_week"] = np.full(self.size, -1, dtype=np.int32)
+        current["left_market_reason"] = np.full(self.size, -1, dtype=np.int8)
+        records = [*self.departed, current]
+        raw = {key: np.concatenate([r[key] for r in records]) for key in current}
+        order = np.argsort(raw["person_id"], kind="stable")
+        raw = {key: values[order] for key, values in raw.items()}
+        reasons = np.array([*REASON_NAMES, ""])
+        return pd.DataFrame(
+            {
+                "id": raw["person_id"],
+                "slot": raw["slot"],
+                "persona": np.array(self.persona_names)[raw["persona"]],
+                "firm": np.array([*self.firm_names, ""])[raw["firm"]],
+                "status": np.array(STATUS_NAMES)[raw["status"]],
+                "acquired_week": raw["acquired_week"],
+                "channel": np.array([*CHANNEL_NAMES, ""])[raw["channel"]],
+                "referrer": raw["referrer"],
+                "churn_week": raw["churn_week"],
+                "churn_reason": reasons[raw["churn_reason"]],
+                "purchases": raw["purchases"],
+                "revenue": raw["revenue"],
+                "margin": raw["margin"],
+                "tier": np.array(TIER_NAMES)[raw["tier"]],
+                "arrival_week": raw["arrival_week"],
+                "left_market_week": raw["left_market_week"],
+                "left_market_reason": reasons[raw["left_market_reason"]],
+            }
+        )

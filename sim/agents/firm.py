@@ -1,0 +1,103 @@
+"""Firm: a Mesa agent with a price, quality, margin, service failure rate, budget and strategy.
+
+Owns a firm's offer and its weekly ledger: each week its strategy allocates the budget over levers,
+the firm checks the allocation (no unknown lever, nothing negative, not more than the budget),
+applies each lever and books the spend per lever. What the levers did is read by the behaviours.
+
+Example:
+    >>> from sim import CustomerMarket, load_scenario
+    >>> market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 500}))
+    >>> us = market.firm("us")
+    >>> us.name, us.strategy.name
+    ('us', 'balanced')
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.scenario import FirmConfig
+from sim.strategies.base import Strategy
+from sim.strategies.levers import CONQUEST_LEVERS, LEVER_NAMES, LEVERS
+
+if TYPE_CHECKING:
+    from sim.model import CustomerMarket
+
+
+class Firm(mesa.Agent):
+    """One competing firm.
+
+    Args:
+        model: the market it competes in.
+        index: its column in the per-firm arrays (0, 1, ...).
+        name: its name in the scenario (``[firms.<name>]``).
+        config: its validated scenario table.
+        strategy: the strategy instance that spends its budget.
+    """
+
+    def __init__(
+        self, model: CustomerMarket, index: int, name: str, config: FirmConfig, strategy: Strategy
+    ) -> None:
+        super().__init__(model)
+        self.index = index
+        self.name = name
+        self.config = config
+        self.price = config.price
+        self.quality = config.quality
+        self.margin_rate = config.margin
+        self.failure_rate = config.failure_rate
+        self.budget = config.budget
+        self.strategy = strategy
+        self.spend_this_week = np.zeros(len(LEVER_NAMES), dtype=np.float64)
+        self.conquest_pressure = 0.0  # sum of conquest reach shares this week
+        self.referral_boost = 0.0  # referral propensity multiplier - 1, while a programme runs
+        self.referral_budget = 0.0  # what is left this week to pay referral rewards
+
+    @property
+    def customers(self) -> int:
+        """Current number of customers (active or dormant)."""
+        return int(np.count_nonzero(self.model.customers.firm == self.index))
+
+    def act(self) -> None:
+        """Step 1 of the week: the strategy allocates the budget and each lever is applied."""
+        self.spend_this_week[:] = 0
+        self.conquest_pressure = 0.0
+        self.referral_boost = 0.0
+        self.referral_budget = 0.0
+        allocation = self.strategy.allocate(self, self.model)
+        self._check(allocation)
+        for lever_name, amount in allocation.items():
+            spend, share = LEVERS[lever_name].apply(self.model, self, float(amount))
+            self.book(lever_name, spend)
+            if lever_name in CONQUEST_LEVERS:
+                self.conquest_pressure += share
+
+    def book(self, lever_name: str, amount: float) -> None:
+        """Record spend on a lever this week."""
+        self.spend_this_week[LEVER_NAMES.index(lever_name)] += amount
+
+    def _check(self, allocation: dict[str, float]) -> None:
+        unknown = sorted(set(allocation) - set(LEVER_NAMES))
+        if unknown:
+            raise ValueError(
+                f"strategy {self.strategy!r} of firm {self.name!r} allocated to unknown lever "
+                f"{unknown[0]!r}; levers: {', '.join(LEVER_NAMES)}"
+            )
+        negative = {k: v for k, v in allocation.items() if v < 0}
+        if negative:
+            raise ValueError(f"strategy of firm {self.name!r} allocated a negative amount: {negative}")
+        total = sum(allocation.values())
+        if total > self.budget * (1 + 1e-9) + 1e-9:
+            raise ValueError(
+                f"strategy of firm {self.name!r} allocated {total:.2f} in week "
+                f"{self.model.week}, more than its weekly budget {self.budget:.2f}"
+            )
+
+    def __repr__(self) -> str:
+        return (
+            f"Firm({self.name!r}, price={self.price}, quality={self.quality}, "
+            f"budget={self.budget}/week, strategy={self.strategy!r})"
+        )

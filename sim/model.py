@@ -1,0 +1,241 @@
+"""CustomerMarket: the Mesa model that builds a market from a scenario and runs it week by week.
+
+Owns the weekly order (one readable :meth:`CustomerMarket.step`), the per-week signals every
+behaviour reads (neighbour shares, market shares, public ratings, value of each firm to each
+person) and the buffers levers write for the week. Customers are a structure of arrays
+(:mod:`sim.agents.customers`); firms are Mesa agents (:mod:`sim.agents.firm`); each behaviour is
+one function in :mod:`sim.agents.behaviours`.
+
+Example:
+    >>> from sim import CustomerMarket, load_scenario
+    >>> market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 500}))
+    >>> market.step(); market.week
+    1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import mesa
+import numpy as np
+from mesa.agent import AgentSet
+
+from sim.agents.behaviours import adoption, appreciation, churn, experience, purchase, referral
+from sim.agents.customers import Channel, Customers, Status
+from sim.agents.firm import Firm
+from sim.network import ReferralNetwork, build_network
+from sim.results import Recorder
+from sim.scenario import Scenario
+from sim.strategies.base import Strategy, resolve_strategy_class
+from sim.streams import Streams
+
+BOOST_CHANNELS = (Channel.SEARCH, Channel.SOCIAL, Channel.INFLUENCER)  # adoption_boost's last axis
+
+
+class WeekEffects:
+    """What the levers wrote this week, read by the behaviours; cleared at the start of a week."""
+
+    def __init__(self, size: int, n_firms: int) -> None:
+        self.adoption_boost = np.zeros((size, n_firms, len(BOOST_CHANNELS)), dtype=np.float32)
+        self.untouched = np.ones(size, dtype=np.float32)  # product of (1 - touch strength)
+        self.offered = np.zeros(size, dtype=bool)  # a personal offer landed this week
+
+    def clear(self) -> None:
+        self.adoption_boost.fill(0)
+        self.untouched.fill(1)
+        self.offered.fill(False)
+
+    def touch(self, slots: np.ndarray, strength: float) -> None:
+        """A relations touch: appreciation moves ``strength`` of the way to 1 (diminishing)."""
+        self.untouched[slots] *= np.float32(1.0 - min(max(strength, 0.0), 1.0))
+
+
+@dataclass
+class Signals:
+    """Step 2: what people can observe at the start of the week, per firm."""
+
+    neighbour_share: np.ndarray  # (N, F) share of each person's friends who are its customers
+    leaver_share: np.ndarray | None  # (N, F) share of friends who recently switched away from it
+    market_share: np.ndarray  # (F,) customers / market size
+    rating: np.ndarray  # (F,) public rating in stars (Bayesian average of recent reviews)
+    price: np.ndarray  # (F,)
+    proof_weight: float
+    price_weight: float
+
+    def log_attraction(self, proof_sensitivity: np.ndarray, price_sensitivity: np.ndarray) -> np.ndarray:
+        """(k, F) how much each person prefers each firm: social proof of quality and price."""
+        rating_gap = self.rating - self.rating.mean()
+        log_price = np.log(self.price)
+        price_gap = log_price - log_price.mean()
+        return (
+            self.proof_weight * proof_sensitivity[:, None] * rating_gap[None, :]
+            - self.price_weight * price_sensitivity[:, None] * price_gap[None, :]
+        ).astype(np.float32)
+
+
+class CustomerMarket(mesa.Model):
+    """Customers on a referral network, competed for by firms with strategies.
+
+    Args:
+        scenario: a validated scenario (:func:`sim.load_scenario`).
+        seed: the replicate seed; defaults to ``scenario.run.seed``.
+        strategies: optional strategy instances by firm name, overriding the scenario's (for
+            custom strategy objects built in Python).
+
+    Example:
+        >>> from sim import load_scenario
+        >>> market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 300}))
+        >>> market.run_model(); market.week == market.scenario.run.weeks
+        True
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        strategies: dict[str, Strategy] | None = None,
+    ) -> None:
+        seed = scenario.run.seed if seed is None else int(seed)
+        # Mesa's own generators are seeded for completeness; the model never draws from them.
+        super().__init__(rng=seed)
+        self.scenario = scenario
+        self.seed = seed
+        self.streams = Streams(seed)
+        self.week = 0
+        self.network: ReferralNetwork = build_network(scenario.network, scenario.market.size, seed)
+        self.customers = Customers(scenario, self.streams)
+        self.firm_list: list[Firm] = []
+        for index, (name, config) in enumerate(scenario.firms.items()):
+            strategy = (strategies or {}).get(name) or resolve_strategy_class(config.strategy)(
+                config.split, **config.params
+            )
+            self.firm_list.append(Firm(self, index, name, config, strategy))
+        self.firms = AgentSet(self.firm_list, random=self.random)
+        n_firms = len(self.firm_list)
+        self.prices = np.array([f.price for f in self.firm_list])
+        self.qualities = np.array([f.quality for f in self.firm_list], dtype=np.float32)
+        self.margin_rates = np.array([f.margin_rate for f in self.firm_list])
+        self.failure_rates = np.array([f.failure_rate for f in self.firm_list])
+        self.review_sum = np.zeros(n_firms)  # decayed sum of review stars
+        self.review_count = np.zeros(n_firms)  # decayed number of reviews
+        self.effects = WeekEffects(scenario.market.size, n_firms)
+        self.in_market_prospects = np.empty(0, dtype=np.int64)
+        self.recorder = Recorder(self)
+        self._seed_initial_state()
+        self.recorder.record(self)
+
+    # ------------------------------------------------------------------ the week
+
+    def step(self) -> None:
+        """One week. Each step reads the state the previous steps left; see docs/model.md."""
+        self.week += 1
+        self.recorder.start_week()
+        self.effects.clear()
+        self.in_market_prospects = self._searching_prospects()
+        self.firms.do("act")  # 1. strategies act: budgets split over levers, levers applied
+        signals = self.signals()  # 2. neighbour shares, market shares, ratings, prices
+        adoption.run(self, signals)  # 3. prospects choose a firm (reasons to choose)
+        referral.run(self, signals)  # 4. satisfied customers refer friends
+        sales = purchase.run(self)  # 5. customers buy; revenue, margin, loyalty tiers
+        experience.run(self, sales)  # 6. service failures, satisfaction, complaints, reviews
+        appreciation.run(self)  # 7. appreciation decays and is raised by relations touches
+        churn.run(self, signals)  # 8. competing churn hazards, reason recorded; slots refilled
+        # 9. dormancy and reactivation belong to the lifecycle work (issue [lifecycle]).
+        self.recorder.record(self)  # 10. per-firm counts and flows for the week
+        if self.week >= self.scenario.run.weeks:
+            self.running = False
+
+    # ------------------------------------------------------------------ signals
+
+    def signals(self) -> Signals:
+        """Step 2: what everyone can observe at the start of this week."""
+        c = self.customers
+        n_firms = len(self.firm_list)
+        members = np.zeros((c.size, n_firms), dtype=np.float32)
+        customers = np.flatnonzero(c.firm >= 0)
+        members[customers, c.firm[customers]] = 1
+        churn_config = self.scenario.behaviours.churn
+        leaver_share = None
+        if churn_config.enabled and churn_config.follow_friend_rate > 0:
+            window = churn_config.follow_window_weeks
+            recent = np.flatnonzero(c.switched & (self.week - c.churn_week <= window) & (c.churn_week >= 0))
+            leavers = np.zeros((c.size, n_firms), dtype=np.float32)
+            leavers[recent, c.left_firm[recent]] = 1
+            leaver_share = self.network.neighbour_share(leavers)
+        adoption_config = self.scenario.behaviours.adoption
+        return Signals(
+            neighbour_share=self.network.neighbour_share(members),
+            leaver_share=leaver_share,
+            market_share=members.sum(axis=0, dtype=np.float64) / c.size,
+            rating=self.ratings(),
+            price=self.prices,
+            proof_weight=adoption_config.social_proof_weight,
+            price_weight=adoption_config.price_weight,
+        )
+
+    def ratings(self) -> np.ndarray:
+        """Public rating per firm: the Bayesian average of recent reviews with a prior."""
+        config = self.scenario.behaviours.experience
+        prior = config.rating_prior_weight
+        return (prior * config.rating_prior_mean + self.review_sum) / np.maximum(
+            prior + self.review_count, 1e-12
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def firm(self, name: str) -> Firm:
+        """The firm called ``name``."""
+        for candidate in self.firm_list:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"no firm {name!r}; firms: {', '.join(f.name for f in self.firm_list)}")
+
+    def influencer_pool(self, share: float) -> np.ndarray:
+        """The best-connected ``share`` of the market, best first (ties by slot)."""
+        return self._degree_order[: max(1, round(share * self.customers.size))]
+
+    @cached_property
+    def _degree_order(self) -> np.ndarray:
+        return np.lexsort((np.arange(self.network.size), -self.network.degree))
+
+    def _searching_prospects(self) -> np.ndarray:
+        """Prospects who are in market (searching) this week: what search ads can reach."""
+        prospects = np.flatnonzero(self.customers.status == Status.PROSPECT)
+        draw = self.streams.uniform("in_market", self.week, prospects)
+        return prospects[draw < self.scenario.market.in_market_rate]
+
+    def _seed_initial_state(self) -> None:
+        """Week 0: initial customers of each firm and initial awareness."""
+        c = self.customers
+        slots = np.arange(c.size)
+        shares = np.array([f.config.initial_share for f in self.firm_list])
+        draw = self.streams.uniform("initial_firm", 0, slots)
+        firm = np.searchsorted(np.cumsum(shares), draw, side="right")
+        initial = np.flatnonzero(firm < len(self.firm_list))
+        # An established base has mixed tenure: appreciation is spread between 0 and the
+        # level a new customer starts at, and satisfaction sits at the firm's quality.
+        start_appreciation = self.scenario.behaviours.appreciation.initial * self.streams.uniform(
+            "initial_appreciation", 0, initial
+        )
+        c.join(
+            initial,
+            firm[initial],
+            week=0,
+            channel=Channel.INITIAL,
+            satisfaction=0.0,
+            appreciation=start_appreciation,
+            in_run=False,
+        )
+        c.satisfaction[initial] = self.qualities[firm[initial]]
+        for index in range(len(self.firm_list)):
+            aware = self.streams.uniform("initial_aware", 0, slots, sub=index)
+            c.aware[:, index] |= aware < self.scenario.market.initial_awareness
+
+    def __repr__(self) -> str:
+        firms = ", ".join(f"{f.name}: {f.customers}" for f in self.firm_list)
+        return (
+            f"CustomerMarket({self.scenario.name!r}, seed={self.seed}, week={self.week}, "
+            f"{self.customers.size} people, customers {{{firms}}})"
+        )

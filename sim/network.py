@@ -1,0 +1,203 @@
+"""The referral network: undirected social ties stored as a sparse adjacency (CSR).
+
+Owns building the network a scenario asks for (Watts-Strogatz, Barabasi-Albert, Erdos-Renyi,
+powerlaw-cluster, complete/mean-field, or an edge-list file) and the two questions the behaviours
+ask of it: "what share of my neighbours are in group g?" (one sparse product for all groups) and
+"pick one of my neighbours at random" (for referrals).
+
+The network is drawn once per replicate from its own random stream (the replicate seed and the
+name ``"network"``), so the same seed always gives the same ties. Watts-Strogatz and Erdos-Renyi
+are built directly as NumPy arrays (seconds at a million people); Barabasi-Albert and
+powerlaw-cluster use networkx's generators.
+
+Example:
+    >>> import numpy as np
+    >>> from sim.scenario import WattsStrogatz
+    >>> net = build_network(WattsStrogatz(mean_degree=4, rewire=0.0), size=10, seed=1)
+    >>> net.degree.tolist()[:3]
+    [4, 4, 4]
+    >>> members = np.zeros((10, 1), dtype=np.float32); members[1] = 1
+    >>> float(net.neighbour_share(members)[0, 0])
+    0.25
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from sim.scenario import (
+    BarabasiAlbert,
+    Complete,
+    EdgeList,
+    ErdosRenyi,
+    PowerlawCluster,
+    ScenarioError,
+    WattsStrogatz,
+)
+from sim.streams import Streams
+
+
+class ReferralNetwork:
+    """Ties among ``size`` people; ``adjacency is None`` means mean field (everyone knows everyone).
+
+    Args:
+        size: number of people (slots).
+        adjacency: symmetric CSR matrix of 0/1 ties without self-loops, or None for mean field.
+    """
+
+    def __init__(self, size: int, adjacency: sparse.csr_array | None) -> None:
+        self.size = size
+        self.adjacency = adjacency
+        if adjacency is None:
+            self.degree = np.full(size, size - 1, dtype=np.int64)
+        else:
+            self.degree = np.diff(adjacency.indptr).astype(np.int64)
+        self._inverse_degree = np.where(self.degree > 0, 1.0 / np.maximum(self.degree, 1), 0.0).astype(
+            np.float32
+        )
+
+    @property
+    def mean_field(self) -> bool:
+        return self.adjacency is None
+
+    @property
+    def edges(self) -> int:
+        """Number of undirected ties (for mean field: all pairs)."""
+        if self.adjacency is None:
+            return self.size * (self.size - 1) // 2
+        return int(self.adjacency.nnz // 2)
+
+    def neighbour_share(self, members: np.ndarray) -> np.ndarray:
+        """Share of each person's neighbours in each group.
+
+        Args:
+            members: (size, groups) array, 1 where the person belongs to the group.
+
+        Returns:
+            (size, groups) float32 array in [0, 1]. Under mean field, the share of everybody else.
+        """
+        members = np.asarray(members, dtype=np.float32)
+        if self.adjacency is None:
+            totals = members.sum(axis=0, dtype=np.float64)
+            share = (totals[None, :] - members) / max(self.size - 1, 1)
+            return share.astype(np.float32)
+        counts = self.adjacency @ members
+        return (counts * self._inverse_degree[:, None]).astype(np.float32, copy=False)
+
+    def random_neighbour(self, slots: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """One neighbour of each slot, chosen by the slot's own uniform draw; -1 if it has none."""
+        slots = np.asarray(slots, dtype=np.int64)
+        if self.adjacency is None:
+            other = np.minimum((uniform * (self.size - 1)).astype(np.int64), self.size - 2)
+            return np.where(other >= slots, other + 1, other)
+        degree = self.degree[slots]
+        offset = np.minimum((uniform * degree).astype(np.int64), np.maximum(degree - 1, 0))
+        chosen = self.adjacency.indices[self.adjacency.indptr[slots] + offset].astype(np.int64)
+        return np.where(degree > 0, chosen, -1)
+
+    def __repr__(self) -> str:
+        kind = "mean field" if self.mean_field else f"{self.edges} ties"
+        return f"ReferralNetwork({self.size} people, {kind}, mean degree {self.degree.mean():.2f})"
+
+
+def adjacency_from_edges(size: int, a: np.ndarray, b: np.ndarray) -> sparse.csr_array:
+    """Symmetric 0/1 CSR adjacency from edge endpoints; drops self-loops and duplicate ties."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    pairs = np.unique(low * size + high)
+    low, high = pairs // size, pairs % size
+    rows = np.concatenate([low, high])
+    cols = np.concatenate([high, low])
+    data = np.ones(rows.size, dtype=np.float32)
+    index_type = np.int32 if size < 2**31 else np.int64
+    matrix = sparse.csr_array((data, (rows.astype(index_type), cols.astype(index_type))), shape=(size, size))
+    matrix.sort_indices()
+    return matrix
+
+
+def _watts_strogatz(size: int, mean_degree: int, rewire: float, rng: np.random.Generator):
+    half = mean_degree // 2
+    if half < 1 or mean_degree >= size:
+        raise ValueError(f"watts_strogatz needs 2 <= mean_degree < market size, got {mean_degree}")
+    source = np.repeat(np.arange(size, dtype=np.int64), half)
+    target = (source + np.tile(np.arange(1, half + 1, dtype=np.int64), size)) % size
+    rewired = rng.random(source.size) < rewire
+    # As in networkx: a rewired tie keeps its source and gets a uniformly random new end.
+    target[rewired] = rng.integers(0, size, int(rewired.sum()))
+    return source, target
+
+
+def _erdos_renyi(size: int, mean_degree: float, rng: np.random.Generator):
+    pairs = size * (size - 1) // 2
+    probability = min(1.0, mean_degree / max(size - 1, 1))
+    count = rng.binomial(pairs, probability)
+    # Sampling pairs with replacement and dropping repeats is exact enough for sparse graphs;
+    # oversample slightly so the realised tie count matches the binomial draw.
+    a = rng.integers(0, size, int(count * 1.05) + 16)
+    b = rng.integers(0, size, a.size)
+    keep = a != b
+    low, high = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    unique = np.unique(low * size + high)[:count]
+    return unique // size, unique % size
+
+
+def _from_networkx(graph) -> tuple[np.ndarray, np.ndarray]:
+    edges = np.asarray(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
+    return edges[:, 0], edges[:, 1]
+
+
+def _edge_list(path: str, size: int):
+    file = Path(path)
+    if not file.exists():
+        raise ScenarioError(f"network.path = {path!r}: edge-list file not found")
+    try:
+        edges = np.loadtxt(file, dtype=np.int64, comments="#", delimiter=None, ndmin=2)
+    except ValueError as error:
+        raise ScenarioError(
+            f"network.path = {path!r}: each line must hold two person ids (integers): {error}"
+        ) from None
+    if edges.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    if edges.shape[1] < 2:
+        raise ScenarioError(f"network.path = {path!r}: each line must hold two person ids")
+    bad = (edges[:, :2] < 0) | (edges[:, :2] >= size)
+    if bad.any():
+        row = int(np.flatnonzero(bad.any(axis=1))[0])
+        raise ScenarioError(
+            f"network.path = {path!r}: line {row + 1} names person {edges[row, :2].tolist()}; "
+            f"ids must be in 0..{size - 1} (market.size = {size})"
+        )
+    return edges[:, 0], edges[:, 1]
+
+
+def build_network(config, size: int, seed: int) -> ReferralNetwork:
+    """Build the network a scenario's ``[network]`` table describes, from the replicate seed."""
+    rng = np.random.default_rng(Streams(seed).integer_seed("network"))
+    if isinstance(config, Complete):
+        return ReferralNetwork(size, None)
+    if isinstance(config, WattsStrogatz):
+        a, b = _watts_strogatz(size, config.mean_degree, config.rewire, rng)
+    elif isinstance(config, ErdosRenyi):
+        a, b = _erdos_renyi(size, config.mean_degree, rng)
+    elif isinstance(config, BarabasiAlbert | PowerlawCluster):
+        import networkx as nx
+
+        if config.attach >= size:
+            raise ScenarioError(f"network.attach = {config.attach}: must be < market.size = {size}")
+        nx_seed = int(rng.integers(2**31))
+        if isinstance(config, BarabasiAlbert):
+            graph = nx.barabasi_albert_graph(size, config.attach, seed=nx_seed)
+        else:
+            graph = nx.powerlaw_cluster_graph(size, config.attach, config.triangle, seed=nx_seed)
+        a, b = _from_networkx(graph)
+    elif isinstance(config, EdgeList):
+        a, b = _edge_list(config.path, size)
+    else:  # pragma: no cover - the scenario schema admits no other type
+        raise TypeError(f"unknown network config {config!r}")
+    return ReferralNetwork(size, adjacency_from_edges(size, a, b))

@@ -1,0 +1,296 @@
+"""Results: preallocated per-week series, the per-person table, the summary metrics and the files.
+
+Owns what is measured (docs/model.md, "Metrics"): the week's flows that the behaviours add to
+(``new_`` acquisitions by channel, churn by reason, revenue, margin, referrals, complaints,
+reviews), the per-firm stocks recorded at the end of each week, the summary a run reports (CAC,
+yearly retention, lifetime value, LTV/CAC, profit, market share, ...) and writing a run's files
+atomically. Undefined values (a CAC with no acquisitions) are ``None``, never NaN or infinity.
+
+Example:
+    >>> safe_ratio(10.0, 0)  is None
+    True
+    >>> safe_ratio(10.0, 4)
+    2.5
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.agents.customers import CHANNEL_NAMES, REASON_NAMES
+from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS
+
+if TYPE_CHECKING:
+    from sim.model import CustomerMarket
+    from sim.scenario import Scenario
+
+ACQUIRED_CHANNELS = [name for name in CHANNEL_NAMES if name != "initial"]
+# The lever whose spend buys each paid channel, for CAC by channel.
+CHANNEL_LEVER = {
+    lever.channel.name.lower(): name for name, lever in LEVERS.items() if lever.channel is not None
+}
+
+
+def safe_ratio(numerator: float, denominator: float) -> float | None:
+    """numerator / denominator, or None when undefined (zero or non-finite)."""
+    if denominator == 0 or not math.isfinite(numerator) or not math.isfinite(denominator):
+        return None
+    value = numerator / denominator
+    return value if math.isfinite(value) else None
+
+
+@dataclass
+class WeekFlows:
+    """Per-firm flows of one week; behaviours add to these arrays."""
+
+    n_firms: int
+    acquired: np.ndarray = field(init=False)  # (F, channels)
+    churned: np.ndarray = field(init=False)  # (F, reasons)
+    revenue: np.ndarray = field(init=False)
+    margin: np.ndarray = field(init=False)
+    ltv_margin: np.ndarray = field(init=False)  # margin of in-run acquisitions, discounted
+    referrals_made: np.ndarray = field(init=False)
+    referrals_converted: np.ndarray = field(init=False)
+    dissatisfied: np.ndarray = field(init=False)  # dissatisfying experiences
+    complaints: np.ndarray = field(init=False)
+    reviews: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        f = self.n_firms
+        self.acquired = np.zeros((f, len(CHANNEL_NAMES)), dtype=np.int64)
+        self.churned = np.zeros((f, len(REASON_NAMES)), dtype=np.int64)
+        for name in ("revenue", "margin", "ltv_margin"):
+            setattr(self, name, np.zeros(f))
+        for name in (
+            "referrals_made",
+            "referrals_converted",
+            "dissatisfied",
+            "complaints",
+            "reviews",
+        ):
+            setattr(self, name, np.zeros(f, dtype=np.int64))
+
+
+_FLOW_SERIES = (
+    "revenue",
+    "margin",
+    "ltv_margin",
+    "referrals_made",
+    "referrals_converted",
+    "dissatisfied",
+    "complaints",
+    "reviews",
+)
+
+
+class Recorder:
+    """Per-week, per-firm series, preallocated for the whole horizon (row 0 is week 0)."""
+
+    def __init__(self, market: CustomerMarket) -> None:
+        weeks = market.scenario.run.weeks + 1
+        n_firms = len(market.firm_list)
+        self.firm_names = [f.name for f in market.firm_list]
+        self.flows = WeekFlows(n_firms)
+        self.customers = np.zeros((weeks, n_firms), dtype=np.int64)
+        self.acquired = np.zeros((weeks, n_firms, len(CHANNEL_NAMES)), dtype=np.int64)
+        self.churned = np.zeros((weeks, n_firms, len(REASON_NAMES)), dtype=np.int64)
+        self.spend = np.zeros((weeks, n_firms, len(LEVER_NAMES)))
+        self.rating = np.zeros((weeks, n_firms))
+        self.series = {
+            name: np.zeros((weeks, n_firms), dtype=getattr(self.flows, name).dtype) for name in _FLOW_SERIES
+        }
+        self.weeks_recorded = 0
+
+    def start_week(self) -> None:
+        self.flows.reset()
+
+    def record(self, market: CustomerMarket) -> None:
+        w = market.week
+        c = market.customers
+        self.customers[w] = np.bincount(c.firm[c.firm >= 0], minlength=len(self.firm_names))
+        self.acquired[w] = self.flows.acquired
+        self.churned[w] = self.flows.churned
+        self.spend[w] = [f.spend_this_week for f in market.firm_list]
+        self.rating[w] = market.ratings()
+        for name in _FLOW_SERIES:
+            self.series[name][w] = getattr(self.flows, name)
+        self.weeks_recorded = w
+
+    # ------------------------------------------------------------------ tables
+
+    def timeseries(self) -> pd.DataFrame:
+        """Tidy table: one row per week and firm (week 0 holds the initial state)."""
+        weeks = self.weeks_recorded + 1
+        n_firms = len(self.firm_names)
+        frame: dict[str, Any] = {
+            "week": np.repeat(np.arange(weeks), n_firms),
+            "firm": np.tile(self.firm_names, weeks),
+            "customers": self.customers[:weeks].ravel(),
+        }
+        acquired = self.acquired[:weeks]
+        frame["new_customers"] = acquired[..., 1:].sum(axis=2).ravel()
+        for index, name in enumerate(CHANNEL_NAMES):
+            if name != "initial":
+                frame[f"new_{name}"] = acquired[..., index].ravel()
+        churned = self.churned[:weeks]
+        frame["churned"] = churned.sum(axis=2).ravel()
+        for index, name in enumerate(REASON_NAMES):
+            frame[f"churned_{name}"] = churned[..., index].ravel()
+        spend = self.spend[:weeks]
+        frame["spend"] = spend.sum(axis=2).ravel()
+        acquisition = [LEVER_NAMES.index(n) for n in ACQUISITION_LEVERS]
+        frame["acquisition_spend"] = spend[..., acquisition].sum(axis=2).ravel()
+        for index, name in enumerate(LEVER_NAMES):
+            frame[f"spend_{name}"] = spend[..., index].ravel()
+        for name in _FLOW_SERIES:
+            frame[name] = self.series[name][:weeks].ravel()
+        frame["profit"] = frame["margin"] - frame["spend"]
+        frame["rating"] = self.rating[:weeks].ravel()
+        total = self.customers[:weeks].sum(axis=1, keepdims=True)
+        frame["market_share"] = np.divide(
+            self.customers[:weeks],
+            total,
+            out=np.zeros(self.customers[:weeks].shape),
+            where=total > 0,
+        ).ravel()
+        return pd.DataFrame(frame)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, Any]:
+    """The per-firm summary of one run (the ``summary.json`` contract)."""
+    weeks = recorder.weeks_recorded
+    rows = slice(1, weeks + 1)
+    customers = recorder.customers[: weeks + 1]
+    total_end = customers[-1].sum()
+    firms: dict[str, Any] = {}
+    for f, name in enumerate(recorder.firm_names):
+        acquired_by_channel = recorder.acquired[rows, f].sum(axis=0)
+        by_channel = {n: int(acquired_by_channel[i]) for i, n in enumerate(CHANNEL_NAMES) if n != "initial"}
+        acquired = sum(by_channel.values())
+        churned_by_reason = recorder.churned[rows, f].sum(axis=0)
+        churned = int(churned_by_reason.sum())
+        spend_by_lever = recorder.spend[rows, f].sum(axis=0)
+        spend = float(spend_by_lever.sum())
+        acquisition_spend = float(sum(spend_by_lever[LEVER_NAMES.index(n)] for n in ACQUISITION_LEVERS))
+        revenue = float(recorder.series["revenue"][rows, f].sum())
+        margin = float(recorder.series["margin"][rows, f].sum())
+        cac = safe_ratio(acquisition_spend, acquired)
+        ltv = safe_ratio(float(recorder.series["ltv_margin"][rows, f].sum()), acquired)
+        exposure = float(customers[:-1, f].sum())  # customers at the start of each week
+        weekly_churn = safe_ratio(churned, exposure)
+        dissatisfied = int(recorder.series["dissatisfied"][rows, f].sum())
+        complaints = int(recorder.series["complaints"][rows, f].sum())
+        firms[name] = {
+            "customers_start": int(customers[0, f]),
+            "customers_end": int(customers[-1, f]),
+            "acquired": acquired,
+            "acquired_by_channel": by_channel,
+            "cac": cac,
+            "cac_by_channel": _cac_by_channel(by_channel, spend_by_lever),
+            "acquisition_spend": acquisition_spend,
+            "retention_yearly": None if weekly_churn is None else (1 - weekly_churn) ** 52,
+            "churned": churned,
+            "churned_by_reason": {n: int(churned_by_reason[i]) for i, n in enumerate(REASON_NAMES)},
+            "revenue": revenue,
+            "margin": margin,
+            "spend": spend,
+            "spend_by_lever": {n: float(spend_by_lever[i]) for i, n in enumerate(LEVER_NAMES)},
+            "profit": margin - spend,
+            "ltv": ltv,
+            "ltv_cac": None if ltv is None or cac is None else safe_ratio(ltv, cac),
+            "market_share_end": safe_ratio(float(customers[-1, f]), float(total_end)),
+            "referrals_made": int(recorder.series["referrals_made"][rows, f].sum()),
+            "referrals_converted": int(recorder.series["referrals_converted"][rows, f].sum()),
+            "complaints": complaints,
+            "complaint_rate": safe_ratio(complaints, dissatisfied),
+            "rating_end": float(recorder.rating[weeks, f]),
+        }
+    return {"scenario": scenario.name, "seed": seed, "weeks": weeks, "firms": firms}
+
+
+def _cac_by_channel(by_channel: dict[str, int], spend_by_lever: np.ndarray) -> dict[str, float | None]:
+    """Spend on the lever behind each paid channel per customer it won; free channels cost 0."""
+    out: dict[str, float | None] = {}
+    for channel, count in by_channel.items():
+        lever = CHANNEL_LEVER.get(channel)
+        spend = 0.0 if lever is None else float(spend_by_lever[LEVER_NAMES.index(lever)])
+        out[channel] = safe_ratio(spend, count)
+    return out
+
+
+# --------------------------------------------------------------------------- one run's results
+
+
+@dataclass
+class SimulationResult:
+    """What :func:`sim.simulate` returns: the summary, the weekly table and the per-person table.
+
+    Attributes:
+        summary: the ``summary.json`` dict.
+        timeseries: one row per week and firm.
+        customers: one row per person who was ever in the market (see README, "Outputs").
+        scenario: the scenario that was run (with its seed).
+    """
+
+    summary: dict[str, Any]
+    timeseries: pd.DataFrame
+    customers: pd.DataFrame
+    scenario: Scenario
+
+    def write(self, out_dir: str | os.PathLike[str], figures: bool = True) -> Path:
+        """Write every output file into ``out_dir``; each file appears whole or not at all."""
+        from sim import __version__
+        from sim.plots import churn_by_reason_figure, customers_figure
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        summary = {**self.summary, "version": __version__}
+        _atomic_write(
+            out / "summary.json",
+            lambda p: p.write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n"),
+        )
+        _atomic_write(out / "timeseries.csv", lambda p: self.timeseries.to_csv(p, index=False))
+        _atomic_write(out / "customers.parquet", lambda p: self.customers.to_parquet(p, index=False))
+        _atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(self.scenario.to_toml()))
+        if figures:
+            (out / "figures").mkdir(exist_ok=True)
+            for name, make in (
+                ("customers.png", customers_figure),
+                ("churn_by_reason.png", churn_by_reason_figure),
+            ):
+                figure = make(self)
+                _atomic_write(
+                    out / "figures" / name,
+                    lambda p, fig=figure: fig.savefig(p, dpi=120, format="png"),
+                )
+                import matplotlib.pyplot as plt
+
+                plt.close(figure)
+        return out
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write to a temporary file beside ``path``, then rename it into place."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
