@@ -79,6 +79,7 @@ def resolve_strategy_class(spec: str) -> type[Strategy]:
     Raises:
         ValueError: naming the built-in strategies when ``spec`` is neither.
     """
+    import sim.strategies.adaptive
     import sim.strategies.builtin  # noqa: F401  (registers the built-in strategies)
 
     if spec in STRATEGIES:

@@ -7,7 +7,7 @@ so several touches have diminishing returns.
 
 Example:
     >>> round(float(update(np.float32(0.5), np.float32(0.1), np.float32(0.8))), 3)
-    0.54
+    0.56
 """
 
 from __future__ import annotations

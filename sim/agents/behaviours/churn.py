@@ -6,7 +6,9 @@ For every customer (who did not join this week) the weekly hazards are
     moved           the persona's moving rate (demographic)
     followed_friend follow_friend_rate x share of friends who recently switched away to a rival
     better_value    better_value_rate x the value gap to the best rival the person knows of
-                    x (1 + that rival's conquest pressure this week)
+                    x (1 + that rival's conquest pressure this week); the gap is the difference
+                    in log attraction (social proof and price) plus this week's perceived-value
+                    noise of each firm (sd ``value_noise``)
     dissatisfied    dissatisfied_rate x how far satisfaction is below its tolerance (0..1)
     unappreciated   unappreciated_rate x how far appreciation is below its tolerance (0..1)
 
@@ -48,6 +50,13 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
         out[:, Reason.FOLLOWED_FRIEND] = config.follow_friend_rate * signals.leaver_share[slots, firm]
 
     gap = signals.log_attraction(c.proof_sensitivity[slots], c.price_sensitivity[slots])
+    if config.value_noise > 0:
+        # What a person happens to see of each firm's offer this week ("perceive a better
+        # value is available elsewhere", seed 004): noise around the systematic value.
+        for f in range(gap.shape[1]):
+            gap[:, f] += config.value_noise * market.streams.normal(
+                "perceived_value", market.week, slots, sub=f
+            )
     gap -= gap[rows, firm][:, None]
     gap[~c.aware[slots]] = -np.inf  # an unknown rival offers no better value
     gap[rows, firm] = -np.inf

@@ -1,0 +1,91 @@
+"""Behaviour directions: each lever and behaviour moves outcomes the way the domain says.
+
+Each comparison runs both arms on the same seed, so common random numbers make the difference
+the effect of the change rather than luck. Sizes are small (2,000 people, one or two years).
+"""
+
+from sim import simulate
+
+from .helpers import CONQUEST_VS_RELATIONS, small
+
+
+def firm(result, name="us"):
+    return result.summary["firms"][name]
+
+
+def test_more_word_of_mouth_means_more_adoption():
+    quiet = firm(simulate(small(behaviours__adoption__word_of_mouth=0.0)))
+    loud = firm(simulate(small(behaviours__adoption__word_of_mouth=0.05)))
+    assert loud["acquired"] > quiet["acquired"], (
+        f"expected more adoption with more word of mouth, got {loud['acquired']} <= {quiet['acquired']}"
+    )
+    assert quiet["acquired_by_channel"]["word_of_mouth"] == 0, (
+        "expected no word-of-mouth adoptions when q = 0"
+    )
+
+
+def test_relations_spending_means_less_unappreciated_churn():
+    neglect = firm(simulate(small(firms__us__strategy="neglect", run__weeks=104)))
+    relations = firm(simulate(small(firms__us__strategy="relations", run__weeks=104)))
+    lost = {
+        k: f["churned_by_reason"]["unappreciated"]
+        for k, f in (("neglect", neglect), ("relations", relations))
+    }
+    assert lost["relations"] < 0.7 * lost["neglect"], (
+        f"expected relations spending to cut unappreciated churn by 30%+, got {lost}"
+    )
+    assert relations["retention_yearly"] > neglect["retention_yearly"], (
+        "expected better retention with relations"
+    )
+
+
+def test_conquest_spending_means_more_acquisitions_and_acquisition_spend():
+    neglect = firm(simulate(small(firms__us__strategy="neglect")))
+    conquest = firm(simulate(small(firms__us__strategy="conquest")))
+    assert conquest["acquired"] > 1.2 * neglect["acquired"], (
+        f"expected conquest to win 20%+ more customers, got {conquest['acquired']} vs {neglect['acquired']}"
+    )
+    assert conquest["acquisition_spend"] > 0 == neglect["acquisition_spend"], (
+        "expected conquest to spend on acquisition"
+    )
+    paid = sum(conquest["acquired_by_channel"][c] for c in ("search", "social", "influencer"))
+    assert paid > 0, "expected acquisitions through the paid channels"
+
+
+def test_a_referral_programme_brings_more_referred_customers_and_pays_per_conversion():
+    without = firm(simulate(small(firms__us__split={"loyalty_rewards": 0.5})))
+    with_programme = firm(
+        simulate(small(firms__us__split={"loyalty_rewards": 0.5, "referral_programme": 0.5}))
+    )
+    assert with_programme["acquired_by_channel"]["referral"] > without["acquired_by_channel"]["referral"], (
+        "expected more referral acquisitions with a referral programme"
+    )
+    rewards = with_programme["spend_by_lever"]["referral_programme"] / 25.0  # default reward
+    assert rewards == int(rewards) and 0 < rewards <= with_programme["referrals_converted"], (
+        f"expected whole rewards paid only on conversions, got {rewards} for "
+        f"{with_programme['referrals_converted']} conversions"
+    )
+
+
+def test_more_service_failures_mean_more_dissatisfied_churn_and_a_lower_rating():
+    good = firm(simulate(small(firms__us__failure_rate=0.01)))
+    bad = firm(simulate(small(firms__us__failure_rate=0.2)))
+    assert bad["churned_by_reason"]["dissatisfied"] > 2 * good["churned_by_reason"]["dissatisfied"], (
+        "expected far more dissatisfied churn with a 20% failure rate than with 1%"
+    )
+    assert bad["rating_end"] < good["rating_end"], "expected reviews to pull the rating down"
+
+
+def test_a_cheaper_rival_causes_better_value_churn():
+    equal = firm(simulate(small(CONQUEST_VS_RELATIONS)), "keepers")
+    cheaper = firm(simulate(small(CONQUEST_VS_RELATIONS, firms__conquerors__price=30)), "keepers")
+    assert cheaper["churned_by_reason"]["better_value"] > equal["churned_by_reason"]["better_value"], (
+        "expected more better-value churn when the rival is 25% cheaper"
+    )
+
+
+def test_a_higher_bandwagon_jump_means_more_bandwagon_adoptions():
+    low = firm(simulate(small(behaviours__adoption__bandwagon_jump=0.0)))
+    high = firm(simulate(small(behaviours__adoption__bandwagon_jump=0.1)))
+    assert low["acquired_by_channel"]["bandwagon"] == 0, "expected no bandwagon adoptions with a zero jump"
+    assert high["acquired_by_channel"]["bandwagon"] > 0, "expected bandwagon adoptions with a jump"

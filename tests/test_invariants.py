@@ -1,0 +1,104 @@
+"""Invariants that hold for any scenario: generated at random by hypothesis on small markets."""
+
+import json
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim import CustomerMarket, Scenario, collect
+from sim.agents.customers import NO_FIRM, Status
+from sim.strategies.levers import LEVER_NAMES
+
+NETWORKS = st.sampled_from(
+    [
+        {"type": "watts_strogatz", "mean_degree": 4, "rewire": 0.2},
+        {"type": "barabasi_albert", "attach": 2},
+        {"type": "erdos_renyi", "mean_degree": 5},
+        {"type": "complete"},
+    ]
+)
+
+
+@st.composite
+def scenarios(draw):
+    n_firms = draw(st.integers(1, 3))
+    firms = {}
+    for index in range(n_firms):
+        firms[f"firm{index}"] = {
+            "strategy": draw(st.sampled_from(["neglect", "conquest", "relations", "balanced", "adaptive"])),
+            "budget": draw(st.sampled_from([0.0, 50.0, 500.0, 5000.0])),
+            "price": draw(st.floats(10, 80)),
+            "quality": draw(st.floats(0.2, 1.0)),
+            "failure_rate": draw(st.floats(0, 0.3)),
+            "initial_share": draw(st.floats(0, 0.3 / n_firms)),
+        }
+    behaviours = {
+        name: {"enabled": draw(st.booleans())}
+        for name in ("adoption", "referral", "purchase", "experience", "appreciation", "churn")
+    }
+    behaviours["churn"]["unappreciated_rate"] = draw(st.sampled_from([0.011, 0.2]))
+    behaviours["adoption"]["awareness_required"] = draw(st.booleans())
+    return Scenario.model_validate(
+        {
+            "run": {"weeks": draw(st.integers(1, 30)), "seed": draw(st.integers(0, 10_000))},
+            "market": {"size": draw(st.integers(20, 400))},
+            "network": draw(NETWORKS),
+            "firms": firms,
+            "behaviours": behaviours,
+        }
+    )
+
+
+def check_population(market: CustomerMarket) -> None:
+    c = market.customers
+    assert np.isin(c.status, [Status.PROSPECT, Status.ACTIVE, Status.DORMANT]).all(), (
+        "expected a known status"
+    )
+    prospects = c.status == Status.PROSPECT
+    assert (c.firm[prospects] == NO_FIRM).all(), "expected prospects to buy from no firm"
+    assert (c.firm[~prospects] >= 0).all(), "expected every customer to belong to exactly one firm"
+    assert len(np.unique(c.person_id)) == c.size, "expected each slot to hold a different person"
+    assert ((c.appreciation >= 0) & (c.appreciation <= 1)).all(), "expected appreciation in [0, 1]"
+    assert ((c.satisfaction >= 0) & (c.satisfaction <= 1)).all(), "expected satisfaction in [0, 1]"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_invariants_hold_for_random_scenarios(scenario):
+    market = CustomerMarket(scenario)
+    check_population(market)
+    while market.running:
+        market.step()
+        check_population(market)
+    result = collect(market)
+    series = result.timeseries
+    json.dumps(result.summary, allow_nan=False)  # raises on NaN or infinity
+
+    for name, firm in result.summary["firms"].items():
+        config = scenario.firms[name]
+        assert firm["customers_end"] == firm["customers_start"] + firm["acquired"] - firm["churned"], (
+            f"expected customers at the end = start + acquired - churned for {name}"
+        )
+        assert sum(firm["churned_by_reason"].values()) == firm["churned"], (
+            "expected reasons to sum to churned"
+        )
+        assert sum(firm["acquired_by_channel"].values()) == firm["acquired"], (
+            "expected channels to sum to acquired"
+        )
+        assert np.isclose(sum(firm["spend_by_lever"].values()), firm["spend"]), (
+            "expected spend = sum of lever spend"
+        )
+        weekly = series[series["firm"] == name]
+        assert (weekly["spend"] <= config.budget * (1 + 1e-9) + 1e-9).all(), "expected weekly spend <= budget"
+        lever_sum = weekly[[f"spend_{lever}" for lever in LEVER_NAMES]].sum(axis=1)
+        assert np.allclose(lever_sum, weekly["spend"]), "expected weekly spend = sum of its levers"
+        flows = weekly["customers"].diff().iloc[1:].to_numpy()
+        net = (weekly["new_customers"] - weekly["churned"]).iloc[1:].to_numpy()
+        assert (flows == net).all(), "expected each week's change in customers = new - churned"
+
+    people = result.customers
+    assert people["id"].is_unique, "expected one row per person"
+    assert (people["status"] != "departed").sum() == scenario.market.size, (
+        "expected one current person per slot"
+    )

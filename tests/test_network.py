@@ -1,0 +1,95 @@
+"""Referral networks: every type builds a symmetric, loop-free adjacency with the right degree."""
+
+import numpy as np
+import pytest
+
+from sim.network import ReferralNetwork, adjacency_from_edges, build_network
+from sim.scenario import (
+    BarabasiAlbert,
+    Complete,
+    EdgeList,
+    ErdosRenyi,
+    PowerlawCluster,
+    ScenarioError,
+    WattsStrogatz,
+)
+
+N = 3000
+
+
+@pytest.mark.parametrize(
+    ("config", "expected_mean_degree", "tolerance"),
+    [
+        # Rewiring may create a few duplicate ties, which are dropped: the mean sits just below k.
+        (WattsStrogatz(mean_degree=10, rewire=0.1), 10.0, 0.05),
+        (BarabasiAlbert(type="barabasi_albert", attach=4), 8.0, 0.05),
+        # Erdos-Renyi degree: binomial mean 6; the sample mean of 3000 nodes is within 2%.
+        (ErdosRenyi(type="erdos_renyi", mean_degree=6), 6.0, 0.03),
+        (PowerlawCluster(type="powerlaw_cluster", attach=3, triangle=0.5), 6.0, 0.05),
+    ],
+)
+def test_network_types_have_the_expected_mean_degree(config, expected_mean_degree, tolerance):
+    network = build_network(config, N, seed=1)
+    adjacency = network.adjacency
+    assert (adjacency != adjacency.T).nnz == 0, f"expected a symmetric adjacency for {config.type}"
+    assert adjacency.diagonal().sum() == 0, f"expected no self-loops for {config.type}"
+    assert adjacency.max() == 1, f"expected no duplicate ties for {config.type}"
+    mean = network.degree.mean()
+    assert abs(mean - expected_mean_degree) / expected_mean_degree < tolerance, (
+        f"expected mean degree near {expected_mean_degree} for {config.type}, got {mean:.3f}"
+    )
+
+
+def test_barabasi_albert_has_hubs_and_watts_strogatz_does_not():
+    ba = build_network(BarabasiAlbert(type="barabasi_albert", attach=4), N, seed=1)
+    ws = build_network(WattsStrogatz(mean_degree=8, rewire=0.1), N, seed=1)
+    assert ba.degree.max() > 5 * ba.degree.mean(), "expected preferential attachment to create hubs"
+    assert ws.degree.max() < 2 * ws.degree.mean(), "expected a small world without hubs"
+
+
+def test_same_seed_same_network_and_different_seed_different_network():
+    config = WattsStrogatz(mean_degree=6, rewire=0.3)
+    a, b, c = (build_network(config, 500, seed=s) for s in (1, 1, 2))
+    assert (a.adjacency != b.adjacency).nnz == 0, "expected the same seed to give the same ties"
+    assert (a.adjacency != c.adjacency).nnz > 0, "expected another seed to give other ties"
+
+
+def test_neighbour_share_on_a_small_graph():
+    # A path 0-1-2-3: person 1's friends are 0 and 2.
+    network = ReferralNetwork(4, adjacency_from_edges(4, np.array([0, 1, 2]), np.array([1, 2, 3])))
+    members = np.array([[1, 0], [0, 0], [0, 1], [0, 1]], dtype=np.float32)
+    share = network.neighbour_share(members)
+    assert share[1].tolist() == [0.5, 0.5], f"expected person 1 to see half of each group, got {share[1]}"
+    assert share[3].tolist() == [0.0, 1.0], f"expected person 3 to see only group 1, got {share[3]}"
+
+
+def test_complete_network_is_mean_field():
+    network = build_network(Complete(type="complete"), 101, seed=1)
+    members = np.zeros((101, 1), dtype=np.float32)
+    members[:10] = 1
+    share = network.neighbour_share(members)[:, 0]
+    assert np.isclose(share[50], 10 / 100), "expected a non-member to see 10 members among 100 others"
+    assert np.isclose(share[0], 9 / 100), "expected a member to see the 9 other members"
+
+
+def test_random_neighbour_is_a_neighbour():
+    network = build_network(WattsStrogatz(mean_degree=6, rewire=0.2), 400, seed=3)
+    slots = np.arange(400)
+    chosen = network.random_neighbour(slots, np.random.default_rng(0).random(400))
+    assert all(network.adjacency[i, j] == 1 for i, j in zip(slots, chosen, strict=True)), (
+        "expected every chosen friend to be a neighbour"
+    )
+
+
+def test_edge_list_file(tmp_path):
+    path = tmp_path / "edges.txt"
+    path.write_text("# a triangle and a lone tie\n0 1\n1 2\n2 0\n3 4\n")
+    network = build_network(EdgeList(type="edge_list", path=str(path)), 6, seed=1)
+    assert network.degree.tolist() == [2, 2, 2, 1, 1, 0], f"unexpected degrees {network.degree.tolist()}"
+
+
+def test_edge_list_with_an_unknown_person_is_a_clear_error(tmp_path):
+    path = tmp_path / "edges.txt"
+    path.write_text("0 1\n1 7\n")
+    with pytest.raises(ScenarioError, match=r"line 2 names person \[1, 7\]; ids must be in 0\.\.4"):
+        build_network(EdgeList(type="edge_list", path=str(path)), 5, seed=1)
