@@ -1,0 +1,56 @@
+"""Time one run of a scenario at a given size: prints one JSON line of figures.
+
+    python benchmarks/scale.py --customers 100000 --weeks 260
+    python benchmarks/scale.py --customers 10000 --weeks 260 --scenario scenarios/conquest_vs_relations.toml
+
+Figures: customers, weeks, seconds (the weekly steps), setup_seconds (network, population, initial
+state), customer_steps_per_s, peak_rss_mb (the process's peak resident memory). Not a test: the
+machine is shared, so compare figures measured side by side in one session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+
+from sim import CustomerMarket, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=10_000, help="market size (people)")
+    parser.add_argument("--weeks", type=int, default=260)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.toml"))
+    args = parser.parse_args()
+    scenario = load_scenario(args.scenario, {"market.size": args.customers, "run.weeks": args.weeks})
+    started = time.perf_counter()
+    market = CustomerMarket(scenario, seed=args.seed)
+    built = time.perf_counter()
+    market.run_model()
+    finished = time.perf_counter()
+    seconds = finished - built
+    print(
+        json.dumps(
+            {
+                "scenario": scenario.name,
+                "customers": args.customers,
+                "weeks": args.weeks,
+                "seconds": round(seconds, 3),
+                "setup_seconds": round(built - started, 3),
+                "customer_steps_per_s": round(args.customers * args.weeks / seconds),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
