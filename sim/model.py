@@ -224,11 +224,10 @@ class CustomerMarket(mesa.Model):
             firm[initial],
             week=0,
             channel=Channel.INITIAL,
-            satisfaction=0.0,
+            satisfaction=self.qualities[firm[initial]],
             appreciation=start_appreciation,
             in_run=False,
         )
-        c.satisfaction[initial] = self.qualities[firm[initial]]
         for index in range(len(self.firm_list)):
             aware = self.streams.uniform("initial_aware", 0, slots, sub=index)
             c.aware[:, index] |= aware < self.scenario.market.initial_awareness

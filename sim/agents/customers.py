@@ -241,7 +241,7 @@ class Customers:
         firms: np.ndarray,
         week: int,
         channel: np.ndarray | int,
-        satisfaction: float,
+        satisfaction: float | np.ndarray,
         appreciation: float | np.ndarray,
         referrer: np.ndarray | None = None,
         in_run: bool = True,

@@ -129,7 +129,8 @@ def _churn_customers(market: CustomerMarket, signals: Signals, customers: np.nda
 
     lapses = (reason == Reason.DISSATISFIED) | (reason == Reason.UNAPPRECIATED)
     if len(market.firm_list) == 1:
-        lapses |= switches  # with no rival to switch to, a switcher simply lapses
+        lapses |= switches  # with no rival to switch to, a would-be switcher simply lapses
+        c.switched[leavers] = False
     lapsed = leavers[lapses]
     c.firm[lapsed] = NO_FIRM
     c.status[lapsed] = Status.PROSPECT
