@@ -58,7 +58,7 @@ class Signals:
 
     neighbour_share: np.ndarray  # (N, F) share of each person's friends who are its customers
     leaver_share: np.ndarray | None  # (N, F) share of friends who recently switched away from it
-    market_share: np.ndarray  # (F,) customers / market size
+    penetration: np.ndarray  # (F,) the firm's customers / market size
     rating: np.ndarray  # (F,) public rating in stars (Bayesian average of recent reviews)
     price: np.ndarray  # (F,)
     proof_weight: float
@@ -168,7 +168,7 @@ class CustomerMarket(mesa.Model):
         return Signals(
             neighbour_share=self.network.neighbour_share(members),
             leaver_share=leaver_share,
-            market_share=members.sum(axis=0, dtype=np.float64) / c.size,
+            penetration=members.sum(axis=0, dtype=np.float64) / c.size,
             rating=self.ratings(),
             price=self.prices,
             proof_weight=adoption_config.social_proof_weight,
@@ -179,9 +179,9 @@ class CustomerMarket(mesa.Model):
         """Public rating per firm: the Bayesian average of recent reviews with a prior."""
         config = self.scenario.behaviours.experience
         prior = config.rating_prior_weight
-        return (prior * config.rating_prior_mean + self.review_sum) / np.maximum(
-            prior + self.review_count, 1e-12
-        )
+        weight = prior + self.review_count
+        rating = (prior * config.rating_prior_mean + self.review_sum) / np.maximum(weight, 1e-12)
+        return np.where(weight > 1e-12, rating, config.rating_prior_mean)  # no reviews, no prior
 
     # ------------------------------------------------------------------ helpers
 

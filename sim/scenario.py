@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -102,6 +103,19 @@ def _as_dist(value: Any) -> Any:
     return value
 
 
+# Allowed values of each persona trait: probabilities and shares lie in [0, 1], rates are >= 0.
+TRAIT_RANGES: dict[str, tuple[float, float | None]] = {
+    "bandwagon_threshold": (0.0, 1.0),
+    "price_sensitivity": (0.0, None),
+    "proof_sensitivity": (0.0, None),
+    "purchase_rate": (0.0, None),
+    "basket_size": (0.0, None),
+    "appreciation_decay": (0.0, 1.0),
+    "complaint_propensity": (0.0, 1.0),
+    "referral_propensity": (0.0, None),
+}
+
+
 class Persona(_Strict):
     """One segment of the market and the distributions of its people's traits."""
 
@@ -131,6 +145,23 @@ class Persona(_Strict):
     @classmethod
     def _number_is_constant(cls, value: Any) -> Any:
         return _as_dist(value)
+
+    @field_validator(*TRAIT_RANGES, mode="after")
+    @classmethod
+    def _trait_in_range(cls, dist: Dist, info: ValidationInfo) -> Dist:
+        low, high = TRAIT_RANGES[info.field_name]
+        if dist.dist == "constant":
+            bounds = (dist.value, dist.value)
+        elif dist.dist == "uniform":
+            bounds = (dist.low, dist.high)
+        elif high is not None and dist.dist != "beta":
+            raise ValueError(f"a {dist.dist} distribution can exceed {high}; use constant, uniform or beta")
+        else:
+            return dist  # beta lies in (0, 1); gamma and lognormal are positive
+        if bounds[0] < low or (high is not None and bounds[1] > high):
+            allowed = f"[{low}, {high}]" if high is not None else f">= {low}"
+            raise ValueError(f"values must be in {allowed}, got {bounds[0]}..{bounds[1]}")
+        return dist
 
 
 def default_personas() -> dict[str, Persona]:
@@ -271,7 +302,9 @@ class AdoptionConfig(_Strict):
     innovation: float = Field(0.0006, ge=0)  # p: weekly hazard for an aware prospect (Bass)
     word_of_mouth: float = Field(0.01, ge=0)  # q: weekly hazard per unit neighbour share (Bass)
     bandwagon_jump: float = Field(0.02, ge=0)  # weekly hazard added once share >= threshold
-    market_share_weight: float = Field(0.0, ge=0)  # weekly hazard per unit market share
+    penetration_weight: float = Field(
+        0.0, ge=0
+    )  # weekly hazard per unit of the firm's customers / market size
     social_proof_weight: float = Field(0.5, ge=0)  # log-attraction per rating star x sensitivity
     price_weight: float = Field(1.0, ge=0)  # log-attraction per log price ratio x sensitivity
     awareness_required: bool = True  # unaware people cannot choose a firm (seed 000)
@@ -340,12 +373,15 @@ class BehavioursConfig(_Strict):
 # --------------------------------------------------------------------------- levers
 
 
-class _LeverBase(_Strict):
+class _ScheduledLever(_Strict):
     unit_cost: float = Field(gt=0)  # currency per person reached (or per conversion)
-    max_reach: float = Field(1.0, ge=0, le=1)  # share of eligible people reached at saturation
     strength: float = Field(ge=0)  # effect on a reached person (see docs/model.md)
     start_week: int = Field(0, ge=0)  # first week the lever may spend
     stop_week: int | None = Field(None, ge=0)  # first week it no longer spends (None = never)
+
+
+class _LeverBase(_ScheduledLever):
+    max_reach: float = Field(1.0, ge=0, le=1)  # share of eligible people reached at saturation
     personas: list[str] | None = None  # restrict targets to these personas (None = all)
 
 
@@ -363,6 +399,7 @@ class SocialAds(_LeverBase):
 
 class InfluencerSeeding(_LeverBase):
     unit_cost: float = Field(150.0, gt=0)  # per influencer paid
+    max_reach: float = Field(1.0, ge=0, le=1)  # most of the eligible pool paid in one week
     strength: float = Field(0.5, ge=0)  # weekly adoption hazard added for a paid influencer
     pool: float = Field(0.02, gt=0, le=1)  # best-connected share of the market considered
 
@@ -386,7 +423,7 @@ class PersonalOffers(_LeverBase):
     strength: float = Field(0.15, ge=0)  # appreciation touch per offer (plus a purchase uplift)
 
 
-class ReferralProgramme(_LeverBase):
+class ReferralProgramme(_ScheduledLever):
     unit_cost: float = Field(25.0, gt=0)  # reward paid per converted referral
     strength: float = Field(1.0, ge=0)  # scales behaviours.referral.programme_boost
 
@@ -439,13 +476,23 @@ class Scenario(_Strict):
     def _cross_checks(self) -> Scenario:
         total_initial = sum(f.initial_share for f in self.firms.values())
         if total_initial >= 1:
-            raise ValueError(f"firms' initial_share must sum to less than 1, got {total_initial:.4g}")
+            shares = ", ".join(f"firms.{n}.initial_share = {f.initial_share}" for n, f in self.firms.items())
+            raise ValueError(
+                f"{shares}: the firms' initial_share must sum to less than 1, got {total_initial:.4g}"
+            )
+        size = self.market.size
+        degree = getattr(self.network, "mean_degree", None)
+        if self.network.type == "watts_strogatz" and degree >= size:
+            raise ValueError(f"network.mean_degree = {degree}: must be < market.size = {size}")
+        attach = getattr(self.network, "attach", None)
+        if attach is not None and attach >= size:
+            raise ValueError(f"network.attach = {attach}: must be < market.size = {size}")
         for name, lever in self.levers:
-            for persona in lever.personas or []:
+            for persona in getattr(lever, "personas", None) or []:
                 if persona not in self.personas:
                     raise ValueError(
-                        f"levers.{name}.personas names {persona!r}; personas in this scenario: "
-                        f"{', '.join(self.personas)}"
+                        f"levers.{name}.personas = {lever.personas!r}: names {persona!r}; personas in "
+                        f"this scenario: {', '.join(self.personas)}"
                     )
         return self
 
@@ -595,6 +642,9 @@ def _format_errors(error: ValidationError, source: str, data: dict[str, Any]) ->
             lines.append(f"{source}: {dotted}: required key is missing")
         else:
             message = item["msg"].removeprefix("Value error, ")
+            if not loc:  # a check across tables: its message names the keys itself
+                lines.append(f"{source}: {message}")
+                continue
             shown = _show(_lookup(data, loc, item.get("input")))
             lines.append(f"{source}: {dotted} = {shown}: {message}")
     return "\n".join(lines)

@@ -9,10 +9,12 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 from sim.model import CustomerMarket
 from sim.results import SimulationResult, summarise
-from sim.scenario import Scenario
-from sim.strategies.base import Strategy
+from sim.scenario import Scenario, ScenarioError
+from sim.strategies.base import STRATEGIES, Strategy, resolve_strategy_class
 
 
 def simulate(
@@ -36,10 +38,35 @@ def simulate(
 
 def collect(market: CustomerMarket) -> SimulationResult:
     """Results of a market stepped so far (by :func:`simulate` or by hand with ``step()``)."""
-    scenario = market.scenario.with_overrides({"run.seed": market.seed})
+    scenario = _as_run(market)
     return SimulationResult(
         summary=summarise(scenario, market.seed, market.recorder),
         timeseries=market.recorder.timeseries(),
         customers=market.customers.table(),
         scenario=scenario,
     )
+
+
+def _as_run(market: CustomerMarket) -> Scenario:
+    """The scenario as it was run: its seed, and any strategy object passed in Python recorded by
+    its class (a registered name or an import path) and split, so the resolved file reruns it."""
+    overrides: dict[str, object] = {"run.seed": market.seed}
+    for firm in market.firm_list:
+        cls = type(firm.strategy)
+        if resolve_strategy_class(firm.config.strategy) is cls:
+            continue
+        registered = STRATEGIES.get(getattr(cls, "name", ""))
+        overrides[f"firms.{firm.name}.strategy"] = (
+            cls.name if registered is cls else f"{cls.__module__}:{cls.__qualname__}"
+        )
+        if firm.strategy.split:
+            overrides[f"firms.{firm.name}.split"] = dict(firm.strategy.split)
+    try:
+        return market.scenario.with_overrides(overrides)
+    except ScenarioError as error:
+        warnings.warn(
+            f"the resolved scenario cannot name a strategy object passed to simulate() ({error}); "
+            "it records the scenario's own strategy instead",
+            stacklevel=3,
+        )
+        return market.scenario.with_overrides({"run.seed": market.seed})

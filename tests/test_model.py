@@ -144,6 +144,25 @@ def test_custom_strategy_objects_and_import_paths():
     )
 
 
+def test_resolved_scenario_records_a_strategy_object_by_its_import_path():
+    result = simulate(small(), strategies={"us": AllSearch()})
+    assert result.scenario.firms["us"].strategy == "tests.test_model:AllSearch", (
+        "expected the resolved scenario to name the strategy class that was run"
+    )
+    rerun = simulate(load_scenario_from_text(result.scenario.to_toml()))
+    assert rerun.summary["firms"] == result.summary["firms"], "expected the resolved scenario to rerun it"
+
+
+def load_scenario_from_text(text):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "resolved.toml"
+        path.write_text(text)
+        return load_scenario(path)
+
+
 def test_a_strategy_that_overspends_is_stopped_with_a_clear_error():
     with pytest.raises(ValueError, match="more than its weekly budget"):
         simulate(small(), strategies={"us": Overspender()})
@@ -162,3 +181,31 @@ def test_load_scenario_and_simulate_from_the_package():
     result = simulate(load_scenario(BASELINE, overrides={"market.size": 300, "run.weeks": 3}), seed=2)
     assert isinstance(result.timeseries, pd.DataFrame) and isinstance(result.customers, pd.DataFrame)
     assert result.summary["seed"] == 2
+
+
+def test_loyalty_tiers_are_a_fifth_gold_and_a_fifth_bronze_by_spend():
+    market = CustomerMarket(small(run__weeks=30))
+    for _ in range(30):
+        market.step()
+    c = market.customers
+    for firm in market.firm_list:
+        mine = np.flatnonzero(c.firm == firm.index)
+        tiers = c.tier[mine]
+        counts = {
+            name: int((tiers == value).sum()) for name, value in (("gold", 3), ("silver", 2), ("bronze", 1))
+        }
+        # Tiers are assigned after purchases and before churn, so this week's leavers are gone
+        # from the count: allow a few either way of n / 5.
+        assert abs(counts["gold"] - mine.size / 5) <= 0.02 * mine.size + 3, (
+            f"expected a fifth gold, got {counts}"
+        )
+        assert abs(counts["bronze"] - mine.size / 5) <= 0.02 * mine.size + 3, (
+            f"expected a fifth bronze, got {counts}"
+        )
+        spend = c.trailing_spend[mine]
+        assert spend[tiers == 3].min() >= spend[tiers == 2].max(), (
+            "expected every gold to outspend every silver"
+        )
+        assert spend[tiers == 2].min() >= spend[tiers == 1].max(), (
+            "expected every silver to outspend every bronze"
+        )

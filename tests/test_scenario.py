@@ -83,7 +83,30 @@ def test_misspelt_key_names_file_key_value_and_allowed_keys(write_scenario):
             "[levers.search_ads]\nunit_cost = 0\n",
             "levers.search_ads.unit_cost = 0: Input should be greater than 0",
         ),
-        ("[levers.search_ads]\npersonas = ['nobody']\n", "levers.search_ads.personas names 'nobody'"),
+        (
+            "[levers.search_ads]\npersonas = ['nobody']\n",
+            ": levers.search_ads.personas = ['nobody']: names 'nobody'; personas in this scenario:",
+        ),
+        (
+            "[levers.referral_programme]\nmax_reach = 0.5\n",
+            "levers.referral_programme.max_reach = 0.5: unknown key",
+        ),
+        (
+            "[market]\nsize = 8\n[network]\nmean_degree = 10\n",
+            ": network.mean_degree = 10: must be < market.size = 8",
+        ),
+        (
+            "[personas.p]\ncomplaint_propensity = 1.5\n",
+            "personas.p.complaint_propensity = 1.5: values must be in [0.0, 1.0], got 1.5..1.5",
+        ),
+        (
+            "[personas.p]\nappreciation_decay = {dist = 'gamma', mean = 0.1, cv = 1}\n",
+            "personas.p.appreciation_decay = {'dist': 'gamma', 'mean': 0.1, 'cv': 1}: a gamma distribution can exceed 1.0",
+        ),
+        (
+            "[personas.p]\npurchase_rate = {dist = 'uniform', low = -1, high = 1}\n",
+            "personas.p.purchase_rate = {'dist': 'uniform', 'low': -1, 'high': 1}: values must be in >= 0.0",
+        ),
     ],
 )
 def test_bad_keys_and_values_are_named(write_scenario, text, expected):

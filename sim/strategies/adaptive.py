@@ -28,7 +28,7 @@ class Adaptive(Strategy):
     """Conquest while churn is low, relations when it rises.
 
     Args:
-        split: ignored beyond validation; the two splits are conquest's and relations'.
+        split: not accepted: the two splits are conquest's and relations' built-in ones.
         churn_trigger: yearly churn rate (share of customers) above which it defends, default 0.25.
         relations_share: share of the budget on relations while defending, default 0.8.
         window: weeks of churn it looks back on, default 8.
@@ -41,7 +41,9 @@ class Adaptive(Strategy):
         relations_share: float = 0.8,
         window: int = 8,
     ) -> None:
-        super().__init__(split)
+        if split is not None:
+            raise TypeError("the adaptive strategy takes no split; it uses the conquest and relations splits")
+        super().__init__()
         if not 0 <= relations_share <= 1:
             raise TypeError(f"relations_share must be in [0, 1], got {relations_share}")
         if window < 1:
@@ -53,9 +55,11 @@ class Adaptive(Strategy):
     def yearly_churn(self, firm: Firm, market: CustomerMarket) -> float:
         """Churn over the last ``window`` weeks, as a yearly rate of the firm's customers."""
         recorder = market.recorder
-        first = max(0, market.week - self.window)
-        churned = recorder.churned[first + 1 : market.week, firm.index].sum()
-        exposure = recorder.customers[first : market.week - 1, firm.index].sum()
+        # Weeks recorded so far are 0..week-1; week w's churn is out of the customers at the
+        # end of week w-1.
+        first = max(1, market.week - self.window)
+        churned = recorder.churned[first : market.week, firm.index].sum()
+        exposure = recorder.customers[first - 1 : market.week - 1, firm.index].sum()
         return 0.0 if exposure == 0 else 1 - (1 - churned / exposure) ** 52
 
     def defending(self, firm: Firm, market: CustomerMarket) -> bool:

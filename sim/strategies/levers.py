@@ -133,7 +133,8 @@ class InfluencerSeeding(Lever):
             return 0.0, 0.0
         targets = _restrict_to_personas(market, self.eligible(market, firm, config), config)
         affordable = int(allocation // config.unit_cost)
-        paid = targets[: min(affordable, targets.size)]  # the pool is sorted best-connected first
+        most = int(config.max_reach * targets.size)  # max_reach caps the share of the pool paid
+        paid = targets[: min(affordable, most)]  # the pool is sorted best-connected first
         if paid.size == 0:
             return 0.0, 0.0
         self.effect(market, firm, config, paid)

@@ -52,7 +52,7 @@ def _components(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> 
     out[..., 1:4] = market.effects.adoption_boost[slots]
     out[..., 4] = config.word_of_mouth * share
     out[..., 5] = config.bandwagon_jump * ((share >= threshold) & (share > 0))
-    out[..., 5] += config.market_share_weight * signals.market_share[None, :].astype(np.float32)
+    out[..., 5] += config.penetration_weight * signals.penetration[None, :].astype(np.float32)
     return out
 
 
@@ -87,7 +87,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     total = hazard.sum(axis=1)
     draw = market.streams.uniform("adopt", market.week, prospects)
     adopts = draw < -np.expm1(-total)
-    _forget(market, prospects[~adopts])
+    _forget(market, prospects[~adopts])  # after the choice: this week's ads count first
     if not adopts.any():
         return
     adopters = prospects[adopts]
@@ -118,6 +118,7 @@ def _forget(market: CustomerMarket, prospects: np.ndarray) -> None:
     if rate <= 0 or prospects.size == 0:
         return
     c = market.customers
+    reached = market.effects.adoption_boost[prospects].sum(axis=2) > 0  # heard of it this week
     for firm in range(c.n_firms):
         draw = market.streams.uniform("forget", market.week, prospects, sub=firm)
-        c.aware[prospects[draw < rate], firm] = False
+        c.aware[prospects[(draw < rate) & ~reached[:, firm]], firm] = False

@@ -61,6 +61,7 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
     gap[~c.aware[slots]] = -np.inf  # an unknown rival offers no better value
     gap[rows, firm] = -np.inf
     best = np.argmax(gap, axis=1)
+    best = np.where(np.isfinite(gap[rows, best]), best, firm)  # no known rival: own firm
     if len(market.firm_list) > 1 and config.better_value_rate > 0:
         pressure = np.array([f.conquest_pressure for f in market.firm_list], dtype=np.float32)
         best_gap = np.maximum(gap[rows, best], 0)
@@ -110,11 +111,13 @@ def _churn_customers(market: CustomerMarket, signals: Signals, customers: np.nda
     c.replace(leavers[demographic], week, reason[demographic])
 
     follows = reason == Reason.FOLLOWED_FRIEND
-    friends_firm = _most_followed_rival(signals, leavers[follows], firm[follows], best_rival[leaves][follows])
     rival = best_rival[leaves].copy()
-    rival[follows] = friends_firm
+    rival[follows] = _most_followed_rival(signals, leavers[follows], firm[follows], rival[follows])
+    # A follower none of whose friends buy elsewhere, and who knows no rival, has nowhere to
+    # switch to: they lapse instead (best_rival is the own firm when no rival is known).
+    c.switched[leavers[c.switched[leavers] & (rival == firm)]] = False
     switches = c.switched[leavers]
-    if len(market.firm_list) > 1 and switches.any():
+    if switches.any():
         movers, to = leavers[switches], rival[switches]
         behaviours = market.scenario.behaviours
         c.join(
@@ -127,10 +130,7 @@ def _churn_customers(market: CustomerMarket, signals: Signals, customers: np.nda
         )
         np.add.at(market.recorder.flows.acquired[:, Channel.SWITCH], to, 1)
 
-    lapses = (reason == Reason.DISSATISFIED) | (reason == Reason.UNAPPRECIATED)
-    if len(market.firm_list) == 1:
-        lapses |= switches  # with no rival to switch to, a would-be switcher simply lapses
-        c.switched[leavers] = False
+    lapses = ~demographic & ~switches
     lapsed = leavers[lapses]
     c.firm[lapsed] = NO_FIRM
     c.status[lapsed] = Status.PROSPECT

@@ -84,15 +84,19 @@ def run(market: CustomerMarket) -> Sales:
 
 
 def _assign_tiers(market: CustomerMarket, customers: np.ndarray) -> None:
+    """Tiers by rank, not by value, so that ties (many new customers at zero) cannot make more
+    than 20% gold: the top 20% of ranks are gold, the bottom 20% bronze."""
     c = market.customers
     firm = c.firm[customers]
     for index in range(len(market.firm_list)):
         mine = customers[firm == index]
-        if mine.size == 0:
+        n = mine.size
+        if n == 0:
             continue
-        spend = c.trailing_spend[mine]
-        low, high = np.quantile(spend, [0.2, 0.8])
-        tier = np.full(mine.size, Tier.SILVER, dtype=np.int8)
-        tier[spend < low] = Tier.BRONZE
-        tier[spend >= high] = Tier.GOLD
+        bronze, gold = n // 5, n - n // 5  # ranks [0, bronze) bronze, [gold, n) gold
+        tier = np.full(n, Tier.SILVER, dtype=np.int8)
+        kth = [k for k in (bronze, gold) if 0 < k < n]
+        order = np.argpartition(c.trailing_spend[mine], kth) if kth else np.arange(n)
+        tier[order[:bronze]] = Tier.BRONZE
+        tier[order[gold:]] = Tier.GOLD
         c.tier[mine] = tier
