@@ -36,6 +36,16 @@ REASON_COLOURS = {
 }
 
 
+REASON_PHRASES = {
+    "died": "to death",
+    "moved": "by moving away",
+    "followed_friend": "following a friend",
+    "better_value": "to better value elsewhere",
+    "dissatisfied": "dissatisfied",
+    "unappreciated": "feeling unappreciated",
+}
+
+
 def firm_colours(firms: list[str]) -> dict[str, str]:
     """A stable colour per firm, in scenario order."""
     return {firm: PALETTE[i % len(PALETTE)] for i, firm in enumerate(firms)}
@@ -75,12 +85,13 @@ def churn_by_reason_figure(result: SimulationResult) -> Figure:
         reasons = result.summary["firms"][f]["churned_by_reason"]
         top[f] = max(reasons, key=reasons.get) if totals[f] else None
     main = {r for r in top.values() if r}
-    headline = (
-        f"most customers leave because they are {next(iter(main)).replace('_', ' ')}"
-        if len(main) == 1
-        else "why customers leave differs by firm"
-    )
-    axis.set_title(f"Churn by reason over {result.summary['weeks']} weeks: {headline}")
+    if len(main) == 1:
+        headline = f"most leave {REASON_PHRASES[next(iter(main))]}"
+    elif len(firms) <= 3:
+        headline = "main reason: " + "; ".join(f"{f}, {r.replace('_', ' ')}" for f, r in top.items() if r)
+    else:
+        headline = "the main reason differs by firm"
+    axis.set_title(f"Why customers left over {result.summary['weeks']} weeks\n{headline}")
     axis.set_xlabel("customers lost (people)")
     axis.invert_yaxis()
     axis.grid(alpha=0.3, axis="x")
