@@ -23,6 +23,9 @@ from sim.scenario import ScenarioError, load_scenario
 EPILOG = """examples:
   sim run scenarios/baseline.toml
   sim run scenarios/conquest_vs_relations.toml --seed 7 --out results/cvr-7
+  sim run scenarios/baseline.toml --runs 20 --jobs 2
+  sim compare scenarios/conquest_vs_relations.toml --runs 20
+  sim sweep scenarios/what_if.toml --cluster local
   sim run scenarios/baseline.toml --set firms.us.strategy=relations --set market.size=50000
   sim validate scenarios/my_market.toml
 
@@ -66,8 +69,61 @@ def _parser() -> argparse.ArgumentParser:
         help="output folder (default: results/<scenario name>/ under the current folder)",
     )
     _add_set_option(run)
-    run.add_argument("--no-figures", action="store_true", help="skip the PNG figures (faster)")
-    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        metavar="R",
+        help="replicates on seeds N, N+1, ...; with R > 1 writes runs.parquet and a summary of "
+        "means with 95%% confidence intervals (default 1)",
+    )
+    _add_execution_options(run)
+
+    compare = commands.add_parser(
+        "compare",
+        help="run every [arms.<label>] of a scenario on the same seeds and compare them",
+        description=(
+            "Run each arm of the scenario on the same R seeds (common random numbers) and report, "
+            "per arm and metric, the mean with its 95%% CI, and per metric the paired difference "
+            "against the first arm with its 95%% CI, the probability the arm is better, and how much "
+            "pairing narrowed the interval compared with unpaired runs. Writes comparison.json and "
+            "comparison.csv."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compare.add_argument("scenario", metavar="SCENARIO", help="scenario file with [arms.<label>] tables")
+    compare.add_argument("--runs", type=int, default=20, metavar="R", help="seeds per arm (default 20)")
+    compare.add_argument(
+        "--firm", metavar="NAME", help="firm whose metrics are compared (default: the first)"
+    )
+    compare.add_argument(
+        "--seed", type=int, metavar="N", help="first seed (default: the scenario's run.seed)"
+    )
+    compare.add_argument(
+        "--out", metavar="DIR", help="output folder (default: results/<scenario name>/compare/)"
+    )
+    _add_set_option(compare)
+    _add_execution_options(compare)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="run the design of a scenario's [sweep] table (grid or Latin hypercube)",
+        description=(
+            "Run every point of the [sweep] design for R replicates and write sweep.parquet (one row "
+            "per point x replicate x firm with the swept values and every summary metric) and a "
+            "figure per swept key."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep.add_argument("scenario", metavar="SCENARIO", help="scenario file with a [sweep] table")
+    sweep.add_argument("--runs", type=int, metavar="R", help="replicates per point (default: sweep.runs)")
+    sweep.add_argument("--firm", metavar="NAME", help="firm shown in the figures (default: the first)")
+    sweep.add_argument("--seed", type=int, metavar="N", help="first seed (default: the scenario's run.seed)")
+    sweep.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>/sweep/)")
+    _add_set_option(sweep)
+    _add_execution_options(sweep)
 
     validate = commands.add_parser(
         "validate",
@@ -77,6 +133,23 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     _add_set_option(validate)
     return parser
+
+
+def _add_execution_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--jobs",
+        type=int,
+        metavar="J",
+        help="processes to run replicates on (default: every core); results do not depend on it",
+    )
+    command.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: a scheduler address tcp://host:port, or 'local' to start one "
+        "with --jobs workers",
+    )
+    command.add_argument("--no-figures", action="store_true", help="skip the PNG figures (faster)")
+    command.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar)")
 
 
 def _add_set_option(command: argparse.ArgumentParser) -> None:
@@ -118,21 +191,33 @@ def main(argv: list[str] | None = None) -> int:
             f"{scenario.run.weeks} weeks)"
         )
         return 0
-    return _run(args, scenario)
+    for option in ("runs", "jobs", "seed"):
+        value = getattr(args, option, None)
+        if value is not None and value < (0 if option == "seed" else 1):
+            allowed = "a non-negative integer" if option == "seed" else "an integer >= 1"
+            print(f"error: --{option} {value}: must be {allowed}", file=sys.stderr)
+            return 2
+    try:
+        if args.command == "compare":
+            return _compare(args, scenario)
+        if args.command == "sweep":
+            return _sweep(args, scenario)
+        if args.runs > 1:
+            return _replicate(args, scenario)
+        return _run(args, scenario)
+    except ScenarioError as error:  # problems found while building (an edge-list file, no arms)
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
+        return 130
 
 
 def _run(args: argparse.Namespace, scenario) -> int:
     from sim.simulation import simulate
 
-    if args.seed is not None and args.seed < 0:
-        print(f"error: --seed {args.seed}: must be a non-negative integer", file=sys.stderr)
-        return 2
     started = time.perf_counter()
-    try:
-        result = simulate(scenario, seed=args.seed)
-    except ScenarioError as error:  # problems only found while building (e.g. an edge-list file)
-        print(f"error: {args.scenario}: {error}", file=sys.stderr)
-        return 2
+    result = simulate(scenario, seed=args.seed)
     elapsed = time.perf_counter() - started
     out = Path(args.out) if args.out else Path("results") / scenario.name
     result.write(out, figures=not args.no_figures)
@@ -141,6 +226,57 @@ def _run(args: argparse.Namespace, scenario) -> int:
         print(
             f"\n{scenario.market.size:,} people x {result.summary['weeks']} weeks in {elapsed:.1f} s; results in {out}/"
         )
+    return 0
+
+
+def _execution(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    return {"out": out, "jobs": args.jobs, "cluster": args.cluster, "progress": not args.quiet}
+
+
+def _replicate(args: argparse.Namespace, scenario) -> int:
+    from sim.experiments import replicate, write_replicates
+
+    out = Path(args.out) if args.out else Path("results") / scenario.name
+    started = time.perf_counter()
+    reps = replicate(scenario, runs=args.runs, seed=args.seed, **_execution(args, out))
+    write_replicates(reps, scenario, out, figures=not args.no_figures)
+    if not args.quiet:
+        print(format_summary(reps.summary, ci95=reps.summary["ci95"]))
+        print(f"\n{args.runs} runs in {time.perf_counter() - started:.1f} s; results in {out}/")
+    return 0
+
+
+def _compare(args: argparse.Namespace, scenario) -> int:
+    from sim.experiments import compare, write_comparison
+
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "compare"
+    started = time.perf_counter()
+    result = compare(scenario, runs=args.runs, firm=args.firm, seed=args.seed, **_execution(args, out))
+    write_comparison(result, scenario, out)
+    if not args.quiet:
+        print(format_comparison(result.comparison))
+        print(f"\n{len(result.results)} runs in {time.perf_counter() - started:.1f} s; results in {out}/")
+    return 0
+
+
+def _sweep(args: argparse.Namespace, scenario) -> int:
+    from sim.experiments import sweep, sweep_points, write_sweep
+
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "sweep"
+    firm = args.firm or scenario.firm_names[0]
+    if firm not in scenario.firms:
+        raise ScenarioError(f"--firm {firm!r}: no such firm; firms: {', '.join(scenario.firms)}")
+    points = len(sweep_points(scenario))
+    started = time.perf_counter()
+    table = sweep(scenario, runs=args.runs, seed=args.seed, **_execution(args, out))
+    write_sweep(table, scenario, out, firm, figures=not args.no_figures)
+    if not args.quiet:
+        runs = table["run"].nunique()
+        keys = list(scenario.sweep.keys)
+        means = table[table["firm"] == firm].groupby(keys)[["customers_end", "profit", "ltv"]].mean()
+        print(f"Sweep of {', '.join(keys)} for {firm!r}: {points} points x {runs} runs (means)")
+        print(means.to_string(float_format=lambda v: f"{v:,.2f}"))
+        print(f"\n{points * runs} runs in {time.perf_counter() - started:.1f} s; results in {out}/")
     return 0
 
 
@@ -163,6 +299,13 @@ def _ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
+def _count(value: float | None) -> str:
+    """A count; a mean of counts keeps one decimal."""
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def _top_reason(reasons: dict[str, int]) -> str:
     total = sum(reasons.values())
     if not total:
@@ -172,12 +315,12 @@ def _top_reason(reasons: dict[str, int]) -> str:
 
 
 ROWS: list[tuple[str, Any]] = [
-    ("customers (start -> end)", lambda f: f"{f['customers_start']:,} -> {f['customers_end']:,}"),
+    ("customers (start -> end)", lambda f: f"{_count(f['customers_start'])} -> {_count(f['customers_end'])}"),
     ("market share at end", lambda f: _percent(f["market_share_end"])),
-    ("acquired", lambda f: f"{f['acquired']:,}"),
+    ("acquired", lambda f: _count(f["acquired"])),
     ("CAC (acquisition spend / acquired)", lambda f: _money2(f["cac"])),
     ("retention per year", lambda f: _percent(f["retention_yearly"])),
-    ("churned", lambda f: f"{f['churned']:,}"),
+    ("churned", lambda f: _count(f["churned"])),
     ("main churn reason", lambda f: _top_reason(f["churned_by_reason"])),
     ("revenue", lambda f: _money(f["revenue"])),
     ("margin", lambda f: _money(f["margin"])),
@@ -188,14 +331,24 @@ ROWS: list[tuple[str, Any]] = [
 ]
 
 
-def format_summary(summary: dict[str, Any]) -> str:
-    """The per-firm summary as an aligned text table (firms side by side)."""
+def format_summary(summary: dict[str, Any], ci95: dict[str, Any] | None = None) -> str:
+    """The per-firm summary as an aligned text table (firms side by side); with ``ci95`` (means
+    of several runs) each metric that has an interval is followed by it."""
     firms = list(summary["firms"])
     header = ["", *firms]
-    body = [[label, *(render(summary["firms"][firm]) for firm in firms)] for label, render in ROWS]
+    body = [
+        [label, *(_with_ci(render, summary["firms"][firm], (ci95 or {}).get(firm), metric) for firm in firms)]
+        for label, render, metric in ROWS_WITH_METRIC
+    ]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    seeds = summary["seeds"] if "seeds" in summary else [summary["seed"]]
+    what = (
+        f"seed {seeds[0]}"
+        if len(seeds) == 1
+        else f"means of {len(seeds)} runs (seeds {seeds[0]}-{seeds[-1]}) [95% CI]"
+    )
     lines = [
-        f"Scenario {summary['scenario']!r}, seed {summary['seed']}, {summary['weeks']} weeks",
+        f"Scenario {summary['scenario']!r}, {what}, {summary['weeks']} weeks",
         "  ".join(h.ljust(widths[0]) if i == 0 else h.rjust(widths[i]) for i, h in enumerate(header)),
         "  ".join("-" * w for w in widths),
     ]
@@ -204,6 +357,95 @@ def format_summary(summary: dict[str, Any]) -> str:
             "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row))
         )
     return "\n".join(lines)
+
+
+# The metric behind each row, for its confidence interval (None: no interval shown).
+ROWS_WITH_METRIC = [
+    (label, render, metric)
+    for (label, render), metric in zip(
+        ROWS,
+        [None, "market_share_end", "acquired", "cac", "retention_yearly", "churned", None, "revenue",
+         "margin", "spend", "profit", "ltv", "ltv_cac"],
+        strict=True,
+    )
+]  # fmt: skip
+
+
+def _with_ci(render, firm: dict[str, Any], ci95: dict[str, Any] | None, metric: str | None) -> str:
+    text = render(firm)
+    if ci95 is None or metric is None or not ci95.get(metric):
+        return text
+    low, high = ci95[metric]
+    return f"{text} [{render({**firm, metric: low})}, {render({**firm, metric: high})}]"
+
+
+# Metrics shown by `sim compare`, with their formatter.
+COMPARED = [
+    ("customers_end", "customers at end", lambda v: f"{v:,.0f}"),
+    ("acquired", "acquired", lambda v: f"{v:,.0f}"),
+    ("cac", "CAC", lambda v: f"{v:,.2f}"),
+    ("retention_yearly", "retention per year", lambda v: f"{100 * v:.1f}%"),
+    ("churned", "churned", lambda v: f"{v:,.0f}"),
+    ("ltv", "LTV", lambda v: f"{v:,.2f}"),
+    ("ltv_cac", "LTV / CAC", lambda v: f"{v:,.2f}"),
+    ("profit", "profit", lambda v: f"{v:,.0f}"),
+    ("market_share_end", "market share", lambda v: f"{100 * v:.1f}%"),
+]
+
+
+def _interval(fmt, mean, ci) -> str:
+    if mean is None:
+        return "n/a"
+    return fmt(mean) if not ci else f"{fmt(mean)} [{fmt(ci[0])}, {fmt(ci[1])}]"
+
+
+def format_comparison(comparison: dict[str, Any]) -> str:
+    """Arms side by side (mean [95% CI]), then each arm's paired difference from the first."""
+    arms = list(comparison["arms"])
+    base = comparison["baseline_arm"]
+    header = ["metric", *arms]
+    body = [
+        [
+            label,
+            *(
+                _interval(fmt, comparison["arms"][a][m]["mean"], comparison["arms"][a][m]["ci95"])
+                for a in arms
+            ),
+        ]
+        for m, label, fmt in COMPARED
+    ]
+    lines = [
+        f"Scenario {comparison['scenario']!r}: firm {comparison['firm']!r}, {len(arms)} arms on the same "
+        f"{comparison['runs']} seeds ({comparison['seeds'][0]}-{comparison['seeds'][-1]}); mean [95% CI]",
+        *_table(header, body),
+    ]
+    for arm in arms[1:]:
+        rows = []
+        for m, label, fmt in COMPARED:
+            d = comparison["differences"][arm][m]
+            if d["mean"] is None:
+                rows.append([label, "n/a", "n/a", "n/a"])
+                continue
+            sign = lambda v, f=fmt: ("+" if v >= 0 else "-") + f(abs(v))  # noqa: E731
+            ci = f"{sign(d['mean'])} [{sign(d['ci95'][0])}, {sign(d['ci95'][1])}]"
+            narrowing = "n/a" if d["narrowing"] is None else f"{d['narrowing']:.1f}x"
+            rows.append([label, ci, f"{100 * d['prob_better']:.0f}%", narrowing])
+        lines += [
+            "",
+            f"{arm} minus {base}, paired by seed: difference [95% CI], P({arm} better), "
+            "standard error unpaired / paired",
+            *_table(["metric", "difference", f"P({arm} better)", "pairing narrowed CI"], rows),
+        ]
+    return "\n".join(lines)
+
+
+def _table(header: list[str], body: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    out = ["  ".join(h.ljust(widths[0]) if i == 0 else h.rjust(widths[i]) for i, h in enumerate(header))]
+    out.append("  ".join("-" * w for w in widths))
+    for row in body:
+        out.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)))
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover

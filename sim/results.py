@@ -259,29 +259,30 @@ class SimulationResult:
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        summary = {**self.summary, "version": __version__}
-        _atomic_write(
-            out / "summary.json",
-            lambda p: p.write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n"),
-        )
-        _atomic_write(out / "timeseries.csv", lambda p: self.timeseries.to_csv(p, index=False))
-        _atomic_write(out / "customers.parquet", lambda p: self.customers.to_parquet(p, index=False))
-        _atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(self.scenario.to_toml()))
+        write_json(out / "summary.json", {**self.summary, "version": __version__})
+        atomic_write(out / "timeseries.csv", lambda p: self.timeseries.to_csv(p, index=False))
+        atomic_write(out / "customers.parquet", lambda p: self.customers.to_parquet(p, index=False))
+        atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(self.scenario.to_toml()))
         if figures:
-            (out / "figures").mkdir(exist_ok=True)
-            for name, make in (
-                ("customers.png", customers_figure),
-                ("churn_by_reason.png", churn_by_reason_figure),
-            ):
-                figure = make(self)
-                _atomic_write(
-                    out / "figures" / name,
-                    lambda p, fig=figure: fig.savefig(p, dpi=120, format="png"),
-                )
-                import matplotlib.pyplot as plt
-
-                plt.close(figure)
+            save_figure(
+                out / "figures" / "customers.png", customers_figure(self.timeseries, self.summary["scenario"])
+            )
+            save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(self.summary))
         return out
+
+
+def save_figure(path: Path, figure) -> None:
+    """Save a figure as PNG atomically and free it."""
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda p: figure.savefig(p, dpi=120, format="png"))
+    plt.close(figure)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """JSON with nulls for undefined values (never NaN), written atomically."""
+    atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n"))
 
 
 def _current_umask() -> int:
@@ -293,7 +294,7 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     """Write to a temporary file beside ``path``, then rename it into place."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)

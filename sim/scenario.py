@@ -441,6 +441,59 @@ class LeversConfig(_Strict):
 # --------------------------------------------------------------------------- the scenario
 
 
+# --------------------------------------------------------------------------- experiments
+
+
+class SweepRange(_Strict):
+    low: float  # lowest value sampled
+    high: float  # highest value sampled
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SweepRange:
+        if not self.low < self.high:
+            raise ValueError(f"a range needs low < high, got low={self.low}, high={self.high}")
+        return self
+
+
+class SweepConfig(_Strict):
+    """A design over dotted keys: every combination of value lists (grid) or a Latin hypercube."""
+
+    method: Literal["grid", "lhs"] = "grid"  # full factorial, or Latin hypercube sampling
+    samples: int | None = Field(None, ge=1, le=100_000)  # points of a Latin hypercube
+    runs: int = Field(1, ge=1, le=10_000)  # replicates per point (`--runs` overrides)
+    keys: dict[str, list[Any] | SweepRange]  # dotted key -> values (grid) or {low, high} (lhs)
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _flatten_keys(cls, value: Any) -> Any:
+        return _flatten(value) if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SweepConfig:
+        if not self.keys:
+            raise ValueError("keys: name at least one dotted key to sweep")
+        for key, values in self.keys.items():
+            if self.method == "grid" and not (isinstance(values, list) and values):
+                raise ValueError(f"keys.{key}: a grid sweep takes a non-empty list of values")
+            if self.method == "lhs" and not isinstance(values, SweepRange):
+                raise ValueError(f"keys.{key}: a Latin hypercube takes a range {{low = ..., high = ...}}")
+        if self.method == "lhs" and self.samples is None:
+            raise ValueError("samples: a Latin hypercube needs the number of points")
+        return self
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested TOML tables to dotted keys; a {low, high} table is a range, not a nesting."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and set(value) != {"low", "high"}:
+            out.update(_flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
 def _default_firms() -> dict[str, FirmConfig]:
     return {"us": FirmConfig(), "rival": FirmConfig()}
 
@@ -455,7 +508,16 @@ class Scenario(_Strict):
     firms: dict[str, FirmConfig] = Field(default_factory=_default_firms, min_length=1, max_length=100)
     behaviours: BehavioursConfig = BehavioursConfig()
     levers: LeversConfig = LeversConfig()
+    arms: dict[str, dict[str, Any]] = {}  # label -> dotted overrides, for `sim compare`
+    sweep: SweepConfig | None = None  # the design of `sim sweep`
     source: str | None = Field(None, exclude=True)  # the file it came from (not part of the data)
+
+    @field_validator("arms", mode="before")
+    @classmethod
+    def _flatten_arms(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {label: _flatten(o) if isinstance(o, dict) else o for label, o in value.items()}
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -517,6 +579,10 @@ class Scenario(_Strict):
         header = "# Resolved scenario: every default filled in. Re-run it with `sim run <this file>`.\n"
         return header + tomli_w.dumps(self.to_dict())
 
+    def without_experiments(self) -> Scenario:
+        """The scenario of one run: no arms, no sweep (they describe sets of runs)."""
+        return self.model_copy(update={"arms": {}, "sweep": None})
+
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """A copy with dotted-key overrides applied and validated again."""
         data = self.model_dump(mode="python", exclude_none=True)
@@ -553,7 +619,26 @@ def load_scenario(path: str | os.PathLike[str], overrides: Mapping[str, Any] | N
         raise ScenarioError(f"{source}: not valid TOML: {error}") from None
     data = _apply_overrides(data, overrides or {}, source)
     _resolve_relative_paths(data, Path(source).parent)
-    return _validate(data, source)
+    scenario = _validate(data, source)
+    _check_experiment_keys(scenario)
+    return scenario
+
+
+def _check_experiment_keys(scenario: Scenario) -> None:
+    """Every arm and every swept value must make a valid scenario; errors name their table."""
+    base = scenario.without_experiments()
+    for label, overrides in scenario.arms.items():
+        try:
+            base.with_overrides(overrides)
+        except ScenarioError as error:
+            raise ScenarioError(f"in [arms.{label}]: {error}") from None
+    if scenario.sweep is not None:
+        for key, values in scenario.sweep.keys.items():
+            for value in values if isinstance(values, list) else (values.low, values.high):
+                try:
+                    base.with_overrides({key: value})
+                except ScenarioError as error:
+                    raise ScenarioError(f"in [sweep.keys] {key} = {value!r}: {error}") from None
 
 
 def _resolve_relative_paths(data: dict[str, Any], base: Path) -> None:

@@ -25,7 +25,7 @@ def test_run_prints_the_summary_and_writes_every_file(tmp_path):
     out = tmp_path / "out"
     done = run_cli("run", str(CONQUEST_VS_RELATIONS), "--out", str(out), "--seed", "4", *SMALL)
     assert done.returncode == 0, f"expected success, got {done.returncode}: {done.stderr}"
-    for label in ("CAC", "retention per year", "LTV per acquired customer", "conquerors", "keepers"):
+    for label in ("CAC", "retention per year", "LTV per acquired customer", "us", "rival"):
         assert label in done.stdout, f"expected {label!r} in the printed summary:\n{done.stdout}"
     expected = ["summary.json", "timeseries.csv", "customers.parquet", "scenario.resolved.toml"]
     for name in expected:
@@ -36,7 +36,7 @@ def test_run_prints_the_summary_and_writes_every_file(tmp_path):
 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 4 and summary["weeks"] == 40 and summary["scenario"] == "conquest_vs_relations"
-    firm = summary["firms"]["conquerors"]
+    firm = summary["firms"]["us"]
     keys = {
         "customers_end", "acquired", "acquired_by_channel", "cac", "cac_by_channel", "retention_yearly",
         "churned", "churned_by_reason", "revenue", "margin", "spend", "spend_by_lever", "profit", "ltv",

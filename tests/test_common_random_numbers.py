@@ -64,8 +64,8 @@ def test_a_change_to_one_person_leaves_unconnected_people_identical(tmp_path):
             "run.weeks": 60,
             "network.type": "edge_list",
             "network.path": _two_communities(tmp_path, size),
-            "firms.conquerors.strategy": "neglect",
-            "firms.keepers.strategy": "neglect",
+            "firms.us.strategy": "neglect",
+            "firms.rival.strategy": "neglect",
             "behaviours.adoption.social_proof_weight": 0.0,
         },
     )
@@ -95,7 +95,7 @@ def test_a_strategy_change_does_not_change_prospects_luck_where_it_did_not_reach
     """Same seed, two strategies for one firm: people the change never touched keep their traits."""
     scenario = small(CONQUEST_VS_RELATIONS, run__weeks=1)
     a = CustomerMarket(scenario)
-    b = CustomerMarket(scenario.with_overrides({"firms.keepers.strategy": "conquest"}))
+    b = CustomerMarket(scenario.with_overrides({"firms.rival.strategy": "conquest"}))
     for trait in ("purchase_rate", "price_sensitivity", "bandwagon_threshold"):
         assert np.array_equal(getattr(a.customers, trait), getattr(b.customers, trait)), (
             f"expected the same people with the same {trait} under both strategies"

@@ -86,8 +86,8 @@ def test_more_service_failures_mean_more_dissatisfied_churn_and_a_lower_rating()
 
 
 def test_a_cheaper_rival_causes_better_value_churn():
-    equal = firm(simulate(small(CONQUEST_VS_RELATIONS)), "keepers")
-    cheaper = firm(simulate(small(CONQUEST_VS_RELATIONS, firms__conquerors__price=30)), "keepers")
+    equal = firm(simulate(small(CONQUEST_VS_RELATIONS)), "rival")
+    cheaper = firm(simulate(small(CONQUEST_VS_RELATIONS, firms__us__price=30)), "rival")
     assert cheaper["churned_by_reason"]["better_value"] > equal["churned_by_reason"]["better_value"], (
         "expected more better-value churn when the rival is 25% cheaper"
     )

@@ -55,9 +55,9 @@ def test_week_zero_holds_the_initial_customers():
     ],
 )
 def test_every_behaviour_can_be_switched_off(behaviour, measure):
-    on = simulate(small(CONQUEST_VS_RELATIONS)).summary["firms"]["keepers"]
+    on = simulate(small(CONQUEST_VS_RELATIONS)).summary["firms"]["rival"]
     off = simulate(small(CONQUEST_VS_RELATIONS, **{f"behaviours__{behaviour}__enabled": False}))
-    off = off.summary["firms"]["keepers"]
+    off = off.summary["firms"]["rival"]
     assert measure(on) > 0, f"expected {behaviour} to do something when on"
     assert measure(off) == 0, f"expected {behaviour} to do nothing when switched off"
 

@@ -135,13 +135,13 @@ def test_override_of_a_value_as_if_it_were_a_table_is_an_error():
 
 
 def test_setting_a_strategy_by_name_resets_its_split():
-    scenario = load_scenario(CONQUEST_VS_RELATIONS, overrides={"firms.keepers.strategy": "conquest"})
-    assert scenario.firms["keepers"].split is None, "expected the relations split to be dropped"
+    scenario = load_scenario(CONQUEST_VS_RELATIONS, overrides={"firms.rival.strategy": "conquest"})
+    assert scenario.firms["rival"].split is None, "expected the relations split to be dropped"
     kept = load_scenario(
         CONQUEST_VS_RELATIONS,
-        overrides={"firms.keepers.strategy": "conquest", "firms.keepers.split.search_ads": 1.0},
+        overrides={"firms.rival.strategy": "conquest", "firms.rival.split.search_ads": 1.0},
     )
-    assert kept.firms["keepers"].split == {"search_ads": 1.0}, "expected a split set alongside to stay"
+    assert kept.firms["rival"].split == {"search_ads": 1.0}, "expected a split set alongside to stay"
 
 
 def test_setting_the_network_type_drops_the_old_types_keys():

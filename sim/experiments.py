@@ -1,0 +1,561 @@
+"""Experiments: replications, paired comparisons of arms and sweeps, run locally or on Dask.
+
+Owns sets of runs. Every run is a (scenario, seed) pair; its results land in a folder named by a
+hash of the resolved scenario (seed excluded) and the seed, written under a temporary name and
+renamed when complete, so an interrupted experiment loses nothing that had finished and a rerun
+computes only what is missing. Runs execute in this process (``jobs=1``), in a pool of spawned
+processes (safe in Jupyter: no fork), or on a Dask cluster, through the same code path: a run's
+numbers depend only on its scenario and seed, never on where it ran.
+
+Statistics: a 95% confidence interval is the t interval of the mean over runs. A paired
+difference between two arms is computed per seed (common random numbers: the same seed gives both
+arms the same luck), and the report compares its standard error with the unpaired one.
+
+Example:
+    >>> from sim import load_scenario
+    >>> scenario = load_scenario("scenarios/baseline.toml", {"market.size": 300, "run.weeks": 4})
+    >>> reps = replicate(scenario, runs=2, jobs=1)
+    >>> sorted(reps.summary["ci95"]["us"])[:2]
+    ['acquired', 'acquisition_spend']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.scenario import Scenario
+
+# Metrics where a lower value is better (for "probability the arm is better").
+LOWER_IS_BETTER = {"cac", "churned", "spend", "acquisition_spend", "complaints", "complaint_rate"}
+
+
+# --------------------------------------------------------------------------- one run
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of an experiment: which arm or sweep point, the scenario and the seed."""
+
+    label: str
+    scenario: Scenario
+    seed: int
+    point: tuple[tuple[str, Any], ...] = ()  # swept key -> value, for sweeps
+
+    @property
+    def key(self) -> str:
+        return config_hash(self.scenario)
+
+
+@dataclass
+class RunResult:
+    spec: RunSpec
+    summary: dict[str, Any]
+    timeseries: pd.DataFrame
+
+
+def config_hash(scenario: Scenario) -> str:
+    """A short hash of the resolved scenario without its seed: the cache folder of its runs."""
+    data = scenario.without_experiments().to_dict()
+    data["run"].pop("seed", None)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _simulate(scenario_data: dict[str, Any], seed: int) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Worker entry point (top level, so spawned processes and Dask workers can import it)."""
+    from sim.simulation import simulate
+
+    scenario = Scenario.model_validate(scenario_data)
+    result = simulate(scenario, seed=seed)
+    return result.summary, result.timeseries
+
+
+class RunCache:
+    """Finished runs on disk: ``<root>/runs/<hash>/seed-<n>/{summary.json,timeseries.parquet}``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root) / "runs"
+
+    def folder(self, spec: RunSpec) -> Path:
+        return self.root / spec.key / f"seed-{spec.seed}"
+
+    def load(self, spec: RunSpec) -> RunResult | None:
+        folder = self.folder(spec)
+        if not (folder / "summary.json").exists():
+            return None
+        summary = json.loads((folder / "summary.json").read_text())
+        return RunResult(spec, summary, pd.read_parquet(folder / "timeseries.parquet"))
+
+    def store(self, result: RunResult) -> None:
+        """Write a finished run: into a staging folder, then one rename (all or nothing)."""
+        from sim import __version__
+
+        folder = self.folder(result.spec)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        resolved = folder.parent / "scenario.resolved.toml"
+        if not resolved.exists():
+            staging_file = resolved.with_name(f".{resolved.name}.{os.getpid()}.tmp")
+            staging_file.write_text(result.spec.scenario.without_experiments().to_toml())
+            os.replace(staging_file, resolved)
+        staging = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        provenance = {"hash": result.spec.key, "seed": result.spec.seed, "version": __version__}
+        (staging / "summary.json").write_text(
+            json.dumps({**result.summary, "provenance": provenance}, indent=1, allow_nan=False)
+        )
+        result.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
+        try:
+            os.rename(staging, folder)
+        except OSError:  # another process finished the same run first: theirs is identical
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def clean_staging(self) -> None:
+        """Remove staging folders left by a run that was killed mid-write."""
+        if self.root.exists():
+            for stale in self.root.glob("*/.seed-*.tmp"):
+                shutil.rmtree(stale, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def _local_pool(jobs: int) -> ProcessPoolExecutor:
+    # Spawned, not forked: forking a process that holds threads (Jupyter, BLAS) can hang.
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _run_remote(pending: list[RunSpec], jobs: int, cluster: str | None) -> Iterator[RunResult]:
+    """Results of ``pending`` as they complete, from local processes or a Dask cluster."""
+    payload = [(s, s.scenario.without_experiments().to_dict()) for s in pending]
+    if cluster is None:
+        with _local_pool(jobs) as pool:
+            futures = {pool.submit(_simulate, data, spec.seed): spec for spec, data in payload}
+            try:
+                for future in as_completed(futures):
+                    summary, series = future.result()
+                    yield RunResult(futures[future], summary, series)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        return
+    from dask.distributed import Client, LocalCluster
+    from dask.distributed import as_completed as dask_completed
+
+    local = None
+    if cluster == "local":
+        local = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(local)
+    else:
+        client = Client(cluster)
+    try:
+        futures = {client.submit(_simulate, data, spec.seed, pure=False): spec for spec, data in payload}
+        for future in dask_completed(list(futures)):
+            summary, series = future.result()
+            yield RunResult(futures[future], summary, series)
+            future.release()
+    finally:
+        client.close()
+        if local is not None:
+            local.close()
+
+
+def execute(
+    specs: list[RunSpec],
+    out: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
+    cluster: str | None = None,
+    progress: bool = False,
+    on_result: Callable[[RunResult], None] | None = None,
+) -> list[RunResult]:
+    """Run every spec (skipping those already finished under ``out``) and return them in order.
+
+    Args:
+        specs: the runs.
+        out: folder of the run cache; None keeps results in memory only.
+        jobs: processes (default: every core); 1 runs in this process.
+        cluster: a Dask scheduler address ``tcp://host:port``, or ``"local"`` to start one.
+        progress: show a progress bar with the time left (on standard error).
+        on_result: called with each result as it arrives (e.g. to stream it elsewhere).
+    """
+    jobs = jobs or os.cpu_count() or 1
+    cache = RunCache(Path(out)) if out is not None else None
+    done: dict[int, RunResult] = {}
+    pending: list[tuple[int, RunSpec]] = []
+    if cache is not None:
+        cache.clean_staging()
+    for index, spec in enumerate(specs):
+        cached = cache.load(spec) if cache is not None else None
+        if cached is not None:
+            done[index] = cached
+        else:
+            pending.append((index, spec))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(specs), initial=len(done), unit="run", file=sys.stderr, dynamic_ncols=True)
+        if done:
+            bar.write(
+                f"{len(done)} of {len(specs)} runs already finished in {cache.root}; computing {len(pending)}"
+            )
+    index_of = {id(spec): index for index, spec in pending}
+
+    def finished(result: RunResult) -> None:
+        if cache is not None:
+            cache.store(result)
+        if on_result is not None:
+            on_result(result)
+        done[index_of[id(result.spec)]] = result
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if jobs == 1 and cluster is None:
+            for _, spec in pending:
+                summary, series = _simulate(spec.scenario.without_experiments().to_dict(), spec.seed)
+                finished(RunResult(spec, summary, series))
+        elif pending:
+            for result in _run_remote([s for _, s in pending], jobs, cluster):
+                finished(result)
+    finally:
+        if bar is not None:
+            bar.close()
+    return [done[i] for i in range(len(specs))]
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def scalar_metrics(firm_summary: dict[str, Any]) -> dict[str, float | None]:
+    """Every metric of a firm's summary as a flat dict; nested tables become ``table.key``."""
+    flat: dict[str, float | None] = {}
+    for name, value in firm_summary.items():
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                flat[f"{name}.{key}"] = inner
+        else:
+            flat[name] = value
+    return flat
+
+
+def mean_ci(values: Iterable[float | None]) -> tuple[float | None, list[float] | None]:
+    """Mean and 95% t interval of the defined values (None where fewer than two)."""
+    data = np.array([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    if data.size == 0:
+        return None, None
+    mean = float(data.mean())
+    if data.size < 2:
+        return mean, None
+    half = float(stats.t.ppf(0.975, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
+    return mean, [mean - half, mean + half]
+
+
+def summarise_runs(results: list[RunResult]) -> dict[str, Any]:
+    """Means over runs of every metric, per firm, with a ``ci95`` block for scalar metrics."""
+    first = results[0].summary
+    firms: dict[str, Any] = {}
+    ci95: dict[str, Any] = {}
+    for firm, template in first["firms"].items():
+        firms[firm], ci95[firm] = {}, {}
+        for name, value in template.items():
+            if isinstance(value, dict):
+                firms[firm][name] = {
+                    key: mean_ci(r.summary["firms"][firm][name][key] for r in results)[0] for key in value
+                }
+            else:
+                mean, interval = mean_ci(r.summary["firms"][firm][name] for r in results)
+                firms[firm][name] = mean
+                ci95[firm][name] = interval
+    return {
+        "scenario": results[0].spec.scenario.name,
+        "runs": len(results),
+        "seeds": [r.spec.seed for r in results],
+        "weeks": first["weeks"],
+        "firms": firms,
+        "ci95": ci95,
+    }
+
+
+def paired_difference(base: list[float | None], arm: list[float | None], metric: str) -> dict[str, Any]:
+    """Per-seed difference arm - base: mean, 95% CI, probability the arm is better, and what
+    pairing bought (the unpaired standard error over the paired one)."""
+    pairs = [(b, a) for b, a in zip(base, arm, strict=True) if b is not None and a is not None]
+    out: dict[str, Any] = {"mean": None, "ci95": None, "prob_better": None, "se_paired": None,
+                           "se_unpaired": None, "narrowing": None}  # fmt: skip
+    if len(pairs) < 2:
+        return out
+    b = np.array([p[0] for p in pairs], dtype=float)
+    a = np.array([p[1] for p in pairs], dtype=float)
+    d = a - b
+    n = d.size
+    mean, interval = mean_ci(d.tolist())
+    se_paired = float(d.std(ddof=1) / math.sqrt(n))
+    se_unpaired = float(math.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n))
+    sign = -1.0 if metric.split(".")[0] in LOWER_IS_BETTER else 1.0
+    if se_paired > 0:
+        prob = float(stats.t.cdf(sign * mean / se_paired, n - 1))
+    else:
+        prob = 1.0 if sign * mean > 0 else 0.0 if sign * mean < 0 else 0.5
+    out.update(
+        mean=mean,
+        ci95=interval,
+        prob_better=prob,
+        se_paired=se_paired,
+        se_unpaired=se_unpaired,
+        narrowing=(se_unpaired / se_paired) if se_paired > 0 else None,
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- the three experiments
+
+
+def seeds_for(scenario: Scenario, runs: int, seed: int | None = None) -> list[int]:
+    start = scenario.run.seed if seed is None else seed
+    return list(range(start, start + runs))
+
+
+@dataclass
+class Replicates:
+    """R runs of one scenario: ``runs`` (tidy run x week x firm), ``summary`` (means, ci95)."""
+
+    runs: pd.DataFrame
+    summary: dict[str, Any]
+    results: list[RunResult]
+
+
+def replicate(scenario: Scenario, runs: int = 10, seed: int | None = None, **execution: Any) -> Replicates:
+    """Run ``scenario`` on seeds seed, seed+1, ... and summarise with 95% CIs.
+
+    Args:
+        scenario: a validated scenario.
+        runs: number of replicates.
+        seed: first seed (default ``scenario.run.seed``).
+        **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`execute`.
+    """
+    base = scenario.without_experiments()
+    specs = [RunSpec("run", base, s) for s in seeds_for(scenario, runs, seed)]
+    results = execute(specs, **execution)
+    table = pd.concat([r.timeseries.assign(run=r.spec.seed) for r in results], ignore_index=True)
+    table = table[["run", *[c for c in table.columns if c != "run"]]]
+    summary = summarise_runs(results)
+    summary["hash"] = config_hash(base)
+    return Replicates(table, summary, results)
+
+
+@dataclass
+class Comparison:
+    """Arms on the same seeds: ``table`` (arm x metric), ``comparison`` (the JSON dict)."""
+
+    table: pd.DataFrame
+    comparison: dict[str, Any]
+    results: list[RunResult]
+
+
+def arms_of(scenario: Scenario) -> dict[str, Scenario]:
+    base = scenario.without_experiments()
+    if not scenario.arms:
+        from sim.scenario import ScenarioError
+
+        raise ScenarioError(
+            f"{scenario.source or scenario.name}: no [arms.<label>] tables to compare; add at least two, "
+            'e.g. [arms.conquest] "firms.us.strategy" = "conquest"'
+        )
+    return {label: base.with_overrides(overrides) for label, overrides in scenario.arms.items()}
+
+
+def compare(
+    scenario: Scenario, runs: int = 20, firm: str | None = None, seed: int | None = None, **execution: Any
+) -> Comparison:
+    """Run every arm of ``scenario`` on the same seeds and compare them with the first arm.
+
+    Args:
+        scenario: a scenario with ``[arms.<label>]`` tables.
+        runs: replicates per arm (the same seeds for every arm).
+        firm: the firm whose metrics are compared (default: the first firm).
+        seed: first seed (default ``scenario.run.seed``).
+        **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`execute`.
+    """
+    arms = arms_of(scenario)
+    firm = firm or scenario.firm_names[0]
+    if firm not in scenario.firms:
+        from sim.scenario import ScenarioError
+
+        raise ScenarioError(f"--firm {firm!r}: no such firm; firms: {', '.join(scenario.firms)}")
+    seeds = seeds_for(scenario, runs, seed)
+    specs = [RunSpec(label, arm, s) for label, arm in arms.items() for s in seeds]
+    results = execute(specs, **execution)
+    by_arm = {label: [r for r in results if r.spec.label == label] for label in arms}
+    metrics = {label: [scalar_metrics(r.summary["firms"][firm]) for r in rs] for label, rs in by_arm.items()}
+    names = list(metrics[next(iter(arms))][0])
+    first = next(iter(arms))
+    arm_stats: dict[str, Any] = {}
+    differences: dict[str, Any] = {}
+    rows = []
+    for label in arms:
+        arm_stats[label] = {}
+        for name in names:
+            mean, interval = mean_ci(m[name] for m in metrics[label])
+            arm_stats[label][name] = {"mean": mean, "ci95": interval}
+            row = {"arm": label, "metric": name, "mean": mean, "ci95_low": None, "ci95_high": None}
+            if interval:
+                row["ci95_low"], row["ci95_high"] = interval
+            if label != first:
+                diff = paired_difference(
+                    [m[name] for m in metrics[first]], [m[name] for m in metrics[label]], name
+                )
+                differences.setdefault(label, {})[name] = diff
+                row.update({f"diff_{k}": v for k, v in diff.items() if k != "ci95"})
+                row["diff_ci95_low"], row["diff_ci95_high"] = diff["ci95"] or (None, None)
+            rows.append(row)
+    comparison = {
+        "scenario": scenario.name,
+        "firm": firm,
+        "runs": runs,
+        "seeds": seeds,
+        "baseline_arm": first,
+        "arms": arm_stats,
+        "differences": differences,
+        "hashes": {label: config_hash(arm) for label, arm in arms.items()},
+    }
+    return Comparison(pd.DataFrame(rows), comparison, results)
+
+
+def sweep_points(scenario: Scenario) -> list[dict[str, Any]]:
+    """The design points of ``[sweep]``: a full grid, or a seeded Latin hypercube."""
+    if scenario.sweep is None:
+        from sim.scenario import ScenarioError
+
+        raise ScenarioError(f"{scenario.source or scenario.name}: no [sweep] table; see docs/scenario.md")
+    design = scenario.sweep
+    keys = list(design.keys)
+    if design.method == "grid":
+        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*design.keys.values())]
+    from scipy.stats import qmc
+
+    sampler = qmc.LatinHypercube(d=len(keys), seed=scenario.run.seed)
+    unit = sampler.random(design.samples)
+    points = []
+    for row in unit:
+        point = {}
+        for key, u in zip(keys, row, strict=True):
+            bounds = design.keys[key]
+            value = bounds.low + u * (bounds.high - bounds.low)
+            integral = (
+                float(bounds.low).is_integer()
+                and float(bounds.high).is_integer()
+                and _is_int_key(scenario, key)
+            )
+            point[key] = round(value) if integral else float(value)
+        points.append(point)
+    return points
+
+
+def _is_int_key(scenario: Scenario, key: str) -> bool:
+    value: Any = scenario.model_dump()
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def sweep(
+    scenario: Scenario, runs: int | None = None, seed: int | None = None, **execution: Any
+) -> pd.DataFrame:
+    """Run every point of ``[sweep]`` for ``runs`` replicates (default ``sweep.runs``).
+
+    Returns:
+        One row per point x replicate x firm: ``point``, ``run`` (the seed), ``firm``, the swept
+        keys and every summary metric (nested tables flattened as ``table.key``).
+    """
+    points = sweep_points(scenario)
+    base = scenario.without_experiments()
+    runs = runs or scenario.sweep.runs
+    seeds = seeds_for(scenario, runs, seed)
+    specs = [
+        RunSpec(f"point-{i}", base.with_overrides(point), s, tuple(point.items()))
+        for i, point in enumerate(points)
+        for s in seeds
+    ]
+    results = execute(specs, **execution)
+    rows = []
+    for result in results:
+        point_index = int(result.spec.label.split("-")[1])
+        for firm, firm_summary in result.summary["firms"].items():
+            rows.append(
+                {
+                    "point": point_index,
+                    "run": result.spec.seed,
+                    "firm": firm,
+                    **dict(result.spec.point),
+                    **scalar_metrics(firm_summary),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- writing outputs
+
+
+def _provenance(scenario: Scenario, hashes: dict[str, str] | str) -> dict[str, Any]:
+    from sim import __version__
+
+    return {"version": __version__, "hash": hashes, "source": scenario.source}
+
+
+def write_replicates(reps: Replicates, scenario: Scenario, out: Path, figures: bool = True) -> None:
+    """``runs.parquet``, ``summary.json`` (means, ci95, provenance), the resolved scenario, figures."""
+    from sim.plots import churn_by_reason_figure, customers_figure
+    from sim.results import atomic_write, save_figure, write_json
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "runs.parquet", lambda p: reps.runs.to_parquet(p, index=False))
+    write_json(out / "summary.json", {**reps.summary, **_provenance(scenario, reps.summary["hash"])})
+    atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
+    if figures:
+        save_figure(out / "figures" / "customers.png", customers_figure(reps.runs, scenario.name))
+        save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(reps.summary))
+
+
+def write_comparison(result: Comparison, scenario: Scenario, out: Path) -> None:
+    """``comparison.json``, ``comparison.csv`` (arm x metric) and the resolved scenario."""
+    from sim.results import atomic_write, write_json
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(
+        out / "comparison.json", {**result.comparison, **_provenance(scenario, result.comparison["hashes"])}
+    )
+    atomic_write(out / "comparison.csv", lambda p: result.table.to_csv(p, index=False))
+    atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
+
+
+def write_sweep(table: pd.DataFrame, scenario: Scenario, out: Path, firm: str, figures: bool = True) -> None:
+    """``sweep.parquet``, the resolved scenario and one figure per swept key."""
+    from sim.plots import sweep_figure
+    from sim.results import atomic_write, save_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
+    atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
+    if figures:
+        for key in scenario.sweep.keys:
+            save_figure(out / "figures" / f"sweep_{key}.png", sweep_figure(table, key, firm))
