@@ -39,10 +39,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScenarioError
 
-# Metrics where a lower value is better (for "probability the arm is better").
-LOWER_IS_BETTER = {"cac", "churned", "spend", "acquisition_spend", "complaints", "complaint_rate"}
+# Metrics where a lower value is better (for "probability the arm is better"); a nested table's
+# entries (``churned_by_reason.unappreciated``) follow their table.
+LOWER_IS_BETTER = {
+    "cac", "churned", "spend", "acquisition_spend", "complaints", "complaint_rate",
+    "cac_by_channel", "churned_by_reason", "spend_by_lever",
+}  # fmt: skip
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether a smaller value of ``metric`` (``name`` or ``table.key``) is the better one."""
+    return metric.split(".")[0] in LOWER_IS_BETTER
 
 
 # --------------------------------------------------------------------------- one run
@@ -131,6 +140,8 @@ class RunCache:
         if self.root.exists():
             for stale in self.root.glob("*/.seed-*.tmp"):
                 shutil.rmtree(stale, ignore_errors=True)
+            for stale in self.root.glob("*/.scenario.resolved.toml.*.tmp"):
+                stale.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- execution
@@ -141,16 +152,19 @@ def _local_pool(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
 
 
-def _run_remote(pending: list[RunSpec], jobs: int, cluster: str | None) -> Iterator[RunResult]:
-    """Results of ``pending`` as they complete, from local processes or a Dask cluster."""
-    payload = [(s, s.scenario.without_experiments().to_dict()) for s in pending]
+def _run_remote(
+    pending: list[tuple[int, RunSpec]], jobs: int, cluster: str | None
+) -> Iterator[tuple[int, RunResult]]:
+    """(index, result) of each pending run as it completes, from local processes or Dask."""
+    payload = [(i, s, s.scenario.without_experiments().to_dict()) for i, s in pending]
     if cluster is None:
         with _local_pool(jobs) as pool:
-            futures = {pool.submit(_simulate, data, spec.seed): spec for spec, data in payload}
+            futures = {pool.submit(_simulate, data, spec.seed): (i, spec) for i, spec, data in payload}
             try:
                 for future in as_completed(futures):
                     summary, series = future.result()
-                    yield RunResult(futures[future], summary, series)
+                    index, spec = futures[future]
+                    yield index, RunResult(spec, summary, series)
             except BaseException:
                 for future in futures:
                     future.cancel()
@@ -166,10 +180,13 @@ def _run_remote(pending: list[RunSpec], jobs: int, cluster: str | None) -> Itera
     else:
         client = Client(cluster)
     try:
-        futures = {client.submit(_simulate, data, spec.seed, pure=False): spec for spec, data in payload}
+        futures = {
+            client.submit(_simulate, data, spec.seed, pure=False): (i, spec) for i, spec, data in payload
+        }
         for future in dask_completed(list(futures)):
             summary, series = future.result()
-            yield RunResult(futures[future], summary, series)
+            index, spec = futures[future]
+            yield index, RunResult(spec, summary, series)
             future.release()
     finally:
         client.close()
@@ -214,27 +231,27 @@ def execute(
         bar = tqdm(total=len(specs), initial=len(done), unit="run", file=sys.stderr, dynamic_ncols=True)
         if done:
             bar.write(
-                f"{len(done)} of {len(specs)} runs already finished in {cache.root}; computing {len(pending)}"
+                f"{len(done)} of {len(specs)} runs already finished in {cache.root}; computing {len(pending)}",
+                file=sys.stderr,
             )
-    index_of = {id(spec): index for index, spec in pending}
 
-    def finished(result: RunResult) -> None:
+    def finished(index: int, result: RunResult) -> None:
         if cache is not None:
             cache.store(result)
         if on_result is not None:
             on_result(result)
-        done[index_of[id(result.spec)]] = result
+        done[index] = result
         if bar is not None:
             bar.update(1)
 
     try:
         if jobs == 1 and cluster is None:
-            for _, spec in pending:
+            for index, spec in pending:
                 summary, series = _simulate(spec.scenario.without_experiments().to_dict(), spec.seed)
-                finished(RunResult(spec, summary, series))
+                finished(index, RunResult(spec, summary, series))
         elif pending:
-            for result in _run_remote([s for _, s in pending], jobs, cluster):
-                finished(result)
+            for index, result in _run_remote(pending, jobs, cluster):
+                finished(index, result)
     finally:
         if bar is not None:
             bar.close()
@@ -309,7 +326,7 @@ def paired_difference(base: list[float | None], arm: list[float | None], metric:
     mean, interval = mean_ci(d.tolist())
     se_paired = float(d.std(ddof=1) / math.sqrt(n))
     se_unpaired = float(math.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n))
-    sign = -1.0 if metric.split(".")[0] in LOWER_IS_BETTER else 1.0
+    sign = -1.0 if lower_is_better(metric) else 1.0
     if se_paired > 0:
         prob = float(stats.t.cdf(sign * mean / se_paired, n - 1))
     else:
@@ -373,8 +390,6 @@ class Comparison:
 def arms_of(scenario: Scenario) -> dict[str, Scenario]:
     base = scenario.without_experiments()
     if not scenario.arms:
-        from sim.scenario import ScenarioError
-
         raise ScenarioError(
             f"{scenario.source or scenario.name}: no [arms.<label>] tables to compare; add at least two, "
             'e.g. [arms.conquest] "firms.us.strategy" = "conquest"'
@@ -397,8 +412,6 @@ def compare(
     arms = arms_of(scenario)
     firm = firm or scenario.firm_names[0]
     if firm not in scenario.firms:
-        from sim.scenario import ScenarioError
-
         raise ScenarioError(f"--firm {firm!r}: no such firm; firms: {', '.join(scenario.firms)}")
     seeds = seeds_for(scenario, runs, seed)
     specs = [RunSpec(label, arm, s) for label, arm in arms.items() for s in seeds]
@@ -442,8 +455,6 @@ def compare(
 def sweep_points(scenario: Scenario) -> list[dict[str, Any]]:
     """The design points of ``[sweep]``: a full grid, or a seeded Latin hypercube."""
     if scenario.sweep is None:
-        from sim.scenario import ScenarioError
-
         raise ScenarioError(f"{scenario.source or scenario.name}: no [sweep] table; see docs/scenario.md")
     design = scenario.sweep
     keys = list(design.keys)
@@ -491,9 +502,15 @@ def sweep(
     base = scenario.without_experiments()
     runs = runs or scenario.sweep.runs
     seeds = seeds_for(scenario, runs, seed)
+    scenarios = []
+    for point in points:
+        try:
+            scenarios.append(base.with_overrides(point))
+        except ScenarioError as error:  # e.g. a Latin-hypercube value rounded to an invalid one
+            raise ScenarioError(f"[sweep] point {point}: {error}") from None
     specs = [
-        RunSpec(f"point-{i}", base.with_overrides(point), s, tuple(point.items()))
-        for i, point in enumerate(points)
+        RunSpec(f"point-{i}", point_scenario, s, tuple(point.items()))
+        for i, (point, point_scenario) in enumerate(zip(points, scenarios, strict=True))
         for s in seeds
     ]
     results = execute(specs, **execution)
