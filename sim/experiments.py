@@ -75,7 +75,7 @@ class RunSpec:
 class RunResult:
     spec: RunSpec
     summary: dict[str, Any]
-    timeseries: pd.DataFrame
+    timeseries: pd.DataFrame | None  # None once written to the cache, to keep memory bounded
 
 
 def config_hash(scenario: Scenario) -> str:
@@ -104,12 +104,36 @@ class RunCache:
     def folder(self, spec: RunSpec) -> Path:
         return self.root / spec.key / f"seed-{spec.seed}"
 
-    def load(self, spec: RunSpec) -> RunResult | None:
+    def load(self, spec: RunSpec, timeseries: bool = True) -> RunResult | None:
         folder = self.folder(spec)
         if not (folder / "summary.json").exists():
             return None
         summary = json.loads((folder / "summary.json").read_text())
-        return RunResult(spec, summary, pd.read_parquet(folder / "timeseries.parquet"))
+        series = pd.read_parquet(folder / "timeseries.parquet") if timeseries else None
+        return RunResult(spec, summary, series)
+
+    def stream_timeseries(self, specs: list[RunSpec], path: Path, column: str = "run") -> None:
+        """Write the finished runs' weekly tables into one parquet file, one run in memory at a
+        time, in the order of ``specs``, with the seed as ``column``; atomically."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from sim.results import atomic_write
+
+        def write(target: Path) -> None:
+            writer = None
+            try:
+                for spec in specs:
+                    series = pd.read_parquet(self.folder(spec) / "timeseries.parquet")
+                    series.insert(0, column, spec.seed)
+                    table = pa.Table.from_pandas(series, preserve_index=False)
+                    writer = writer or pq.ParquetWriter(target, table.schema)
+                    writer.write_table(table)
+            finally:
+                if writer is not None:
+                    writer.close()
+
+        atomic_write(path, write)
 
     def store(self, result: RunResult) -> None:
         """Write a finished run: into a staging folder, then one rename (all or nothing)."""
@@ -201,6 +225,7 @@ def execute(
     cluster: str | None = None,
     progress: bool = False,
     on_result: Callable[[RunResult], None] | None = None,
+    keep_timeseries: bool | None = None,
 ) -> list[RunResult]:
     """Run every spec (skipping those already finished under ``out``) and return them in order.
 
@@ -211,7 +236,10 @@ def execute(
         cluster: a Dask scheduler address ``tcp://host:port``, or ``"local"`` to start one.
         progress: show a progress bar with the time left (on standard error).
         on_result: called with each result as it arrives (e.g. to stream it elsewhere).
+        keep_timeseries: keep each run's weekly table in memory; by default only without ``out``
+            (with ``out`` the tables stay on disk, so memory does not grow with the runs).
     """
+    keep = out is None if keep_timeseries is None else keep_timeseries
     jobs = jobs or os.cpu_count() or 1
     cache = RunCache(Path(out)) if out is not None else None
     done: dict[int, RunResult] = {}
@@ -219,7 +247,7 @@ def execute(
     if cache is not None:
         cache.clean_staging()
     for index, spec in enumerate(specs):
-        cached = cache.load(spec) if cache is not None else None
+        cached = cache.load(spec, timeseries=keep) if cache is not None else None
         if cached is not None:
             done[index] = cached
         else:
@@ -240,6 +268,8 @@ def execute(
             cache.store(result)
         if on_result is not None:
             on_result(result)
+        if not keep:
+            result.timeseries = None
         done[index] = result
         if bar is not None:
             bar.update(1)
@@ -352,11 +382,28 @@ def seeds_for(scenario: Scenario, runs: int, seed: int | None = None) -> list[in
 
 @dataclass
 class Replicates:
-    """R runs of one scenario: ``runs`` (tidy run x week x firm), ``summary`` (means, ci95)."""
+    """R runs of one scenario: ``runs`` (tidy run x week x firm), ``summary`` (means, ci95).
 
-    runs: pd.DataFrame
+    With an output folder the weekly tables live in ``runs_file`` and ``runs`` reads them on
+    demand; without one they are held in memory.
+    """
+
     summary: dict[str, Any]
     results: list[RunResult]
+    runs_file: Path | None = None
+    _runs: pd.DataFrame | None = None
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        if self._runs is None:
+            self._runs = pd.read_parquet(self.runs_file)
+        return self._runs
+
+    def customer_counts(self) -> pd.DataFrame:
+        """Only run, week, firm and customers: what the band figure needs."""
+        if self._runs is None and self.runs_file is not None:
+            return pd.read_parquet(self.runs_file, columns=["run", "week", "firm", "customers"])
+        return self.runs[["run", "week", "firm", "customers"]]
 
 
 def replicate(scenario: Scenario, runs: int = 10, seed: int | None = None, **execution: Any) -> Replicates:
@@ -371,11 +418,16 @@ def replicate(scenario: Scenario, runs: int = 10, seed: int | None = None, **exe
     base = scenario.without_experiments()
     specs = [RunSpec("run", base, s) for s in seeds_for(scenario, runs, seed)]
     results = execute(specs, **execution)
-    table = pd.concat([r.timeseries.assign(run=r.spec.seed) for r in results], ignore_index=True)
-    table = table[["run", *[c for c in table.columns if c != "run"]]]
     summary = summarise_runs(results)
     summary["hash"] = config_hash(base)
-    return Replicates(table, summary, results)
+    out = execution.get("out")
+    if out is not None:
+        runs_file = Path(out) / "runs.parquet"
+        RunCache(Path(out)).stream_timeseries(specs, runs_file)
+        return Replicates(summary, results, runs_file=runs_file)
+    table = pd.concat([r.timeseries.assign(run=r.spec.seed) for r in results], ignore_index=True)
+    table = table[["run", *[c for c in table.columns if c != "run"]]]
+    return Replicates(summary, results, _runs=table)
 
 
 @dataclass
@@ -415,7 +467,7 @@ def compare(
         raise ScenarioError(f"--firm {firm!r}: no such firm; firms: {', '.join(scenario.firms)}")
     seeds = seeds_for(scenario, runs, seed)
     specs = [RunSpec(label, arm, s) for label, arm in arms.items() for s in seeds]
-    results = execute(specs, **execution)
+    results = execute(specs, keep_timeseries=False, **execution)
     by_arm = {label: [r for r in results if r.spec.label == label] for label in arms}
     metrics = {label: [scalar_metrics(r.summary["firms"][firm]) for r in rs] for label, rs in by_arm.items()}
     names = list(metrics[next(iter(arms))][0])
@@ -513,7 +565,7 @@ def sweep(
         for i, (point, point_scenario) in enumerate(zip(points, scenarios, strict=True))
         for s in seeds
     ]
-    results = execute(specs, **execution)
+    results = execute(specs, keep_timeseries=False, **execution)
     rows = []
     for result in results:
         point_index = int(result.spec.label.split("-")[1])
@@ -545,11 +597,14 @@ def write_replicates(reps: Replicates, scenario: Scenario, out: Path, figures: b
     from sim.results import atomic_write, save_figure, write_json
 
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / "runs.parquet", lambda p: reps.runs.to_parquet(p, index=False))
+    if reps.runs_file is None or reps.runs_file.resolve() != (out / "runs.parquet").resolve():
+        atomic_write(out / "runs.parquet", lambda p: reps.runs.to_parquet(p, index=False))
     write_json(out / "summary.json", {**reps.summary, **_provenance(scenario, reps.summary["hash"])})
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     if figures:
-        save_figure(out / "figures" / "customers.png", customers_figure(reps.runs, scenario.name))
+        save_figure(
+            out / "figures" / "customers.png", customers_figure(reps.customer_counts(), scenario.name)
+        )
         save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(reps.summary))
 
 

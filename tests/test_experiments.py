@@ -721,3 +721,14 @@ def test_an_invalid_latin_hypercube_point_is_named(write_scenario):
     scenario = load_scenario(write_scenario(text))
     with pytest.raises(ScenarioError, match=r"\[sweep\] point \{'network.mean_degree': \d+\}.*must be even"):
         sweep(scenario, runs=1, jobs=1)
+
+
+def test_with_an_output_folder_weekly_tables_stay_on_disk(tmp_path, write_scenario):
+    scenario = load_scenario(write_scenario(TINY))
+    on_disk = replicate(scenario, runs=3, jobs=1, out=tmp_path / "out")
+    assert all(r.timeseries is None for r in on_disk.results), (
+        "expected no weekly table held in memory once written to the cache (memory bounded by one run)"
+    )
+    in_memory = replicate(scenario, runs=3, jobs=1)
+    pd.testing.assert_frame_equal(on_disk.runs, in_memory.runs)
+    assert on_disk.summary == in_memory.summary, "expected the same summary from disk and from memory"
