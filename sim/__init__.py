@@ -15,6 +15,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
+from sim.experiments import compare, replicate, sweep
 from sim.model import CustomerMarket
 from sim.results import SimulationResult
 from sim.scenario import Scenario, ScenarioError, load_scenario
@@ -29,7 +30,10 @@ __all__ = [
     "Strategy",
     "__version__",
     "collect",
+    "compare",
     "load_scenario",
     "register_strategy",
+    "replicate",
     "simulate",
+    "sweep",
 ]
