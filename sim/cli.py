@@ -84,8 +84,8 @@ def _parser() -> argparse.ArgumentParser:
         help="run every [arms.<label>] of a scenario on the same seeds and compare them",
         description=(
             "Run each arm of the scenario on the same R seeds (common random numbers) and report, "
-            "per arm and metric, the mean with its 95%% CI, and per metric the paired difference "
-            "against the first arm with its 95%% CI, the probability the arm is better, and how much "
+            "per arm and metric, the mean with its 95% CI, and per metric the paired difference "
+            "against the first arm with its 95% CI, the probability the arm is better, and how much "
             "pairing narrowed the interval compared with unpaired runs. Writes comparison.json and "
             "comparison.csv."
         ),
@@ -94,17 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("scenario", metavar="SCENARIO", help="scenario file with [arms.<label>] tables")
     compare.add_argument("--runs", type=int, default=20, metavar="R", help="seeds per arm (default 20)")
-    compare.add_argument(
-        "--firm", metavar="NAME", help="firm whose metrics are compared (default: the first)"
-    )
-    compare.add_argument(
-        "--seed", type=int, metavar="N", help="first seed (default: the scenario's run.seed)"
-    )
-    compare.add_argument(
-        "--out", metavar="DIR", help="output folder (default: results/<scenario name>/compare/)"
-    )
-    _add_set_option(compare)
-    _add_execution_options(compare)
+    _add_experiment_options(compare, "firm whose metrics are compared", "compare")
 
     sweep = commands.add_parser(
         "sweep",
@@ -119,11 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("scenario", metavar="SCENARIO", help="scenario file with a [sweep] table")
     sweep.add_argument("--runs", type=int, metavar="R", help="replicates per point (default: sweep.runs)")
-    sweep.add_argument("--firm", metavar="NAME", help="firm shown in the figures (default: the first)")
-    sweep.add_argument("--seed", type=int, metavar="N", help="first seed (default: the scenario's run.seed)")
-    sweep.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>/sweep/)")
-    _add_set_option(sweep)
-    _add_execution_options(sweep)
+    _add_experiment_options(sweep, "firm shown in the figures", "sweep")
 
     validate = commands.add_parser(
         "validate",
@@ -133,6 +119,19 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     _add_set_option(validate)
     return parser
+
+
+def _add_experiment_options(command: argparse.ArgumentParser, firm_help: str, folder: str) -> None:
+    """The options `compare` and `sweep` share."""
+    command.add_argument("--firm", metavar="NAME", help=f"{firm_help} (default: the first)")
+    command.add_argument(
+        "--seed", type=int, metavar="N", help="first seed (default: the scenario's run.seed)"
+    )
+    command.add_argument(
+        "--out", metavar="DIR", help=f"output folder (default: results/<scenario name>/{folder}/)"
+    )
+    _add_set_option(command)
+    _add_execution_options(command)
 
 
 def _add_execution_options(command: argparse.ArgumentParser) -> None:
