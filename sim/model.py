@@ -22,7 +22,15 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
-from sim.agents.behaviours import adoption, appreciation, churn, experience, purchase, referral
+from sim.agents.behaviours import (
+    adoption,
+    appreciation,
+    churn,
+    dormancy,
+    experience,
+    purchase,
+    referral,
+)
 from sim.agents.customers import Channel, Customers, Status
 from sim.agents.firm import Firm
 from sim.network import ReferralNetwork, build_network
@@ -40,16 +48,28 @@ class WeekEffects:
     def __init__(self, size: int, n_firms: int) -> None:
         self.adoption_boost = np.zeros((size, n_firms, len(BOOST_CHANNELS)), dtype=np.float32)
         self.untouched = np.ones(size, dtype=np.float32)  # product of (1 - touch strength)
+        self.touches = np.zeros(size, dtype=np.float32)  # relations contacts this week (fatigue)
         self.offered = np.zeros(size, dtype=bool)  # a personal offer landed this week
+        self.review_boost = np.zeros(size, dtype=np.float32)  # asked for a review this week
+        self.poach_boost = np.zeros((size, n_firms), dtype=np.float32)  # a rival's offer, by rival
+        self.reactivation_contact = np.full(size, -1, dtype=np.int8)  # firm that contacted a dormant
+        self.satisfaction_lift = np.zeros(size, dtype=np.float32)  # a retention offer's lift
 
     def clear(self) -> None:
         self.adoption_boost.fill(0)
         self.untouched.fill(1)
+        self.touches.fill(0)
         self.offered.fill(False)
+        self.review_boost.fill(0)
+        self.poach_boost.fill(0)
+        self.reactivation_contact.fill(-1)
+        self.satisfaction_lift.fill(0)
 
     def touch(self, slots: np.ndarray, strength: float) -> None:
-        """A relations touch: appreciation moves ``strength`` of the way to 1 (diminishing)."""
+        """A relations touch: appreciation moves ``strength`` of the way to 1 (diminishing); every
+        touch is also a contact that counts toward fatigue."""
         self.untouched[slots] *= np.float32(1.0 - min(max(strength, 0.0), 1.0))
+        self.touches[slots] += 1
 
 
 @dataclass
@@ -60,17 +80,17 @@ class Signals:
     leaver_share: np.ndarray | None  # (N, F) share of friends who recently switched away from it
     penetration: np.ndarray  # (F,) the firm's customers / market size
     rating: np.ndarray  # (F,) public rating in stars (Bayesian average of recent reviews)
-    price: np.ndarray  # (F,)
-    proof_weight: float
+    price: np.ndarray  # (F,) price after any acquisition discount
+    proof_weight: np.ndarray  # (F,) weight on the rating gap (more while a firm shows reviews)
     price_weight: float
 
     def log_attraction(self, proof_sensitivity: np.ndarray, price_sensitivity: np.ndarray) -> np.ndarray:
         """(k, F) how much each person prefers each firm: social proof of quality and price."""
-        rating_gap = self.rating - self.rating.mean()
+        rating_gap = self.proof_weight * (self.rating - self.rating.mean())
         log_price = np.log(self.price)
         price_gap = log_price - log_price.mean()
         return (
-            self.proof_weight * proof_sensitivity[:, None] * rating_gap[None, :]
+            proof_sensitivity[:, None] * rating_gap[None, :]
             - self.price_weight * price_sensitivity[:, None] * price_gap[None, :]
         ).astype(np.float32)
 
@@ -121,6 +141,7 @@ class CustomerMarket(mesa.Model):
         self.review_sum = np.zeros(n_firms)  # decayed sum of review stars
         self.review_count = np.zeros(n_firms)  # decayed number of reviews
         self.effects = WeekEffects(scenario.market.size, n_firms)
+        self.persona_response = _persona_response(scenario)
         self.in_market_prospects = np.empty(0, dtype=np.int64)
         self.recorder = Recorder(self)
         self._seed_initial_state()
@@ -141,8 +162,8 @@ class CustomerMarket(mesa.Model):
         sales = purchase.run(self)  # 5. customers buy; revenue, margin, loyalty tiers
         experience.run(self, sales)  # 6. service failures, satisfaction, complaints, reviews
         appreciation.run(self)  # 7. appreciation decays and is raised by relations touches
-        churn.run(self, signals)  # 8. competing churn hazards, reason recorded; slots refilled
-        # 9. dormancy and reactivation belong to the lifecycle work (issue [lifecycle]).
+        churn.run(self, signals)  # 8. competing churn hazards, reason recorded; partial churn
+        dormancy.run(self)  # 9. reactivation responses; customers without purchases go dormant
         self.recorder.record(self)  # 10. per-firm counts and flows for the week
         if self.week >= self.scenario.run.weeks:
             self.running = False
@@ -160,7 +181,9 @@ class CustomerMarket(mesa.Model):
         leaver_share = None
         if churn_config.enabled and churn_config.follow_friend_rate > 0:
             window = churn_config.follow_window_weeks
-            recent = np.flatnonzero(c.switched & (self.week - c.churn_week <= window) & (c.churn_week >= 0))
+            recent = np.flatnonzero(
+                c.told_friends & (self.week - c.churn_week <= window) & (c.churn_week >= 0)
+            )
             leavers = np.zeros((c.size, n_firms), dtype=np.float32)
             leavers[recent, c.left_firm[recent]] = 1
             leaver_share = self.network.neighbour_share(leavers)
@@ -170,8 +193,9 @@ class CustomerMarket(mesa.Model):
             leaver_share=leaver_share,
             penetration=members.sum(axis=0, dtype=np.float64) / c.size,
             rating=self.ratings(),
-            price=self.prices,
-            proof_weight=adoption_config.social_proof_weight,
+            price=self.prices * (1 - np.array([f.discount for f in self.firm_list])),
+            proof_weight=adoption_config.social_proof_weight
+            + np.array([f.proof_shown for f in self.firm_list]),
             price_weight=adoption_config.price_weight,
         )
 
@@ -238,3 +262,14 @@ class CustomerMarket(mesa.Model):
             f"CustomerMarket({self.scenario.name!r}, seed={self.seed}, week={self.week}, "
             f"{self.customers.size} people, customers {{{firms}}})"
         )
+
+
+def _persona_response(scenario: Scenario) -> np.ndarray:
+    """(levers, personas) multiplier on each lever's reach: the personas' ``channel_response``."""
+    from sim.strategies.levers import LEVER_NAMES
+
+    table = np.ones((len(LEVER_NAMES), len(scenario.personas)), dtype=np.float64)
+    for column, persona in enumerate(scenario.personas.values()):
+        for lever, factor in persona.channel_response.items():
+            table[LEVER_NAMES.index(lever), column] = factor
+    return table

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.agents.customers import CHANNEL_NAMES, REASON_NAMES
+from sim.agents.customers import CATEGORY_NAMES, CHANNEL_NAMES, REASON_NAMES, RESPONSE_NAMES, Status
 from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS
 
 if TYPE_CHECKING:
@@ -63,6 +63,9 @@ class WeekFlows:
     dissatisfied: np.ndarray = field(init=False)  # dissatisfying experiences
     complaints: np.ndarray = field(init=False)
     reviews: np.ndarray = field(init=False)
+    product_churned: np.ndarray = field(init=False)  # (F, reasons): one product fewer
+    spend_decreased: np.ndarray = field(init=False)  # (F, reasons): a lower spend level
+    responses: np.ndarray = field(init=False)  # (F, responses) to reactivation contacts
 
     def __post_init__(self) -> None:
         self.reset()
@@ -71,14 +74,21 @@ class WeekFlows:
         f = self.n_firms
         self.acquired = np.zeros((f, len(CHANNEL_NAMES)), dtype=np.int64)
         self.churned = np.zeros((f, len(REASON_NAMES)), dtype=np.int64)
-        for name in ("revenue", "margin", "ltv_margin"):
+        self.product_churned = np.zeros((f, len(REASON_NAMES)), dtype=np.int64)
+        self.spend_decreased = np.zeros((f, len(REASON_NAMES)), dtype=np.int64)
+        self.responses = np.zeros((f, len(RESPONSE_NAMES)), dtype=np.int64)
+        for name in ("revenue", "margin", "ltv_margin", "reactivated_revenue"):
             setattr(self, name, np.zeros(f))
         for name in (
             "referrals_made",
             "referrals_converted",
             "dissatisfied",
             "complaints",
+            "complaints_handled",
             "reviews",
+            "became_dormant",
+            "reactivated",
+            "downgrades",
         ):
             setattr(self, name, np.zeros(f, dtype=np.int64))
 
@@ -91,7 +101,12 @@ _FLOW_SERIES = (
     "referrals_converted",
     "dissatisfied",
     "complaints",
+    "complaints_handled",
     "reviews",
+    "became_dormant",
+    "reactivated",
+    "reactivated_revenue",
+    "downgrades",
 )
 
 
@@ -106,6 +121,10 @@ class Recorder:
         self.customers = np.zeros((weeks, n_firms), dtype=np.int64)
         self.acquired = np.zeros((weeks, n_firms, len(CHANNEL_NAMES)), dtype=np.int64)
         self.churned = np.zeros((weeks, n_firms, len(REASON_NAMES)), dtype=np.int64)
+        self.product_churned = np.zeros((weeks, n_firms, len(REASON_NAMES)), dtype=np.int64)
+        self.spend_decreased = np.zeros((weeks, n_firms, len(REASON_NAMES)), dtype=np.int64)
+        self.responses = np.zeros((weeks, n_firms, len(RESPONSE_NAMES)), dtype=np.int64)
+        self.dormant = np.zeros((weeks, n_firms), dtype=np.int64)
         self.spend = np.zeros((weeks, n_firms, len(LEVER_NAMES)))
         self.rating = np.zeros((weeks, n_firms))
         self.series = {
@@ -122,6 +141,11 @@ class Recorder:
         self.customers[w] = np.bincount(c.firm[c.firm >= 0], minlength=len(self.firm_names))
         self.acquired[w] = self.flows.acquired
         self.churned[w] = self.flows.churned
+        self.product_churned[w] = self.flows.product_churned
+        self.spend_decreased[w] = self.flows.spend_decreased
+        self.responses[w] = self.flows.responses
+        dormant = c.status == Status.DORMANT
+        self.dormant[w] = np.bincount(c.firm[dormant], minlength=len(self.firm_names))
         self.spend[w] = [f.spend_this_week for f in market.firm_list]
         self.rating[w] = market.ratings()
         for name in _FLOW_SERIES:
@@ -148,6 +172,10 @@ class Recorder:
         frame["churned"] = churned.sum(axis=2).ravel()
         for index, name in enumerate(REASON_NAMES):
             frame[f"churned_{name}"] = churned[..., index].ravel()
+        frame["product_churned"] = self.product_churned[:weeks].sum(axis=2).ravel()
+        frame["spend_decreased"] = self.spend_decreased[:weeks].sum(axis=2).ravel()
+        frame["dormant"] = self.dormant[:weeks].ravel()
+        frame["reactivation_contacts"] = self.responses[:weeks].sum(axis=2).ravel()
         spend = self.spend[:weeks]
         frame["spend"] = spend.sum(axis=2).ravel()
         acquisition = [LEVER_NAMES.index(n) for n in ACQUISITION_LEVERS]
@@ -194,6 +222,10 @@ def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, An
         exposure = float(customers[:-1, f].sum())  # customers at the start of each week
         weekly_churn = safe_ratio(churned, exposure)
         dissatisfied = int(recorder.series["dissatisfied"][rows, f].sum())
+
+        def total(name: str, firm: int = f) -> int:
+            return int(recorder.series[name][rows, firm].sum())
+
         complaints = int(recorder.series["complaints"][rows, f].sum())
         firms[name] = {
             "customers_start": int(customers[0, f]),
@@ -218,9 +250,37 @@ def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, An
             "referrals_converted": int(recorder.series["referrals_converted"][rows, f].sum()),
             "complaints": complaints,
             "complaint_rate": safe_ratio(complaints, dissatisfied),
+            "complaints_handled": total("complaints_handled"),
             "rating_end": float(recorder.rating[weeks, f]),
+            **_lifecycle(recorder, rows, f, churned),
         }
     return {"scenario": scenario.name, "seed": seed, "weeks": weeks, "firms": firms}
+
+
+def _lifecycle(recorder: Recorder, rows: slice, f: int, churned: int) -> dict[str, Any]:
+    """Partial churn, dormancy and reactivation, and churn by category, for one firm."""
+    product = recorder.product_churned[rows, f].sum(axis=0)
+    spend = recorder.spend_decreased[rows, f].sum(axis=0)
+    responses = recorder.responses[rows, f].sum(axis=0)
+    contacts = int(responses.sum())
+    reactivated = int(recorder.series["reactivated"][rows, f].sum())
+    return {
+        "product_churned": int(product.sum()),
+        "product_churned_by_reason": {n: int(product[i]) for i, n in enumerate(REASON_NAMES)},
+        "spend_decreased": int(spend.sum()),
+        "spend_decreased_by_reason": {n: int(spend[i]) for i, n in enumerate(REASON_NAMES)},
+        "churn_by_category": dict(
+            zip(CATEGORY_NAMES, (churned, int(product.sum()), int(spend.sum())), strict=True)
+        ),
+        "dormant_end": int(recorder.dormant[rows.stop - 1, f]),
+        "became_dormant": int(recorder.series["became_dormant"][rows, f].sum()),
+        "reactivation_contacts": contacts,
+        "reactivation_responses": {n: int(responses[i]) for i, n in enumerate(RESPONSE_NAMES)},
+        "reactivated": reactivated,
+        "reactivation_rate": safe_ratio(reactivated, contacts),
+        "reactivated_revenue": float(recorder.series["reactivated_revenue"][rows, f].sum()),
+        "tier_downgrades": int(recorder.series["downgrades"][rows, f].sum()),
+    }
 
 
 def _cac_by_channel(by_channel: dict[str, int], spend_by_lever: np.ndarray) -> dict[str, float | None]:

@@ -113,6 +113,7 @@ TRAIT_RANGES: dict[str, tuple[float, float | None]] = {
     "appreciation_decay": (0.0, 1.0),
     "complaint_propensity": (0.0, 1.0),
     "referral_propensity": (0.0, None),
+    "products": (1.0, 100.0),
 }
 
 
@@ -128,6 +129,8 @@ class Persona(_Strict):
     appreciation_decay: Dist = Dist(dist="beta", mean=0.02, sd=0.01)  # share lost per week
     complaint_propensity: Dist = constant(0.04)  # P(complain | dissatisfying experience)
     referral_propensity: Dist = Dist(dist="gamma", mean=0.01, cv=1.0)  # referrals per week
+    products: Dist = Dist(dist="uniform", low=1.0, high=4.0)  # products held on joining (floored, >= 1)
+    channel_response: dict[str, float] = {}  # lever -> response multiplier (e.g. search_ads = 1.5)
     death_rate: float = Field(0.003, ge=0, le=1)  # per year (calibrated to the seeds' churn mix)
     move_rate: float = Field(0.009, ge=0, le=1)  # per year (calibrated to the seeds' churn mix)
 
@@ -140,6 +143,7 @@ class Persona(_Strict):
         "appreciation_decay",
         "complaint_propensity",
         "referral_propensity",
+        "products",
         mode="before",
     )
     @classmethod
@@ -322,10 +326,12 @@ class ReferralConfig(_Strict):
 class PurchaseConfig(_Strict):
     enabled: bool = True
     offer_uplift: float = Field(0.5, ge=0)  # purchase-rate uplift the week a personal offer lands
+    tier_review_weeks: int = Field(13, ge=1)  # loyalty tiers are reviewed this often (a quarter)
 
 
 class ExperienceConfig(_Strict):
     enabled: bool = True
+    unhandled_bad_review: float = Field(0.5, ge=0, le=1)  # P(an unhandled complaint ends in a 1-star review)
     failure_drop: float = Field(0.3, ge=0, le=1)  # satisfaction lost per failed purchase week
     learning_rate: float = Field(0.2, ge=0, le=1)  # pull toward quality after a good week
     initial_satisfaction: float = Field(0.7, ge=0, le=1)  # of a new customer
@@ -340,6 +346,36 @@ class ExperienceConfig(_Strict):
 class AppreciationConfig(_Strict):
     enabled: bool = True
     initial: float = Field(0.9, ge=0, le=1)  # a new customer's feeling of being valued
+    downgrade_drop: float = Field(0.1, ge=0, le=1)  # appreciation lost when one's tier falls
+    fatigue_contacts: float = Field(3.0, ge=0)  # recent contacts a person tolerates ("bombardment")
+    fatigue_drop: float = Field(0.05, ge=0, le=1)  # appreciation lost per contact beyond that
+    contact_memory_weeks: float = Field(4.0, gt=0)  # how long a contact counts as recent
+
+
+class PartialChurnConfig(_Strict):
+    enabled: bool = True
+    product_intensity: float = Field(0.25, ge=0)  # product-churn hazard / account-churn hazard
+    spend_intensity: float = Field(0.25, ge=0)  # decreased-spend hazard / account-churn hazard
+    spend_drop: float = Field(0.2, ge=0, le=1)  # share of spend level lost per decrease
+    min_spend_level: float = Field(0.2, ge=0, le=1)  # spend level never falls below this
+
+
+class DormancyConfig(_Strict):
+    enabled: bool = True
+    weeks: int = Field(13, ge=1)  # weeks without a purchase after which a customer is dormant
+    receptive: float = Field(0.35, ge=0, le=1)  # P(a contacted dormant customer comes back)
+    later: float = Field(0.15, ge=0, le=1)  # P("contact me later")
+    negative: float = Field(0.2, ge=0, le=1)  # P(a negative response: never contact again)
+    recontact_weeks: int = Field(4, ge=1)  # when "later" asked to be contacted again
+
+    @model_validator(mode="after")
+    def _responses_are_a_distribution(self) -> DormancyConfig:
+        total = self.receptive + self.later + self.negative
+        if total > 1 + 1e-9:
+            raise ValueError(
+                f"receptive + later + negative must be at most 1 (the rest: no response), got {total:.4g}"
+            )
+        return self
 
 
 class ChurnConfig(_Strict):
@@ -355,6 +391,7 @@ class ChurnConfig(_Strict):
     follow_window_weeks: int = Field(8, ge=1)  # how long a friend's switch stays "recent"
     better_value_rate: float = Field(0.01, ge=0)  # weekly hazard per unit value gap
     value_noise: float = Field(0.3, ge=0)  # sd of a week's perceived value of each firm (log units)
+    dissatisfied_tell_friends: bool = True  # a dissatisfied leaver counts for friends' follow hazard
     dissatisfied_rate: float = Field(0.14, ge=0)  # weekly hazard at zero satisfaction
     satisfaction_tolerance: float = Field(0.5, ge=0, le=1)  # hazard starts below this
     unappreciated_rate: float = Field(0.011, ge=0)  # weekly hazard at zero appreciation
@@ -368,6 +405,8 @@ class BehavioursConfig(_Strict):
     experience: ExperienceConfig = ExperienceConfig()
     appreciation: AppreciationConfig = AppreciationConfig()
     churn: ChurnConfig = ChurnConfig()
+    partial_churn: PartialChurnConfig = PartialChurnConfig()
+    dormancy: DormancyConfig = DormancyConfig()
 
 
 # --------------------------------------------------------------------------- levers
@@ -378,11 +417,14 @@ class _ScheduledLever(_Strict):
     strength: float = Field(ge=0)  # effect on a reached person (see docs/model.md)
     start_week: int = Field(0, ge=0)  # first week the lever may spend
     stop_week: int | None = Field(None, ge=0)  # first week it no longer spends (None = never)
+    pulse_on: int | None = Field(None, ge=1)  # pulsing: weeks on in each cycle (None = always on)
+    pulse_off: int = Field(0, ge=0)  # pulsing: weeks off in each cycle
 
 
 class _LeverBase(_ScheduledLever):
     max_reach: float = Field(1.0, ge=0, le=1)  # share of eligible people reached at saturation
     personas: list[str] | None = None  # restrict targets to these personas (None = all)
+    tiers: list[Literal["gold", "silver", "bronze"]] | None = None  # restrict customer targets to tiers
 
 
 class SearchAds(_LeverBase):
@@ -414,7 +456,7 @@ class Recognition(_LeverBase):
     unit_cost: float = Field(3.0, gt=0)
     max_reach: float = Field(0.9, ge=0, le=1)
     strength: float = Field(0.25, ge=0)  # appreciation touch per recognition
-    tiers: list[Literal["gold", "silver", "bronze"]] = ["gold"]  # who is recognised
+    tiers: list[Literal["gold", "silver", "bronze"]] | None = ["gold"]  # who is recognised
 
 
 class PersonalOffers(_LeverBase):
@@ -428,6 +470,55 @@ class ReferralProgramme(_ScheduledLever):
     strength: float = Field(1.0, ge=0)  # scales behaviours.referral.programme_boost
 
 
+class AcquisitionDiscount(_ScheduledLever):
+    unit_cost: float = Field(1.0, gt=0)  # currency of discount per currency given away (always 1)
+    strength: float = Field(0.2, ge=0, le=0.9)  # discount on a new customer's purchases (share)
+    weeks: int = Field(4, ge=1)  # how long after joining the discount applies
+
+
+class SocialProofMarketing(_LeverBase):
+    unit_cost: float = Field(0.5, gt=0)  # per customer asked for a review
+    max_reach: float = Field(0.8, ge=0, le=1)
+    strength: float = Field(3.0, ge=0)  # review chance x (1 + strength) for an asked customer
+    show_weight: float = Field(0.5, ge=0)  # extra social-proof weight while the firm shows reviews
+
+
+class Poaching(_LeverBase):
+    unit_cost: float = Field(3.0, gt=0)  # per rival customer sent a better-value offer
+    max_reach: float = Field(0.5, ge=0, le=1)
+    strength: float = Field(0.3, ge=0)  # value the offer adds to the poacher (log-attraction units)
+
+
+class Communications(_LeverBase):
+    unit_cost: float = Field(0.2, gt=0)  # per newsletter
+    max_reach: float = Field(1.0, ge=0, le=1)
+    strength: float = Field(0.04, ge=0)  # appreciation touch per newsletter
+
+
+class ServiceQuality(_ScheduledLever):
+    unit_cost: float = Field(1.0, gt=0)  # currency per week per customer for the full effect scale
+    strength: float = Field(0.6, ge=0, le=1)  # largest share of service failures removed
+
+
+class ComplaintHandling(_LeverBase):
+    unit_cost: float = Field(20.0, gt=0)  # per complaint handled
+    max_reach: float = Field(1.0, ge=0, le=1)
+    strength: float = Field(0.85, ge=0, le=1)  # satisfaction a handled complaint restores
+
+
+class Reactivation(_LeverBase):
+    unit_cost: float = Field(5.0, gt=0)  # per dormant customer contacted
+    max_reach: float = Field(0.8, ge=0, le=1)
+    strength: float = Field(0.15, ge=0)  # appreciation touch for a contacted customer
+
+
+class RetentionOffers(_LeverBase):
+    unit_cost: float = Field(8.0, gt=0)  # per offer to an at-risk customer
+    max_reach: float = Field(0.9, ge=0, le=1)
+    strength: float = Field(0.3, ge=0)  # appreciation touch per offer (satisfaction too)
+    at_risk_share: float = Field(0.1, gt=0, le=1)  # the riskiest share of customers targeted
+
+
 class LeversConfig(_Strict):
     search_ads: SearchAds = SearchAds()
     social_ads: SocialAds = SocialAds()
@@ -436,6 +527,14 @@ class LeversConfig(_Strict):
     recognition: Recognition = Recognition()
     personal_offers: PersonalOffers = PersonalOffers()
     referral_programme: ReferralProgramme = ReferralProgramme()
+    acquisition_discount: AcquisitionDiscount = AcquisitionDiscount()
+    social_proof_marketing: SocialProofMarketing = SocialProofMarketing()
+    poaching: Poaching = Poaching()
+    communications: Communications = Communications()
+    service_quality: ServiceQuality = ServiceQuality()
+    complaint_handling: ComplaintHandling = ComplaintHandling()
+    reactivation: Reactivation = Reactivation()
+    retention_offers: RetentionOffers = RetentionOffers()
 
 
 # --------------------------------------------------------------------------- the scenario

@@ -50,6 +50,7 @@ class Channel(IntEnum):
     BANDWAGON = 6  # enough friends buy (threshold)
     REFERRAL = 7  # referred by a customer
     SWITCH = 8  # switched from a rival (followed a friend, better value)
+    POACHED = 9  # switched from a rival after this firm's better-value offer (poaching)
 
 
 class Reason(IntEnum):
@@ -63,6 +64,15 @@ class Reason(IntEnum):
     UNAPPRECIATED = 5
 
 
+class Response(IntEnum):
+    """How a contacted dormant customer responds to a reactivation campaign (seed 004)."""
+
+    POSITIVE = 0  # positive interest: comes back
+    NEGATIVE = 1  # never contact again
+    NO_RESPONSE = 2
+    LATER = 3  # contact me later
+
+
 class Tier(IntEnum):
     NONE = 0
     BRONZE = 1  # bottom 20% of trailing-year spend
@@ -74,6 +84,8 @@ CHANNEL_NAMES = [c.name.lower() for c in Channel]
 REASON_NAMES = [r.name.lower() for r in Reason]
 STATUS_NAMES = [s.name.lower() for s in Status] + ["departed"]
 TIER_NAMES = [t.name.lower() for t in Tier]
+RESPONSE_NAMES = [r.name.lower() for r in Response]
+CATEGORY_NAMES = ["account", "product", "spend"]  # churn categories (seed 004)
 
 # Traits drawn per person from the persona's distributions (float32 arrays of the same name).
 TRAITS = (
@@ -85,7 +97,10 @@ TRAITS = (
     "appreciation_decay",
     "complaint_propensity",
     "referral_propensity",
+    "joining_products",
 )
+# The persona field each trait array is drawn from, where the names differ.
+TRAIT_FIELD = {"joining_products": "products"}
 
 
 def draw_from(dist: Dist, u: np.ndarray) -> np.ndarray:
@@ -149,7 +164,7 @@ class Customers:
         self.aware = np.zeros((n, n_firms), dtype=bool)
         self.satisfaction = np.zeros(n, dtype=np.float32)
         self.appreciation = np.zeros(n, dtype=np.float32)
-        self.products = np.zeros(n, dtype=np.int8)
+        self.products = np.zeros(n, dtype=np.int8)  # products held now (product churn lowers it)
         self.spend_level = np.ones(n, dtype=np.float32)
         self.tier = np.zeros(n, dtype=np.int8)
         self.trailing_spend = np.zeros(n, dtype=np.float32)  # decayed sum, ~ one year's spend
@@ -165,7 +180,22 @@ class Customers:
         self.churn_week = np.full(n, -1, dtype=np.int32)
         self.churn_reason = np.full(n, -1, dtype=np.int8)
         self.left_firm = np.full(n, NO_FIRM, dtype=np.int8)
-        self.switched = np.zeros(n, dtype=bool)  # the last exit was to a rival
+        # The last exit was one friends hear of: a switch to a rival, or a dissatisfied exit
+        # ("they will certainly tell plenty of others", seed 004).
+        self.told_friends = np.zeros(n, dtype=bool)
+
+        # lifecycle: dormancy, reactivation, complaints, contact pressure, partial churn
+        self.dormant_since = np.full(n, -1, dtype=np.int32)
+        self.dormant_weeks = np.zeros(n, dtype=np.int16)  # weeks spent dormant in all
+        self.reactivated = np.zeros(n, dtype=bool)
+        self.reactivated_week = np.full(n, -1, dtype=np.int32)
+        self.revenue_after_reactivation = np.zeros(n, dtype=np.float64)
+        self.recontact_week = np.full(n, -1, dtype=np.int32)  # "contact me later": not before
+        self.do_not_contact = np.zeros(n, dtype=bool)  # answered a reactivation negatively
+        self.complaints = np.zeros(n, dtype=np.int16)
+        self.contacts = np.zeros(n, dtype=np.float32)  # recent relations contacts (decayed count)
+        self.product_churns = np.zeros(n, dtype=np.int16)
+        self.spend_decreases = np.zeros(n, dtype=np.int16)
 
         # running totals over the person's whole time in the market
         self.purchases = np.zeros(n, dtype=np.int32)
@@ -192,7 +222,8 @@ class Customers:
             for index, spec in enumerate(self.personas.values()):
                 mine = persona == index
                 if mine.any():
-                    values[slots[mine]] = draw_from(getattr(spec, trait), u[mine])
+                    values[slots[mine]] = draw_from(getattr(spec, TRAIT_FIELD.get(trait, trait)), u[mine])
+        self.joining_products[slots] = np.maximum(np.floor(self.joining_products[slots]), 1)
 
     def replace(self, slots: np.ndarray, week: int, reason: np.ndarray) -> None:
         """People in ``slots`` leave the market (died, moved); newcomers take their slots."""
@@ -228,7 +259,18 @@ class Customers:
         self.churn_week[slots] = -1
         self.churn_reason[slots] = -1
         self.left_firm[slots] = NO_FIRM
-        self.switched[slots] = False
+        self.told_friends[slots] = False
+        self.dormant_since[slots] = -1
+        self.dormant_weeks[slots] = 0
+        self.reactivated[slots] = False
+        self.reactivated_week[slots] = -1
+        self.revenue_after_reactivation[slots] = 0
+        self.recontact_week[slots] = -1
+        self.do_not_contact[slots] = False
+        self.complaints[slots] = 0
+        self.contacts[slots] = 0
+        self.product_churns[slots] = 0
+        self.spend_decreases[slots] = 0
         self.purchases[slots] = 0
         self.revenue[slots] = 0
         self.margin[slots] = 0
@@ -252,8 +294,12 @@ class Customers:
         self.aware[slots, firms] = True
         self.satisfaction[slots] = satisfaction
         self.appreciation[slots] = appreciation
-        self.products[slots] = 1
+        self.products[slots] = self.joining_products[slots]
         self.spend_level[slots] = 1
+        self.dormant_since[slots] = -1
+        self.reactivated[slots] = False
+        self.recontact_week[slots] = -1
+        self.do_not_contact[slots] = False
         self.tier[slots] = Tier.NONE
         self.trailing_spend[slots] = 0
         self.acquired_week[slots] = week
@@ -271,6 +317,8 @@ class Customers:
     _COLUMNS = (
         "person_id", "persona", "firm", "status", "acquired_week", "channel", "referrer",
         "churn_week", "churn_reason", "purchases", "revenue", "margin", "tier", "arrival_week",
+        "products", "spend_level", "dormant_weeks", "complaints", "reactivated", "product_churns",
+        "spend_decreases", "revenue_after_reactivation",
     )  # fmt: skip
 
     def _snapshot(self, slots: np.ndarray) -> dict[str, np.ndarray]:
@@ -306,6 +354,14 @@ class Customers:
                 "margin": raw["margin"],
                 "tier": np.array(TIER_NAMES)[raw["tier"]],
                 "arrival_week": raw["arrival_week"],
+                "products": raw["products"],
+                "spend_level": raw["spend_level"],
+                "dormant_weeks": raw["dormant_weeks"],
+                "complaints": raw["complaints"],
+                "reactivated": raw["reactivated"],
+                "product_churns": raw["product_churns"],
+                "spend_decreases": raw["spend_decreases"],
+                "revenue_after_reactivation": raw["revenue_after_reactivation"],
                 "left_market_week": raw["left_market_week"],
                 "left_market_reason": reasons[raw["left_market_reason"]],
             }

@@ -52,9 +52,19 @@ class Firm(mesa.Agent):
         self.budget = config.budget
         self.strategy = strategy
         self.spend_this_week = np.zeros(len(LEVER_NAMES), dtype=np.float64)
+        self._reset_week()
+
+    def _reset_week(self) -> None:
+        """What the levers set for one week only."""
+        self.spend_this_week[:] = 0
         self.conquest_pressure = 0.0  # sum of conquest reach shares this week
         self.referral_boost = 0.0  # referral propensity multiplier - 1, while a programme runs
         self.referral_budget = 0.0  # what is left this week to pay referral rewards
+        self.discount = 0.0  # acquisition discount on new customers' purchases (share)
+        self.discount_budget = 0.0  # what is left this week to give away as discounts
+        self.proof_shown = 0.0  # extra social-proof weight while the firm shows its reviews
+        self.failure_multiplier = 1.0  # service investment removes a share of failures
+        self.complaint_capacity = 0  # complaints the firm can handle this week
 
     @property
     def customers(self) -> int:
@@ -63,10 +73,7 @@ class Firm(mesa.Agent):
 
     def act(self) -> None:
         """Step 1 of the week: the strategy allocates the budget and each lever is applied."""
-        self.spend_this_week[:] = 0
-        self.conquest_pressure = 0.0
-        self.referral_boost = 0.0
-        self.referral_budget = 0.0
+        self._reset_week()
         allocation = self.strategy.allocate(self, self.model)
         self._check(allocation)
         for lever_name, amount in allocation.items():

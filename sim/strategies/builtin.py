@@ -7,7 +7,7 @@ neglect spends nothing (the baseline against which the others are judged).
 
 Example:
     >>> Relations().split["loyalty_rewards"]
-    0.3
+    0.2
 """
 
 from __future__ import annotations
@@ -16,12 +16,24 @@ from typing import ClassVar
 
 from sim.strategies.base import Strategy, register_strategy
 
-CONQUEST_SPLIT = {"search_ads": 0.45, "social_ads": 0.35, "influencer_seeding": 0.20}
+CONQUEST_SPLIT = {
+    "search_ads": 0.35,
+    "social_ads": 0.25,
+    "influencer_seeding": 0.15,
+    "acquisition_discount": 0.10,
+    "social_proof_marketing": 0.05,
+    "poaching": 0.10,
+}
 RELATIONS_SPLIT = {
-    "loyalty_rewards": 0.30,
-    "recognition": 0.20,
-    "personal_offers": 0.30,
-    "referral_programme": 0.20,
+    "loyalty_rewards": 0.20,
+    "recognition": 0.10,
+    "personal_offers": 0.15,
+    "referral_programme": 0.15,
+    "communications": 0.05,
+    "service_quality": 0.10,
+    "complaint_handling": 0.05,
+    "reactivation": 0.10,
+    "retention_offers": 0.10,
 }
 
 

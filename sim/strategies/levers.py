@@ -39,8 +39,13 @@ def reach_share(allocation: float, unit_cost: float, eligible: int, max_reach: f
 
 
 def in_schedule(config, week: int) -> bool:
-    """Whether a lever's ``start_week``/``stop_week`` schedule lets it spend this week."""
-    return week >= config.start_week and (config.stop_week is None or week < config.stop_week)
+    """Whether a lever's schedule lets it spend this week: between ``start_week`` and
+    ``stop_week``, and, when pulsing, in the ``pulse_on`` weeks of each on-off cycle."""
+    if week < config.start_week or (config.stop_week is not None and week >= config.stop_week):
+        return False
+    if config.pulse_on is None:
+        return True
+    return (week - max(config.start_week, 1)) % (config.pulse_on + config.pulse_off) < config.pulse_on
 
 
 class Lever:
@@ -64,20 +69,26 @@ class Lever:
         week = market.week
         if allocation <= 0 or not in_schedule(config, week):
             return 0.0, 0.0
-        targets = _restrict_to_personas(market, self.eligible(market, firm, config), config)
+        targets = restrict(market, self.eligible(market, firm, config), config)
         share = reach_share(allocation, config.unit_cost, targets.size, config.max_reach)
         if share <= 0:
             return 0.0, 0.0
         draw = market.streams.uniform(f"lever:{self.name}", week, targets, sub=firm.index)
-        self.effect(market, firm, config, targets[draw < share])
+        # A persona's response to this lever's channel (``channel_response``) scales its reach.
+        response = market.persona_response[LEVER_INDEX[self.name], market.customers.persona[targets]]
+        self.effect(market, firm, config, targets[draw < share * response])
         return allocation, share
 
 
-def _restrict_to_personas(market: CustomerMarket, slots: np.ndarray, config) -> np.ndarray:
-    if not config.personas:
-        return slots
-    wanted = [market.customers.persona_names.index(p) for p in config.personas]
-    return slots[np.isin(market.customers.persona[slots], wanted)]
+def restrict(market: CustomerMarket, slots: np.ndarray, config) -> np.ndarray:
+    """Keep the targets in the lever's ``personas`` and ``tiers`` (if it names any)."""
+    c = market.customers
+    if getattr(config, "personas", None):
+        wanted = [c.persona_names.index(p) for p in config.personas]
+        slots = slots[np.isin(c.persona[slots], wanted)]
+    if getattr(config, "tiers", None):
+        slots = slots[np.isin(c.tier[slots], [Tier[t.upper()] for t in config.tiers])]
+    return slots
 
 
 def _prospects(market: CustomerMarket) -> np.ndarray:
@@ -131,7 +142,7 @@ class InfluencerSeeding(Lever):
         config = market.scenario.levers.influencer_seeding
         if allocation <= 0 or not in_schedule(config, market.week):
             return 0.0, 0.0
-        targets = _restrict_to_personas(market, self.eligible(market, firm, config), config)
+        targets = restrict(market, self.eligible(market, firm, config), config)
         affordable = int(allocation // config.unit_cost)
         most = int(config.max_reach * targets.size)  # max_reach caps the share of the pool paid
         paid = targets[: min(affordable, most)]  # the pool is sorted best-connected first
@@ -161,14 +172,12 @@ class LoyaltyRewards(Lever):
 
 
 class Recognition(Lever):
-    """Status and thanks for the best customers (gold tier by default): a strong touch."""
+    """Status and thanks for the best customers (``tiers``: gold by default): a strong touch."""
 
     name, kind = "recognition", "relations"
 
     def eligible(self, market, firm, config):
-        slots = _own_customers(market, firm)
-        tiers = [Tier[t.upper()] for t in config.tiers]
-        return slots[np.isin(market.customers.tier[slots], tiers)]
+        return _own_customers(market, firm)
 
     def effect(self, market, firm, config, reached):
         market.effects.touch(reached, config.strength)
@@ -202,6 +211,154 @@ class ReferralProgramme(Lever):
         return 0.0, 1.0 if active else 0.0  # spend is booked per conversion by the referral step
 
 
+# --------------------------------------------------------------------------- the lifecycle levers
+
+
+class AcquisitionDiscount(Lever):
+    """A discount on new customers' first weeks of purchases: more attractive to prospects, paid
+    per purchase (the discount given away is the spend), capped by the week's allocation."""
+
+    name, kind = "acquisition_discount", "conquest"
+
+    def apply(self, market, firm, allocation):
+        config = market.scenario.levers.acquisition_discount
+        active = allocation > 0 and in_schedule(config, market.week)
+        firm.discount = config.strength if active else 0.0
+        firm.discount_budget = allocation if active else 0.0
+        return 0.0, 0.0  # the purchase step books what is given away
+
+
+class SocialProofMarketing(Lever):
+    """Ask customers for reviews (more reviews) and show them (more weight on the rating)."""
+
+    name, kind = "social_proof_marketing", "conquest"
+
+    def eligible(self, market, firm, config):
+        return _own_customers(market, firm)
+
+    def apply(self, market, firm, allocation):
+        spend, share = super().apply(market, firm, allocation)
+        if spend > 0:
+            firm.proof_shown = market.scenario.levers.social_proof_marketing.show_weight
+        return spend, share
+
+    def effect(self, market, firm, config, reached):
+        market.effects.review_boost[reached] = config.strength
+
+
+class Poaching(Lever):
+    """Better-value offers to rivals' customers who know the firm: raises their better-value
+    churn toward it; those it wins are acquired through the ``poached`` channel."""
+
+    name, kind, channel = "poaching", "conquest", Channel.POACHED
+
+    def eligible(self, market, firm, config):
+        c = market.customers
+        return np.flatnonzero((c.firm >= 0) & (c.firm != firm.index) & c.aware[:, firm.index])
+
+    def effect(self, market, firm, config, reached):
+        market.effects.poach_boost[reached, firm.index] += config.strength
+
+
+class Communications(Lever):
+    """Newsletters to active customers: a small touch, and a contact that counts toward fatigue."""
+
+    name, kind = "communications", "relations"
+
+    def eligible(self, market, firm, config):
+        return _own_customers(market, firm)
+
+    def effect(self, market, firm, config, reached):
+        market.effects.touch(reached, config.strength)
+
+
+class ServiceQuality(Lever):
+    """Investment in service: fewer failed purchases. Spending ``unit_cost`` per customer per week
+    removes 63% of ``strength`` of the failures (saturating); the whole allocation is spent."""
+
+    name, kind = "service_quality", "relations"
+
+    def apply(self, market, firm, allocation):
+        config = market.scenario.levers.service_quality
+        if allocation <= 0 or not in_schedule(config, market.week):
+            return 0.0, 0.0
+        share = reach_share(allocation, config.unit_cost, max(firm.customers, 1), config.strength)
+        firm.failure_multiplier = 1 - share
+        return allocation, share
+
+
+class ComplaintHandling(Lever):
+    """Resolve complaints: capacity of ``allocation / unit_cost`` complaints this week, paid per
+    complaint handled in the experience step; a handled complaint restores satisfaction."""
+
+    name, kind = "complaint_handling", "relations"
+
+    def apply(self, market, firm, allocation):
+        config = market.scenario.levers.complaint_handling
+        active = allocation >= config.unit_cost and in_schedule(config, market.week)
+        firm.complaint_capacity = int(allocation // config.unit_cost) if active else 0
+        return 0.0, 0.0  # booked per complaint handled
+
+
+class Reactivation(Lever):
+    """Contact dormant customers (not those who said no, nor "later" before their date); they
+    respond in the dormancy step."""
+
+    name, kind = "reactivation", "relations"
+
+    def eligible(self, market, firm, config):
+        c = market.customers
+        return np.flatnonzero(
+            (c.firm == firm.index)
+            & (c.status == Status.DORMANT)
+            & ~c.do_not_contact
+            & (c.recontact_week <= market.week)
+        )
+
+    def effect(self, market, firm, config, reached):
+        market.effects.reactivation_contact[reached] = firm.index
+        market.effects.touch(reached, config.strength)
+
+
+class RetentionOffers(Lever):
+    """Offers to the customers most at risk by a score built only from what a firm can observe
+    (recency, frequency, spend trend, complaints, tier): "data-driven relations", "closing the
+    back door" (seed 000). A reached customer gets a touch and a satisfaction lift."""
+
+    name, kind = "retention_offers", "relations"
+
+    def eligible(self, market, firm, config):
+        slots = _own_customers(market, firm)
+        if slots.size == 0:
+            return slots
+        risk = risk_score(market, slots)
+        count = max(1, round(config.at_risk_share * slots.size))
+        riskiest = np.argpartition(-risk, count - 1)[:count] if count < slots.size else np.arange(slots.size)
+        return np.sort(slots[riskiest])
+
+    def effect(self, market, firm, config, reached):
+        market.effects.touch(reached, config.strength)
+        market.effects.satisfaction_lift[reached] = config.strength
+
+
+def risk_score(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
+    """Churn risk a firm could compute from its own records, higher = riskier: weeks since the
+    last purchase, low purchase frequency, falling spend (trailing spend under the person's
+    spend level x expected), complaints and a low tier. Each term is scaled to about 0-1."""
+    c = market.customers
+    week = market.week
+    recency = np.minimum((week - c.last_purchase_week[slots]) / 13.0, 2.0)
+    tenure = np.maximum(week - c.acquired_week[slots], 1)
+    frequency = c.purchases[slots] / tenure
+    rarity = 1.0 / (1.0 + 10.0 * frequency)
+    trend = (
+        1.0 - np.minimum(c.spend_level[slots], 1.0) + 0.5 * (c.products[slots] < c.joining_products[slots])
+    )
+    complaints = np.minimum(c.complaints[slots], 3) / 3.0
+    low_tier = (c.tier[slots] == Tier.BRONZE) * 0.5
+    return recency + rarity + trend + complaints + low_tier
+
+
 LEVERS: dict[str, Lever] = {
     lever.name: lever
     for lever in (
@@ -212,9 +369,18 @@ LEVERS: dict[str, Lever] = {
         Recognition(),
         PersonalOffers(),
         ReferralProgramme(),
+        AcquisitionDiscount(),
+        SocialProofMarketing(),
+        Poaching(),
+        Communications(),
+        ServiceQuality(),
+        ComplaintHandling(),
+        Reactivation(),
+        RetentionOffers(),
     )
 }
 LEVER_NAMES: tuple[str, ...] = tuple(LEVERS)
+LEVER_INDEX = {name: index for index, name in enumerate(LEVER_NAMES)}
 CONQUEST_LEVERS = tuple(n for n, lever in LEVERS.items() if lever.kind == "conquest")
 RELATIONS_LEVERS = tuple(n for n, lever in LEVERS.items() if lever.kind == "relations")
 # Spend that buys new customers, for CAC: every conquest lever plus referral rewards.

@@ -4,7 +4,8 @@ For every customer (who did not join this week) the weekly hazards are
 
     died            the persona's death rate (demographic)
     moved           the persona's moving rate (demographic)
-    followed_friend follow_friend_rate x share of friends who recently switched away to a rival
+    followed_friend follow_friend_rate x share of friends who recently left this firm in a way
+                    friends hear of (a switch to a rival, or a dissatisfied exit)
     better_value    better_value_rate x the value gap to the best rival the person knows of
                     x (1 + that rival's conquest pressure this week); the gap is the difference
                     in log attraction (social proof and price) plus this week's perceived-value
@@ -17,6 +18,12 @@ hazards. Died and moved: the person leaves the market and a newcomer takes the s
 friend: they switch to the rival most of their friends buy from. Better value: they switch to the
 best-value rival. Dissatisfied and unappreciated: they lapse to prospect, aware of every firm.
 Prospects die and move too (their slots are refilled) but that is not churn.
+
+Partial churn (seed 004's other two categories) runs on the same drivers at lower intensity: a
+customer who stays faces a product-churn hazard ``product_intensity x`` and a decreased-spend
+hazard ``spend_intensity x`` the sum of the four non-demographic hazards; product churn drops one
+product (if more than one is held), decreased spend lowers the spend level by ``spend_drop``; the
+reason is drawn in proportion to those four hazards and recorded like an exit's.
 
 Example:
     >>> [r.name for r in Reason][:2]
@@ -57,6 +64,7 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
             gap[:, f] += config.value_noise * market.streams.normal(
                 "perceived_value", market.week, slots, sub=f
             )
+    gap += market.effects.poach_boost[slots]  # a poacher's better-value offer this week
     gap -= gap[rows, firm][:, None]
     gap[~c.aware[slots]] = -np.inf  # an unknown rival offers no better value
     gap[rows, firm] = -np.inf
@@ -84,18 +92,22 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     week = market.week
     customers = np.flatnonzero((c.firm >= 0) & (c.acquired_week < week))
     if customers.size:
-        _churn_customers(market, signals, customers)
+        stayed, hazard = _churn_customers(market, signals, customers)
+        _partial_churn(market, stayed, hazard)
     _demography_of_prospects(market)
 
 
-def _churn_customers(market: CustomerMarket, signals: Signals, customers: np.ndarray) -> None:
+def _churn_customers(
+    market: CustomerMarket, signals: Signals, customers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Account churn; returns the customers who stayed and their hazards (for partial churn)."""
     c = market.customers
     week = market.week
     hazard, best_rival = hazards(market, signals, customers)
     total = hazard.sum(axis=1)
     leaves = market.streams.uniform("churn", week, customers) < -np.expm1(-total)
     if not leaves.any():
-        return
+        return customers, hazard
     leavers = customers[leaves]
     cumulative = np.cumsum(hazard[leaves], axis=1)
     target = market.streams.uniform("churn_reason", week, leavers) * cumulative[:, -1]
@@ -105,7 +117,7 @@ def _churn_customers(market: CustomerMarket, signals: Signals, customers: np.nda
     c.churn_week[leavers] = week
     c.churn_reason[leavers] = reason
     c.left_firm[leavers] = firm
-    c.switched[leavers] = (reason == Reason.FOLLOWED_FRIEND) | (reason == Reason.BETTER_VALUE)
+    switching = (reason == Reason.FOLLOWED_FRIEND) | (reason == Reason.BETTER_VALUE)
 
     demographic = (reason == Reason.DIED) | (reason == Reason.MOVED)
     c.replace(leavers[demographic], week, reason[demographic])
@@ -115,20 +127,26 @@ def _churn_customers(market: CustomerMarket, signals: Signals, customers: np.nda
     rival[follows] = _most_followed_rival(signals, leavers[follows], firm[follows], rival[follows])
     # A follower none of whose friends buy elsewhere, and who knows no rival, has nowhere to
     # switch to: they lapse instead (best_rival is the own firm when no rival is known).
-    c.switched[leavers[c.switched[leavers] & (rival == firm)]] = False
-    switches = c.switched[leavers]
+    switches = switching & (rival != firm) & ~demographic
+    dissatisfied = reason == Reason.DISSATISFIED
+    c.told_friends[leavers] = switches | (
+        dissatisfied & market.scenario.behaviours.churn.dissatisfied_tell_friends
+    )
     if switches.any():
         movers, to = leavers[switches], rival[switches]
+        # Won by a poacher's offer if that rival sent one this week.
+        poached = market.effects.poach_boost[movers, to] > 0
+        channel = np.where(poached, Channel.POACHED, Channel.SWITCH).astype(np.int8)
         behaviours = market.scenario.behaviours
         c.join(
             movers,
             to,
             week,
-            Channel.SWITCH,
+            channel,
             satisfaction=behaviours.experience.initial_satisfaction,
             appreciation=behaviours.appreciation.initial,
         )
-        np.add.at(market.recorder.flows.acquired[:, Channel.SWITCH], to, 1)
+        np.add.at(market.recorder.flows.acquired, (to, channel), 1)
 
     lapses = ~demographic & ~switches
     lapsed = leavers[lapses]
@@ -136,6 +154,43 @@ def _churn_customers(market: CustomerMarket, signals: Signals, customers: np.nda
     c.status[lapsed] = Status.PROSPECT
     c.tier[lapsed] = Tier.NONE
     c.aware[lapsed] = True
+    c.dormant_since[lapsed] = -1
+    return customers[~leaves], hazard[~leaves]
+
+
+def _partial_churn(market: CustomerMarket, stayed: np.ndarray, hazard: np.ndarray) -> None:
+    """Product churn and decreased spend for customers who stayed, on the same drivers."""
+    config = market.scenario.behaviours.partial_churn
+    if not config.enabled or stayed.size == 0:
+        return
+    c = market.customers
+    week = market.week
+    drivers = hazard[:, Reason.FOLLOWED_FRIEND :]  # the four non-demographic reasons
+    pressure = drivers.sum(axis=1)
+    firm = c.firm[stayed].astype(np.int64)
+    flows = market.recorder.flows
+    cumulative = np.cumsum(drivers, axis=1)
+    for kind, intensity in (("product", config.product_intensity), ("spend", config.spend_intensity)):
+        if intensity <= 0:
+            continue
+        happens = market.streams.uniform(f"{kind}_churn", week, stayed) < -np.expm1(-intensity * pressure)
+        if kind == "product":
+            happens &= c.products[stayed] > 1
+        if not happens.any():
+            continue
+        slots = stayed[happens]
+        target = market.streams.uniform(f"{kind}_churn_reason", week, slots) * cumulative[happens, -1]
+        reason = Reason.FOLLOWED_FRIEND + np.minimum((cumulative[happens] <= target[:, None]).sum(axis=1), 3)
+        if kind == "product":
+            c.products[slots] -= 1
+            c.product_churns[slots] += 1
+            np.add.at(flows.product_churned, (firm[happens], reason), 1)
+        else:
+            c.spend_level[slots] = np.maximum(
+                c.spend_level[slots] * (1 - config.spend_drop), config.min_spend_level
+            )
+            c.spend_decreases[slots] += 1
+            np.add.at(flows.spend_decreased, (firm[happens], reason), 1)
 
 
 def _most_followed_rival(

@@ -1,12 +1,18 @@
 """Step 5, purchases: active customers buy; revenue, margin and loyalty tiers follow.
 
 Each active customer buys a Poisson number of times this week with mean ``purchase_rate x
-spend_level x (1 + offer_uplift if a personal offer landed)``; each purchase brings ``price x
+spend_level x products held / products on joining x (1 + offer_uplift if a personal offer
+landed)``, so product churn and decreased spend lower what a customer buys; dormant customers buy
+nothing; each purchase brings ``price x
 basket_size`` of revenue and ``margin`` of it as gross margin. Purchase rates are gamma-distributed
 across people and basket sizes lognormal, which is what concentrates value in a few customers
 (the 80:20 rule of seed 004). Margin from customers won during the run is also booked discounted
 to their acquisition week, for realised lifetime value. Loyalty tiers follow trailing-year spend
-within each firm: top 20% gold, middle 60% silver, bottom 20% bronze.
+within each firm, reviewed every ``tier_review_weeks``: top 20% gold, middle 60% silver, bottom
+20% bronze (a customer who joined since the last review has no tier yet); a customer whose tier falls
+loses ``downgrade_drop`` of appreciation. A firm running an acquisition discount gives its new
+customers that share of their purchases in their first ``weeks`` weeks, booked as lever spend
+while the week's allocation lasts. Revenue from reactivated customers is also tracked apart.
 
 Example:
     >>> Sales.empty().slots.size
@@ -51,9 +57,11 @@ def run(market: CustomerMarket) -> Sales:
         return Sales.empty()
     week = market.week
     active = np.flatnonzero(c.status == Status.ACTIVE)
+    held = c.products[active] / np.maximum(c.joining_products[active], 1)
     mean = (
         c.purchase_rate[active]
         * c.spend_level[active]
+        * held
         * (1 + config.offer_uplift * market.effects.offered[active])
     )
     count = poisson_from_uniform(market.streams.uniform("purchase", week, active), mean)
@@ -75,12 +83,31 @@ def run(market: CustomerMarket) -> Sales:
     years = (week - c.acquired_week[slots][won]) / 52.0
     discounted = margin[won] * (1 + market.scenario.run.discount_rate) ** -years
     flows.ltv_margin += np.bincount(firm[won], weights=discounted, minlength=n_firms)
+    back = c.reactivated[slots]
+    c.revenue_after_reactivation[slots[back]] += revenue[back]
+    flows.reactivated_revenue += np.bincount(firm[back], weights=revenue[back], minlength=n_firms)
+    _give_discounts(market, slots, firm, revenue)
 
     customers = np.flatnonzero(c.firm >= 0)
     c.trailing_spend[customers] *= np.float32(1 - 1 / TRAILING_WEEKS)
     c.trailing_spend[slots] += revenue.astype(np.float32)
-    _assign_tiers(market, customers)
+    if week % config.tier_review_weeks == 0:
+        _assign_tiers(market, customers)
     return Sales(slots, count, firm, revenue)
+
+
+def _give_discounts(market: CustomerMarket, slots: np.ndarray, firm: np.ndarray, revenue: np.ndarray) -> None:
+    """New customers' discounts, booked on the acquisition_discount lever until its budget ends."""
+    c = market.customers
+    weeks = market.scenario.levers.acquisition_discount.weeks
+    new = c.acquired_in_run[slots] & (market.week - c.acquired_week[slots] < weeks)
+    for f in market.firm_list:
+        if f.discount <= 0 or f.discount_budget <= 0:
+            continue
+        given = f.discount * revenue[new & (firm == f.index)]
+        affordable = given[np.cumsum(given) <= f.discount_budget]  # in slot order
+        f.book("acquisition_discount", float(affordable.sum()))
+        f.discount_budget -= float(affordable.sum())
 
 
 def _assign_tiers(market: CustomerMarket, customers: np.ndarray) -> None:
@@ -99,4 +126,9 @@ def _assign_tiers(market: CustomerMarket, customers: np.ndarray) -> None:
         order = np.argpartition(c.trailing_spend[mine], kth) if kth else np.arange(n)
         tier[order[:bronze]] = Tier.BRONZE
         tier[order[gold:]] = Tier.GOLD
+        before = c.tier[mine]
+        downgraded = mine[(tier < before) & (before != Tier.NONE)]
+        drop = np.float32(market.scenario.behaviours.appreciation.downgrade_drop)
+        c.appreciation[downgraded] = np.maximum(c.appreciation[downgraded] - drop, 0)
+        market.recorder.flows.downgrades[index] += downgraded.size
         c.tier[mine] = tier
