@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
 
 EPILOG = """examples:
   sim run scenarios/baseline.toml
@@ -111,6 +111,24 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--runs", type=int, metavar="R", help="replicates per point (default: sweep.runs)")
     _add_experiment_options(sweep, "firm shown in the figures", "sweep")
 
+    facts = commands.add_parser(
+        "facts",
+        help="compare the model's stylised facts with the seeds and the literature",
+        description=(
+            "Run the scenario (default: the built-in defaults) once with every firm on neglect and "
+            "once with the first firm on conquest and the second on relations, and print, per "
+            "stylised fact, its source, target range, simulated value and whether it is within. "
+            "Writes facts.json."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    facts.add_argument(
+        "scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: built-in defaults)"
+    )
+    facts.add_argument("--seed", type=int, metavar="N", help="seed (default: the scenario's run.seed)")
+    facts.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>/facts/)")
+    _add_set_option(facts)
+
     validate = commands.add_parser(
         "validate",
         help="check a scenario file (and overrides) without running it",
@@ -180,7 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
-        scenario = load_scenario(args.scenario, overrides=_overrides(args.overrides))
+        if args.command == "facts" and args.scenario is None:
+            scenario = Scenario(run={"name": "defaults"}).with_overrides(_overrides(args.overrides))
+        else:
+            scenario = load_scenario(args.scenario, overrides=_overrides(args.overrides))
     except ScenarioError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -197,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: --{option} {value}: must be {allowed}", file=sys.stderr)
             return 2
     try:
+        if args.command == "facts":
+            return _facts(args, scenario)
         if args.command == "compare":
             return _compare(args, scenario)
         if args.command == "sweep":
@@ -225,6 +248,27 @@ def _run(args: argparse.Namespace, scenario) -> int:
         print(
             f"\n{scenario.market.size:,} people x {result.summary['weeks']} weeks in {elapsed:.1f} s; results in {out}/"
         )
+    return 0
+
+
+def _facts(args: argparse.Namespace, scenario) -> int:
+    from sim.facts import as_json, format_facts, measure
+    from sim.results import write_json
+
+    seed = scenario.run.seed if args.seed is None else args.seed
+    started = time.perf_counter()
+    results = measure(scenario, seed=seed)
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "facts"
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "facts.json", as_json(scenario, seed, results))
+    print(
+        f"Stylised facts of {scenario.name!r} ({scenario.market.size:,} people, {scenario.run.weeks} weeks, seed {seed})"
+    )
+    print(format_facts(results))
+    outside = sum(1 for r in results if r.within is False)
+    print(
+        f"\n{len(results) - outside} of {len(results)} within range; {time.perf_counter() - started:.1f} s; facts.json in {out}/"
+    )
     return 0
 
 

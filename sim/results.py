@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.agents.customers import CATEGORY_NAMES, CHANNEL_NAMES, REASON_NAMES, RESPONSE_NAMES, Status
+from sim.agents.customers import CATEGORY_NAMES, CHANNEL_NAMES, REASON_NAMES, RESPONSE_NAMES, Channel, Status
 from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS
 
 if TYPE_CHECKING:
@@ -34,10 +34,12 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 ACQUIRED_CHANNELS = [name for name in CHANNEL_NAMES if name != "initial"]
+# Channels a firm pays for (a lever stands behind them); the others are free.
 # The lever whose spend buys each paid channel, for CAC by channel.
 CHANNEL_LEVER = {
     lever.channel.name.lower(): name for name, lever in LEVERS.items() if lever.channel is not None
 }
+PAID_CHANNELS = tuple(CHANNEL_LEVER)
 
 
 def safe_ratio(numerator: float, denominator: float) -> float | None:
@@ -77,7 +79,7 @@ class WeekFlows:
         self.product_churned = np.zeros((f, len(REASON_NAMES)), dtype=np.int64)
         self.spend_decreased = np.zeros((f, len(REASON_NAMES)), dtype=np.int64)
         self.responses = np.zeros((f, len(RESPONSE_NAMES)), dtype=np.int64)
-        for name in ("revenue", "margin", "ltv_margin", "reactivated_revenue"):
+        for name in ("revenue", "margin", "ltv_margin", "ltv_margin_referred", "reactivated_revenue"):
             setattr(self, name, np.zeros(f))
         for name in (
             "referrals_made",
@@ -89,6 +91,8 @@ class WeekFlows:
             "became_dormant",
             "reactivated",
             "downgrades",
+            "churned_referred",
+            "churned_other_won",
         ):
             setattr(self, name, np.zeros(f, dtype=np.int64))
 
@@ -107,6 +111,9 @@ _FLOW_SERIES = (
     "reactivated",
     "reactivated_revenue",
     "downgrades",
+    "ltv_margin_referred",
+    "churned_referred",
+    "churned_other_won",
 )
 
 
@@ -125,6 +132,8 @@ class Recorder:
         self.spend_decreased = np.zeros((weeks, n_firms, len(REASON_NAMES)), dtype=np.int64)
         self.responses = np.zeros((weeks, n_firms, len(RESPONSE_NAMES)), dtype=np.int64)
         self.dormant = np.zeros((weeks, n_firms), dtype=np.int64)
+        self.referred = np.zeros((weeks, n_firms), dtype=np.int64)  # won by referral, still here
+        self.other_won = np.zeros((weeks, n_firms), dtype=np.int64)  # won otherwise, still here
         self.spend = np.zeros((weeks, n_firms, len(LEVER_NAMES)))
         self.rating = np.zeros((weeks, n_firms))
         self.series = {
@@ -144,8 +153,12 @@ class Recorder:
         self.product_churned[w] = self.flows.product_churned
         self.spend_decreased[w] = self.flows.spend_decreased
         self.responses[w] = self.flows.responses
-        dormant = c.status == Status.DORMANT
-        self.dormant[w] = np.bincount(c.firm[dormant], minlength=len(self.firm_names))
+        n = len(self.firm_names)
+        self.dormant[w] = np.bincount(c.firm[c.status == Status.DORMANT], minlength=n)
+        won = c.acquired_in_run & (c.firm >= 0)
+        referred = won & (c.channel == Channel.REFERRAL)
+        self.referred[w] = np.bincount(c.firm[referred], minlength=n)
+        self.other_won[w] = np.bincount(c.firm[won & ~referred], minlength=n)
         self.spend[w] = [f.spend_this_week for f in market.firm_list]
         self.rating[w] = market.ratings()
         for name in _FLOW_SERIES:
@@ -233,6 +246,7 @@ def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, An
             "acquired": acquired,
             "acquired_by_channel": by_channel,
             "cac": cac,
+            "cac_paid": safe_ratio(acquisition_spend, sum(by_channel[c] for c in PAID_CHANNELS)),
             "cac_by_channel": _cac_by_channel(by_channel, spend_by_lever),
             "acquisition_spend": acquisition_spend,
             "retention_yearly": None if weekly_churn is None else (1 - weekly_churn) ** 52,
@@ -280,6 +294,32 @@ def _lifecycle(recorder: Recorder, rows: slice, f: int, churned: int) -> dict[st
         "reactivation_rate": safe_ratio(reactivated, contacts),
         "reactivated_revenue": float(recorder.series["reactivated_revenue"][rows, f].sum()),
         "tier_downgrades": int(recorder.series["downgrades"][rows, f].sum()),
+        **_referred_vs_other(recorder, rows, f),
+    }
+
+
+def _referred_vs_other(recorder: Recorder, rows: slice, f: int) -> dict[str, Any]:
+    """Customers won by referral against those won otherwise (Schmitt, Skiera and Van den Bulte
+    2011): weekly churn hazard (exits per customer-week) and realised lifetime value."""
+    weeks = slice(rows.start - 1, rows.stop - 1)  # exposure: customers at the start of each week
+    referred_acquired = int(recorder.acquired[rows, f, Channel.REFERRAL].sum())
+    other_acquired = int(recorder.acquired[rows, f].sum() - referred_acquired)
+    referred_hazard = safe_ratio(
+        float(recorder.series["churned_referred"][rows, f].sum()), float(recorder.referred[weeks, f].sum())
+    )
+    other_hazard = safe_ratio(
+        float(recorder.series["churned_other_won"][rows, f].sum()), float(recorder.other_won[weeks, f].sum())
+    )
+    referred_margin = float(recorder.series["ltv_margin_referred"][rows, f].sum())
+    referred_ltv = safe_ratio(referred_margin, referred_acquired)
+    other_ltv = safe_ratio(
+        float(recorder.series["ltv_margin"][rows, f].sum()) - referred_margin, other_acquired
+    )
+    return {
+        "referred_churn_hazard": referred_hazard,
+        "other_churn_hazard": other_hazard,
+        "referred_ltv": referred_ltv,
+        "other_ltv": other_ltv,
     }
 
 

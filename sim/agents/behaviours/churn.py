@@ -81,6 +81,13 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
     if config.appreciation_tolerance > 0:
         shortfall = (config.appreciation_tolerance - c.appreciation[slots]) / config.appreciation_tolerance
         out[:, Reason.UNAPPRECIATED] = config.unappreciated_rate * np.clip(shortfall, 0, 1)
+    if config.belonging > 0:
+        # Belonging (seed 000: "customer's belonging perception"): friends who buy from the same
+        # firm make a customer less likely to feel neglected or to shop around.
+        own_share = signals.neighbour_share[slots, firm]
+        damp = 1 - config.belonging * own_share
+        out[:, Reason.BETTER_VALUE] *= damp
+        out[:, Reason.UNAPPRECIATED] *= damp
     return out, best
 
 
@@ -114,6 +121,10 @@ def _churn_customers(
     reason = np.minimum((cumulative <= target[:, None]).sum(axis=1), len(Reason) - 1)
     firm = c.firm[leavers].astype(np.int64)
     np.add.at(market.recorder.flows.churned, (firm, reason), 1)
+    won = c.acquired_in_run[leavers]
+    referred = won & (c.channel[leavers] == Channel.REFERRAL)
+    np.add.at(market.recorder.flows.churned_referred, firm[referred], 1)
+    np.add.at(market.recorder.flows.churned_other_won, firm[won & ~referred], 1)
     c.churn_week[leavers] = week
     c.churn_reason[leavers] = reason
     c.left_firm[leavers] = firm

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.customers import Status, Tier
+from sim.agents.customers import Channel, Status, Tier
 from sim.streams import poisson_from_uniform
 
 if TYPE_CHECKING:
@@ -83,6 +83,10 @@ def run(market: CustomerMarket) -> Sales:
     years = (week - c.acquired_week[slots][won]) / 52.0
     discounted = margin[won] * (1 + market.scenario.run.discount_rate) ** -years
     flows.ltv_margin += np.bincount(firm[won], weights=discounted, minlength=n_firms)
+    referred = c.channel[slots][won] == Channel.REFERRAL
+    flows.ltv_margin_referred += np.bincount(
+        firm[won][referred], weights=discounted[referred], minlength=n_firms
+    )
     back = c.reactivated[slots]
     c.revenue_after_reactivation[slots[back]] += revenue[back]
     flows.reactivated_revenue += np.bincount(firm[back], weights=revenue[back], minlength=n_firms)
