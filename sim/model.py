@@ -25,13 +25,14 @@ from mesa.agent import AgentSet
 from sim.agents.behaviours import (
     adoption,
     appreciation,
+    buying_cycle,
     churn,
     dormancy,
     experience,
     purchase,
     referral,
 )
-from sim.agents.customers import Channel, Customers, Status
+from sim.agents.customers import Channel, Customers, Stage, Status
 from sim.agents.firm import Firm
 from sim.network import ReferralNetwork, build_network
 from sim.results import Recorder
@@ -49,6 +50,7 @@ class WeekEffects:
         self.adoption_boost = np.zeros((size, n_firms, len(BOOST_CHANNELS)), dtype=np.float32)
         self.untouched = np.ones(size, dtype=np.float32)  # product of (1 - touch strength)
         self.touches = np.zeros(size, dtype=np.float32)  # relations contacts this week (fatigue)
+        self.campaign_contact = np.zeros((size, n_firms), dtype=bool)  # a conquest contact reached them
         self.offered = np.zeros(size, dtype=bool)  # a personal offer landed this week
         self.review_boost = np.zeros(size, dtype=np.float32)  # asked for a review this week
         self.poach_boost = np.zeros((size, n_firms), dtype=np.float32)  # a rival's offer, by rival
@@ -59,6 +61,7 @@ class WeekEffects:
         self.adoption_boost.fill(0)
         self.untouched.fill(1)
         self.touches.fill(0)
+        self.campaign_contact.fill(False)
         self.offered.fill(False)
         self.review_boost.fill(0)
         self.poach_boost.fill(0)
@@ -156,6 +159,7 @@ class CustomerMarket(mesa.Model):
         self.effects.clear()
         self.in_market_prospects = self._searching_prospects()
         self.firms.do("act")  # 1. strategies act: budgets split over levers, levers applied
+        buying_cycle.run(self)  # 1b. campaign responses; prospects move through the buying cycle
         signals = self.signals()  # 2. neighbour shares, market shares, ratings, prices
         adoption.run(self, signals)  # 3. prospects choose a firm (reasons to choose)
         referral.run(self, signals)  # 4. satisfied customers refer friends
@@ -225,8 +229,13 @@ class CustomerMarket(mesa.Model):
         return np.lexsort((np.arange(self.network.size), -self.network.degree))
 
     def _searching_prospects(self) -> np.ndarray:
-        """Prospects who are in market (searching) this week: what search ads can reach."""
-        prospects = np.flatnonzero(self.customers.status == Status.PROSPECT)
+        """Prospects who are in market (searching) this week: what search ads can reach. With
+        the buying cycle, those in research or comparison; without it, a random
+        ``in_market_rate`` of prospects each week."""
+        c = self.customers
+        prospects = np.flatnonzero(c.status == Status.PROSPECT)
+        if self.scenario.behaviours.buying_cycle.enabled:
+            return prospects[c.stage[prospects] >= Stage.RESEARCH]
         draw = self.streams.uniform("in_market", self.week, prospects)
         return prospects[draw < self.scenario.market.in_market_rate]
 

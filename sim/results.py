@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.agents.customers import CATEGORY_NAMES, CHANNEL_NAMES, REASON_NAMES, RESPONSE_NAMES, Channel, Status
+from sim.agents.customers import (
+    CATEGORY_NAMES,
+    CHANNEL_NAMES,
+    REASON_NAMES,
+    RESPONSE_NAMES,
+    STAGE_NAMES,
+    Channel,
+    Status,
+)
 from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS
 
 if TYPE_CHECKING:
@@ -68,6 +76,7 @@ class WeekFlows:
     product_churned: np.ndarray = field(init=False)  # (F, reasons): one product fewer
     spend_decreased: np.ndarray = field(init=False)  # (F, reasons): a lower spend level
     responses: np.ndarray = field(init=False)  # (F, responses) to reactivation contacts
+    campaign_responses: np.ndarray = field(init=False)  # (F, responses) to conquest contacts
 
     def __post_init__(self) -> None:
         self.reset()
@@ -79,6 +88,7 @@ class WeekFlows:
         self.product_churned = np.zeros((f, len(REASON_NAMES)), dtype=np.int64)
         self.spend_decreased = np.zeros((f, len(REASON_NAMES)), dtype=np.int64)
         self.responses = np.zeros((f, len(RESPONSE_NAMES)), dtype=np.int64)
+        self.campaign_responses = np.zeros((f, len(RESPONSE_NAMES)), dtype=np.int64)
         for name in ("revenue", "margin", "ltv_margin", "ltv_margin_referred", "reactivated_revenue"):
             setattr(self, name, np.zeros(f))
         for name in (
@@ -131,6 +141,8 @@ class Recorder:
         self.product_churned = np.zeros((weeks, n_firms, len(REASON_NAMES)), dtype=np.int64)
         self.spend_decreased = np.zeros((weeks, n_firms, len(REASON_NAMES)), dtype=np.int64)
         self.responses = np.zeros((weeks, n_firms, len(RESPONSE_NAMES)), dtype=np.int64)
+        self.campaign_responses = np.zeros((weeks, n_firms, len(RESPONSE_NAMES)), dtype=np.int64)
+        self.stages = np.zeros((weeks, len(STAGE_NAMES)), dtype=np.int64)  # prospects per stage
         self.dormant = np.zeros((weeks, n_firms), dtype=np.int64)
         self.referred = np.zeros((weeks, n_firms), dtype=np.int64)  # won by referral, still here
         self.other_won = np.zeros((weeks, n_firms), dtype=np.int64)  # won otherwise, still here
@@ -153,6 +165,9 @@ class Recorder:
         self.product_churned[w] = self.flows.product_churned
         self.spend_decreased[w] = self.flows.spend_decreased
         self.responses[w] = self.flows.responses
+        self.campaign_responses[w] = self.flows.campaign_responses
+        prospects = c.status == Status.PROSPECT
+        self.stages[w] = np.bincount(c.stage[prospects], minlength=len(STAGE_NAMES))
         n = len(self.firm_names)
         self.dormant[w] = np.bincount(c.firm[c.status == Status.DORMANT], minlength=n)
         won = c.acquired_in_run & (c.firm >= 0)
@@ -189,6 +204,8 @@ class Recorder:
         frame["spend_decreased"] = self.spend_decreased[:weeks].sum(axis=2).ravel()
         frame["dormant"] = self.dormant[:weeks].ravel()
         frame["reactivation_contacts"] = self.responses[:weeks].sum(axis=2).ravel()
+        for index, name in enumerate(STAGE_NAMES):  # market-wide: the same for every firm's row
+            frame[f"prospects_{name}"] = np.repeat(self.stages[:weeks, index], n_firms)
         spend = self.spend[:weeks]
         frame["spend"] = spend.sum(axis=2).ravel()
         acquisition = [LEVER_NAMES.index(n) for n in ACQUISITION_LEVERS]
@@ -290,6 +307,9 @@ def _lifecycle(recorder: Recorder, rows: slice, f: int, churned: int) -> dict[st
         "became_dormant": int(recorder.series["became_dormant"][rows, f].sum()),
         "reactivation_contacts": contacts,
         "reactivation_responses": {n: int(responses[i]) for i, n in enumerate(RESPONSE_NAMES)},
+        "campaign_responses": {
+            n: int(recorder.campaign_responses[rows, f, i].sum()) for i, n in enumerate(RESPONSE_NAMES)
+        },
         "reactivated": reactivated,
         "reactivation_rate": safe_ratio(reactivated, contacts),
         "reactivated_revenue": float(recorder.series["reactivated_revenue"][rows, f].sum()),

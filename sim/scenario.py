@@ -201,7 +201,7 @@ class RunConfig(_Strict):
 class MarketConfig(_Strict):
     size: int = Field(10_000, ge=2, le=100_000_000)  # people in the addressable market
     initial_awareness: float = Field(0.3, ge=0, le=1)  # share of prospects aware of each firm
-    in_market_rate: float = Field(0.05, ge=0, le=1)  # share of prospects searching each week
+    in_market_rate: float = Field(0.05, ge=0, le=1)  # share searching each week, without a buying cycle
 
 
 class WattsStrogatz(_Strict):
@@ -352,6 +352,34 @@ class AppreciationConfig(_Strict):
     contact_memory_weeks: float = Field(4.0, gt=0)  # how long a contact counts as recent
 
 
+class BuyingCycleConfig(_Strict):
+    """Prospects' buying cycle (seed 004: awareness, research, comparison, purchase). The rates
+    give about 6.6% of prospects in market (research or comparison) at a time, and weights that
+    average about 1 over the stages, so the cycle reshapes adoption without changing its level."""
+
+    enabled: bool = True
+    research_rate: float = Field(0.02, ge=0, le=1)  # weekly P(awareness -> research)
+    comparison_rate: float = Field(0.3, ge=0, le=1)  # weekly P(research -> comparison)
+    dropout_rate: float = Field(0.15, ge=0, le=1)  # weekly P(research -> awareness)
+    comparison_dropout_rate: float = Field(0.5, ge=0, le=1)  # weekly P(comparison -> awareness)
+    awareness_weight: float = Field(0.85, ge=0)  # adoption hazard multiplier in awareness
+    research_weight: float = Field(2.0, ge=0)  # adoption hazard multiplier in research
+    comparison_weight: float = Field(4.0, ge=0)  # adoption hazard multiplier in comparison
+    positive: float = Field(0.3, ge=0, le=1)  # P(positive interest) to a campaign contact: one stage on
+    negative: float = Field(0.1, ge=0, le=1)  # P(negative): that firm contacts them no more
+    later: float = Field(0.15, ge=0, le=1)  # P("contact me later")
+    recontact_weeks: int = Field(8, ge=1)  # when "later" may be contacted again
+
+    @model_validator(mode="after")
+    def _responses_are_a_distribution(self) -> BuyingCycleConfig:
+        total = self.positive + self.negative + self.later
+        if total > 1 + 1e-9:
+            raise ValueError(
+                f"positive + negative + later must be at most 1 (the rest: no response), got {total:.4g}"
+            )
+        return self
+
+
 class PartialChurnConfig(_Strict):
     enabled: bool = True
     product_intensity: float = Field(0.25, ge=0)  # product-churn hazard / account-churn hazard
@@ -408,6 +436,7 @@ class BehavioursConfig(_Strict):
     experience: ExperienceConfig = ExperienceConfig()
     appreciation: AppreciationConfig = AppreciationConfig()
     churn: ChurnConfig = ChurnConfig()
+    buying_cycle: BuyingCycleConfig = BuyingCycleConfig()
     partial_churn: PartialChurnConfig = PartialChurnConfig()
     dormancy: DormancyConfig = DormancyConfig()
 
@@ -431,7 +460,7 @@ class _LeverBase(_ScheduledLever):
 
 
 class SearchAds(_LeverBase):
-    unit_cost: float = Field(6.0, gt=0)
+    unit_cost: float = Field(10.0, gt=0)
     max_reach: float = Field(0.8, ge=0, le=1)
     strength: float = Field(0.15, ge=0)  # weekly adoption hazard added for a reached searcher
 

@@ -55,8 +55,9 @@ def _two_communities(tmp_path, size: int) -> str:
 def test_a_change_to_one_person_leaves_unconnected_people_identical(tmp_path):
     size = 1200
     # Couplings through the whole market are switched off: social proof (ratings everyone
-    # sees), paid levers (their reach depends on how many are eligible) and the market-share
-    # term. What remains travels only along ties.
+    # sees), paid levers (their reach depends on how many are eligible), the penetration term
+    # and the tier-downgrade penalty (tiers are ranks among all of a firm's customers). What
+    # remains travels only along ties.
     scenario = load_scenario(
         CONQUEST_VS_RELATIONS,
         overrides={
@@ -67,10 +68,12 @@ def test_a_change_to_one_person_leaves_unconnected_people_identical(tmp_path):
             "firms.us.strategy": "neglect",
             "firms.rival.strategy": "neglect",
             "behaviours.adoption.social_proof_weight": 0.0,
+            "behaviours.appreciation.downgrade_drop": 0.0,
         },
     )
-    changed_person = 10  # in the first community
     baseline, changed = CustomerMarket(scenario), CustomerMarket(scenario)
+    # A customer at week 0 in the first community, so that the change has something to act on.
+    changed_person = int(np.flatnonzero(baseline.customers.firm[: size // 2] >= 0)[0])
     changed.customers.purchase_rate[changed_person] *= 20
     changed.customers.appreciation_decay[changed_person] = 0.5
     histories = {"baseline": [], "changed": []}

@@ -73,6 +73,14 @@ class Response(IntEnum):
     LATER = 3  # contact me later
 
 
+class Stage(IntEnum):
+    """Where a prospect is in the buying cycle (seed 004); purchase makes them a customer."""
+
+    AWARENESS = 0
+    RESEARCH = 1
+    COMPARISON = 2
+
+
 class Tier(IntEnum):
     NONE = 0
     BRONZE = 1  # bottom 20% of trailing-year spend
@@ -85,6 +93,7 @@ REASON_NAMES = [r.name.lower() for r in Reason]
 STATUS_NAMES = [s.name.lower() for s in Status] + ["departed"]
 TIER_NAMES = [t.name.lower() for t in Tier]
 RESPONSE_NAMES = [r.name.lower() for r in Response]
+STAGE_NAMES = [s.name.lower() for s in Stage]
 CATEGORY_NAMES = ["account", "product", "spend"]  # churn categories (seed 004)
 
 # Traits drawn per person from the persona's distributions (float32 arrays of the same name).
@@ -193,6 +202,8 @@ class Customers:
         self.recontact_week = np.full(n, -1, dtype=np.int32)  # "contact me later": not before
         self.do_not_contact = np.zeros(n, dtype=bool)  # answered a reactivation negatively
         self.complaints = np.zeros(n, dtype=np.int16)
+        self.stage = np.zeros(n, dtype=np.int8)  # buying-cycle stage of a prospect
+        self.contact_block = np.zeros((n, self.n_firms), dtype=np.int32)  # no campaign before this week
         self.contacts = np.zeros(n, dtype=np.float32)  # recent relations contacts (decayed count)
         self.product_churns = np.zeros(n, dtype=np.int16)
         self.spend_decreases = np.zeros(n, dtype=np.int16)
@@ -268,6 +279,8 @@ class Customers:
         self.recontact_week[slots] = -1
         self.do_not_contact[slots] = False
         self.complaints[slots] = 0
+        self.stage[slots] = Stage.AWARENESS
+        self.contact_block[slots] = 0
         self.contacts[slots] = 0
         self.product_churns[slots] = 0
         self.spend_decreases[slots] = 0

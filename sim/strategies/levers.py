@@ -95,6 +95,11 @@ def _prospects(market: CustomerMarket) -> np.ndarray:
     return np.flatnonzero(market.customers.status == Status.PROSPECT)
 
 
+def _contactable(market: CustomerMarket, firm: Firm, slots: np.ndarray) -> np.ndarray:
+    """Those the firm's campaigns may contact: not after a "no", not before a "later" date."""
+    return slots[market.customers.contact_block[slots, firm.index] <= market.week]
+
+
 def _own_customers(market: CustomerMarket, firm: Firm) -> np.ndarray:
     c = market.customers
     return np.flatnonzero((c.firm == firm.index) & (c.status == Status.ACTIVE))
@@ -109,11 +114,12 @@ class SearchAds(Lever):
     name, kind, channel = "search_ads", "conquest", Channel.SEARCH
 
     def eligible(self, market, firm, config):
-        return market.in_market_prospects
+        return _contactable(market, firm, market.in_market_prospects)
 
     def effect(self, market, firm, config, reached):
         market.customers.aware[reached, firm.index] = True
         market.effects.adoption_boost[reached, firm.index, 0] += config.strength
+        market.effects.campaign_contact[reached, firm.index] = True
 
 
 class SocialAds(Lever):
@@ -122,11 +128,12 @@ class SocialAds(Lever):
     name, kind, channel = "social_ads", "conquest", Channel.SOCIAL
 
     def eligible(self, market, firm, config):
-        return _prospects(market)
+        return _contactable(market, firm, _prospects(market))
 
     def effect(self, market, firm, config, reached):
         market.customers.aware[reached, firm.index] = True
         market.effects.adoption_boost[reached, firm.index, 1] += config.strength
+        market.effects.campaign_contact[reached, firm.index] = True
 
 
 class InfluencerSeeding(Lever):

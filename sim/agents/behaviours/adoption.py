@@ -8,7 +8,8 @@ A prospect's weekly hazard of choosing firm f is the sum of the reasons that pus
     + the bandwagon (a jump once that share reaches the person's threshold, plus an optional
       market-share term),
 
-multiplied by how much the person likes f's offer (social proof: the public rating against the
+multiplied by the weight of the person's buying-cycle stage (awareness, research, comparison) and
+by how much the person likes f's offer (social proof: the public rating against the
 market average, weighted by the person's proof sensitivity; price against the person's price
 sensitivity). A person unaware of f, who has no friend buying from f, cannot choose it ("lack of
 knowledge about alternatives"), and a churner does not rejoin the firm they left within the
@@ -61,6 +62,10 @@ def choice_weight(market: CustomerMarket, signals: Signals, slots: np.ndarray) -
     c = market.customers
     config = market.scenario.behaviours.adoption
     weight = np.exp(signals.log_attraction(c.proof_sensitivity[slots], c.price_sensitivity[slots]))
+    cycle = market.scenario.behaviours.buying_cycle
+    if cycle.enabled:
+        stage_weight = np.array([cycle.awareness_weight, cycle.research_weight, cycle.comparison_weight])
+        weight *= stage_weight[c.stage[slots]].astype(np.float32)[:, None]
     if config.awareness_required:
         weight *= c.aware[slots] | (signals.neighbour_share[slots] > 0)
     locked = (c.churn_week[slots] >= 0) & (market.week - c.churn_week[slots] < config.rejoin_lockout_weeks)

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.customers import NO_FIRM, Channel, Reason, Status, Tier
+from sim.agents.customers import NO_FIRM, Channel, Reason, Stage, Status, Tier
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket, Signals
@@ -165,6 +165,7 @@ def _churn_customers(
     c.status[lapsed] = Status.PROSPECT
     c.tier[lapsed] = Tier.NONE
     c.aware[lapsed] = True
+    c.stage[lapsed] = Stage.AWARENESS
     c.dormant_since[lapsed] = -1
     return customers[~leaves], hazard[~leaves]
 
