@@ -44,8 +44,10 @@ from sim.scenario import Scenario, ScenarioError
 # Metrics where a lower value is better (for "probability the arm is better"); a nested table's
 # entries (``churned_by_reason.unappreciated``) follow their table.
 LOWER_IS_BETTER = {
-    "cac", "churned", "spend", "acquisition_spend", "complaints", "complaint_rate",
-    "cac_by_channel", "churned_by_reason", "spend_by_lever",
+    "cac", "cac_paid", "churned", "spend", "acquisition_spend", "complaints", "complaint_rate",
+    "cac_by_channel", "churned_by_reason", "spend_by_lever", "product_churned",
+    "product_churned_by_reason", "spend_decreased", "spend_decreased_by_reason", "churn_by_category",
+    "dormant_end", "became_dormant", "tier_downgrades", "referred_churn_hazard", "other_churn_hazard",
 }  # fmt: skip
 
 

@@ -150,6 +150,17 @@ class Persona(_Strict):
     def _number_is_constant(cls, value: Any) -> Any:
         return _as_dist(value)
 
+    @field_validator("channel_response")
+    @classmethod
+    def _known_levers(cls, value: dict[str, float]) -> dict[str, float]:
+        allowed = set(LeversConfig.model_fields)
+        for lever, factor in value.items():
+            if lever not in allowed:
+                raise ValueError(f"unknown lever {lever!r}; allowed levers: {', '.join(sorted(allowed))}")
+            if factor < 0:
+                raise ValueError(f"{lever} = {factor}: a response multiplier must be >= 0")
+        return value
+
     @field_validator(*TRAIT_RANGES, mode="after")
     @classmethod
     def _trait_in_range(cls, dist: Dist, info: ValidationInfo) -> Dist:
@@ -372,6 +383,11 @@ class BuyingCycleConfig(_Strict):
 
     @model_validator(mode="after")
     def _responses_are_a_distribution(self) -> BuyingCycleConfig:
+        if self.comparison_rate + self.dropout_rate > 1 + 1e-9:
+            raise ValueError(
+                f"comparison_rate + dropout_rate must be at most 1 (both leave research), got "
+                f"{self.comparison_rate + self.dropout_rate:.4g}"
+            )
         total = self.positive + self.negative + self.later
         if total > 1 + 1e-9:
             raise ValueError(
@@ -532,9 +548,8 @@ class ServiceQuality(_ScheduledLever):
     strength: float = Field(0.6, ge=0, le=1)  # largest share of service failures removed
 
 
-class ComplaintHandling(_LeverBase):
+class ComplaintHandling(_ScheduledLever):
     unit_cost: float = Field(20.0, gt=0)  # per complaint handled
-    max_reach: float = Field(1.0, ge=0, le=1)
     strength: float = Field(0.85, ge=0, le=1)  # satisfaction a handled complaint restores
 
 

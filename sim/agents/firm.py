@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.scenario import FirmConfig
 from sim.strategies.base import Strategy
-from sim.strategies.levers import CONQUEST_LEVERS, LEVER_NAMES, LEVERS
+from sim.strategies.levers import LEVER_NAMES, LEVERS
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
@@ -79,7 +79,7 @@ class Firm(mesa.Agent):
         for lever_name, amount in allocation.items():
             spend, share = LEVERS[lever_name].apply(self.model, self, float(amount))
             self.book(lever_name, spend)
-            if lever_name in CONQUEST_LEVERS:
+            if LEVERS[lever_name].pressure:
                 self.conquest_pressure += share
 
     def book(self, lever_name: str, amount: float) -> None:

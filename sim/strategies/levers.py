@@ -54,6 +54,8 @@ class Lever:
     name: ClassVar[str]
     kind: ClassVar[str]  # "conquest" or "relations"
     channel: ClassVar[Channel | None] = None  # the acquisition channel it drives, if any
+    # Whether its reach counts as conquest pressure on rivals' customers (visible advertising).
+    pressure: ClassVar[bool] = False
 
     def eligible(self, market: CustomerMarket, firm: Firm, config) -> np.ndarray:
         """Slots the lever may reach this week."""
@@ -112,6 +114,7 @@ class SearchAds(Lever):
     """Ads shown to prospects who are in market (searching) this week: awareness and a boost."""
 
     name, kind, channel = "search_ads", "conquest", Channel.SEARCH
+    pressure = True
 
     def eligible(self, market, firm, config):
         return _contactable(market, firm, market.in_market_prospects)
@@ -126,6 +129,7 @@ class SocialAds(Lever):
     """Ads in social feeds reaching random prospects: awareness and a small boost."""
 
     name, kind, channel = "social_ads", "conquest", Channel.SOCIAL
+    pressure = True
 
     def eligible(self, market, firm, config):
         return _contactable(market, firm, _prospects(market))
@@ -140,6 +144,7 @@ class InfluencerSeeding(Lever):
     """Pay the best-connected prospects ("first-cycle influence marketing"), per influencer."""
 
     name, kind, channel = "influencer_seeding", "conquest", Channel.INFLUENCER
+    pressure = True
 
     def eligible(self, market, firm, config):
         pool = market.influencer_pool(config.pool)

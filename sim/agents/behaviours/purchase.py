@@ -95,7 +95,7 @@ def run(market: CustomerMarket) -> Sales:
     customers = np.flatnonzero(c.firm >= 0)
     c.trailing_spend[customers] *= np.float32(1 - 1 / TRAILING_WEEKS)
     c.trailing_spend[slots] += revenue.astype(np.float32)
-    if week % config.tier_review_weeks == 0:
+    if week == 1 or week % config.tier_review_weeks == 0:  # a first review at the start
         _assign_tiers(market, customers)
     return Sales(slots, count, firm, revenue)
 
