@@ -261,6 +261,9 @@ class CustomerMarket(mesa.Model):
             appreciation=start_appreciation,
             in_run=False,
         )
+        # An established base bought at different times: last purchases spread over a quarter.
+        ago = np.floor(13 * self.streams.uniform("initial_last_purchase", 0, initial)).astype(np.int32)
+        c.last_purchase_week[initial] = -ago
         for index in range(len(self.firm_list)):
             aware = self.streams.uniform("initial_aware", 0, slots, sub=index)
             c.aware[:, index] |= aware < self.scenario.market.initial_awareness

@@ -149,3 +149,64 @@ METRIC_LABELS = {
     "cac": "acquisition cost per customer (currency)",
     "retention_yearly": "retention per year (share)",
 }
+
+
+CATEGORY_COLOURS = {"account": "#d62728", "product": "#ff7f0e", "spend": "#bcbd22"}
+
+
+def lifecycle_figure(timeseries: pd.DataFrame, summary: dict) -> Figure:
+    """Left: each firm's active and dormant customers over time. Right: churn events per firm by
+    category (account churn, product churn, decreased spend; seed 004)."""
+    firms = list(summary["firms"])
+    colours = firm_colours(firms)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), layout="constrained")
+    for firm in firms:
+        rows = timeseries[timeseries["firm"] == firm]
+        if "run" in rows.columns and rows["run"].nunique() > 1:
+            rows = rows.groupby("week", as_index=False)[["customers", "dormant"]].median()
+        left.plot(
+            rows["week"],
+            rows["customers"] - rows["dormant"],
+            color=colours[firm],
+            linewidth=2,
+            label=f"{firm}: active",
+        )
+        left.plot(
+            rows["week"],
+            rows["dormant"],
+            color=colours[firm],
+            linewidth=2,
+            linestyle="--",
+            label=f"{firm}: dormant",
+        )
+    left.set_xlabel("week")
+    left.set_ylabel("customers (people)")
+    left.set_title("Active and dormant customers")
+    left.grid(alpha=0.3)
+    left.legend(fontsize=8)
+    bottom = np.zeros(len(firms))
+    for category, colour in CATEGORY_COLOURS.items():
+        counts = np.array([summary["firms"][f]["churn_by_category"][category] for f in firms], dtype=float)
+        right.bar(
+            firms,
+            counts,
+            bottom=bottom,
+            color=colour,
+            label=f"{category} churn" if category != "spend" else "decreased spend",
+        )
+        bottom += counts
+    right.set_ylabel("churn events (count)")
+    right.set_title("Churn by category: lost, fewer products, lower spend")
+    right.grid(alpha=0.3, axis="y")
+    right.legend(fontsize=8)
+    dormant_share = {
+        f: summary["firms"][f]["dormant_end"] / summary["firms"][f]["customers_end"]
+        for f in firms
+        if summary["firms"][f]["customers_end"]
+    }
+    if dormant_share:
+        worst = max(dormant_share, key=dormant_share.get)
+        figure.suptitle(
+            f"Lifecycle: {100 * dormant_share[worst]:.0f}% of {worst}'s customers are dormant at the end"
+        )
+    return figure

@@ -100,6 +100,7 @@ class WeekFlows:
             "reviews",
             "became_dormant",
             "reactivated",
+            "returned",
             "downgrades",
             "churned_referred",
             "churned_other_won",
@@ -119,6 +120,7 @@ _FLOW_SERIES = (
     "reviews",
     "became_dormant",
     "reactivated",
+    "returned",
     "reactivated_revenue",
     "downgrades",
     "ltv_margin_referred",
@@ -311,6 +313,7 @@ def _lifecycle(recorder: Recorder, rows: slice, f: int, churned: int) -> dict[st
             n: int(recorder.campaign_responses[rows, f, i].sum()) for i, n in enumerate(RESPONSE_NAMES)
         },
         "reactivated": reactivated,
+        "returned_by_themselves": int(recorder.series["returned"][rows, f].sum()),
         "reactivation_rate": safe_ratio(reactivated, contacts),
         "reactivated_revenue": float(recorder.series["reactivated_revenue"][rows, f].sum()),
         "tier_downgrades": int(recorder.series["downgrades"][rows, f].sum()),
@@ -375,7 +378,7 @@ class SimulationResult:
     def write(self, out_dir: str | os.PathLike[str], figures: bool = True) -> Path:
         """Write every output file into ``out_dir``; each file appears whole or not at all."""
         from sim import __version__
-        from sim.plots import churn_by_reason_figure, customers_figure
+        from sim.plots import churn_by_reason_figure, customers_figure, lifecycle_figure
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -388,6 +391,7 @@ class SimulationResult:
                 out / "figures" / "customers.png", customers_figure(self.timeseries, self.summary["scenario"])
             )
             save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(self.summary))
+            save_figure(out / "figures" / "lifecycle.png", lifecycle_figure(self.timeseries, self.summary))
         return out
 
 

@@ -411,6 +411,7 @@ class DormancyConfig(_Strict):
     later: float = Field(0.15, ge=0, le=1)  # P("contact me later")
     negative: float = Field(0.2, ge=0, le=1)  # P(a negative response: never contact again)
     recontact_weeks: int = Field(4, ge=1)  # when "later" asked to be contacted again
+    self_return: float = Field(0.25, ge=0)  # a dormant customer's weekly return hazard / purchase rate
 
     @model_validator(mode="after")
     def _responses_are_a_distribution(self) -> DormancyConfig:
@@ -426,7 +427,7 @@ class ChurnConfig(_Strict):
     """Churn hazards. The rates are calibrated so that with no firm spending (both on neglect,
     default market, five years) the reasons come out near seed 004's mix (died 1%, moved 3%,
     followed a friend 5%, better value 9%, dissatisfied 14%, unappreciated 68%): measured
-    1.2/3.0/4.8/7.9/14.6/68.6% on seed 1, every reason within 3 points on seeds 1-3 (`sim facts`)."""
+    1.2/3.1/5.1/8.0/15.4/67.2% on seed 1, every reason within 3 points on seeds 1-3 (`sim facts`)."""
 
     enabled: bool = True
     died: bool = True  # demographic exits (persona death_rate)
@@ -439,7 +440,7 @@ class ChurnConfig(_Strict):
     belonging: float = Field(
         0.5, ge=0, le=1
     )  # cut in unappreciated/better-value hazards at 100% friends in the firm
-    dissatisfied_rate: float = Field(0.16, ge=0)  # weekly hazard at zero satisfaction
+    dissatisfied_rate: float = Field(0.14, ge=0)  # weekly hazard at zero satisfaction
     satisfaction_tolerance: float = Field(0.5, ge=0, le=1)  # hazard starts below this
     unappreciated_rate: float = Field(0.011, ge=0)  # weekly hazard at zero appreciation
     appreciation_tolerance: float = Field(0.5, ge=0, le=1)  # hazard starts below this

@@ -10,6 +10,9 @@ from their own stream (seed 004's "capture customer responses"):
     negative           (``negative``, default 20%)   never contacted again by that campaign
     no response        (the rest)                    may be contacted again next week
 
+Dormant customers also come back by themselves with a weekly hazard of ``self_return`` times their
+purchase rate: someone who buys twice a year is often only between purchases.
+
 Seed 004 quotes 25-60% of dormant customers as receptive "if you approach them the right way";
 the literature on lapsed customers quotes 20-40%. Reactivated customers' later revenue is tracked
 separately (``revenue_after_reactivation``).
@@ -40,12 +43,29 @@ def run(market: CustomerMarket) -> None:
     if not config.enabled:
         return
     _respond_to_reactivation(market)
+    _return_by_themselves(market)
     lapsing = np.flatnonzero(
         (c.status == Status.ACTIVE) & (week - c.last_purchase_week >= config.weeks) & (c.acquired_week < week)
     )
     c.status[lapsing] = Status.DORMANT
     c.dormant_since[lapsing] = week
     np.add.at(market.recorder.flows.became_dormant, c.firm[lapsing].astype(np.int64), 1)
+
+
+def _return_by_themselves(market: CustomerMarket) -> None:
+    """Some dormant customers come back unprompted: a weekly hazard of ``self_return`` times
+    their own purchase rate (low-frequency buyers are often only between purchases)."""
+    config = market.scenario.behaviours.dormancy
+    c = market.customers
+    dormant = np.flatnonzero((c.status == Status.DORMANT) & (c.dormant_since < market.week))
+    if config.self_return <= 0 or dormant.size == 0:
+        return
+    hazard = config.self_return * c.purchase_rate[dormant] * c.spend_level[dormant]
+    back = dormant[market.streams.uniform("self_return", market.week, dormant) < -np.expm1(-hazard)]
+    c.status[back] = Status.ACTIVE
+    c.last_purchase_week[back] = market.week
+    c.dormant_since[back] = -1
+    np.add.at(market.recorder.flows.returned, c.firm[back].astype(np.int64), 1)
 
 
 def _respond_to_reactivation(market: CustomerMarket) -> None:
