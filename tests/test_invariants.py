@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from sim import CustomerMarket, Scenario, collect
 from sim.agents.customers import NO_FIRM, Status
-from sim.strategies.levers import LEVER_NAMES
+from sim.strategies.levers import LEVER_NAMES, in_schedule
 
 NETWORKS = st.sampled_from(
     [
@@ -20,6 +20,19 @@ NETWORKS = st.sampled_from(
 )
 
 
+BUDGETS = st.one_of(st.sampled_from([0.0, 50.0, 500.0, 5000.0]), st.floats(0, 5000))
+
+
+@st.composite
+def splits(draw):
+    """Shares of the budget over any of the levers, summing to at most 1."""
+    levers = draw(st.lists(st.sampled_from(LEVER_NAMES), unique=True, max_size=len(LEVER_NAMES)))
+    weights = [draw(st.floats(0, 1)) for _ in levers]
+    total = draw(st.floats(0, 1))
+    scale = total / sum(weights) if sum(weights) > 0 else 0.0
+    return {lever: weight * scale for lever, weight in zip(levers, weights, strict=True)}
+
+
 @st.composite
 def scenarios(draw):
     n_firms = draw(st.integers(1, 3))
@@ -27,18 +40,39 @@ def scenarios(draw):
     for index in range(n_firms):
         firms[f"firm{index}"] = {
             "strategy": draw(st.sampled_from(["neglect", "conquest", "relations", "balanced", "adaptive"])),
-            "budget": draw(st.sampled_from([0.0, 50.0, 500.0, 5000.0])),
+            "budget": draw(BUDGETS),
             "price": draw(st.floats(10, 80)),
             "quality": draw(st.floats(0.2, 1.0)),
             "failure_rate": draw(st.floats(0, 0.3)),
             "initial_share": draw(st.floats(0, 0.3 / n_firms)),
         }
+        if draw(st.booleans()):  # a custom split over any of the levers (adaptive takes none)
+            firms[f"firm{index}"]["strategy"] = draw(st.sampled_from(["neglect", "balanced"]))
+            firms[f"firm{index}"]["split"] = draw(splits())
     behaviours = {
         name: {"enabled": draw(st.booleans())}
-        for name in ("adoption", "referral", "purchase", "experience", "appreciation", "churn")
+        for name in (
+            "adoption",
+            "referral",
+            "purchase",
+            "experience",
+            "appreciation",
+            "churn",
+            "partial_churn",
+            "dormancy",
+        )
     }
     behaviours["churn"]["unappreciated_rate"] = draw(st.sampled_from([0.011, 0.2]))
     behaviours["adoption"]["awareness_required"] = draw(st.booleans())
+    behaviours["dormancy"]["weeks"] = draw(st.integers(1, 8))  # dormancy within a short run
+    levers = {
+        lever: {
+            "pulse_on": draw(st.integers(1, 4)),
+            "pulse_off": draw(st.integers(0, 4)),
+            "start_week": draw(st.integers(0, 5)),
+        }
+        for lever in draw(st.lists(st.sampled_from(LEVER_NAMES), unique=True, max_size=6))
+    }
     return Scenario.model_validate(
         {
             "run": {"weeks": draw(st.integers(1, 30)), "seed": draw(st.integers(0, 10_000))},
@@ -46,6 +80,7 @@ def scenarios(draw):
             "network": draw(NETWORKS),
             "firms": firms,
             "behaviours": behaviours,
+            "levers": levers,
         }
     )
 
@@ -61,9 +96,16 @@ def check_population(market: CustomerMarket) -> None:
     assert len(np.unique(c.person_id)) == c.size, "expected each slot to hold a different person"
     assert ((c.appreciation >= 0) & (c.appreciation <= 1)).all(), "expected appreciation in [0, 1]"
     assert ((c.satisfaction >= 0) & (c.satisfaction <= 1)).all(), "expected satisfaction in [0, 1]"
+    customers = c.firm >= 0
+    assert (c.products[customers] >= 1).all(), "expected every customer to hold at least one product"
+    assert ((c.spend_level > 0) & (c.spend_level <= 1)).all(), "expected spend levels in (0, 1]"
+    dormant = c.status == Status.DORMANT
+    assert (c.firm[dormant] >= 0).all(), "expected dormant people to be customers of a firm"
+    if not market.scenario.behaviours.dormancy.enabled:
+        assert not dormant.any(), "expected no dormant customers with dormancy disabled"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_invariants_hold_for_random_scenarios(scenario):
     market = CustomerMarket(scenario)
@@ -96,9 +138,41 @@ def test_invariants_hold_for_random_scenarios(scenario):
         flows = weekly["customers"].diff().iloc[1:].to_numpy()
         net = (weekly["new_customers"] - weekly["churned"]).iloc[1:].to_numpy()
         assert (flows == net).all(), "expected each week's change in customers = new - churned"
+        check_lifecycle(scenario, name, firm, weekly)
 
     people = result.customers
     assert people["id"].is_unique, "expected one row per person"
     assert (people["status"] != "departed").sum() == scenario.market.size, (
         "expected one current person per slot"
     )
+
+
+def check_lifecycle(scenario: Scenario, name: str, firm: dict, weekly) -> None:
+    """Partial churn, dormancy, reactivation and lever schedules of one firm's results."""
+    for total, table in (
+        ("product_churned", "product_churned_by_reason"),
+        ("spend_decreased", "spend_decreased_by_reason"),
+    ):
+        assert sum(firm[table].values()) == firm[total], f"expected {name}'s {table} to sum to {total}"
+        assert weekly[total].iloc[1:].sum() == firm[total], f"expected weekly {total} to sum to the total"
+        if not scenario.behaviours.partial_churn.enabled:
+            assert firm[total] == 0, f"expected no {total} with partial churn disabled"
+    assert firm["churn_by_category"] == {
+        "account": firm["churned"],
+        "product": firm["product_churned"],
+        "spend": firm["spend_decreased"],
+    }, f"expected {name}'s churn by category to restate the totals"
+    assert (weekly["dormant"] <= weekly["customers"]).all(), "expected dormant customers <= customers"
+    assert (weekly["dormant"] <= weekly["became_dormant"].cumsum()).all(), (
+        "expected no more dormant customers than ever became dormant"
+    )
+    responses = firm["reactivation_responses"]
+    assert sum(responses.values()) == firm["reactivation_contacts"], "expected responses to sum to contacts"
+    assert responses["positive"] == firm["reactivated"], "expected each positive response to reactivate"
+    assert weekly["reactivation_contacts"].iloc[1:].sum() == firm["reactivation_contacts"]
+    for lever in LEVER_NAMES:
+        config = getattr(scenario.levers, lever)
+        off = [not in_schedule(config, week) for week in weekly["week"]]
+        assert (weekly.loc[off, f"spend_{lever}"] == 0).all(), (
+            f"expected {name} to spend nothing on {lever} outside its schedule"
+        )

@@ -187,7 +187,9 @@ def _partial_churn(market: CustomerMarket, stayed: np.ndarray, hazard: np.ndarra
             continue
         happens = market.streams.uniform(f"{kind}_churn", week, stayed) < -np.expm1(-intensity * pressure)
         if kind == "product":
-            happens &= c.products[stayed] > 1
+            happens &= c.products[stayed] > 1  # one product is an account: only account churn ends it
+        else:
+            happens &= c.spend_level[stayed] > config.min_spend_level  # already at the floor
         if not happens.any():
             continue
         slots = stayed[happens]
