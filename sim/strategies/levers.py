@@ -171,40 +171,38 @@ class InfluencerSeeding(Lever):
 # --------------------------------------------------------------------------- relations
 
 
-class LoyaltyRewards(Lever):
+class TouchLever(Lever):
+    """A relations lever that reaches the firm's active customers with an appreciation touch of
+    its ``strength`` (its targeting keys narrow who is eligible)."""
+
+    kind = "relations"
+
+    def eligible(self, market, firm, config):
+        return _own_customers(market, firm)
+
+    def effect(self, market, firm, config, reached):
+        market.effects.touch(reached, config.strength)
+
+
+class LoyaltyRewards(TouchLever):
     """Points and rewards for active customers: an appreciation touch ("reward" in seed 001)."""
 
-    name, kind = "loyalty_rewards", "relations"
-
-    def eligible(self, market, firm, config):
-        return _own_customers(market, firm)
-
-    def effect(self, market, firm, config, reached):
-        market.effects.touch(reached, config.strength)
+    name = "loyalty_rewards"
 
 
-class Recognition(Lever):
+class Recognition(TouchLever):
     """Status and thanks for the best customers (``tiers``: gold by default): a strong touch."""
 
-    name, kind = "recognition", "relations"
-
-    def eligible(self, market, firm, config):
-        return _own_customers(market, firm)
-
-    def effect(self, market, firm, config, reached):
-        market.effects.touch(reached, config.strength)
+    name = "recognition"
 
 
-class PersonalOffers(Lever):
+class PersonalOffers(TouchLever):
     """Personal offers (instant gratification): a touch and a purchase uplift this week."""
 
-    name, kind = "personal_offers", "relations"
-
-    def eligible(self, market, firm, config):
-        return _own_customers(market, firm)
+    name = "personal_offers"
 
     def effect(self, market, firm, config, reached):
-        market.effects.touch(reached, config.strength)
+        super().effect(market, firm, config, reached)
         market.effects.offered[reached] = True
 
 
@@ -272,16 +270,10 @@ class Poaching(Lever):
         market.effects.poach_boost[reached, firm.index] += config.strength
 
 
-class Communications(Lever):
+class Communications(TouchLever):
     """Newsletters to active customers: a small touch, and a contact that counts toward fatigue."""
 
-    name, kind = "communications", "relations"
-
-    def eligible(self, market, firm, config):
-        return _own_customers(market, firm)
-
-    def effect(self, market, firm, config, reached):
-        market.effects.touch(reached, config.strength)
+    name = "communications"
 
 
 class ServiceQuality(Lever):
