@@ -332,6 +332,7 @@ class ReferralConfig(_Strict):
     satisfaction_threshold: float = Field(0.6, ge=0, le=1)  # only customers this satisfied refer
     conversion: float = Field(0.25, ge=0, le=1)  # P(a referred prospect becomes a customer)
     programme_boost: float = Field(1.0, ge=0)  # referral propensity x (1 + boost) with a programme
+    choosiness: int = Field(3, ge=1, le=20)  # friends a referrer weighs before referring the best fit
 
 
 class PurchaseConfig(_Strict):
@@ -427,7 +428,7 @@ class ChurnConfig(_Strict):
     """Churn hazards. The rates are calibrated so that with no firm spending (both on neglect,
     default market, five years) the reasons come out near seed 004's mix (died 1%, moved 3%,
     followed a friend 5%, better value 9%, dissatisfied 14%, unappreciated 68%): measured
-    1.2/3.1/5.1/8.0/15.4/67.2% on seed 1, every reason within 3 points on seeds 1-3 (`sim facts`)."""
+    1.1/3.2/4.9/8.2/15.7/66.9% on seed 1, every reason within 3 points on seeds 1-3 (`sim facts`)."""
 
     enabled: bool = True
     died: bool = True  # demographic exits (persona death_rate)

@@ -8,10 +8,10 @@ from sim import Scenario
 from sim.cli import main
 from sim.facts import FACTS, measure
 
-REFERRAL_FACTS = {
-    "churn hazard of referred / other customers",
-    "lifetime value of referred / other customers",
-}
+# Referrers choose the friend who fits best (behaviours.referral.choosiness), and referred
+# customers come out worth more on seeds 1-3 (1.20, 1.09, 1.23), but their churn advantage is
+# within the noise (0.94, 1.00, 0.87): only measured here, still open in issue [lifecycle].
+REFERRAL_FACTS = {"churn hazard of referred / other customers"}
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,7 @@ def test_default_calibration_reproduces_the_fact(facts, name):
 
 @pytest.mark.parametrize("name", sorted(REFERRAL_FACTS))
 def test_referral_facts_are_measured(facts, name):
-    """Not yet calibrated: on seeds 1-3 the ratios scatter around 1 (churn 0.92-0.95, value
-    0.94-1.07), so the referral advantage of Schmitt et al. is not reliably reproduced; the test
-    checks they are measured and reported, and the issue stays open for them."""
+    """Not reliably reproduced yet (see REFERRAL_FACTS): measured and reported only."""
     value = facts[name].value
     assert value is not None and 0.3 < value < 3, f"expected a measured ratio for {name}, got {value}"
 

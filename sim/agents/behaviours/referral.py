@@ -1,8 +1,10 @@
 """Step 4, referrals: satisfied customers refer a friend, more often under a referral programme.
 
 An active customer whose satisfaction is at least ``satisfaction_threshold`` refers with weekly
-hazard ``referral_propensity x (1 + programme boost)``. The friend is one of their neighbours, picked
-by the referrer's own draw; only a prospect can be referred (a friend who already buys somewhere
+hazard ``referral_propensity x (1 + programme boost)``. The referrer weighs ``choosiness`` of their
+friends (picked by their own draws) and refers the one who would make the best customer, judged as
+spend per week over how fast they would feel neglected (seed 004: "make sure their network is the
+type of client you want"); only a prospect can be referred (a friend who already buys somewhere
 is reached by "followed a friend" churn instead). The friend becomes aware of the firm and
 converts with probability ``conversion``, recorded as channel ``referral`` with the referrer's
 person id. The programme's reward is paid only on conversion, while its weekly budget lasts.
@@ -46,11 +48,8 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     referrers = candidates[refers]
     if referrers.size == 0:
         return
-    friends = market.network.random_neighbour(
-        referrers, market.streams.uniform("refer_friend", week, referrers)
-    )
+    friends = _choose_friends(market, referrers)
     valid = friends >= 0
-    valid[valid] = c.status[friends[valid]] == Status.PROSPECT
     referrers, friends = referrers[valid], friends[valid]
     # A friend referred twice in one week counts once, for the referrer with the lowest slot.
     friends, first = np.unique(friends, return_index=True)
@@ -82,6 +81,33 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     np.add.at(flows.referrals_converted, firms, 1)
     np.add.at(flows.acquired[:, Channel.REFERRAL], firms, 1)
     _pay_rewards(market, firms)
+
+
+def fit(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
+    """How good a customer a friend would make, as a referrer who knows them judges it: what they
+    would spend a week over how fast they would feel neglected (value x expected tenure)."""
+    c = market.customers
+    return c.purchase_rate[slots] * c.basket_size[slots] / np.maximum(c.appreciation_decay[slots], 1e-3)
+
+
+def _choose_friends(market: CustomerMarket, referrers: np.ndarray) -> np.ndarray:
+    """Each referrer considers ``choosiness`` friends (their own draws) and refers the prospect
+    among them who fits best; -1 where none of them is a prospect."""
+    c = market.customers
+    choosiness = market.scenario.behaviours.referral.choosiness
+    best = np.full(referrers.size, -1, dtype=np.int64)
+    best_fit = np.full(referrers.size, -np.inf)
+    for k in range(choosiness):
+        draw = market.streams.uniform("refer_friend", market.week, referrers, sub=k)
+        friend = market.network.random_neighbour(referrers, draw)
+        ok = friend >= 0
+        ok[ok] = c.status[friend[ok]] == Status.PROSPECT
+        score = np.full(referrers.size, -np.inf)
+        score[ok] = fit(market, friend[ok])
+        better = score > best_fit
+        best[better] = friend[better]
+        best_fit[better] = score[better]
+    return best
 
 
 def _pay_rewards(market: CustomerMarket, firms: np.ndarray) -> None:
