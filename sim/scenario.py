@@ -332,7 +332,7 @@ class ReferralConfig(_Strict):
     satisfaction_threshold: float = Field(0.6, ge=0, le=1)  # only customers this satisfied refer
     conversion: float = Field(0.25, ge=0, le=1)  # P(a referred prospect becomes a customer)
     programme_boost: float = Field(1.0, ge=0)  # referral propensity x (1 + boost) with a programme
-    choosiness: int = Field(3, ge=1, le=20)  # friends a referrer weighs before referring the best fit
+    choosiness: int = Field(2, ge=1, le=20)  # friends a referrer weighs before referring the best fit
 
 
 class PurchaseConfig(_Strict):
@@ -428,7 +428,7 @@ class ChurnConfig(_Strict):
     """Churn hazards. The rates are calibrated so that with no firm spending (both on neglect,
     default market, five years) the reasons come out near seed 004's mix (died 1%, moved 3%,
     followed a friend 5%, better value 9%, dissatisfied 14%, unappreciated 68%): measured
-    1.1/3.2/4.9/8.2/15.7/66.9% on seed 1, every reason within 3 points on seeds 1-3 (`sim facts`)."""
+    1.1/3.2/5.0/8.0/15.6/67.0% on seed 1, every reason within 3 points on seeds 1-5 (`sim facts`)."""
 
     enabled: bool = True
     died: bool = True  # demographic exits (persona death_rate)
@@ -441,6 +441,9 @@ class ChurnConfig(_Strict):
     belonging: float = Field(
         0.5, ge=0, le=1
     )  # cut in unappreciated/better-value hazards at 100% friends in the firm
+    referrer_tie: float = Field(
+        0.3, ge=0, le=1
+    )  # further cut for a referred customer while their referrer buys from the same firm
     dissatisfied_rate: float = Field(0.14, ge=0)  # weekly hazard at zero satisfaction
     satisfaction_tolerance: float = Field(0.5, ge=0, le=1)  # hazard starts below this
     unappreciated_rate: float = Field(0.011, ge=0)  # weekly hazard at zero appreciation

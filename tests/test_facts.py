@@ -1,4 +1,10 @@
-"""`sim facts` on the default market: the calibrated stylised facts are within their ranges."""
+"""`sim facts` on the default market: the calibrated stylised facts are within their ranges.
+
+Seed 1 is asserted; seeds 1-5 were all within when the defaults were calibrated (docs/model.md,
+Calibration status). The tightest margins on those seeds: referred/other churn hazard 0.86 (seed
+5, limit 0.95), paid CAC / keeping cost 5.75 (seed 4, limit 5) and referred/other value 1.28 (seed 5,
+limit 1.40).
+"""
 
 import json
 
@@ -8,30 +14,18 @@ from sim import Scenario
 from sim.cli import main
 from sim.facts import FACTS, measure
 
-# Referrers choose the friend who fits best (behaviours.referral.choosiness), and referred
-# customers come out worth more on seeds 1-3 (1.20, 1.09, 1.23), but their churn advantage is
-# within the noise (0.94, 1.00, 0.87): only measured here, still open in issue [lifecycle].
-REFERRAL_FACTS = {"churn hazard of referred / other customers"}
-
 
 @pytest.fixture(scope="module")
 def facts():
     return {r.name: r for r in measure(Scenario(run={"name": "defaults"}), seed=1)}
 
 
-@pytest.mark.parametrize("name", [f.name for f in FACTS if f.name not in REFERRAL_FACTS])
+@pytest.mark.parametrize("name", [f.name for f in FACTS])
 def test_default_calibration_reproduces_the_fact(facts, name):
     fact = facts[name]
     assert fact.within, (
         f"expected {name} in {fact.low}-{fact.high} {fact.unit} ({fact.source}), got {fact.value}"
     )
-
-
-@pytest.mark.parametrize("name", sorted(REFERRAL_FACTS))
-def test_referral_facts_are_measured(facts, name):
-    """Not reliably reproduced yet (see REFERRAL_FACTS): measured and reported only."""
-    value = facts[name].value
-    assert value is not None and 0.3 < value < 3, f"expected a measured ratio for {name}, got {value}"
 
 
 def test_sim_facts_prints_and_writes_the_table(tmp_path, capsys):

@@ -182,6 +182,7 @@ class Customers:
         self.acquired_week = np.full(n, -1, dtype=np.int32)
         self.channel = np.full(n, -1, dtype=np.int8)
         self.referrer = np.full(n, -1, dtype=np.int64)  # person_id of the referrer
+        self.referrer_slot = np.full(n, -1, dtype=np.int32)  # where the referrer lives (for the tie)
         self.acquired_in_run = np.zeros(n, dtype=bool)  # counted in acquisitions (not initial)
         self.last_purchase_week = np.full(n, -1, dtype=np.int32)
 
@@ -265,6 +266,7 @@ class Customers:
         self.acquired_week[slots] = -1
         self.channel[slots] = -1
         self.referrer[slots] = -1
+        self.referrer_slot[slots] = -1
         self.acquired_in_run[slots] = False
         self.last_purchase_week[slots] = -1
         self.churn_week[slots] = -1
@@ -298,7 +300,7 @@ class Customers:
         channel: np.ndarray | int,
         satisfaction: float | np.ndarray,
         appreciation: float | np.ndarray,
-        referrer: np.ndarray | None = None,
+        referrer_slots: np.ndarray | None = None,
         in_run: bool = True,
     ) -> None:
         """People in ``slots`` become active customers of ``firms`` this week."""
@@ -317,7 +319,12 @@ class Customers:
         self.trailing_spend[slots] = 0
         self.acquired_week[slots] = week
         self.channel[slots] = channel
-        self.referrer[slots] = -1 if referrer is None else referrer
+        if referrer_slots is None:
+            self.referrer[slots] = -1
+            self.referrer_slot[slots] = -1
+        else:
+            self.referrer[slots] = self.person_id[referrer_slots]
+            self.referrer_slot[slots] = referrer_slots
         self.acquired_in_run[slots] = in_run
         self.last_purchase_week[slots] = week
 

@@ -13,6 +13,10 @@ For every customer (who did not join this week) the weekly hazards are
     dissatisfied    dissatisfied_rate x how far satisfaction is below its tolerance (0..1)
     unappreciated   unappreciated_rate x how far appreciation is below its tolerance (0..1)
 
+Belonging: the better-value and unappreciated hazards are multiplied by 1 - belonging x (share of
+friends at the same firm), and for a referred customer whose referrer still buys from the same
+firm, by 1 - referrer_tie as well (social enrichment through the referral tie).
+
 The customer leaves with probability 1 - exp(-sum) and the reason is drawn in proportion to the
 hazards. Died and moved: the person leaves the market and a newcomer takes the slot. Followed a
 friend: they switch to the rival most of their friends buy from. Better value: they switch to the
@@ -88,7 +92,30 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
         damp = 1 - config.belonging * own_share
         out[:, Reason.BETTER_VALUE] *= damp
         out[:, Reason.UNAPPRECIATED] *= damp
+    if config.referrer_tie > 0:
+        # Social enrichment (Van den Bulte et al. 2018): a referred customer has a personal tie
+        # at the firm, the friend who brought them; while that friend still buys there the
+        # relationship feels closer. The tie ends when the referrer leaves the firm or the market.
+        tied = referrer_still_there(market, slots)
+        damp = np.where(tied, np.float32(1 - config.referrer_tie), np.float32(1))
+        out[:, Reason.BETTER_VALUE] *= damp
+        out[:, Reason.UNAPPRECIATED] *= damp
     return out, best
+
+
+def referrer_still_there(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
+    """Whether each customer in ``slots`` was referred by someone who still buys from their firm
+    (the same person: a slot refilled by a newcomer does not count)."""
+    c = market.customers
+    referrer = c.referrer_slot[slots].astype(np.int64)
+    has = referrer >= 0
+    safe = np.where(has, referrer, 0)
+    return (
+        has
+        & (c.person_id[safe] == c.referrer[slots])
+        & (c.firm[safe] == c.firm[slots])
+        & (c.channel[slots] == Channel.REFERRAL)
+    )
 
 
 def run(market: CustomerMarket, signals: Signals) -> None:

@@ -76,7 +76,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         Channel.REFERRAL,
         satisfaction=behaviours.experience.initial_satisfaction,
         appreciation=behaviours.appreciation.initial,
-        referrer=c.person_id[referrers],
+        referrer_slots=referrers,
     )
     np.add.at(flows.referrals_converted, firms, 1)
     np.add.at(flows.acquired[:, Channel.REFERRAL], firms, 1)
