@@ -144,9 +144,6 @@ class CustomerMarket(mesa.Model):
         self.review_sum = np.zeros(n_firms)  # decayed sum of review stars
         self.review_count = np.zeros(n_firms)  # decayed number of reviews
         self.effects = WeekEffects(scenario.market.size, n_firms)
-        # Reused each week by signals(): which firm each person buys from / recently left.
-        self._members_buffer = np.zeros((scenario.market.size, n_firms), dtype=np.float32)
-        self._leavers_buffer = np.zeros((scenario.market.size, n_firms), dtype=np.float32)
         self.persona_response = _persona_response(scenario)
         self.in_market_prospects = np.empty(0, dtype=np.int64)
         self.recorder = Recorder(self)
@@ -180,8 +177,9 @@ class CustomerMarket(mesa.Model):
     def signals(self) -> Signals:
         """Step 2: what everyone can observe at the start of this week."""
         c = self.customers
+        n_firms = len(self.firm_list)
         customers = np.flatnonzero(c.firm >= 0)
-        members = self._one_hot(self._members_buffer, customers, c.firm[customers])
+        customer_firm = c.firm[customers]
         churn_config = self.scenario.behaviours.churn
         leaver_share = None
         if churn_config.enabled and churn_config.follow_friend_rate > 0:
@@ -189,26 +187,18 @@ class CustomerMarket(mesa.Model):
             recent = np.flatnonzero(
                 c.told_friends & (self.week - c.churn_week <= window) & (c.churn_week >= 0)
             )
-            leavers = self._one_hot(self._leavers_buffer, recent, c.left_firm[recent])
-            leaver_share = self.network.neighbour_share(leavers)
+            leaver_share = self.network.share_by_group(recent, c.left_firm[recent], n_firms)
         adoption_config = self.scenario.behaviours.adoption
         return Signals(
-            neighbour_share=self.network.neighbour_share(members),
+            neighbour_share=self.network.share_by_group(customers, customer_firm, n_firms),
             leaver_share=leaver_share,
-            penetration=members.sum(axis=0, dtype=np.float64) / c.size,
+            penetration=np.bincount(customer_firm, minlength=n_firms).astype(np.float64) / c.size,
             rating=self.ratings(),
             price=self.prices * (1 - np.array([f.discount for f in self.firm_list])),
             proof_weight=adoption_config.social_proof_weight
             + np.array([f.proof_shown for f in self.firm_list]),
             price_weight=adoption_config.price_weight,
         )
-
-    @staticmethod
-    def _one_hot(buffer: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        """Fill a reused (people x firms) buffer with 1 at (rows, columns): no weekly allocation."""
-        buffer.fill(0)
-        buffer[rows, columns] = 1
-        return buffer
 
     def ratings(self) -> np.ndarray:
         """Public rating per firm: the Bayesian average of recent reviews with a prior."""

@@ -7,8 +7,9 @@ ask of it: "what share of my neighbours are in group g?" (one sparse product for
 
 The network is drawn once per replicate from its own random stream (the replicate seed and the
 name ``"network"``), so the same seed always gives the same ties. Watts-Strogatz and Erdos-Renyi
-are built directly as NumPy arrays (seconds at a million people); Barabasi-Albert and
-powerlaw-cluster use networkx's generators.
+are built directly as NumPy arrays; Barabasi-Albert and powerlaw-cluster run networkx's growth
+algorithms compiled (:mod:`sim.kernels`), with the same degree distribution; the CSR structure is
+filled by a compiled pass too. A million people take seconds.
 
 Example:
     >>> import numpy as np
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from sim import kernels
 from sim.scenario import (
     BarabasiAlbert,
     Complete,
@@ -87,6 +89,33 @@ class ReferralNetwork:
         counts = self.adjacency @ members
         return (counts * self._inverse_degree[:, None]).astype(np.float32, copy=False)
 
+    def share_by_group(self, members: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
+        """Share of each person's neighbours in each group, for members given by slot.
+
+        The same numbers as :meth:`neighbour_share` of the one-hot (members, group) matrix, from
+        one compiled pass (over every tie when members are many, over the members' ties when they
+        are few) instead of a one-hot matrix and a sparse product.
+
+        Args:
+            members: slots of the people who belong to a group.
+            group: each member's group (0 .. groups - 1).
+            groups: number of groups.
+        """
+        members = np.asarray(members, dtype=np.int64)
+        group = np.asarray(group, dtype=np.int64)
+        if self.adjacency is None:
+            one_hot = np.zeros((self.size, groups), dtype=np.float32)
+            one_hot[members, group] = 1
+            return self.neighbour_share(one_hot)
+        indptr, indices = self.adjacency.indptr, self.adjacency.indices
+        if members.size * 8 < self.size:
+            return kernels.neighbour_share_of_few(
+                indptr, indices, members, group, groups, self._inverse_degree
+            )
+        code = np.full(self.size, -1, dtype=np.int8)
+        code[members] = group
+        return kernels.neighbour_share_by_code(indptr, indices, code, groups, self._inverse_degree)
+
     def random_neighbour(self, slots: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """One neighbour of each slot, chosen by the slot's own uniform draw; -1 if it has none."""
         slots = np.asarray(slots, dtype=np.int64)
@@ -110,15 +139,22 @@ def adjacency_from_edges(size: int, a: np.ndarray, b: np.ndarray) -> sparse.csr_
     keep = a != b
     a, b = a[keep], b[keep]
     low, high = np.minimum(a, b), np.maximum(a, b)
-    pairs = np.unique(low * size + high)
-    low, high = pairs // size, pairs % size
-    rows = np.concatenate([low, high])
-    cols = np.concatenate([high, low])
-    data = np.ones(rows.size, dtype=np.float32)
-    index_type = np.int32 if size < 2**31 else np.int64
-    matrix = sparse.csr_array((data, (rows.astype(index_type), cols.astype(index_type))), shape=(size, size))
-    matrix.sort_indices()
-    return matrix
+    forward = _sorted_unique(low * size + high)
+    backward = np.sort((forward % size) * size + forward // size)
+    indptr, indices = kernels.csr_from_sorted_codes(size, forward, backward)
+    if indptr[-1] < 2**31:
+        indptr = indptr.astype(np.int32)
+    data = np.ones(indices.size, dtype=np.float32)
+    return sparse.csr_array((data, indices, indptr), shape=(size, size))
+
+
+def _sorted_unique(codes: np.ndarray) -> np.ndarray:
+    """np.unique for large int64 arrays: a sort and a mask (np.unique is ~50x slower at 10^7)."""
+    codes = np.sort(codes)
+    keep = np.empty(codes.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(codes[1:], codes[:-1], out=keep[1:])
+    return codes[keep]
 
 
 def _watts_strogatz(size: int, mean_degree: int, rewire: float, rng: np.random.Generator):
@@ -143,13 +179,8 @@ def _erdos_renyi(size: int, mean_degree: float, rng: np.random.Generator):
     b = rng.integers(0, size, a.size)
     keep = a != b
     low, high = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-    unique = np.unique(low * size + high)[:count]
+    unique = _sorted_unique(low * size + high)[:count]
     return unique // size, unique % size
-
-
-def _from_networkx(graph) -> tuple[np.ndarray, np.ndarray]:
-    edges = np.asarray(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
-    return edges[:, 0], edges[:, 1]
 
 
 def _edge_list(path: str, size: int):
@@ -186,16 +217,15 @@ def build_network(config, size: int, seed: int) -> ReferralNetwork:
     elif isinstance(config, ErdosRenyi):
         a, b = _erdos_renyi(size, config.mean_degree, rng)
     elif isinstance(config, BarabasiAlbert | PowerlawCluster):
-        import networkx as nx
-
         if config.attach >= size:
             raise ScenarioError(f"network.attach = {config.attach}: must be < market.size = {size}")
-        nx_seed = int(rng.integers(2**31))
+        # networkx's algorithms, compiled (networkx itself takes minutes at a million people);
+        # the compiled generator has its own random state, seeded from the network stream.
+        growth_seed = int(rng.integers(2**31))
         if isinstance(config, BarabasiAlbert):
-            graph = nx.barabasi_albert_graph(size, config.attach, seed=nx_seed)
+            a, b = kernels.barabasi_albert_edges(size, config.attach, growth_seed)
         else:
-            graph = nx.powerlaw_cluster_graph(size, config.attach, config.triangle, seed=nx_seed)
-        a, b = _from_networkx(graph)
+            a, b = kernels.powerlaw_cluster_edges(size, config.attach, config.triangle, growth_seed)
     elif isinstance(config, EdgeList):
         a, b = _edge_list(config.path, size)
     else:  # pragma: no cover - the scenario schema admits no other type

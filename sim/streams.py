@@ -28,6 +28,8 @@ import hashlib
 import numpy as np
 from scipy import special
 
+from sim import kernels
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -82,7 +84,10 @@ class Streams:
         Returns:
             float64 array shaped like ``slots``.
         """
-        x = np.asarray(slots).astype(np.uint64, copy=True)
+        slots = np.asarray(slots)
+        if slots.ndim == 1 and slots.dtype.kind in "iu":
+            return kernels.uniform_for_slots(_key(self.seed, decision, week, sub), slots)
+        x = slots.astype(np.uint64, copy=True)
         x *= _GOLDEN
         x += _key(self.seed, decision, week, sub)
         _mix_in_place(x)
