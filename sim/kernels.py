@@ -248,3 +248,136 @@ def powerlaw_cluster_edges(
             repeated[length] = newcomer
             length += 1
     return source, target
+
+
+@njit(cache=True)
+def churn_hazards(
+    slots: np.ndarray,
+    firm_of: np.ndarray,
+    base: np.ndarray,
+    leaver_share: np.ndarray,
+    attraction: tuple,
+    value_noise: np.ndarray,
+    poach_boost: np.ndarray,
+    aware: np.ndarray,
+    pressure: np.ndarray,
+    tolerance: tuple,
+    ties: tuple,
+    rates: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The six weekly churn hazards and the best-value rival of each customer in ``slots``: the
+    loop form of ``sim.agents.behaviours.churn.hazards`` (documented there), float32 like it.
+
+    ``base`` is (2, people): death and move hazards (rows of zeros when switched off);
+    ``leaver_share`` (people, F) or (0, F) when friends' exits are not followed; ``attraction`` is
+    (proof sensitivity, price sensitivity, rating gap (F, float64), price gap (F, float64));
+    ``value_noise`` (k, F) float64 this week's perceived-value noise; ``tolerance`` is
+    (satisfaction, appreciation, their tolerances as a (2,) float32); ``ties`` is (own-firm
+    neighbour share, tied-to-referrer flags (k,)); ``rates`` float32 [follow_friend,
+    better_value, dissatisfied, unappreciated, belonging, 1 - referrer_tie, price_weight].
+    """
+    proof_sensitivity, price_sensitivity, rating_gap, price_gap = attraction
+    satisfaction, appreciation, tolerances = tolerance
+    neighbour_share, tied = ties
+    follow, better, dissatisfied, unappreciated, belonging, tie_damp, price_weight = (
+        rates[0],
+        rates[1],
+        rates[2],
+        rates[3],
+        rates[4],
+        rates[5],
+        rates[6],
+    )
+    firms = rating_gap.size
+    count = slots.size
+    out = np.zeros((count, 6), dtype=np.float32)
+    best_rival = np.empty(count, dtype=np.int64)
+    gap = np.empty(firms, dtype=np.float32)
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    for i in range(count):
+        slot = slots[i]
+        own = np.int64(firm_of[slot])
+        out[i, 0] = base[0, slot]
+        out[i, 1] = base[1, slot]
+        if leaver_share.shape[0] > 0:
+            out[i, 2] = follow * leaver_share[slot, own]
+        scaled_price = price_weight * price_sensitivity[slot]  # float32, as NumPy rounds it
+        for f in range(firms):
+            value = (
+                np.float64(proof_sensitivity[slot]) * rating_gap[f] - np.float64(scaled_price) * price_gap[f]
+            )
+            value32 = np.float32(value)
+            value32 = np.float32(np.float64(value32) + value_noise[i, f])
+            gap[f] = value32 + poach_boost[slot, f]
+        own_value = gap[own]
+        best = -1
+        best_gap = -np.inf
+        for f in range(firms):
+            g = gap[f] - own_value
+            if f == own or not aware[slot, f]:
+                continue
+            if best < 0 or g > best_gap:
+                best, best_gap = f, g
+        if best < 0:
+            best_rival[i] = own
+        else:
+            best_rival[i] = best
+            if firms > 1 and better > 0:
+                out[i, 3] = better * max(np.float32(best_gap), zero) * (one + pressure[best])
+        if tolerances[0] > 0:
+            shortfall = (tolerances[0] - satisfaction[slot]) / tolerances[0]
+            out[i, 4] = dissatisfied * min(max(shortfall, zero), one)
+        if tolerances[1] > 0:
+            shortfall = (tolerances[1] - appreciation[slot]) / tolerances[1]
+            out[i, 5] = unappreciated * min(max(shortfall, zero), one)
+        if belonging > 0:
+            damp = one - belonging * neighbour_share[slot, own]
+            out[i, 3] *= damp
+            out[i, 5] *= damp
+        if tied[i]:
+            out[i, 3] *= tie_damp
+            out[i, 5] *= tie_damp
+    return out, best_rival
+
+
+@njit(cache=True)
+def adoption_hazards(
+    slots: np.ndarray,
+    neighbour_share: np.ndarray,
+    threshold: np.ndarray,
+    boost: np.ndarray,
+    weight: np.ndarray,
+    rates: np.ndarray,
+    penetration_term: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(k, F) weekly hazard of each prospect in ``slots`` choosing each firm, and its total over
+    firms: the sum of the six reasons of ``sim.agents.behaviours.adoption`` times the choice
+    weight, float32 like the NumPy form, without its (k, F, 6) array of reasons.
+
+    ``boost`` is (people, F, 3) (search, social, influencer); ``weight`` (k, F); ``rates`` float32
+    [innovation, word_of_mouth, bandwagon_jump]; ``penetration_term`` (F,) float32.
+    """
+    count, firms = slots.size, weight.shape[1]
+    hazard = np.empty((count, firms), dtype=np.float32)
+    total = np.empty(count, dtype=np.float32)
+    innovation, word_of_mouth, jump = rates[0], rates[1], rates[2]
+    for i in range(count):
+        slot = slots[i]
+        row_total = np.float32(0.0)
+        for f in range(firms):
+            share = neighbour_share[slot, f]
+            bandwagon = jump if (share >= threshold[slot] and share > 0) else np.float32(0.0)
+            bandwagon = bandwagon + penetration_term[f]
+            # The reasons summed in their order, as NumPy's reduction over the last axis does.
+            reasons = np.float32(0.0) + innovation
+            reasons += boost[slot, f, 0]
+            reasons += boost[slot, f, 1]
+            reasons += boost[slot, f, 2]
+            reasons += word_of_mouth * share
+            reasons += bandwagon
+            value = reasons * weight[i, f]
+            hazard[i, f] = value
+            row_total += value
+        total[i] = row_total
+    return hazard, total

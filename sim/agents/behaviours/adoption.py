@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.customers import Channel, Status
 
 if TYPE_CHECKING:
@@ -87,9 +88,15 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     prospects = np.flatnonzero(c.status == Status.PROSPECT)
     if not config.enabled or prospects.size == 0:
         return
-    components = _components(market, signals, prospects)
-    hazard = components.sum(axis=2) * choice_weight(market, signals, prospects)
-    total = hazard.sum(axis=1)
+    hazard, total = kernels.adoption_hazards(
+        prospects,
+        signals.neighbour_share,
+        c.bandwagon_threshold,
+        market.effects.adoption_boost,
+        choice_weight(market, signals, prospects),
+        np.array([config.innovation, config.word_of_mouth, config.bandwagon_jump], dtype=np.float32),
+        config.penetration_weight * signals.penetration.astype(np.float32),
+    )
     draw = market.streams.uniform("adopt", market.week, prospects)
     adopts = draw < -np.expm1(-total)
     _forget(market, prospects[~adopts])  # after the choice: this week's ads count first
@@ -100,7 +107,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         np.cumsum(hazard[adopts], axis=1),
         market.streams.uniform("adopt_firm", market.week, adopters),
     )
-    reasons = components[adopts][np.arange(adopters.size), firm]
+    reasons = _components(market, signals, adopters)[np.arange(adopters.size), firm]
     channel_index = _pick(
         np.cumsum(reasons, axis=1), market.streams.uniform("adopt_channel", market.week, adopters)
     )

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.customers import NO_FIRM, Channel, Reason, Stage, Status, Tier
 
 if TYPE_CHECKING:
@@ -47,60 +48,70 @@ if TYPE_CHECKING:
 
 
 def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(k, 6) weekly hazard per reason for customers in ``slots``, and each one's best rival."""
+    """(k, 6) weekly hazard per reason for customers in ``slots``, and each one's best rival.
+
+    The formulas are in the module docstring; the loop runs compiled
+    (:func:`sim.kernels.churn_hazards`), one pass per customer with no (k, firms) temporaries.
+    """
     config = market.scenario.behaviours.churn
     c = market.customers
-    firm = c.firm[slots].astype(np.int64)
-    rows = np.arange(slots.size)
-    out = np.zeros((slots.size, len(Reason)), dtype=np.float32)
+    n_firms = len(market.firm_list)
+    base = np.zeros((2, c.size), dtype=np.float32)  # demographic hazards, 0 when switched off
     if config.died:
-        out[:, Reason.DIED] = c.death_hazard[slots]
+        base[0] = c.death_hazard
     if config.moved:
-        out[:, Reason.MOVED] = c.move_hazard[slots]
-    if signals.leaver_share is not None:
-        out[:, Reason.FOLLOWED_FRIEND] = config.follow_friend_rate * signals.leaver_share[slots, firm]
-
-    gap = signals.log_attraction(c.proof_sensitivity[slots], c.price_sensitivity[slots])
+        base[1] = c.move_hazard
+    leaver_share = signals.leaver_share
+    if leaver_share is None:
+        leaver_share = np.zeros((0, n_firms), dtype=np.float32)
+    value_noise = np.zeros((slots.size, n_firms))
     if config.value_noise > 0:
         # What a person happens to see of each firm's offer this week ("perceive a better
         # value is available elsewhere", seed 004): noise around the systematic value.
-        for f in range(gap.shape[1]):
-            gap[:, f] += config.value_noise * market.streams.normal(
+        for f in range(n_firms):
+            value_noise[:, f] = config.value_noise * market.streams.normal(
                 "perceived_value", market.week, slots, sub=f
             )
-    gap += market.effects.poach_boost[slots]  # a poacher's better-value offer this week
-    gap -= gap[rows, firm][:, None]
-    gap[~c.aware[slots]] = -np.inf  # an unknown rival offers no better value
-    gap[rows, firm] = -np.inf
-    best = np.argmax(gap, axis=1)
-    best = np.where(np.isfinite(gap[rows, best]), best, firm)  # no known rival: own firm
-    if len(market.firm_list) > 1 and config.better_value_rate > 0:
-        pressure = np.array([f.conquest_pressure for f in market.firm_list], dtype=np.float32)
-        best_gap = np.maximum(gap[rows, best], 0)
-        out[:, Reason.BETTER_VALUE] = config.better_value_rate * best_gap * (1 + pressure[best])
-
-    if config.satisfaction_tolerance > 0:
-        shortfall = (config.satisfaction_tolerance - c.satisfaction[slots]) / config.satisfaction_tolerance
-        out[:, Reason.DISSATISFIED] = config.dissatisfied_rate * np.clip(shortfall, 0, 1)
-    if config.appreciation_tolerance > 0:
-        shortfall = (config.appreciation_tolerance - c.appreciation[slots]) / config.appreciation_tolerance
-        out[:, Reason.UNAPPRECIATED] = config.unappreciated_rate * np.clip(shortfall, 0, 1)
-    if config.belonging > 0:
-        # Belonging (seed 000: "customer's belonging perception"): friends who buy from the same
-        # firm make a customer less likely to feel neglected or to shop around.
-        own_share = signals.neighbour_share[slots, firm]
-        damp = 1 - config.belonging * own_share
-        out[:, Reason.BETTER_VALUE] *= damp
-        out[:, Reason.UNAPPRECIATED] *= damp
-    if config.referrer_tie > 0:
-        # Social enrichment (Van den Bulte et al. 2018): a referred customer has a personal tie
-        # at the firm, the friend who brought them; while that friend still buys there the
-        # relationship feels closer. The tie ends when the referrer leaves the firm or the market.
-        tied = referrer_still_there(market, slots)
-        damp = np.where(tied, np.float32(1 - config.referrer_tie), np.float32(1))
-        out[:, Reason.BETTER_VALUE] *= damp
-        out[:, Reason.UNAPPRECIATED] *= damp
-    return out, best
+    rating_gap = signals.proof_weight * (signals.rating - signals.rating.mean())
+    log_price = np.log(signals.price)
+    tied = (
+        referrer_still_there(market, slots) if config.referrer_tie > 0 else np.zeros(slots.size, dtype=bool)
+    )
+    rates = np.array(
+        [
+            config.follow_friend_rate,
+            config.better_value_rate,
+            config.dissatisfied_rate,
+            config.unappreciated_rate,
+            config.belonging,
+            np.float32(1 - config.referrer_tie),
+            signals.price_weight,
+        ],
+        dtype=np.float32,
+    )
+    return kernels.churn_hazards(
+        np.asarray(slots, dtype=np.int64),
+        c.firm,
+        base,
+        leaver_share,
+        (
+            c.proof_sensitivity,
+            c.price_sensitivity,
+            rating_gap.astype(np.float64),
+            log_price - log_price.mean(),
+        ),
+        value_noise,
+        market.effects.poach_boost,
+        c.aware,
+        np.array([f.conquest_pressure for f in market.firm_list], dtype=np.float32),
+        (
+            c.satisfaction,
+            c.appreciation,
+            np.array([config.satisfaction_tolerance, config.appreciation_tolerance], dtype=np.float32),
+        ),
+        (signals.neighbour_share, tied),
+        rates,
+    )
 
 
 def referrer_still_there(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
