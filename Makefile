@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/baseline.toml
 
-.PHONY: run test lint format clean
+.PHONY: run test bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,17 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# Benchmarks (benchmarks/README.md): print figures, never part of the tests.
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python benchmarks/scale.py --customers 10000 --weeks 260
+	$(BIN)/python benchmarks/scale.py --customers 100000 --weeks 260
+	$(BIN)/python benchmarks/vs_mesa.py --customers 100000 --weeks 52
+	$(BIN)/python benchmarks/vs_ndlib.py --customers 100000
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
