@@ -29,7 +29,8 @@ def splits(draw):
     levers = draw(st.lists(st.sampled_from(LEVER_NAMES), unique=True, max_size=len(LEVER_NAMES)))
     weights = [draw(st.floats(0, 1)) for _ in levers]
     total = draw(st.floats(0, 1))
-    scale = total / sum(weights) if sum(weights) > 0 else 0.0
+    # Not > 0: subnormal weights (5e-324) would make the scale overflow to inf.
+    scale = total / sum(weights) if sum(weights) > 1e-9 else 0.0
     return {lever: weight * scale for lever, weight in zip(levers, weights, strict=True)}
 
 
