@@ -381,3 +381,64 @@ def adoption_hazards(
             row_total += value
         total[i] = row_total
     return hazard, total
+
+
+@njit(cache=True)
+def _pick_reason(hazard: np.ndarray, row: int, first: int, last: int, u: float) -> int:
+    """Index (first..last) of the reason drawn in proportion to ``hazard[row, first:last + 1]``:
+    the first whose float32 running sum exceeds u x the total."""
+    total = np.float32(0.0)
+    for r in range(first, last + 1):
+        total += hazard[row, r]
+    target = u * np.float64(total)
+    running = np.float32(0.0)
+    below = 0
+    for r in range(first, last + 1):
+        running += hazard[row, r]
+        if running <= target:
+            below += 1
+    return first + min(below, last - first)
+
+
+@njit(cache=True)
+def churn_outcomes(
+    slots: np.ndarray,
+    hazard: np.ndarray,
+    keys: np.ndarray,
+    intensity: np.ndarray,
+    products: np.ndarray,
+    spend_level: np.ndarray,
+    min_spend_level: np.float32,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This week's churn events for the customers in ``slots`` with (k, 6) ``hazard``.
+
+    Returns three int8 arrays of reasons, -1 where nothing happens: account churn (probability
+    1 - exp(-total hazard), reason in proportion to the hazards), then for those who stay, product
+    churn and decreased spend (probability 1 - exp(-intensity x the four non-demographic
+    hazards), reason in proportion to them; only with more than one product, or above the spend
+    floor). ``keys`` are the stream cells of "churn", "churn_reason", "product_churn",
+    "product_churn_reason", "spend_churn", "spend_churn_reason"; ``intensity`` (2,) float32
+    (product, spend), 0 when off.
+    """
+    count = slots.size
+    account = np.full(count, -1, dtype=np.int8)
+    product = np.full(count, -1, dtype=np.int8)
+    spend = np.full(count, -1, dtype=np.int8)
+    for i in range(count):
+        slot = slots[i]
+        total = np.float32(0.0)
+        for r in range(6):
+            total += hazard[i, r]
+        if uniform_one(keys[0], slot) < -np.expm1(-total):
+            account[i] = _pick_reason(hazard, i, 0, 5, uniform_one(keys[1], slot))
+            continue
+        pressure = np.float32(0.0)
+        for r in range(2, 6):
+            pressure += hazard[i, r]
+        product_churns = uniform_one(keys[2], slot) < -np.expm1(-(intensity[0] * pressure))
+        if intensity[0] > 0 and products[slot] > 1 and product_churns:
+            product[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[3], slot))
+        spend_drops = uniform_one(keys[4], slot) < -np.expm1(-(intensity[1] * pressure))
+        if intensity[1] > 0 and spend_level[slot] > min_spend_level and spend_drops:
+            spend[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[5], slot))
+    return account, product, spend

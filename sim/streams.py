@@ -93,6 +93,11 @@ class Streams:
         _mix_in_place(x)
         return (x >> _S11).astype(np.float64) * _TO_UNIT
 
+    def key(self, decision: str, week: int, sub: int = 0) -> np.uint64:
+        """The stream cell of ``decision`` in ``week``: compiled code draws a slot's uniform from
+        it with :func:`sim.kernels.uniform_one` (the same number :meth:`uniform` gives)."""
+        return _key(self.seed, decision, week, sub)
+
     def normal(self, decision: str, week: int, slots: np.ndarray, sub: int = 0) -> np.ndarray:
         """Standard normal draws by inversion of :meth:`uniform` (one uniform per slot)."""
         u = self.uniform(decision, week, slots, sub)

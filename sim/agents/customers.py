@@ -228,13 +228,17 @@ class Customers:
         self.arrival_week[slots] = week
         self.death_hazard[slots] = self._death[persona]
         self.move_hazard[slots] = self._move[persona]
+        groups = [
+            (spec, rows)
+            for index, spec in enumerate(self.personas.values())
+            if (rows := np.flatnonzero(persona == index)).size
+        ]
         for number, trait in enumerate(TRAITS):
             u = self.streams.uniform("trait", week, slots, sub=number)
             values = getattr(self, trait)
-            for index, spec in enumerate(self.personas.values()):
-                mine = persona == index
-                if mine.any():
-                    values[slots[mine]] = draw_from(getattr(spec, TRAIT_FIELD.get(trait, trait)), u[mine])
+            field = TRAIT_FIELD.get(trait, trait)
+            for spec, rows in groups:
+                values[slots[rows]] = draw_from(getattr(spec, field), u[rows])
         self.joining_products[slots] = np.maximum(np.floor(self.joining_products[slots]), 1)
 
     def replace(self, slots: np.ndarray, week: int, reason: np.ndarray) -> None:

@@ -137,26 +137,34 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     week = market.week
     customers = np.flatnonzero((c.firm >= 0) & (c.acquired_week < week))
     if customers.size:
-        stayed, hazard = _churn_customers(market, signals, customers)
-        _partial_churn(market, stayed, hazard)
+        hazard, best_rival = hazards(market, signals, customers)
+        partial = market.scenario.behaviours.partial_churn
+        intensity = [partial.product_intensity, partial.spend_intensity] if partial.enabled else [0, 0]
+        decisions = ("churn", "churn_reason", "product_churn", "product_churn_reason")
+        decisions += ("spend_churn", "spend_churn_reason")
+        account, product, spend = kernels.churn_outcomes(
+            customers,
+            hazard,
+            np.array([market.streams.key(d, week) for d in decisions], dtype=np.uint64),
+            np.array(intensity, dtype=np.float32),
+            c.products,
+            c.spend_level,
+            np.float32(partial.min_spend_level),
+        )
+        leaves = account >= 0
+        if leaves.any():
+            _leave(market, signals, customers[leaves], account[leaves].astype(np.int64), best_rival[leaves])
+        _partial_churn(market, customers, product, spend)
     _demography_of_prospects(market)
 
 
-def _churn_customers(
-    market: CustomerMarket, signals: Signals, customers: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Account churn; returns the customers who stayed and their hazards (for partial churn)."""
+def _leave(
+    market: CustomerMarket, signals: Signals, leavers: np.ndarray, reason: np.ndarray, best_rival: np.ndarray
+) -> None:
+    """Account churn: record the exits, refill demographic leavers' slots, move switchers to
+    their rival and lapse the rest to prospects."""
     c = market.customers
     week = market.week
-    hazard, best_rival = hazards(market, signals, customers)
-    total = hazard.sum(axis=1)
-    leaves = market.streams.uniform("churn", week, customers) < -np.expm1(-total)
-    if not leaves.any():
-        return customers, hazard
-    leavers = customers[leaves]
-    cumulative = np.cumsum(hazard[leaves], axis=1)
-    target = market.streams.uniform("churn_reason", week, leavers) * cumulative[:, -1]
-    reason = np.minimum((cumulative <= target[:, None]).sum(axis=1), len(Reason) - 1)
     firm = c.firm[leavers].astype(np.int64)
     np.add.at(market.recorder.flows.churned, (firm, reason), 1)
     won = c.acquired_in_run[leavers]
@@ -172,7 +180,7 @@ def _churn_customers(
     c.replace(leavers[demographic], week, reason[demographic])
 
     follows = reason == Reason.FOLLOWED_FRIEND
-    rival = best_rival[leaves].copy()
+    rival = best_rival.copy()
     rival[follows] = _most_followed_rival(signals, leavers[follows], firm[follows], rival[follows])
     # A follower none of whose friends buy elsewhere, and who knows no rival, has nowhere to
     # switch to: they lapse instead (best_rival is the own firm when no rival is known).
@@ -205,44 +213,31 @@ def _churn_customers(
     c.aware[lapsed] = True
     c.stage[lapsed] = Stage.AWARENESS
     c.dormant_since[lapsed] = -1
-    return customers[~leaves], hazard[~leaves]
 
 
-def _partial_churn(market: CustomerMarket, stayed: np.ndarray, hazard: np.ndarray) -> None:
-    """Product churn and decreased spend for customers who stayed, on the same drivers."""
-    config = market.scenario.behaviours.partial_churn
-    if not config.enabled or stayed.size == 0:
-        return
+def _partial_churn(
+    market: CustomerMarket, customers: np.ndarray, product: np.ndarray, spend: np.ndarray
+) -> None:
+    """Product churn and decreased spend (reasons decided with the account churn, -1 = none)."""
     c = market.customers
-    week = market.week
-    drivers = hazard[:, Reason.FOLLOWED_FRIEND :]  # the four non-demographic reasons
-    pressure = drivers.sum(axis=1)
-    firm = c.firm[stayed].astype(np.int64)
+    config = market.scenario.behaviours.partial_churn
     flows = market.recorder.flows
-    cumulative = np.cumsum(drivers, axis=1)
-    for kind, intensity in (("product", config.product_intensity), ("spend", config.spend_intensity)):
-        if intensity <= 0:
-            continue
-        happens = market.streams.uniform(f"{kind}_churn", week, stayed) < -np.expm1(-intensity * pressure)
-        if kind == "product":
-            happens &= c.products[stayed] > 1  # one product is an account: only account churn ends it
-        else:
-            happens &= c.spend_level[stayed] > config.min_spend_level  # already at the floor
-        if not happens.any():
-            continue
-        slots = stayed[happens]
-        target = market.streams.uniform(f"{kind}_churn_reason", week, slots) * cumulative[happens, -1]
-        reason = Reason.FOLLOWED_FRIEND + np.minimum((cumulative[happens] <= target[:, None]).sum(axis=1), 3)
-        if kind == "product":
-            c.products[slots] -= 1
-            c.product_churns[slots] += 1
-            np.add.at(flows.product_churned, (firm[happens], reason), 1)
-        else:
-            c.spend_level[slots] = np.maximum(
-                c.spend_level[slots] * (1 - config.spend_drop), config.min_spend_level
-            )
-            c.spend_decreases[slots] += 1
-            np.add.at(flows.spend_decreased, (firm[happens], reason), 1)
+    happens = product >= 0
+    if happens.any():
+        slots = customers[happens]
+        c.products[slots] -= 1
+        c.product_churns[slots] += 1
+        np.add.at(
+            flows.product_churned, (c.firm[slots].astype(np.int64), product[happens].astype(np.int64)), 1
+        )
+    happens = spend >= 0
+    if happens.any():
+        slots = customers[happens]
+        c.spend_level[slots] = np.maximum(
+            c.spend_level[slots] * (1 - config.spend_drop), config.min_spend_level
+        )
+        c.spend_decreases[slots] += 1
+        np.add.at(flows.spend_decreased, (c.firm[slots].astype(np.int64), spend[happens].astype(np.int64)), 1)
 
 
 def _most_followed_rival(
