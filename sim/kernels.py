@@ -250,11 +250,33 @@ def powerlaw_cluster_edges(
     return source, target
 
 
+@njit(cache=True, inline="always")
+def referrer_tied(slot: np.int64, referrer: tuple) -> bool:
+    """Whether the customer in ``slot`` was referred by someone who still buys from their firm;
+    ``referrer`` is (referrer_slot, referrer person id, person_id, firm, channel, REFERRAL)."""
+    referrer_slot, referrer_id, person_id, firm_of, channel, referral = referrer
+    other = referrer_slot[slot]
+    return (
+        other >= 0
+        and channel[slot] == referral
+        and person_id[other] == referrer_id[slot]
+        and firm_of[other] == firm_of[slot]
+    )
+
+
+@njit(cache=True)
+def referrer_still_there(slots: np.ndarray, referrer: tuple) -> np.ndarray:
+    """:func:`referrer_tied` for each slot."""
+    out = np.empty(slots.size, dtype=np.bool_)
+    for i in range(slots.size):
+        out[i] = referrer_tied(np.int64(slots[i]), referrer)
+    return out
+
+
 @njit(cache=True)
 def churn_hazards(
     slots: np.ndarray,
-    firm_of: np.ndarray,
-    base: np.ndarray,
+    demography: tuple,
     leaver_share: np.ndarray,
     attraction: tuple,
     value_noise: np.ndarray,
@@ -262,32 +284,27 @@ def churn_hazards(
     aware: np.ndarray,
     pressure: np.ndarray,
     tolerance: tuple,
-    ties: tuple,
+    neighbour_share: np.ndarray,
+    referrer: tuple,
     rates: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The six weekly churn hazards and the best-value rival of each customer in ``slots``: the
     loop form of ``sim.agents.behaviours.churn.hazards`` (documented there), float32 like it.
 
-    ``base`` is (2, people): death and move hazards (rows of zeros when switched off);
-    ``leaver_share`` (people, F) or (0, F) when friends' exits are not followed; ``attraction`` is
-    (proof sensitivity, price sensitivity, rating gap (F, float64), price gap (F, float64));
-    ``value_noise`` (k, F) float64 this week's perceived-value noise; ``tolerance`` is
-    (satisfaction, appreciation, their tolerances as a (2,) float32); ``ties`` is (own-firm
-    neighbour share, tied-to-referrer flags (k,)); ``rates`` float32 [follow_friend,
-    better_value, dissatisfied, unappreciated, belonging, 1 - referrer_tie, price_weight].
+    ``demography`` is (death hazard, move hazard) per person; ``leaver_share`` (people, F) or
+    (0, F) when friends' exits are not followed; ``attraction`` is (proof sensitivity, price
+    sensitivity, rating gap (F, float64), price gap (F, float64)); ``value_noise`` (k, F)
+    float64 this week's perceived-value noise, or (0, F) for none; ``tolerance`` is
+    (satisfaction, appreciation, their tolerances as a (2,) float32); ``referrer`` as in
+    :func:`referrer_tied`; ``rates`` float32 [follow_friend, better_value, dissatisfied,
+    unappreciated, belonging, 1 - referrer_tie, price_weight, died (0/1), moved (0/1)].
     """
+    firm_of = referrer[3]
+    death, move = demography
     proof_sensitivity, price_sensitivity, rating_gap, price_gap = attraction
     satisfaction, appreciation, tolerances = tolerance
-    neighbour_share, tied = ties
-    follow, better, dissatisfied, unappreciated, belonging, tie_damp, price_weight = (
-        rates[0],
-        rates[1],
-        rates[2],
-        rates[3],
-        rates[4],
-        rates[5],
-        rates[6],
-    )
+    follow, better, dissatisfied, unappreciated = rates[0], rates[1], rates[2], rates[3]
+    belonging, tie_damp, price_weight = rates[4], rates[5], rates[6]
     firms = rating_gap.size
     count = slots.size
     out = np.zeros((count, 6), dtype=np.float32)
@@ -298,8 +315,10 @@ def churn_hazards(
     for i in range(count):
         slot = slots[i]
         own = np.int64(firm_of[slot])
-        out[i, 0] = base[0, slot]
-        out[i, 1] = base[1, slot]
+        if rates[7] > 0:
+            out[i, 0] = death[slot]
+        if rates[8] > 0:
+            out[i, 1] = move[slot]
         if leaver_share.shape[0] > 0:
             out[i, 2] = follow * leaver_share[slot, own]
         scaled_price = price_weight * price_sensitivity[slot]  # float32, as NumPy rounds it
@@ -308,7 +327,8 @@ def churn_hazards(
                 np.float64(proof_sensitivity[slot]) * rating_gap[f] - np.float64(scaled_price) * price_gap[f]
             )
             value32 = np.float32(value)
-            value32 = np.float32(np.float64(value32) + value_noise[i, f])
+            if value_noise.shape[0] > 0:
+                value32 = np.float32(np.float64(value32) + value_noise[i, f])
             gap[f] = value32 + poach_boost[slot, f]
         own_value = gap[own]
         best = -1
@@ -335,7 +355,7 @@ def churn_hazards(
             damp = one - belonging * neighbour_share[slot, own]
             out[i, 3] *= damp
             out[i, 5] *= damp
-        if tied[i]:
+        if tie_damp < one and referrer_tied(np.int64(slot), referrer):
             out[i, 3] *= tie_damp
             out[i, 5] *= tie_damp
     return out, best_rival

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.agents.customers import Status
 from sim.scenario import FirmConfig
 from sim.strategies.base import Strategy
 from sim.strategies.levers import LEVER_NAMES, LEVERS
@@ -65,6 +66,7 @@ class Firm(mesa.Agent):
         self.proof_shown = 0.0  # extra social-proof weight while the firm shows its reviews
         self.failure_multiplier = 1.0  # service investment removes a share of failures
         self.complaint_capacity = 0  # complaints the firm can handle this week
+        self.active_slots: np.ndarray | None = None  # its active customers, while it acts
 
     @property
     def customers(self) -> int:
@@ -76,11 +78,18 @@ class Firm(mesa.Agent):
         self._reset_week()
         allocation = self.strategy.allocate(self, self.model)
         self._check(allocation)
-        for lever_name, amount in allocation.items():
-            spend, share = LEVERS[lever_name].apply(self.model, self, float(amount))
-            self.book(lever_name, spend)
-            if LEVERS[lever_name].pressure:
-                self.conquest_pressure += share
+        # Levers only write this week's effects, so who is an active customer cannot change
+        # while the firm acts: the relations levers share one list.
+        c = self.model.customers
+        self.active_slots = np.flatnonzero((c.firm == self.index) & (c.status == Status.ACTIVE))
+        try:
+            for lever_name, amount in allocation.items():
+                spend, share = LEVERS[lever_name].apply(self.model, self, float(amount))
+                self.book(lever_name, spend)
+                if LEVERS[lever_name].pressure:
+                    self.conquest_pressure += share
+        finally:
+            self.active_slots = None
 
     def book(self, lever_name: str, amount: float) -> None:
         """Record spend on a lever this week."""

@@ -86,10 +86,13 @@ def restrict(market: CustomerMarket, slots: np.ndarray, config) -> np.ndarray:
     """Keep the targets in the lever's ``personas`` and ``tiers`` (if it names any)."""
     c = market.customers
     if getattr(config, "personas", None):
-        wanted = [c.persona_names.index(p) for p in config.personas]
-        slots = slots[np.isin(c.persona[slots], wanted)]
+        wanted = np.zeros(len(c.persona_names), dtype=bool)
+        wanted[[c.persona_names.index(p) for p in config.personas]] = True
+        slots = slots[wanted[c.persona[slots]]]
     if getattr(config, "tiers", None):
-        slots = slots[np.isin(c.tier[slots], [Tier[t.upper()] for t in config.tiers])]
+        wanted = np.zeros(len(Tier), dtype=bool)
+        wanted[[Tier[t.upper()] for t in config.tiers]] = True
+        slots = slots[wanted[c.tier[slots]]]
     return slots
 
 
@@ -103,6 +106,9 @@ def _contactable(market: CustomerMarket, firm: Firm, slots: np.ndarray) -> np.nd
 
 
 def _own_customers(market: CustomerMarket, firm: Firm) -> np.ndarray:
+    """The firm's active customers (while the firm acts, the list it made at the start)."""
+    if firm.active_slots is not None:
+        return firm.active_slots
     c = market.customers
     return np.flatnonzero((c.firm == firm.index) & (c.status == Status.ACTIVE))
 

@@ -56,27 +56,20 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
     config = market.scenario.behaviours.churn
     c = market.customers
     n_firms = len(market.firm_list)
-    base = np.zeros((2, c.size), dtype=np.float32)  # demographic hazards, 0 when switched off
-    if config.died:
-        base[0] = c.death_hazard
-    if config.moved:
-        base[1] = c.move_hazard
     leaver_share = signals.leaver_share
     if leaver_share is None:
         leaver_share = np.zeros((0, n_firms), dtype=np.float32)
-    value_noise = np.zeros((slots.size, n_firms))
+    value_noise = np.zeros((0, n_firms))
     if config.value_noise > 0:
         # What a person happens to see of each firm's offer this week ("perceive a better
         # value is available elsewhere", seed 004): noise around the systematic value.
+        value_noise = np.empty((slots.size, n_firms))
         for f in range(n_firms):
             value_noise[:, f] = config.value_noise * market.streams.normal(
                 "perceived_value", market.week, slots, sub=f
             )
     rating_gap = signals.proof_weight * (signals.rating - signals.rating.mean())
     log_price = np.log(signals.price)
-    tied = (
-        referrer_still_there(market, slots) if config.referrer_tie > 0 else np.zeros(slots.size, dtype=bool)
-    )
     rates = np.array(
         [
             config.follow_friend_rate,
@@ -86,13 +79,14 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
             config.belonging,
             np.float32(1 - config.referrer_tie),
             signals.price_weight,
+            config.died,
+            config.moved,
         ],
         dtype=np.float32,
     )
     return kernels.churn_hazards(
         np.asarray(slots, dtype=np.int64),
-        c.firm,
-        base,
+        (c.death_hazard, c.move_hazard),
         leaver_share,
         (
             c.proof_sensitivity,
@@ -109,24 +103,20 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
             c.appreciation,
             np.array([config.satisfaction_tolerance, config.appreciation_tolerance], dtype=np.float32),
         ),
-        (signals.neighbour_share, tied),
+        signals.neighbour_share,
+        _referrer_arrays(c),
         rates,
     )
+
+
+def _referrer_arrays(c) -> tuple:
+    return (c.referrer_slot, c.referrer, c.person_id, c.firm, c.channel, np.int8(Channel.REFERRAL))
 
 
 def referrer_still_there(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
     """Whether each customer in ``slots`` was referred by someone who still buys from their firm
     (the same person: a slot refilled by a newcomer does not count)."""
-    c = market.customers
-    referrer = c.referrer_slot[slots].astype(np.int64)
-    has = referrer >= 0
-    safe = np.where(has, referrer, 0)
-    return (
-        has
-        & (c.person_id[safe] == c.referrer[slots])
-        & (c.firm[safe] == c.firm[slots])
-        & (c.channel[slots] == Channel.REFERRAL)
-    )
+    return kernels.referrer_still_there(np.asarray(slots, dtype=np.int64), _referrer_arrays(market.customers))
 
 
 def run(market: CustomerMarket, signals: Signals) -> None:
