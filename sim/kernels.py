@@ -362,45 +362,78 @@ def churn_hazards(
 
 
 @njit(cache=True)
-def adoption_hazards(
+def adoption_week(
     slots: np.ndarray,
     neighbour_share: np.ndarray,
-    threshold: np.ndarray,
+    traits: tuple,
     boost: np.ndarray,
-    weight: np.ndarray,
+    offer: tuple,
+    state: tuple,
     rates: np.ndarray,
     penetration_term: np.ndarray,
+    keys: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(k, F) weekly hazard of each prospect in ``slots`` choosing each firm, and its total over
-    firms: the sum of the six reasons of ``sim.agents.behaviours.adoption`` times the choice
-    weight, float32 like the NumPy form, without its (k, F, 6) array of reasons.
+    """Step 3 for the prospects in ``slots``: each one's (F,) weekly hazard of choosing each firm
+    and whether they adopt; prospects who do not adopt may forget firms they heard nothing of.
 
-    ``boost`` is (people, F, 3) (search, social, influencer); ``weight`` (k, F); ``rates`` float32
-    [innovation, word_of_mouth, bandwagon_jump]; ``penetration_term`` (F,) float32.
+    The hazard is the sum of the six reasons of ``sim.agents.behaviours.adoption`` times the
+    choice weight (attraction, buying-cycle stage, awareness, rejoin lock-out), in float32.
+    ``traits`` is (bandwagon threshold, proof sensitivity, price sensitivity); ``boost``
+    (people, F, 3) this week's search, social and influencer boosts; ``offer`` is (rating gap,
+    price gap), (F,) float64 each; ``state`` is (stage, aware, churn week, left firm);
+    ``rates`` float32 [innovation, word of mouth, bandwagon jump, price weight, stage weights x3
+    (all 1 without the buying cycle), awareness required (0/1), lock-out weeks, week, forget
+    rate]; ``keys`` the stream cells of "adopt" then "forget" for each firm.
+
+    Returns the (k, F) hazards and the adopt flags (awareness is updated in place).
     """
-    count, firms = slots.size, weight.shape[1]
+    threshold, proof_sensitivity, price_sensitivity = traits
+    rating_gap, price_gap = offer
+    stage, aware, churn_week, left_firm = state
+    innovation, word_of_mouth, jump, price_weight = rates[0], rates[1], rates[2], rates[3]
+    awareness_required = rates[7] > 0
+    lockout, week, forget_rate = rates[8], rates[9], rates[10]
+    count, firms = slots.size, rating_gap.size
     hazard = np.empty((count, firms), dtype=np.float32)
-    total = np.empty(count, dtype=np.float32)
-    innovation, word_of_mouth, jump = rates[0], rates[1], rates[2]
+    adopts = np.zeros(count, dtype=np.bool_)
+    zero = np.float32(0.0)
     for i in range(count):
         slot = slots[i]
-        row_total = np.float32(0.0)
+        stage_weight = rates[4 + stage[slot]]
+        locked_firm = -1
+        if churn_week[slot] >= 0 and week - churn_week[slot] < lockout and left_firm[slot] >= 0:
+            locked_firm = left_firm[slot]
+        scaled_price = price_weight * price_sensitivity[slot]
+        total = zero
         for f in range(firms):
             share = neighbour_share[slot, f]
-            bandwagon = jump if (share >= threshold[slot] and share > 0) else np.float32(0.0)
+            bandwagon = jump if (share >= threshold[slot] and share > 0) else zero
             bandwagon = bandwagon + penetration_term[f]
-            # The reasons summed in their order, as NumPy's reduction over the last axis does.
-            reasons = np.float32(0.0) + innovation
+            reasons = zero + innovation  # summed in order, as NumPy's reduction does
             reasons += boost[slot, f, 0]
             reasons += boost[slot, f, 1]
             reasons += boost[slot, f, 2]
             reasons += word_of_mouth * share
             reasons += bandwagon
-            value = reasons * weight[i, f]
+            attraction = np.float32(
+                np.float64(proof_sensitivity[slot]) * rating_gap[f] - np.float64(scaled_price) * price_gap[f]
+            )
+            weight = np.exp(attraction) * stage_weight
+            if awareness_required and not (aware[slot, f] or share > 0):
+                weight = zero
+            if f == locked_firm:
+                weight = zero
+            value = reasons * weight
             hazard[i, f] = value
-            row_total += value
-        total[i] = row_total
-    return hazard, total
+            total += value
+        if uniform_one(keys[0], slot) < -np.expm1(-total):
+            adopts[i] = True
+        elif forget_rate > 0:
+            for f in range(firms):
+                heard = boost[slot, f, 0] + boost[slot, f, 1] + boost[slot, f, 2] > 0
+                if not heard and uniform_one(keys[1 + f], slot) < forget_rate:
+                    aware[slot, f] = False
+    return hazard, adopts
 
 
 @njit(cache=True)
@@ -462,3 +495,37 @@ def churn_outcomes(
         if intensity[1] > 0 and spend_level[slot] > min_spend_level and spend_drops:
             spend[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[5], slot))
     return account, product, spend
+
+
+@njit(cache=True)
+def update_neighbour_counts(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    counts: np.ndarray,
+    counted_code: np.ndarray,
+    code: np.ndarray,
+    changed: np.ndarray,
+) -> None:
+    """Move each changed person's contribution to their neighbours' counts from the group they
+    were counted in to their group now (code < 0: none), in place."""
+    for k in range(changed.size):
+        person = changed[k]
+        old, new = counted_code[person], code[person]
+        for position in range(indptr[person], indptr[person + 1]):
+            friend = indices[position]
+            if old >= 0:
+                counts[friend, old] -= 1
+            if new >= 0:
+                counts[friend, new] += 1
+        counted_code[person] = new
+
+
+@njit(cache=True)
+def shares_from_counts(counts: np.ndarray, inverse_degree: np.ndarray) -> np.ndarray:
+    """float32 counts x inverse degree: the same numbers as the one-pass neighbour share."""
+    out = np.empty(counts.shape, dtype=np.float32)
+    for person in range(counts.shape[0]):
+        scale = inverse_degree[person]
+        for group in range(counts.shape[1]):
+            out[person, group] = np.float32(counts[person, group]) * scale
+    return out

@@ -32,9 +32,9 @@ from sim.agents.behaviours import (
     purchase,
     referral,
 )
-from sim.agents.customers import Channel, Customers, Stage, Status
+from sim.agents.customers import NO_FIRM, Channel, Customers, Stage, Status
 from sim.agents.firm import Firm
-from sim.network import ReferralNetwork, build_network
+from sim.network import NeighbourCounts, ReferralNetwork, build_network
 from sim.results import Recorder
 from sim.scenario import Scenario
 from sim.strategies.base import Strategy, resolve_strategy_class
@@ -145,6 +145,10 @@ class CustomerMarket(mesa.Model):
         self.review_count = np.zeros(n_firms)  # decayed number of reviews
         self.effects = WeekEffects(scenario.market.size, n_firms)
         self.persona_response = _persona_response(scenario)
+        # Friends at each firm, and friends who recently left each firm: updated each week from
+        # the people who changed (see NeighbourCounts).
+        self._customer_counts = NeighbourCounts(self.network, n_firms)
+        self._leaver_counts = NeighbourCounts(self.network, n_firms)
         self.in_market_prospects = np.empty(0, dtype=np.int64)
         self.recorder = Recorder(self)
         self._seed_initial_state()
@@ -178,21 +182,17 @@ class CustomerMarket(mesa.Model):
         """Step 2: what everyone can observe at the start of this week."""
         c = self.customers
         n_firms = len(self.firm_list)
-        customers = np.flatnonzero(c.firm >= 0)
-        customer_firm = c.firm[customers]
         churn_config = self.scenario.behaviours.churn
         leaver_share = None
         if churn_config.enabled and churn_config.follow_friend_rate > 0:
             window = churn_config.follow_window_weeks
-            recent = np.flatnonzero(
-                c.told_friends & (self.week - c.churn_week <= window) & (c.churn_week >= 0)
-            )
-            leaver_share = self.network.share_by_group(recent, c.left_firm[recent], n_firms)
+            recent = c.told_friends & (self.week - c.churn_week <= window) & (c.churn_week >= 0)
+            leaver_share = self._leaver_counts.shares(np.where(recent, c.left_firm, NO_FIRM))
         adoption_config = self.scenario.behaviours.adoption
         return Signals(
-            neighbour_share=self.network.share_by_group(customers, customer_firm, n_firms),
+            neighbour_share=self._customer_counts.shares(c.firm),
             leaver_share=leaver_share,
-            penetration=np.bincount(customer_firm, minlength=n_firms).astype(np.float64) / c.size,
+            penetration=np.bincount(c.firm[c.firm >= 0], minlength=n_firms).astype(np.float64) / c.size,
             rating=self.ratings(),
             price=self.prices * (1 - np.array([f.discount for f in self.firm_list])),
             proof_weight=adoption_config.social_proof_weight

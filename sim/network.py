@@ -132,6 +132,48 @@ class ReferralNetwork:
         return f"ReferralNetwork({self.size} people, {kind}, mean degree {self.degree.mean():.2f})"
 
 
+class NeighbourCounts:
+    """Running counts of each person's neighbours in each group, updated from who changed group.
+
+    Each week only a few people change firm, so updating the counts through their ties costs far
+    less than recounting every tie; the shares are exactly those of
+    :meth:`ReferralNetwork.share_by_group`.
+
+    Example:
+        >>> from sim.scenario import WattsStrogatz
+        >>> net = build_network(WattsStrogatz(mean_degree=4, rewire=0.0), size=10, seed=1)
+        >>> counts = NeighbourCounts(net, groups=1)
+        >>> code = np.full(10, -1, dtype=np.int8); code[1] = 0
+        >>> float(counts.shares(code)[0, 0])
+        0.25
+    """
+
+    def __init__(self, network: ReferralNetwork, groups: int) -> None:
+        self.network = network
+        self.groups = groups
+        if network.adjacency is not None:
+            self.counts = np.zeros((network.size, groups), dtype=np.int32)
+            self.counted_code = np.full(network.size, -1, dtype=np.int8)
+
+    def shares(self, code: np.ndarray) -> np.ndarray:
+        """(people, groups) share of each person's neighbours whose ``code`` is g (< 0: none)."""
+        network = self.network
+        if network.adjacency is None:
+            members = np.flatnonzero(code >= 0)
+            return network.share_by_group(members, code[members], self.groups)
+        changed = np.flatnonzero(code != self.counted_code)
+        if changed.size:
+            kernels.update_neighbour_counts(
+                network.adjacency.indptr,
+                network.adjacency.indices,
+                self.counts,
+                self.counted_code,
+                code,
+                changed,
+            )
+        return kernels.shares_from_counts(self.counts, network._inverse_degree)
+
+
 def adjacency_from_edges(size: int, a: np.ndarray, b: np.ndarray) -> sparse.csr_array:
     """Symmetric 0/1 CSR adjacency from edge endpoints; drops self-loops and duplicate ties."""
     a = np.asarray(a, dtype=np.int64)

@@ -141,3 +141,23 @@ def test_share_by_group_equals_the_sparse_product(members):
         network.neighbour_share(one_hot),
         "expected the compiled neighbour share to equal the sparse product exactly",
     )
+
+
+def test_running_neighbour_counts_equal_a_recount_after_changes():
+    """NeighbourCounts updates from who changed group; after several rounds of random changes
+    its shares must equal a full recount exactly."""
+    from sim.network import NeighbourCounts
+
+    network = build_network(WattsStrogatz(mean_degree=6, rewire=0.3), N, seed=3)
+    counts = NeighbourCounts(network, groups=3)
+    rng = np.random.default_rng(3)
+    code = np.full(N, -1, dtype=np.int8)
+    for _ in range(5):
+        change = rng.choice(N, 300, replace=False)
+        code[change] = rng.integers(-1, 3, change.size)
+        members = np.flatnonzero(code >= 0)
+        np.testing.assert_array_equal(
+            counts.shares(code),
+            network.share_by_group(members, code[members], 3),
+            "expected the running counts to give the same shares as a recount",
+        )

@@ -58,23 +58,6 @@ def _components(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> 
     return out
 
 
-def choice_weight(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> np.ndarray:
-    """(k, F) multiplier on the hazards: attraction, awareness and the rejoin lock-out."""
-    c = market.customers
-    config = market.scenario.behaviours.adoption
-    weight = np.exp(signals.log_attraction(c.proof_sensitivity[slots], c.price_sensitivity[slots]))
-    cycle = market.scenario.behaviours.buying_cycle
-    if cycle.enabled:
-        stage_weight = np.array([cycle.awareness_weight, cycle.research_weight, cycle.comparison_weight])
-        weight *= stage_weight[c.stage[slots]].astype(np.float32)[:, None]
-    if config.awareness_required:
-        weight *= c.aware[slots] | (signals.neighbour_share[slots] > 0)
-    locked = (c.churn_week[slots] >= 0) & (market.week - c.churn_week[slots] < config.rejoin_lockout_weeks)
-    rows = np.flatnonzero(locked & (c.left_firm[slots] >= 0))
-    weight[rows, c.left_firm[slots][rows]] = 0
-    return weight
-
-
 def _pick(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Index of the first column whose cumulative weight exceeds u x total, per row."""
     target = u * cumulative[:, -1]
@@ -88,18 +71,30 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     prospects = np.flatnonzero(c.status == Status.PROSPECT)
     if not config.enabled or prospects.size == 0:
         return
-    hazard, total = kernels.adoption_hazards(
+    cycle = market.scenario.behaviours.buying_cycle
+    stage_weights = (
+        [cycle.awareness_weight, cycle.research_weight, cycle.comparison_weight]
+        if cycle.enabled
+        else [1, 1, 1]
+    )
+    rates = [config.innovation, config.word_of_mouth, config.bandwagon_jump, signals.price_weight]
+    rates += [*stage_weights, config.awareness_required, config.rejoin_lockout_weeks, market.week]
+    rates += [config.forget_rate]
+    keys = [market.streams.key("adopt", market.week)]
+    keys += [market.streams.key("forget", market.week, sub=f) for f in range(c.n_firms)]
+    log_price = np.log(signals.price)
+    # Forgetting happens after the choice, for those who did not adopt: this week's ads count first.
+    hazard, adopts = kernels.adoption_week(
         prospects,
         signals.neighbour_share,
-        c.bandwagon_threshold,
+        (c.bandwagon_threshold, c.proof_sensitivity, c.price_sensitivity),
         market.effects.adoption_boost,
-        choice_weight(market, signals, prospects),
-        np.array([config.innovation, config.word_of_mouth, config.bandwagon_jump], dtype=np.float32),
+        (signals.proof_weight * (signals.rating - signals.rating.mean()), log_price - log_price.mean()),
+        (c.stage, c.aware, c.churn_week, c.left_firm),
+        np.array(rates, dtype=np.float32),
         config.penetration_weight * signals.penetration.astype(np.float32),
+        np.array(keys, dtype=np.uint64),
     )
-    draw = market.streams.uniform("adopt", market.week, prospects)
-    adopts = draw < -np.expm1(-total)
-    _forget(market, prospects[~adopts])  # after the choice: this week's ads count first
     if not adopts.any():
         return
     adopters = prospects[adopts]
@@ -122,15 +117,3 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         appreciation=behaviours.appreciation.initial,
     )
     np.add.at(market.recorder.flows.acquired, (firm, channel), 1)
-
-
-def _forget(market: CustomerMarket, prospects: np.ndarray) -> None:
-    """Awareness of a firm fades for prospects who hear nothing more of it."""
-    rate = market.scenario.behaviours.adoption.forget_rate
-    if rate <= 0 or prospects.size == 0:
-        return
-    c = market.customers
-    reached = market.effects.adoption_boost[prospects].sum(axis=2) > 0  # heard of it this week
-    for firm in range(c.n_firms):
-        draw = market.streams.uniform("forget", market.week, prospects, sub=firm)
-        c.aware[prospects[(draw < rate) & ~reached[:, firm]], firm] = False
