@@ -250,26 +250,22 @@ def powerlaw_cluster_edges(
     return source, target
 
 
-@njit(cache=True, inline="always")
-def referrer_tied(slot: np.int64, referrer: tuple) -> bool:
-    """Whether the customer in ``slot`` was referred by someone who still buys from their firm;
-    ``referrer`` is (referrer_slot, referrer person id, person_id, firm, channel, REFERRAL)."""
-    referrer_slot, referrer_id, person_id, firm_of, channel, referral = referrer
-    other = referrer_slot[slot]
-    return (
-        other >= 0
-        and channel[slot] == referral
-        and person_id[other] == referrer_id[slot]
-        and firm_of[other] == firm_of[slot]
-    )
-
-
 @njit(cache=True)
 def referrer_still_there(slots: np.ndarray, referrer: tuple) -> np.ndarray:
-    """:func:`referrer_tied` for each slot."""
+    """Whether each customer in ``slots`` was referred by someone who still buys from their firm
+    (the same person: a slot refilled by a newcomer does not count); ``referrer`` is
+    (referrer slot, referrer person id, person_id, firm, channel, REFERRAL)."""
+    referrer_slot, referrer_id, person_id, firm_of, channel, referral = referrer
     out = np.empty(slots.size, dtype=np.bool_)
     for i in range(slots.size):
-        out[i] = referrer_tied(np.int64(slots[i]), referrer)
+        slot = slots[i]
+        other = referrer_slot[slot]
+        out[i] = (
+            other >= 0
+            and channel[slot] == referral
+            and person_id[other] == referrer_id[slot]
+            and firm_of[other] == firm_of[slot]
+        )
     return out
 
 
@@ -296,7 +292,7 @@ def churn_hazards(
     sensitivity, rating gap (F, float64), price gap (F, float64)); ``value_noise`` (k, F)
     float64 this week's perceived-value noise, or (0, F) for none; ``tolerance`` is
     (satisfaction, appreciation, their tolerances as a (2,) float32); ``referrer`` as in
-    :func:`referrer_tied`; ``rates`` float32 [follow_friend, better_value, dissatisfied,
+    :func:`referrer_still_there`; ``rates`` float32 [follow_friend, better_value, dissatisfied,
     unappreciated, belonging, 1 - referrer_tie, price_weight, died (0/1), moved (0/1)].
     """
     firm_of = referrer[3]
@@ -355,9 +351,12 @@ def churn_hazards(
             damp = one - belonging * neighbour_share[slot, own]
             out[i, 3] *= damp
             out[i, 5] *= damp
-        if tie_damp < one and referrer_tied(np.int64(slot), referrer):
-            out[i, 3] *= tie_damp
-            out[i, 5] *= tie_damp
+    if tie_damp < one:
+        tied = referrer_still_there(slots, referrer)
+        for i in range(count):
+            if tied[i]:
+                out[i, 3] *= tie_damp
+                out[i, 5] *= tie_damp
     return out, best_rival
 
 
