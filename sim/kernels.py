@@ -528,3 +528,37 @@ def shares_from_counts(counts: np.ndarray, inverse_degree: np.ndarray) -> np.nda
         for group in range(counts.shape[1]):
             out[person, group] = np.float32(counts[person, group]) * scale
     return out
+
+
+@njit(cache=True)
+def purchase_counts(
+    slots: np.ndarray, traits: tuple, offered: np.ndarray, offer_uplift: float, key: np.uint64
+) -> np.ndarray:
+    """This week's number of purchases of each active customer in ``slots``: Poisson by inversion
+    of the person's own uniform (as :func:`sim.streams.poisson_from_uniform`), with mean
+    purchase rate x spend level x products held / products on joining x (1 + uplift if offered).
+    ``traits`` is (purchase rate, spend level, products, joining products)."""
+    rate, spend_level, products, joining = traits
+    count = np.zeros(slots.size, dtype=np.int32)
+    for i in range(slots.size):
+        slot = slots[i]
+        held = np.float32(products[slot]) / max(joining[slot], np.float32(1.0))
+        mean = np.float64(rate[slot] * spend_level[slot] * held) * (1.0 + offer_uplift * offered[slot])
+        u = uniform_one(key, np.int64(slot))
+        term = np.exp(-mean)
+        cumulative = term
+        k = 0
+        while u >= cumulative and k < 40:
+            k += 1
+            term = term * mean / k
+            cumulative = cumulative + term
+        count[i] = k
+    return count
+
+
+@njit(cache=True)
+def decay_customers(firm_of: np.ndarray, values: np.ndarray, factor: np.float32) -> None:
+    """values *= factor for every customer (firm >= 0), in place."""
+    for slot in range(firm_of.size):
+        if firm_of[slot] >= 0:
+            values[slot] *= factor

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.customers import Channel, Status, Tier
-from sim.streams import poisson_from_uniform
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
@@ -57,14 +57,13 @@ def run(market: CustomerMarket) -> Sales:
         return Sales.empty()
     week = market.week
     active = np.flatnonzero(c.status == Status.ACTIVE)
-    held = c.products[active] / np.maximum(c.joining_products[active], 1)
-    mean = (
-        c.purchase_rate[active]
-        * c.spend_level[active]
-        * held
-        * (1 + config.offer_uplift * market.effects.offered[active])
+    count = kernels.purchase_counts(
+        active,
+        (c.purchase_rate, c.spend_level, c.products, c.joining_products),
+        market.effects.offered,
+        config.offer_uplift,
+        market.streams.key("purchase", week),
     )
-    count = poisson_from_uniform(market.streams.uniform("purchase", week, active), mean)
     bought = count > 0
     slots, count = active[bought], count[bought]
     firm = c.firm[slots].astype(np.int64)
@@ -92,11 +91,10 @@ def run(market: CustomerMarket) -> Sales:
     flows.reactivated_revenue += np.bincount(firm[back], weights=revenue[back], minlength=n_firms)
     _give_discounts(market, slots, firm, revenue)
 
-    customers = np.flatnonzero(c.firm >= 0)
-    c.trailing_spend[customers] *= np.float32(1 - 1 / TRAILING_WEEKS)
+    kernels.decay_customers(c.firm, c.trailing_spend, np.float32(1 - 1 / TRAILING_WEEKS))
     c.trailing_spend[slots] += revenue.astype(np.float32)
     if week == 1 or week % config.tier_review_weeks == 0:  # a first review at the start
-        _assign_tiers(market, customers)
+        _assign_tiers(market, np.flatnonzero(c.firm >= 0))
     return Sales(slots, count, firm, revenue)
 
 
