@@ -562,3 +562,35 @@ def decay_customers(firm_of: np.ndarray, values: np.ndarray, factor: np.float32)
     for slot in range(firm_of.size):
         if firm_of[slot] >= 0:
             values[slot] *= factor
+
+
+@njit(cache=True)
+def population_counts(
+    firm_of: np.ndarray,
+    status: np.ndarray,
+    stage: np.ndarray,
+    won: np.ndarray,
+    channel: np.ndarray,
+    codes: np.ndarray,
+    firms: int,
+) -> np.ndarray:
+    """The recorder's weekly stocks in one pass: a (5, max(firms, stages)) int64 table whose
+    rows are customers by firm, dormant by firm, prospects by buying-cycle stage, customers won by
+    referral during the run by firm and customers won otherwise during the run by firm.
+    ``codes`` is (PROSPECT, DORMANT, REFERRAL, number of stages)."""
+    prospect, dormant, referral, stages = codes[0], codes[1], codes[2], codes[3]
+    out = np.zeros((5, max(firms, stages)), dtype=np.int64)
+    for slot in range(firm_of.size):
+        firm = firm_of[slot]
+        if firm >= 0:
+            out[0, firm] += 1
+            if status[slot] == dormant:
+                out[1, firm] += 1
+            if won[slot]:
+                if channel[slot] == referral:
+                    out[3, firm] += 1
+                else:
+                    out[4, firm] += 1
+        if status[slot] == prospect:
+            out[2, stage[slot]] += 1
+    return out

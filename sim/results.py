@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim import kernels
 from sim.agents.customers import (
     CATEGORY_NAMES,
     CHANNEL_NAMES,
@@ -161,21 +162,20 @@ class Recorder:
     def record(self, market: CustomerMarket) -> None:
         w = market.week
         c = market.customers
-        self.customers[w] = np.bincount(c.firm[c.firm >= 0], minlength=len(self.firm_names))
+        n = len(self.firm_names)
+        codes = np.array([Status.PROSPECT, Status.DORMANT, Channel.REFERRAL, len(STAGE_NAMES)])
+        stocks = kernels.population_counts(c.firm, c.status, c.stage, c.acquired_in_run, c.channel, codes, n)
+        self.customers[w] = stocks[0, :n]
         self.acquired[w] = self.flows.acquired
         self.churned[w] = self.flows.churned
         self.product_churned[w] = self.flows.product_churned
         self.spend_decreased[w] = self.flows.spend_decreased
         self.responses[w] = self.flows.responses
         self.campaign_responses[w] = self.flows.campaign_responses
-        prospects = c.status == Status.PROSPECT
-        self.stages[w] = np.bincount(c.stage[prospects], minlength=len(STAGE_NAMES))
-        n = len(self.firm_names)
-        self.dormant[w] = np.bincount(c.firm[c.status == Status.DORMANT], minlength=n)
-        won = c.acquired_in_run & (c.firm >= 0)
-        referred = won & (c.channel == Channel.REFERRAL)
-        self.referred[w] = np.bincount(c.firm[referred], minlength=n)
-        self.other_won[w] = np.bincount(c.firm[won & ~referred], minlength=n)
+        self.stages[w] = stocks[2, : len(STAGE_NAMES)]
+        self.dormant[w] = stocks[1, :n]
+        self.referred[w] = stocks[3, :n]
+        self.other_won[w] = stocks[4, :n]
         self.spend[w] = [f.spend_this_week for f in market.firm_list]
         self.rating[w] = market.ratings()
         for name in _FLOW_SERIES:
