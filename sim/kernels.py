@@ -594,3 +594,50 @@ def population_counts(
         if status[slot] == prospect:
             out[2, stage[slot]] += 1
     return out
+
+
+@njit(cache=True)
+def prospect_departures(
+    status: np.ndarray,
+    churn_week: np.ndarray,
+    arrival_week: np.ndarray,
+    hazards: tuple,
+    week: int,
+    keys: np.ndarray,
+    prospect: np.int8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prospects who die or move away this week (not those who lapsed or arrived this week), and
+    whether each died. ``hazards`` is (death, move) per person, a zero array for a switched-off
+    one; ``keys`` the stream cells of "demography" and "demography_reason"."""
+    death, move = hazards
+    leavers = np.empty(status.size, dtype=np.int64)
+    died = np.empty(status.size, dtype=np.bool_)
+    count = 0
+    for slot in range(status.size):
+        if status[slot] != prospect or churn_week[slot] == week or arrival_week[slot] >= week:
+            continue
+        total = death[slot] + move[slot]
+        if uniform_one(keys[0], np.int64(slot)) < -np.expm1(-total):
+            leavers[count] = slot
+            died[count] = uniform_one(keys[1], np.int64(slot)) < death[slot] / max(total, np.float32(1e-12))
+            count += 1
+    return leavers[:count], died[:count]
+
+
+@njit(cache=True)
+def risk_score(slots: np.ndarray, records: tuple, tier_bronze: np.int8, week: int) -> np.ndarray:
+    """:func:`sim.strategies.levers.risk_score` in one pass. ``records`` is (last purchase week,
+    acquired week, purchases, spend level, products, joining products, complaints, tier)."""
+    last_purchase, acquired, purchases, spend_level, products, joining, complaints, tier = records
+    out = np.empty(slots.size, dtype=np.float64)
+    for i in range(slots.size):
+        slot = slots[i]
+        recency = min((week - last_purchase[slot]) / 13.0, 2.0)
+        tenure = max(week - acquired[slot], 1)
+        rarity = 1.0 / (1.0 + 10.0 * (purchases[slot] / tenure))
+        trend = np.float64(np.float32(1.0) - min(spend_level[slot], np.float32(1.0)))
+        trend += 0.5 if products[slot] < joining[slot] else 0.0
+        complained = min(complaints[slot], 3) / 3.0
+        low_tier = 0.5 if tier[slot] == tier_bronze else 0.0
+        out[i] = recency + rarity + trend + complained + low_tier
+    return out

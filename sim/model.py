@@ -150,6 +150,7 @@ class CustomerMarket(mesa.Model):
         self._customer_counts = NeighbourCounts(self.network, n_firms)
         self._leaver_counts = NeighbourCounts(self.network, n_firms)
         self.in_market_prospects = np.empty(0, dtype=np.int64)
+        self.prospects = np.empty(0, dtype=np.int64)  # at the start of the week (step 1)
         self.recorder = Recorder(self)
         self._seed_initial_state()
         self.recorder.record(self)
@@ -230,7 +231,7 @@ class CustomerMarket(mesa.Model):
         the buying cycle, those in research or comparison; without it, a random
         ``in_market_rate`` of prospects each week."""
         c = self.customers
-        prospects = np.flatnonzero(c.status == Status.PROSPECT)
+        prospects = self.prospects = np.flatnonzero(c.status == Status.PROSPECT)
         if self.scenario.behaviours.buying_cycle.enabled:
             return prospects[c.stage[prospects] >= Stage.RESEARCH]
         draw = self.streams.uniform("in_market", self.week, prospects)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.customers import Channel, Status, Tier
 
 if TYPE_CHECKING:
@@ -97,7 +98,9 @@ def restrict(market: CustomerMarket, slots: np.ndarray, config) -> np.ndarray:
 
 
 def _prospects(market: CustomerMarket) -> np.ndarray:
-    return np.flatnonzero(market.customers.status == Status.PROSPECT)
+    """Prospects this week (no lever changes anyone's status, so the list made at the start of
+    the week holds while the firms act)."""
+    return market.prospects
 
 
 def _contactable(market: CustomerMarket, firm: Firm, slots: np.ndarray) -> np.ndarray:
@@ -356,17 +359,9 @@ def risk_score(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
     last purchase, low purchase frequency, falling spend (trailing spend under the person's
     spend level x expected), complaints and a low tier. Each term is scaled to about 0-1."""
     c = market.customers
-    week = market.week
-    recency = np.minimum((week - c.last_purchase_week[slots]) / 13.0, 2.0)
-    tenure = np.maximum(week - c.acquired_week[slots], 1)
-    frequency = c.purchases[slots] / tenure
-    rarity = 1.0 / (1.0 + 10.0 * frequency)
-    trend = (
-        1.0 - np.minimum(c.spend_level[slots], 1.0) + 0.5 * (c.products[slots] < c.joining_products[slots])
-    )
-    complaints = np.minimum(c.complaints[slots], 3) / 3.0
-    low_tier = (c.tier[slots] == Tier.BRONZE) * 0.5
-    return recency + rarity + trend + complaints + low_tier
+    records = (c.last_purchase_week, c.acquired_week, c.purchases, c.spend_level)
+    records += (c.products, c.joining_products, c.complaints, c.tier)
+    return kernels.risk_score(np.asarray(slots, dtype=np.int64), records, np.int8(Tier.BRONZE), market.week)
 
 
 LEVERS: dict[str, Lever] = {

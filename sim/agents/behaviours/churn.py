@@ -248,18 +248,17 @@ def _demography_of_prospects(market: CustomerMarket) -> None:
         return
     c = market.customers
     week = market.week
+    none = np.zeros(c.size, dtype=np.float32)
+    keys = np.array([market.streams.key("demography", week), market.streams.key("demography_reason", week)])
     # Not those who lapsed or arrived this week: one exit or arrival per person per week.
-    prospects = np.flatnonzero(
-        (c.status == Status.PROSPECT) & (c.churn_week != week) & (c.arrival_week < week)
+    leavers, died = kernels.prospect_departures(
+        c.status,
+        c.churn_week,
+        c.arrival_week,
+        (c.death_hazard if config.died else none, c.move_hazard if config.moved else none),
+        week,
+        keys.astype(np.uint64),
+        np.int8(Status.PROSPECT),
     )
-    death = c.death_hazard[prospects] if config.died else 0
-    move = c.move_hazard[prospects] if config.moved else 0
-    total = death + move
-    leaves = market.streams.uniform("demography", week, prospects) < -np.expm1(-total)
-    if not leaves.any():
-        return
-    leavers = prospects[leaves]
-    total_left = np.broadcast_to(total, prospects.shape)[leaves]
-    died_share = np.broadcast_to(death, prospects.shape)[leaves] / np.maximum(total_left, 1e-12)
-    died = market.streams.uniform("demography_reason", week, leavers) < died_share
-    c.replace(leavers, week, np.where(died, Reason.DIED, Reason.MOVED))
+    if leavers.size:
+        c.replace(leavers, week, np.where(died, Reason.DIED, Reason.MOVED))
