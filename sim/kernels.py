@@ -384,7 +384,8 @@ def adoption_week(
     (all 1 without the buying cycle), awareness required (0/1), lock-out weeks, week, forget
     rate]; ``keys`` the stream cells of "adopt" then "forget" for each firm.
 
-    Returns the (k, F) hazards and the adopt flags (awareness is updated in place).
+    Returns the positions (in ``slots``) of the prospects who adopt and their (F,) hazards;
+    awareness is updated in place.
     """
     threshold, proof_sensitivity, price_sensitivity = traits
     rating_gap, price_gap = offer
@@ -393,8 +394,10 @@ def adoption_week(
     awareness_required = rates[7] > 0
     lockout, week, forget_rate = rates[8], rates[9], rates[10]
     count, firms = slots.size, rating_gap.size
-    hazard = np.empty((count, firms), dtype=np.float32)
-    adopts = np.zeros(count, dtype=np.bool_)
+    adopters = np.empty(count, dtype=np.int64)
+    hazard = np.empty((count, firms), dtype=np.float32)  # rows filled for adopters only
+    row = np.empty(firms, dtype=np.float32)
+    adopted = 0
     zero = np.float32(0.0)
     for i in range(count):
         slot = slots[i]
@@ -423,16 +426,18 @@ def adoption_week(
             if f == locked_firm:
                 weight = zero
             value = reasons * weight
-            hazard[i, f] = value
+            row[f] = value
             total += value
         if uniform_one(keys[0], slot) < -np.expm1(-total):
-            adopts[i] = True
+            adopters[adopted] = i
+            hazard[adopted] = row
+            adopted += 1
         elif forget_rate > 0:
             for f in range(firms):
                 heard = boost[slot, f, 0] + boost[slot, f, 1] + boost[slot, f, 2] > 0
                 if not heard and uniform_one(keys[1 + f], slot) < forget_rate:
                     aware[slot, f] = False
-    return hazard, adopts
+    return adopters[:adopted], hazard[:adopted]
 
 
 @njit(cache=True)
@@ -601,25 +606,27 @@ def prospect_departures(
     status: np.ndarray,
     churn_week: np.ndarray,
     arrival_week: np.ndarray,
-    hazards: tuple,
+    persona: np.ndarray,
+    chances: tuple,
     week: int,
     keys: np.ndarray,
     prospect: np.int8,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Prospects who die or move away this week (not those who lapsed or arrived this week), and
-    whether each died. ``hazards`` is (death, move) per person, a zero array for a switched-off
-    one; ``keys`` the stream cells of "demography" and "demography_reason"."""
-    death, move = hazards
+    whether each died. Demographic hazards depend on the persona only, so ``chances`` is
+    (probability of leaving this week, share of leavers who died) per persona; ``keys`` the
+    stream cells of "demography" and "demography_reason"."""
+    leave, died_share = chances
     leavers = np.empty(status.size, dtype=np.int64)
     died = np.empty(status.size, dtype=np.bool_)
     count = 0
     for slot in range(status.size):
         if status[slot] != prospect or churn_week[slot] == week or arrival_week[slot] >= week:
             continue
-        total = death[slot] + move[slot]
-        if uniform_one(keys[0], np.int64(slot)) < -np.expm1(-total):
+        kind = persona[slot]
+        if uniform_one(keys[0], np.int64(slot)) < leave[kind]:
             leavers[count] = slot
-            died[count] = uniform_one(keys[1], np.int64(slot)) < death[slot] / max(total, np.float32(1e-12))
+            died[count] = uniform_one(keys[1], np.int64(slot)) < died_share[kind]
             count += 1
     return leavers[:count], died[:count]
 

@@ -156,6 +156,9 @@ class Customers:
         self._persona_cumulative = np.cumsum(shares / shares.sum())
         self._death = np.array([weekly_hazard(p.death_rate) for p in self.personas.values()])
         self._move = np.array([weekly_hazard(p.move_rate) for p in self.personas.values()])
+        # The same hazards as each person's float32 arrays hold them, by persona.
+        self.persona_death_hazard = self._death.astype(np.float32)
+        self.persona_move_hazard = self._move.astype(np.float32)
 
         # identity and traits
         self.person_id = np.arange(n, dtype=np.int64)

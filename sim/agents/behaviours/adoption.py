@@ -84,7 +84,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     keys += [market.streams.key("forget", market.week, sub=f) for f in range(c.n_firms)]
     log_price = np.log(signals.price)
     # Forgetting happens after the choice, for those who did not adopt: this week's ads count first.
-    hazard, adopts = kernels.adoption_week(
+    adopts, hazard = kernels.adoption_week(
         prospects,
         signals.neighbour_share,
         (c.bandwagon_threshold, c.proof_sensitivity, c.price_sensitivity),
@@ -95,11 +95,11 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         config.penetration_weight * signals.penetration.astype(np.float32),
         np.array(keys, dtype=np.uint64),
     )
-    if not adopts.any():
+    if adopts.size == 0:
         return
     adopters = prospects[adopts]
     firm = _pick(
-        np.cumsum(hazard[adopts], axis=1),
+        np.cumsum(hazard, axis=1),
         market.streams.uniform("adopt_firm", market.week, adopters),
     )
     reasons = _components(market, signals, adopters)[np.arange(adopters.size), firm]

@@ -248,14 +248,20 @@ def _demography_of_prospects(market: CustomerMarket) -> None:
         return
     c = market.customers
     week = market.week
-    none = np.zeros(c.size, dtype=np.float32)
+    # Per persona (the demographic hazards are the persona's): the chance of leaving this
+    # week and the share of those leavers who died, in float32 as the per-person arrays hold them.
+    death = c.persona_death_hazard if config.died else np.zeros_like(c.persona_death_hazard)
+    move = c.persona_move_hazard if config.moved else np.zeros_like(c.persona_move_hazard)
+    total = death + move
+    chances = (-np.expm1(-total), death / np.maximum(total, 1e-12))
     keys = np.array([market.streams.key("demography", week), market.streams.key("demography_reason", week)])
     # Not those who lapsed or arrived this week: one exit or arrival per person per week.
     leavers, died = kernels.prospect_departures(
         c.status,
         c.churn_week,
         c.arrival_week,
-        (c.death_hazard if config.died else none, c.move_hazard if config.moved else none),
+        c.persona,
+        chances,
         week,
         keys.astype(np.uint64),
         np.int8(Status.PROSPECT),
