@@ -437,7 +437,7 @@ def adoption_week(
                 heard = boost[slot, f, 0] + boost[slot, f, 1] + boost[slot, f, 2] > 0
                 if not heard and uniform_one(keys[1 + f], slot) < forget_rate:
                     aware[slot, f] = False
-    return adopters[:adopted], hazard[:adopted]
+    return adopters[:adopted].copy(), hazard[:adopted].copy()  # copies: do not pin the full buffers
 
 
 @njit(cache=True)
@@ -628,7 +628,7 @@ def prospect_departures(
             leavers[count] = slot
             died[count] = uniform_one(keys[1], np.int64(slot)) < died_share[kind]
             count += 1
-    return leavers[:count], died[:count]
+    return leavers[:count].copy(), died[:count].copy()  # copies: do not pin the full buffers
 
 
 @njit(cache=True)
@@ -648,3 +648,78 @@ def risk_score(slots: np.ndarray, records: tuple, tier_bronze: np.int8, week: in
         low_tier = 0.5 if tier[slot] == tier_bronze else 0.0
         out[i] = recency + rarity + trend + complained + low_tier
     return out
+
+
+@njit(cache=True)
+def move_through_stages(
+    status: np.ndarray, stage: np.ndarray, rates: np.ndarray, key: np.uint64, prospect: np.int8
+) -> None:
+    """Each prospect's buying-cycle stage moves on (or drops back) by their own uniform, in place:
+    awareness -> research below ``rates[0]``; research -> comparison below ``rates[1]``, back to
+    awareness in the next ``rates[2]``; comparison -> awareness below ``rates[3]``."""
+    research, comparison, dropout, comparison_dropout = rates[0], rates[1], rates[2], rates[3]
+    for slot in range(status.size):
+        if status[slot] != prospect:
+            continue
+        u = uniform_one(key, np.int64(slot))
+        now = stage[slot]
+        if now == 0:
+            if u < research:
+                stage[slot] = 1
+        elif now == 1:
+            if u < comparison:
+                stage[slot] = 2
+            elif u < comparison + dropout:
+                stage[slot] = 0
+        elif u < comparison_dropout:
+            stage[slot] = 0
+
+
+@njit(cache=True)
+def recent_leavers(
+    told_friends: np.ndarray, churn_week: np.ndarray, left_firm: np.ndarray, week: int, window: int
+) -> np.ndarray:
+    """int8 code per person: the firm they left within ``window`` weeks in a way friends hear of
+    (``told_friends``), else -1."""
+    code = np.full(told_friends.size, -1, dtype=np.int8)
+    for slot in range(told_friends.size):
+        if told_friends[slot] and churn_week[slot] >= 0 and week - churn_week[slot] <= window:
+            code[slot] = left_firm[slot]
+    return code
+
+
+@njit(cache=True)
+def dormancy_moves(
+    state: tuple,
+    purchase_rate: np.ndarray,
+    spend_level: np.ndarray,
+    config: np.ndarray,
+    key: np.uint64,
+    firms: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dormant customers who come back by themselves (weekly hazard self_return x purchase rate x
+    spend level; not those who became dormant this week) and active customers without a purchase
+    for ``weeks`` weeks who become dormant (not those who joined this week), in place.
+    ``state`` is (status, firm, last purchase week, dormant since, acquired week); ``config`` is
+    float64 [self_return, weeks, week, ACTIVE, DORMANT]. Returns the returned and the newly
+    dormant counts by firm."""
+    status, firm_of, last_purchase, dormant_since, acquired = state
+    self_return = np.float32(config[0])
+    weeks, week = np.int64(config[1]), np.int64(config[2])
+    active, dormant = np.int8(config[3]), np.int8(config[4])
+    returned = np.zeros(firms, dtype=np.int64)
+    lapsed = np.zeros(firms, dtype=np.int64)
+    for slot in range(status.size):
+        if status[slot] == dormant:
+            if self_return > 0 and dormant_since[slot] < week:
+                hazard = self_return * purchase_rate[slot] * spend_level[slot]
+                if uniform_one(key, np.int64(slot)) < -np.expm1(-hazard):
+                    status[slot] = active
+                    last_purchase[slot] = week
+                    dormant_since[slot] = -1
+                    returned[firm_of[slot]] += 1
+        elif status[slot] == active and week - last_purchase[slot] >= weeks and acquired[slot] < week:
+            status[slot] = dormant
+            dormant_since[slot] = week
+            lapsed[firm_of[slot]] += 1
+    return returned, lapsed

@@ -22,6 +22,7 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
+from sim import kernels
 from sim.agents.behaviours import (
     adoption,
     appreciation,
@@ -32,7 +33,7 @@ from sim.agents.behaviours import (
     purchase,
     referral,
 )
-from sim.agents.customers import NO_FIRM, Channel, Customers, Stage, Status
+from sim.agents.customers import Channel, Customers, Stage, Status
 from sim.agents.firm import Firm
 from sim.network import NeighbourCounts, ReferralNetwork, build_network
 from sim.results import Recorder
@@ -186,9 +187,10 @@ class CustomerMarket(mesa.Model):
         churn_config = self.scenario.behaviours.churn
         leaver_share = None
         if churn_config.enabled and churn_config.follow_friend_rate > 0:
-            window = churn_config.follow_window_weeks
-            recent = c.told_friends & (self.week - c.churn_week <= window) & (c.churn_week >= 0)
-            leaver_share = self._leaver_counts.shares(np.where(recent, c.left_firm, NO_FIRM))
+            recent = kernels.recent_leavers(
+                c.told_friends, c.churn_week, c.left_firm, self.week, churn_config.follow_window_weeks
+            )
+            leaver_share = self._leaver_counts.shares(recent)
         adoption_config = self.scenario.behaviours.adoption
         return Signals(
             neighbour_share=self._customer_counts.shares(c.firm),

@@ -351,7 +351,7 @@ class Customers:
     def _snapshot(self, slots: np.ndarray) -> dict[str, np.ndarray]:
         """Raw copies of the per-person columns for ``slots`` (codes, not labels: cheap)."""
         record = {name: getattr(self, name)[slots] for name in self._COLUMNS}
-        record["slot"] = np.asarray(slots, dtype=np.int64)
+        record["slot"] = np.array(slots, dtype=np.int64)  # a copy: never keep a caller's buffer alive
         return record
 
     def table(self) -> pd.DataFrame:

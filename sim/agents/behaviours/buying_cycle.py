@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.customers import Response, Stage, Status
 
 if TYPE_CHECKING:
@@ -68,14 +69,16 @@ def _respond_to_campaigns(market: CustomerMarket) -> None:
 def _move_through_stages(market: CustomerMarket) -> None:
     config = market.scenario.behaviours.buying_cycle
     c = market.customers
-    prospects = np.flatnonzero(c.status == Status.PROSPECT)
-    stage = c.stage[prospects]
-    draw = market.streams.uniform("buying_cycle", market.week, prospects)
-    moved = stage.copy()
-    moved[(stage == Stage.AWARENESS) & (draw < config.research_rate)] = Stage.RESEARCH
-    researching = stage == Stage.RESEARCH
-    moved[researching & (draw < config.comparison_rate)] = Stage.COMPARISON
-    dropping = (draw >= config.comparison_rate) & (draw < config.comparison_rate + config.dropout_rate)
-    moved[researching & dropping] = Stage.AWARENESS
-    moved[(stage == Stage.COMPARISON) & (draw < config.comparison_dropout_rate)] = Stage.AWARENESS
-    c.stage[prospects] = moved
+    rates = [
+        config.research_rate,
+        config.comparison_rate,
+        config.dropout_rate,
+        config.comparison_dropout_rate,
+    ]
+    kernels.move_through_stages(
+        c.status,
+        c.stage,
+        np.array(rates, dtype=np.float64),
+        market.streams.key("buying_cycle", market.week),
+        np.int8(Status.PROSPECT),
+    )

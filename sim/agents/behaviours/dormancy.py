@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.customers import Response, Status
 
 if TYPE_CHECKING:
@@ -43,29 +44,19 @@ def run(market: CustomerMarket) -> None:
     if not config.enabled:
         return
     _respond_to_reactivation(market)
-    _return_by_themselves(market)
-    lapsing = np.flatnonzero(
-        (c.status == Status.ACTIVE) & (week - c.last_purchase_week >= config.weeks) & (c.acquired_week < week)
+    # Then, in one pass, self-returns (``self_return``: some dormant customers come back
+    # unprompted, low-frequency buyers often being only between purchases) and new dormancy.
+    flows = market.recorder.flows
+    returned, lapsed = kernels.dormancy_moves(
+        (c.status, c.firm, c.last_purchase_week, c.dormant_since, c.acquired_week),
+        c.purchase_rate,
+        c.spend_level,
+        np.array([config.self_return, config.weeks, week, Status.ACTIVE, Status.DORMANT], dtype=np.float64),
+        market.streams.key("self_return", week),
+        c.n_firms,
     )
-    c.status[lapsing] = Status.DORMANT
-    c.dormant_since[lapsing] = week
-    np.add.at(market.recorder.flows.became_dormant, c.firm[lapsing].astype(np.int64), 1)
-
-
-def _return_by_themselves(market: CustomerMarket) -> None:
-    """Some dormant customers come back unprompted: a weekly hazard of ``self_return`` times
-    their own purchase rate (low-frequency buyers are often only between purchases)."""
-    config = market.scenario.behaviours.dormancy
-    c = market.customers
-    dormant = np.flatnonzero((c.status == Status.DORMANT) & (c.dormant_since < market.week))
-    if config.self_return <= 0 or dormant.size == 0:
-        return
-    hazard = config.self_return * c.purchase_rate[dormant] * c.spend_level[dormant]
-    back = dormant[market.streams.uniform("self_return", market.week, dormant) < -np.expm1(-hazard)]
-    c.status[back] = Status.ACTIVE
-    c.last_purchase_week[back] = market.week
-    c.dormant_since[back] = -1
-    np.add.at(market.recorder.flows.returned, c.firm[back].astype(np.int64), 1)
+    flows.returned += returned
+    flows.became_dormant += lapsed
 
 
 def _respond_to_reactivation(market: CustomerMarket) -> None:
