@@ -36,3 +36,27 @@ def test_purchase_counts_equal_poisson_by_inversion():
     assert mismatches == 0, (
         f"expected the compiled Poisson counts to equal the reference, {mismatches} differ"
     )
+
+
+def test_below_chance_decides_exactly_as_the_expm1_comparison():
+    """The shortcut (u clearly above the hazard) must never change a decision; hazards and
+    uniforms are drawn so that many land near the boundary."""
+    rng = np.random.default_rng(4)
+    hazards = rng.uniform(0, 0.05, 20_000).astype(np.float32)
+    u = np.concatenate([rng.random(10_000), hazards[10_000:] * rng.uniform(0.97, 1.0001, 10_000)])
+    expected = u < -np.expm1(-hazards)
+    got = np.array([kernels.below_chance(float(a), b) for a, b in zip(u, hazards, strict=True)])
+    assert (got == expected).all(), f"expected identical decisions, {(got != expected).sum()} differ"
+
+
+def test_normal_quantile_is_scipys_ndtri_bit_for_bit():
+    from scipy import special
+
+    rng = np.random.default_rng(5)
+    u = np.concatenate([rng.random(100_000), rng.random(20_000) * 1e-6, 1 - rng.random(20_000) * 1e-6])
+    u = np.concatenate([u, [1e-12, 1 - 1e-12, 0.5, np.exp(-2), 1 - np.exp(-2)]])
+    got = np.array([kernels.normal_quantile(float(x)) for x in u])
+    differ = int((got != special.ndtri(u)).sum())
+    assert differ == 0, (
+        f"expected the compiled quantile to equal scipy.special.ndtri exactly, {differ} differ"
+    )

@@ -59,15 +59,9 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
     leaver_share = signals.leaver_share
     if leaver_share is None:
         leaver_share = np.zeros((0, n_firms), dtype=np.float32)
-    value_noise = np.zeros((0, n_firms))
-    if config.value_noise > 0:
-        # What a person happens to see of each firm's offer this week ("perceive a better
-        # value is available elsewhere", seed 004): noise around the systematic value.
-        value_noise = np.empty((slots.size, n_firms))
-        for f in range(n_firms):
-            value_noise[:, f] = config.value_noise * market.streams.normal(
-                "perceived_value", market.week, slots, sub=f
-            )
+    # What a person happens to see of each firm's offer this week ("perceive a better value is
+    # available elsewhere", seed 004): noise around the systematic value, drawn in the kernel.
+    noise_keys = np.array([market.streams.key("perceived_value", market.week, sub=f) for f in range(n_firms)])
     rating_gap = signals.proof_weight * (signals.rating - signals.rating.mean())
     log_price = np.log(signals.price)
     rates = np.array(
@@ -94,7 +88,7 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
             rating_gap.astype(np.float64),
             log_price - log_price.mean(),
         ),
-        value_noise,
+        (float(config.value_noise), noise_keys.astype(np.uint64)),
         market.effects.poach_boost,
         c.aware,
         np.array([f.conquest_pressure for f in market.firm_list], dtype=np.float32),
