@@ -438,8 +438,14 @@ def churn_hazards(
             out[i, 1] = move[slot]
         if leaver_share.shape[0] > 0:
             out[i, 2] = follow * leaver_share[slot, own]
+        knows_rival = False
+        for f in range(firms):
+            if f != own and aware[slot, f]:
+                knows_rival = True
         scaled_price = price_weight * price_sensitivity[slot]  # float32, as NumPy rounds it
         for f in range(firms):
+            if not knows_rival:
+                break  # no rival to compare with: the values (and their noise) do not matter
             value = (
                 np.float64(proof_sensitivity[slot]) * rating_gap[f] - np.float64(scaled_price) * price_gap[f]
             )
@@ -448,7 +454,7 @@ def churn_hazards(
                 u = min(max(uniform_one(noise_keys[f], np.int64(slot)), 1e-12), 1.0 - 1e-12)
                 value32 = np.float32(np.float64(value32) + noise_sd * normal_quantile(u))
             gap[f] = value32 + poach_boost[slot, f]
-        own_value = gap[own]
+        own_value = gap[own] if knows_rival else np.float32(0.0)
         best = -1
         best_gap = -np.inf
         for f in range(firms):
@@ -847,3 +853,33 @@ def dormancy_moves(
             dormant_since[slot] = week
             lapsed[firm_of[slot]] += 1
     return returned, lapsed
+
+
+@njit(cache=True)
+def appreciation_update(appreciation: np.float32, decay: np.float32, untouched: np.float32) -> np.float32:
+    """Decay, then close (1 - untouched) of the remaining gap to 1 (float32)."""
+    one = np.float32(1.0)
+    decayed = appreciation * (one - decay)
+    return decayed + (one - decayed) * (one - untouched)
+
+
+@njit(cache=True)
+def appreciation_week(
+    firm_of: np.ndarray, state: tuple, effects: tuple, decay: np.ndarray, params: np.ndarray
+) -> None:
+    """Step 7 for every customer, in place. ``state`` is (appreciation, contacts); ``effects``
+    (untouched, touches) this week; ``params`` float32 [contact memory factor, fatigue contacts,
+    fatigue drop]."""
+    appreciation, contacts = state
+    untouched, touches = effects
+    memory, tolerated, drop = params[0], params[1], params[2]
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for slot in range(firm_of.size):
+        if firm_of[slot] < 0:
+            continue
+        updated = appreciation_update(appreciation[slot], decay[slot], untouched[slot])
+        remembered = contacts[slot] * memory + touches[slot]
+        contacts[slot] = remembered
+        # Each contact this week beyond what the person tolerates costs appreciation.
+        excess = min(max(remembered - tolerated, zero), touches[slot])
+        appreciation[slot] = min(max(updated - drop * excess, zero), one)

@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
+
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
 
 
-def update(appreciation, decay, untouched):
-    """Decay, then close (1 - untouched) of the remaining gap to 1."""
-    decayed = appreciation * (1 - decay)
-    return decayed + (1 - decayed) * (1 - untouched)
+update = kernels.appreciation_update  # decay, then close (1 - untouched) of the gap to 1
 
 
 def run(market: CustomerMarket) -> None:
@@ -33,13 +32,11 @@ def run(market: CustomerMarket) -> None:
     if not config.enabled:
         return
     c = market.customers
-    customers = np.flatnonzero(c.firm >= 0)
-    touches = market.effects.touches[customers]
-    appreciation = update(
-        c.appreciation[customers], c.appreciation_decay[customers], market.effects.untouched[customers]
+    params = [np.exp(-1.0 / config.contact_memory_weeks), config.fatigue_contacts, config.fatigue_drop]
+    kernels.appreciation_week(
+        c.firm,
+        (c.appreciation, c.contacts),
+        (market.effects.untouched, market.effects.touches),
+        c.appreciation_decay,
+        np.array(params, dtype=np.float32),
     )
-    contacts = c.contacts[customers] * np.float32(np.exp(-1.0 / config.contact_memory_weeks)) + touches
-    c.contacts[customers] = contacts
-    # Each contact this week beyond what the person tolerates costs appreciation.
-    excess = np.minimum(np.maximum(contacts - config.fatigue_contacts, 0), touches)
-    c.appreciation[customers] = np.clip(appreciation - config.fatigue_drop * excess, 0, 1)
