@@ -138,7 +138,7 @@ def _p1evl(x: float, coef: tuple) -> float:
     return value
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def normal_quantile(y: float) -> float:
     """The standard normal quantile of y in (0, 1): ``scipy.special.ndtri``, compiled."""
     if y == 0.0:
@@ -883,3 +883,19 @@ def appreciation_week(
         # Each contact this week beyond what the person tolerates costs appreciation.
         excess = min(max(remembered - tolerated, zero), touches[slot])
         appreciation[slot] = min(max(updated - drop * excess, zero), one)
+
+
+@njit(cache=True)
+def reach(
+    targets: np.ndarray, key: np.uint64, share: float, response: np.ndarray, persona: np.ndarray
+) -> np.ndarray:
+    """The targets a lever reaches this week: each with probability ``share`` x their persona's
+    response to the lever, by their own uniform."""
+    reached = np.empty(targets.size, dtype=np.int64)
+    count = 0
+    for i in range(targets.size):
+        slot = targets[i]
+        if uniform_one(key, np.int64(slot)) < share * response[persona[slot]]:
+            reached[count] = slot
+            count += 1
+    return reached[:count].copy()

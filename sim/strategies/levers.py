@@ -76,10 +76,15 @@ class Lever:
         share = reach_share(allocation, config.unit_cost, targets.size, config.max_reach)
         if share <= 0:
             return 0.0, 0.0
-        draw = market.streams.uniform(f"lever:{self.name}", week, targets, sub=firm.index)
         # A persona's response to this lever's channel (``channel_response``) scales its reach.
-        response = market.persona_response[LEVER_INDEX[self.name], market.customers.persona[targets]]
-        self.effect(market, firm, config, targets[draw < share * response])
+        reached = kernels.reach(
+            np.asarray(targets, dtype=np.int64),
+            market.streams.key(f"lever:{self.name}", week, sub=firm.index),
+            float(share),
+            market.persona_response[LEVER_INDEX[self.name]],
+            market.customers.persona,
+        )
+        self.effect(market, firm, config, reached)
         return allocation, share
 
 
