@@ -67,17 +67,18 @@ def run(market: CustomerMarket) -> Sales:
     bought = count > 0
     slots, count = active[bought], count[bought]
     firm = c.firm[slots].astype(np.int64)
-    revenue = count * market.prices[firm] * c.basket_size[slots]
-    margin = revenue * market.margin_rates[firm]
-    c.purchases[slots] += count
-    c.revenue[slots] += revenue
-    c.margin[slots] += margin
-    c.last_purchase_week[slots] = week
-
+    # Trailing-year spend decays for every customer, then this week's purchases add to it.
+    kernels.decay_customers(c.firm, c.trailing_spend, np.float32(1 - 1 / TRAILING_WEEKS))
+    records = (c.firm, c.purchases, c.revenue, c.margin, c.last_purchase_week, c.trailing_spend)
+    records += (c.reactivated, c.revenue_after_reactivation, np.array([week], dtype=np.int32))
+    revenue, margin, by_firm = kernels.book_purchases(
+        slots, count, (market.prices, market.margin_rates, c.basket_size), records, c.n_firms
+    )
     flows = market.recorder.flows
     n_firms = len(market.firm_list)
-    flows.revenue += np.bincount(firm, weights=revenue, minlength=n_firms)
-    flows.margin += np.bincount(firm, weights=margin, minlength=n_firms)
+    flows.revenue += by_firm[0]
+    flows.margin += by_firm[1]
+    flows.reactivated_revenue += by_firm[2]
     won = c.acquired_in_run[slots]
     years = (week - c.acquired_week[slots][won]) / 52.0
     discounted = margin[won] * (1 + market.scenario.run.discount_rate) ** -years
@@ -86,13 +87,8 @@ def run(market: CustomerMarket) -> Sales:
     flows.ltv_margin_referred += np.bincount(
         firm[won][referred], weights=discounted[referred], minlength=n_firms
     )
-    back = c.reactivated[slots]
-    c.revenue_after_reactivation[slots[back]] += revenue[back]
-    flows.reactivated_revenue += np.bincount(firm[back], weights=revenue[back], minlength=n_firms)
     _give_discounts(market, slots, firm, revenue)
 
-    kernels.decay_customers(c.firm, c.trailing_spend, np.float32(1 - 1 / TRAILING_WEEKS))
-    c.trailing_spend[slots] += revenue.astype(np.float32)
     if week == 1 or week % config.tier_review_weeks == 0:  # a first review at the start
         _assign_tiers(market, np.flatnonzero(c.firm >= 0))
     return Sales(slots, count, firm, revenue)
