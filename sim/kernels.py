@@ -636,13 +636,13 @@ def update_neighbour_counts(
     counts: np.ndarray,
     counted_code: np.ndarray,
     code: np.ndarray,
-    changed: np.ndarray,
 ) -> None:
-    """Move each changed person's contribution to their neighbours' counts from the group they
-    were counted in to their group now (code < 0: none), in place."""
-    for k in range(changed.size):
-        person = changed[k]
+    """Move the contribution of each person whose group changed since they were counted to their
+    neighbours' counts from the old group to the new one (code < 0: none), in place."""
+    for person in range(code.size):
         old, new = counted_code[person], code[person]
+        if old == new:
+            continue
         for position in range(indptr[person], indptr[person + 1]):
             friend = indices[position]
             if old >= 0:
@@ -816,6 +816,14 @@ def recent_leavers(
         if told_friends[slot] and churn_week[slot] >= 0 and week - churn_week[slot] <= window:
             code[slot] = left_firm[slot]
     return code
+
+
+@njit(cache=True)
+def count_dormant_week(status: np.ndarray, dormant_weeks: np.ndarray, dormant: np.int8) -> None:
+    """One more week spent dormant for every dormant customer, in place."""
+    for slot in range(status.size):
+        if status[slot] == dormant:
+            dormant_weeks[slot] += 1
 
 
 @njit(cache=True)

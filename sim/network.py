@@ -161,16 +161,9 @@ class NeighbourCounts:
         if network.adjacency is None:
             members = np.flatnonzero(code >= 0)
             return network.share_by_group(members, code[members], self.groups)
-        changed = np.flatnonzero(code != self.counted_code)
-        if changed.size:
-            kernels.update_neighbour_counts(
-                network.adjacency.indptr,
-                network.adjacency.indices,
-                self.counts,
-                self.counted_code,
-                code,
-                changed,
-            )
+        kernels.update_neighbour_counts(
+            network.adjacency.indptr, network.adjacency.indices, self.counts, self.counted_code, code
+        )
         return kernels.shares_from_counts(self.counts, network._inverse_degree)
 
 

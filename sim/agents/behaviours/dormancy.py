@@ -39,8 +39,7 @@ def run(market: CustomerMarket) -> None:
     config = market.scenario.behaviours.dormancy
     c = market.customers
     week = market.week
-    dormant = c.status == Status.DORMANT
-    c.dormant_weeks[dormant] += 1
+    kernels.count_dormant_week(c.status, c.dormant_weeks, np.int8(Status.DORMANT))
     if not config.enabled:
         return
     _respond_to_reactivation(market)
