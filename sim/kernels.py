@@ -944,3 +944,24 @@ def book_purchases(
             by_firm[2, firm] += value
         trailing[slot] += np.float32(value)
     return revenue, margin, by_firm
+
+
+@njit(cache=True)
+def who_refers(
+    people: tuple, boost: np.ndarray, threshold: np.float32, week: int, key: np.uint64, active: np.int8
+) -> np.ndarray:
+    """Customers who refer a friend this week: active, at least ``threshold`` satisfied, joined
+    before this week, with weekly hazard referral propensity x (1 + their firm's programme
+    boost). ``people`` is (status, satisfaction, acquired week, referral propensity, firm)."""
+    status, satisfaction, acquired, propensity, firm_of = people
+    out = np.empty(status.size, dtype=np.int64)
+    count = 0
+    one = np.float32(1.0)
+    for slot in range(status.size):
+        if status[slot] != active or satisfaction[slot] < threshold or acquired[slot] >= week:
+            continue
+        rate = propensity[slot] * (one + boost[firm_of[slot]])
+        if below_chance(uniform_one(key, np.int64(slot)), rate):
+            out[count] = slot
+            count += 1
+    return out[:count].copy()

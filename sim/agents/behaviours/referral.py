@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.customers import Channel, Status
 
 if TYPE_CHECKING:
@@ -35,17 +36,15 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     c = market.customers
     week = market.week
     # People who joined this week refer from next week on (decisions read the start of the week).
-    candidates = np.flatnonzero(
-        (c.status == Status.ACTIVE)
-        & (c.satisfaction >= config.satisfaction_threshold)
-        & (c.acquired_week < week)
-    )
-    if candidates.size == 0:
-        return
     boost = np.array([f.referral_boost for f in market.firm_list], dtype=np.float32)
-    rate = c.referral_propensity[candidates] * (1 + boost[c.firm[candidates]])
-    refers = market.streams.uniform("refer", week, candidates) < -np.expm1(-rate)
-    referrers = candidates[refers]
+    referrers = kernels.who_refers(
+        (c.status, c.satisfaction, c.acquired_week, c.referral_propensity, c.firm),
+        boost,
+        np.float32(config.satisfaction_threshold),
+        week,
+        market.streams.key("refer", week),
+        np.int8(Status.ACTIVE),
+    )
     if referrers.size == 0:
         return
     friends = _choose_friends(market, referrers)
