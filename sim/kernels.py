@@ -965,3 +965,34 @@ def who_refers(
             out[count] = slot
             count += 1
     return out[:count].copy()
+
+
+@njit(cache=True)
+def rivals_customers_aware_of(firm_of: np.ndarray, aware: np.ndarray, firm: int) -> np.ndarray:
+    """Slots of other firms' customers who know ``firm`` (whom its poaching can reach)."""
+    out = np.empty(firm_of.size, dtype=np.int64)
+    count = 0
+    for slot in range(firm_of.size):
+        if firm_of[slot] >= 0 and firm_of[slot] != firm and aware[slot, firm]:
+            out[count] = slot
+            count += 1
+    return out[:count].copy()
+
+
+@njit(cache=True)
+def dormant_contactable(people: tuple, firm: int, week: int, dormant: np.int8) -> np.ndarray:
+    """Slots of ``firm``'s dormant customers that a reactivation campaign may contact: not after
+    a "no", not before a "later" date. ``people`` is (firm, status, do not contact, recontact week)."""
+    firm_of, status, do_not_contact, recontact_week = people
+    out = np.empty(firm_of.size, dtype=np.int64)
+    count = 0
+    for slot in range(firm_of.size):
+        if (
+            firm_of[slot] == firm
+            and status[slot] == dormant
+            and not do_not_contact[slot]
+            and recontact_week[slot] <= week
+        ):
+            out[count] = slot
+            count += 1
+    return out[:count].copy()

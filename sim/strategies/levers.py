@@ -278,7 +278,7 @@ class Poaching(Lever):
 
     def eligible(self, market, firm, config):
         c = market.customers
-        return np.flatnonzero((c.firm >= 0) & (c.firm != firm.index) & c.aware[:, firm.index])
+        return kernels.rivals_customers_aware_of(c.firm, c.aware, firm.index)
 
     def effect(self, market, firm, config, reached):
         market.effects.poach_boost[reached, firm.index] += config.strength
@@ -326,12 +326,8 @@ class Reactivation(Lever):
 
     def eligible(self, market, firm, config):
         c = market.customers
-        return np.flatnonzero(
-            (c.firm == firm.index)
-            & (c.status == Status.DORMANT)
-            & ~c.do_not_contact
-            & (c.recontact_week <= market.week)
-        )
+        people = (c.firm, c.status, c.do_not_contact, c.recontact_week)
+        return kernels.dormant_contactable(people, firm.index, market.week, np.int8(Status.DORMANT))
 
     def effect(self, market, firm, config, reached):
         market.effects.reactivation_contact[reached] = firm.index
