@@ -923,39 +923,47 @@ def reach(
 
 @njit(cache=True)
 def book_purchases(
-    slots: np.ndarray, count: np.ndarray, prices: tuple, records: tuple, firms: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    slots: np.ndarray, count: np.ndarray, prices: tuple, records: tuple, lifetime: tuple, firms: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Book this week's purchases of the buyers in ``slots``, in place: revenue = count x price x
     basket size, margin = revenue x margin rate; the buyers' running totals, last purchase week,
     trailing spend and revenue since reactivation. ``prices`` is (price by firm, margin rate by
     firm, basket size by person); ``records`` is (firm, purchases, revenue, margin, last purchase
-    week, trailing spend, reactivated, revenue after reactivation, week as a (1,) array).
-    Returns each buyer's revenue and margin, and a (3, firms) table of revenue, margin and
-    reactivated customers' revenue by firm (summed in slot order, as np.bincount does)."""
+    week, trailing spend, reactivated, revenue after reactivation, week as a (1,) array);
+    ``lifetime`` is (won during the run, acquired week, channel, REFERRAL, 1 + yearly discount
+    rate). Returns each buyer's revenue and a (5, firms) table by firm, summed in slot
+    order as np.bincount does: revenue, margin, reactivated customers' revenue, margin of
+    customers won during the run discounted to their acquisition week, and the part of it from
+    customers won by referral."""
     price, margin_rate, basket = prices
     firm_of, purchases, revenue_total, margin_total, last_purchase, trailing, reactivated, after, week = (
         records
     )
+    won, acquired, channel, referral, discount_base = lifetime
     revenue = np.empty(slots.size, dtype=np.float64)
-    margin = np.empty(slots.size, dtype=np.float64)
-    by_firm = np.zeros((3, firms), dtype=np.float64)
+    by_firm = np.zeros((5, firms), dtype=np.float64)
     for i in range(slots.size):
         slot = slots[i]
         firm = firm_of[slot]
         value = count[i] * price[firm] * basket[slot]
         revenue[i] = value
-        margin[i] = value * margin_rate[firm]
+        margin = value * margin_rate[firm]
         purchases[slot] += count[i]
         revenue_total[slot] += value
-        margin_total[slot] += margin[i]
+        margin_total[slot] += margin
         last_purchase[slot] = week[0]
         by_firm[0, firm] += value
-        by_firm[1, firm] += margin[i]
+        by_firm[1, firm] += margin
         if reactivated[slot]:
             after[slot] += value
             by_firm[2, firm] += value
+        if won[slot]:
+            discounted = margin * discount_base ** -((week[0] - acquired[slot]) / 52.0)
+            by_firm[3, firm] += discounted
+            if channel[slot] == referral:
+                by_firm[4, firm] += discounted
         trailing[slot] += np.float32(value)
-    return revenue, margin, by_firm
+    return revenue, by_firm
 
 
 @njit(cache=True)

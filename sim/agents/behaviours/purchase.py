@@ -71,22 +71,19 @@ def run(market: CustomerMarket) -> Sales:
     kernels.decay_customers(c.firm, c.trailing_spend, np.float32(1 - 1 / TRAILING_WEEKS))
     records = (c.firm, c.purchases, c.revenue, c.margin, c.last_purchase_week, c.trailing_spend)
     records += (c.reactivated, c.revenue_after_reactivation, np.array([week], dtype=np.int32))
-    revenue, margin, by_firm = kernels.book_purchases(
-        slots, count, (market.prices, market.margin_rates, c.basket_size), records, c.n_firms
+    # Margin from customers won during the run also goes to realised lifetime value, discounted
+    # to their acquisition week.
+    lifetime = (c.acquired_in_run, c.acquired_week, c.channel, np.int8(Channel.REFERRAL))
+    lifetime += (1 + market.scenario.run.discount_rate,)
+    revenue, by_firm = kernels.book_purchases(
+        slots, count, (market.prices, market.margin_rates, c.basket_size), records, lifetime, c.n_firms
     )
     flows = market.recorder.flows
-    n_firms = len(market.firm_list)
     flows.revenue += by_firm[0]
     flows.margin += by_firm[1]
     flows.reactivated_revenue += by_firm[2]
-    won = c.acquired_in_run[slots]
-    years = (week - c.acquired_week[slots][won]) / 52.0
-    discounted = margin[won] * (1 + market.scenario.run.discount_rate) ** -years
-    flows.ltv_margin += np.bincount(firm[won], weights=discounted, minlength=n_firms)
-    referred = c.channel[slots][won] == Channel.REFERRAL
-    flows.ltv_margin_referred += np.bincount(
-        firm[won][referred], weights=discounted[referred], minlength=n_firms
-    )
+    flows.ltv_margin += by_firm[3]
+    flows.ltv_margin_referred += by_firm[4]
     _give_discounts(market, slots, firm, revenue)
 
     if week == 1 or week % config.tier_review_weeks == 0:  # a first review at the start
