@@ -1016,3 +1016,72 @@ def dormant_contactable(people: tuple, firm: int, week: int, dormant: np.int8) -
             out[count] = slot
             count += 1
     return out[:count].copy()
+
+
+@njit(cache=True, inline="always")
+def failure_probability(rate: float, purchases: float) -> float:
+    """Probability that at least one of ``purchases`` purchases fails."""
+    return 1 - (1 - rate) ** purchases
+
+
+@njit(cache=True)
+def experience_week(
+    slots: np.ndarray,
+    count: np.ndarray,
+    firm: np.ndarray,
+    people: tuple,
+    firm_terms: tuple,
+    params: np.ndarray,
+    keys: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 6 for this week's buyers (in slot order), in place: service failures, satisfaction,
+    complaints and their handling, reviews. ``people`` is (satisfaction, complaint propensity,
+    complaints, review boost); ``firm_terms`` is (failure rate, quality, complaint-handling
+    capacity) by firm; ``params`` float64 [failure drop, learning rate, dissatisfied below,
+    handled satisfaction, review rate, extreme review boost, unhandled bad review]; ``keys`` the
+    stream cells of "fail", "complain", "review", "bad_review".
+
+    Returns a (4, F) int64 table (dissatisfied, complaints, complaints handled, reviews by firm)
+    and the (F,) sums of review stars; satisfaction, complaint counts and capacity are updated.
+    """
+    satisfaction, propensity, complaints, review_boost = people
+    failure_rate, quality, capacity = firm_terms
+    drop, learning = np.float32(params[0]), np.float32(params[1])
+    dissatisfied_below, handled_level = np.float32(params[2]), np.float32(params[3])
+    review_rate, extreme_boost, bad_review = np.float32(params[4]), np.float32(params[5]), params[6]
+    firms = failure_rate.size
+    counts = np.zeros((4, firms), dtype=np.int64)
+    stars = np.zeros(firms, dtype=np.float64)
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for i in range(slots.size):
+        slot = slots[i]
+        f = firm[i]
+        failed = uniform_one(keys[0], np.int64(slot)) < failure_probability(
+            failure_rate[f], np.float64(count[i])
+        )
+        now = satisfaction[slot]
+        now = max(now - drop, zero) if failed else now + learning * (quality[f] - now)
+        satisfaction[slot] = now
+        complains = False
+        if failed and now < dissatisfied_below:
+            counts[0, f] += 1
+            complains = uniform_one(keys[1], np.int64(slot)) < propensity[slot]
+        handled = False
+        if complains:
+            counts[1, f] += 1
+            complaints[slot] += 1
+            if capacity[f] > 0:  # handled in slot order while the firm's capacity lasts
+                capacity[f] -= 1
+                handled = True
+                counts[2, f] += 1
+                now = max(now, handled_level)
+                satisfaction[slot] = now
+        extremity = abs(np.float32(2.0) * now - one)
+        chance = min(review_rate * (one + review_boost[slot]) * (one + extreme_boost * extremity), one)
+        posts = uniform_one(keys[2], np.int64(slot)) < chance
+        # An unhandled complaint is voiced in public: a 1-star review.
+        angry = complains and not handled and uniform_one(keys[3], np.int64(slot)) < bad_review
+        if posts or angry:
+            counts[3, f] += 1
+            stars[f] += 1.0 if angry else 1 + 4 * np.float64(now)
+    return counts, stars

@@ -14,7 +14,7 @@ the satisfaction of the customers it reached. Reviews feed each firm's public
 rating (a Bayesian average with a prior, fading with ``rating_memory_weeks``).
 
 Example:
-    >>> round(failure_probability(0.1, 2), 2)
+    >>> round(failure_probability(0.1, 2.0), 2)
     0.19
 """
 
@@ -24,15 +24,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.agents.behaviours.purchase import Sales
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
 
 
-def failure_probability(rate, purchases):
-    """Probability that at least one of ``purchases`` purchases fails."""
-    return 1 - (1 - rate) ** purchases
+failure_probability = kernels.failure_probability  # at least one of n purchases fails
 
 
 def run(market: CustomerMarket, sales: Sales) -> None:
@@ -50,59 +49,28 @@ def run(market: CustomerMarket, sales: Sales) -> None:
         return
     slots, firm = sales.slots, sales.firm
     failure_rates = market.failure_rates * np.array([f.failure_multiplier for f in market.firm_list])
-    failed = market.streams.uniform("fail", week, slots) < failure_probability(
-        failure_rates[firm], sales.count
+    handling = market.scenario.levers.complaint_handling
+    capacity = np.array([max(f.complaint_capacity, 0) for f in market.firm_list], dtype=np.int64)
+    params = [config.failure_drop, config.learning_rate, config.dissatisfied_below, handling.strength]
+    params += [config.review_rate, config.extreme_review_boost, config.unhandled_bad_review]
+    keys = [market.streams.key(d, week) for d in ("fail", "complain", "review", "bad_review")]
+    counts, stars = kernels.experience_week(
+        slots,
+        sales.count,
+        firm,
+        (c.satisfaction, c.complaint_propensity, c.complaints, market.effects.review_boost),
+        (failure_rates, market.qualities, capacity),
+        np.array(params, dtype=np.float64),
+        np.array(keys, dtype=np.uint64),
     )
-    satisfaction = c.satisfaction[slots]
-    satisfaction = np.where(
-        failed,
-        np.maximum(satisfaction - config.failure_drop, 0),
-        satisfaction + config.learning_rate * (market.qualities[firm] - satisfaction),
-    ).astype(np.float32)
-    c.satisfaction[slots] = satisfaction
-
-    n_firms = len(market.firm_list)
     flows = market.recorder.flows
-    dissatisfied = failed & (satisfaction < config.dissatisfied_below)
-    complains = dissatisfied & (
-        market.streams.uniform("complain", week, slots) < c.complaint_propensity[slots]
-    )
-    flows.dissatisfied += np.bincount(firm[dissatisfied], minlength=n_firms)
-    flows.complaints += np.bincount(firm[complains], minlength=n_firms)
-    c.complaints[slots[complains]] += 1
-    handled = _handle_complaints(market, slots, firm, complains)
-    satisfaction = c.satisfaction[slots]  # after service recovery
-    unhandled = complains & ~handled
-
-    extremity = np.abs(2 * satisfaction - 1)
-    boost = 1 + market.effects.review_boost[slots]
-    chance = np.minimum(config.review_rate * boost * (1 + config.extreme_review_boost * extremity), 1)
-    posts = market.streams.uniform("review", week, slots) < chance
-    # An unhandled complaint is voiced in public: a 1-star review.
-    angry = unhandled & (market.streams.uniform("bad_review", week, slots) < config.unhandled_bad_review)
-    posts |= angry
-    stars = np.where(angry, 1.0, 1 + 4 * satisfaction.astype(np.float64))[posts]
-    market.review_sum += np.bincount(firm[posts], weights=stars, minlength=n_firms)
-    market.review_count += np.bincount(firm[posts], minlength=n_firms)
-    flows.reviews += np.bincount(firm[posts], minlength=n_firms)
-
-
-def _handle_complaints(
-    market: CustomerMarket, slots: np.ndarray, firm: np.ndarray, complains: np.ndarray
-) -> np.ndarray:
-    """Complaints each firm resolves this week (lowest slots first, within its capacity);
-    returns a mask over ``slots``. Handled complainers' satisfaction rises to the lever's
-    strength, and each handled complaint is booked at the lever's unit cost."""
-    handled = np.zeros(slots.size, dtype=bool)
-    config = market.scenario.levers.complaint_handling
+    flows.dissatisfied += counts[0]
+    flows.complaints += counts[1]
+    # Complaints each firm resolved (in slot order, within its capacity), at the lever's unit cost.
     for f in market.firm_list:
-        if f.complaint_capacity <= 0:
-            continue
-        mine = np.flatnonzero(complains & (firm == f.index))[: f.complaint_capacity]
-        handled[mine] = True
-        f.book("complaint_handling", mine.size * config.unit_cost)
-        market.recorder.flows.complaints_handled[f.index] += mine.size
-    c = market.customers
-    recovered = slots[handled]
-    c.satisfaction[recovered] = np.maximum(c.satisfaction[recovered], np.float32(config.strength))
-    return handled
+        if f.complaint_capacity > 0:
+            f.book("complaint_handling", counts[2, f.index] * handling.unit_cost)
+    flows.complaints_handled += counts[2]
+    market.review_sum += stars
+    market.review_count += counts[3]
+    flows.reviews += counts[3]
