@@ -88,15 +88,14 @@ class Signals:
     proof_weight: np.ndarray  # (F,) weight on the rating gap (more while a firm shows reviews)
     price_weight: float
 
-    def log_attraction(self, proof_sensitivity: np.ndarray, price_sensitivity: np.ndarray) -> np.ndarray:
-        """(k, F) how much each person prefers each firm: social proof of quality and price."""
+    def offer_gaps(self) -> tuple[np.ndarray, np.ndarray]:
+        """(F,) float64 each: the weighted rating gap and the log-price gap of each firm to the
+        market average. A person's log attraction to firm f is proof sensitivity x rating gap[f]
+        - price_weight x price sensitivity x price gap[f], rounded to float32 (the kernels in
+        sim/kernels.py compute it per person)."""
         rating_gap = self.proof_weight * (self.rating - self.rating.mean())
         log_price = np.log(self.price)
-        price_gap = log_price - log_price.mean()
-        return (
-            proof_sensitivity[:, None] * rating_gap[None, :]
-            - self.price_weight * price_sensitivity[:, None] * price_gap[None, :]
-        ).astype(np.float32)
+        return rating_gap.astype(np.float64), log_price - log_price.mean()
 
 
 class CustomerMarket(mesa.Model):

@@ -82,14 +82,13 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     rates += [config.forget_rate]
     keys = [market.streams.key("adopt", market.week)]
     keys += [market.streams.key("forget", market.week, sub=f) for f in range(c.n_firms)]
-    log_price = np.log(signals.price)
     # Forgetting happens after the choice, for those who did not adopt: this week's ads count first.
     adopts, hazard = kernels.adoption_week(
         prospects,
         signals.neighbour_share,
         (c.bandwagon_threshold, c.proof_sensitivity, c.price_sensitivity),
         market.effects.adoption_boost,
-        (signals.proof_weight * (signals.rating - signals.rating.mean()), log_price - log_price.mean()),
+        signals.offer_gaps(),
         (c.stage, c.aware, c.churn_week, c.left_firm),
         np.array(rates, dtype=np.float32),
         config.penetration_weight * signals.penetration.astype(np.float32),

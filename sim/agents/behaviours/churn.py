@@ -62,8 +62,7 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
     # What a person happens to see of each firm's offer this week ("perceive a better value is
     # available elsewhere", seed 004): noise around the systematic value, drawn in the kernel.
     noise_keys = np.array([market.streams.key("perceived_value", market.week, sub=f) for f in range(n_firms)])
-    rating_gap = signals.proof_weight * (signals.rating - signals.rating.mean())
-    log_price = np.log(signals.price)
+    rating_gap, price_gap = signals.offer_gaps()
     rates = np.array(
         [
             config.follow_friend_rate,
@@ -82,12 +81,7 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
         np.asarray(slots, dtype=np.int64),
         (c.death_hazard, c.move_hazard),
         leaver_share,
-        (
-            c.proof_sensitivity,
-            c.price_sensitivity,
-            rating_gap.astype(np.float64),
-            log_price - log_price.mean(),
-        ),
+        (c.proof_sensitivity, c.price_sensitivity, rating_gap, price_gap),
         (float(config.value_noise), noise_keys.astype(np.uint64)),
         market.effects.poach_boost,
         c.aware,
