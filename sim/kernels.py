@@ -21,11 +21,10 @@ to a kernel and unpack them once.
 
 Example:
     >>> import numpy as np
-    >>> indptr, indices = np.array([0, 1, 2]), np.array([1, 0], dtype=np.int32)
-    >>> inverse_degree = np.ones(2, dtype=np.float32)
-    >>> neighbour_share_by_code(indptr, indices, np.array([0, -1], dtype=np.int8), 1, inverse_degree)
-    array([[0.],
-           [1.]], dtype=float32)
+    >>> counts = np.array([[1, 0], [2, 2]], dtype=np.int32)
+    >>> shares_from_counts(counts, np.array([1.0, 0.25], dtype=np.float32))
+    array([[1. , 0. ],
+           [0.5, 0.5]], dtype=float32)
 """
 
 from __future__ import annotations
@@ -185,54 +184,6 @@ def uniform_for_slots(key: np.uint64, slots: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def neighbour_share_by_code(
-    indptr: np.ndarray, indices: np.ndarray, code: np.ndarray, groups: int, inverse_degree: np.ndarray
-) -> np.ndarray:
-    """(people, groups) share of each person's neighbours whose ``code`` is g (code < 0: none).
-
-    The same float32 numbers as ``(adjacency @ one_hot(code)) * inverse_degree``: the count is an
-    exact integer either way, then one float32 multiplication.
-    """
-    size = indptr.size - 1
-    out = np.zeros((size, groups), dtype=np.float32)
-    for person in range(size):
-        for position in range(indptr[person], indptr[person + 1]):
-            group = code[indices[position]]
-            if group >= 0:
-                out[person, group] += np.float32(1.0)
-        scale = inverse_degree[person]
-        for group in range(groups):
-            out[person, group] *= scale
-    return out
-
-
-@njit(cache=True)
-def neighbour_share_of_few(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    members: np.ndarray,
-    member_group: np.ndarray,
-    groups: int,
-    inverse_degree: np.ndarray,
-) -> np.ndarray:
-    """The same as :func:`neighbour_share_by_code` for a few members: each member adds one to
-    each of their neighbours (the ties are symmetric), so the cost follows the members' ties
-    rather than every tie in the network."""
-    size = indptr.size - 1
-    out = np.zeros((size, groups), dtype=np.float32)
-    for k in range(members.size):
-        member = members[k]
-        group = member_group[k]
-        for position in range(indptr[member], indptr[member + 1]):
-            out[indices[position], group] += np.float32(1.0)
-    for person in range(size):
-        scale = inverse_degree[person]
-        for group in range(groups):
-            out[person, group] *= scale
-    return out
-
-
-@njit(cache=True)
 def csr_from_sorted_codes(
     size: int, forward: np.ndarray, backward: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -262,12 +213,12 @@ def csr_from_sorted_codes(
 
 
 @njit(cache=True)
-def _distinct_draws(repeated: np.ndarray, length: int, out: np.ndarray) -> None:
+def _distinct_draws(rng: np.random.Generator, repeated: np.ndarray, length: int, out: np.ndarray) -> None:
     """Fill ``out`` with distinct people drawn uniformly from ``repeated[:length]`` (in which
     everyone appears once per tie they have): networkx's ``_random_subset``."""
     picked = 0
     while picked < out.size:
-        candidate = repeated[np.random.randint(0, length)]
+        candidate = repeated[rng.integers(0, length)]
         seen = False
         for j in range(picked):
             if out[j] == candidate:
@@ -279,11 +230,10 @@ def _distinct_draws(repeated: np.ndarray, length: int, out: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def barabasi_albert_edges(size: int, attach: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def barabasi_albert_edges(size: int, attach: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Preferential attachment as networkx's ``barabasi_albert_graph`` does it: a star of
     ``attach + 1`` people to start, then each newcomer ties to ``attach`` distinct people drawn
     uniformly from the list in which everyone appears once per tie they have."""
-    np.random.seed(seed)
     ties = attach + (size - attach - 1) * attach
     source = np.empty(ties, dtype=np.int64)
     target = np.empty(ties, dtype=np.int64)
@@ -297,7 +247,7 @@ def barabasi_albert_edges(size: int, attach: int, seed: int) -> tuple[np.ndarray
         length += 2
     chosen = np.empty(attach, dtype=np.int64)
     for newcomer in range(attach + 1, size):
-        _distinct_draws(repeated, length, chosen)
+        _distinct_draws(rng, repeated, length, chosen)
         for j in range(attach):
             source[count], target[count] = newcomer, chosen[j]
             count += 1
@@ -309,13 +259,12 @@ def barabasi_albert_edges(size: int, attach: int, seed: int) -> tuple[np.ndarray
 
 @njit(cache=True)
 def powerlaw_cluster_edges(
-    size: int, attach: int, triangle: float, seed: int
+    size: int, attach: int, triangle: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Holme-Kim growth as networkx's ``powerlaw_cluster_graph`` does it: each newcomer makes
     ``attach`` ties; the first by preferential attachment, each further one, with probability
     ``triangle``, to a friend of the last preferential target it is not yet tied to (closing a
     triangle), otherwise by preferential attachment again."""
-    np.random.seed(seed)
     ties = (size - attach) * attach
     source = np.empty(ties, dtype=np.int64)
     target = np.empty(ties, dtype=np.int64)
@@ -333,7 +282,7 @@ def powerlaw_cluster_edges(
     own = np.empty(attach, dtype=np.int64)  # the newcomer's ties so far
     friends = np.empty(size, dtype=np.int64)
     for newcomer in range(attach, size):
-        _distinct_draws(repeated, length, candidates)
+        _distinct_draws(rng, repeated, length, candidates)
         # The targets are taken in the order drawn (Holme & Kim 2002). networkx pops them from a
         # Python set, which favours small ids; its graphs close a few fewer triangles (transitivity
         # 0.053 against 0.067 here at 5,000 people, attach 3, triangle 0.5) but have the same
@@ -343,7 +292,7 @@ def powerlaw_cluster_edges(
         last_target = -1
         while made < attach:
             partner = -1
-            if made > 0 and np.random.random() < triangle:
+            if made > 0 and rng.random() < triangle:
                 found = 0
                 half = head[last_target]
                 while half >= 0:
@@ -357,7 +306,7 @@ def powerlaw_cluster_edges(
                         found += 1
                     half = next_half[half]
                 if found > 0:
-                    partner = friends[np.random.randint(0, found)]
+                    partner = friends[rng.integers(0, found)]
             if partner < 0:
                 partner = candidates[next_candidate]
                 next_candidate += 1

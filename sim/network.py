@@ -89,33 +89,6 @@ class ReferralNetwork:
         counts = self.adjacency @ members
         return (counts * self._inverse_degree[:, None]).astype(np.float32, copy=False)
 
-    def share_by_group(self, members: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
-        """Share of each person's neighbours in each group, for members given by slot.
-
-        The same numbers as :meth:`neighbour_share` of the one-hot (members, group) matrix, from
-        one compiled pass (over every tie when members are many, over the members' ties when they
-        are few) instead of a one-hot matrix and a sparse product.
-
-        Args:
-            members: slots of the people who belong to a group.
-            group: each member's group (0 .. groups - 1).
-            groups: number of groups.
-        """
-        members = np.asarray(members, dtype=np.int64)
-        group = np.asarray(group, dtype=np.int64)
-        if self.adjacency is None:
-            one_hot = np.zeros((self.size, groups), dtype=np.float32)
-            one_hot[members, group] = 1
-            return self.neighbour_share(one_hot)
-        indptr, indices = self.adjacency.indptr, self.adjacency.indices
-        if members.size * 8 < self.size:
-            return kernels.neighbour_share_of_few(
-                indptr, indices, members, group, groups, self._inverse_degree
-            )
-        code = np.full(self.size, -1, dtype=np.int8)
-        code[members] = group
-        return kernels.neighbour_share_by_code(indptr, indices, code, groups, self._inverse_degree)
-
     def random_neighbour(self, slots: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """One neighbour of each slot, chosen by the slot's own uniform draw; -1 if it has none."""
         slots = np.asarray(slots, dtype=np.int64)
@@ -137,7 +110,7 @@ class NeighbourCounts:
 
     Each week only a few people change firm, so updating the counts through their ties costs far
     less than recounting every tie; the shares are exactly those of
-    :meth:`ReferralNetwork.share_by_group`.
+    :meth:`ReferralNetwork.neighbour_share` of the one-hot group matrix.
 
     Example:
         >>> from sim.scenario import WattsStrogatz
@@ -160,7 +133,9 @@ class NeighbourCounts:
         network = self.network
         if network.adjacency is None:
             members = np.flatnonzero(code >= 0)
-            return network.share_by_group(members, code[members], self.groups)
+            one_hot = np.zeros((network.size, self.groups), dtype=np.float32)
+            one_hot[members, code[members]] = 1
+            return network.neighbour_share(one_hot)
         kernels.update_neighbour_counts(
             network.adjacency.indptr, network.adjacency.indices, self.counts, self.counted_code, code
         )
@@ -254,13 +229,12 @@ def build_network(config, size: int, seed: int) -> ReferralNetwork:
     elif isinstance(config, BarabasiAlbert | PowerlawCluster):
         if config.attach >= size:
             raise ScenarioError(f"network.attach = {config.attach}: must be < market.size = {size}")
-        # networkx's algorithms, compiled (networkx itself takes minutes at a million people);
-        # the compiled generator has its own random state, seeded from the network stream.
-        growth_seed = int(rng.integers(2**31))
+        # networkx's algorithms, compiled (networkx itself takes minutes at a million people),
+        # drawing from the network stream's generator like the other types.
         if isinstance(config, BarabasiAlbert):
-            a, b = kernels.barabasi_albert_edges(size, config.attach, growth_seed)
+            a, b = kernels.barabasi_albert_edges(size, config.attach, rng)
         else:
-            a, b = kernels.powerlaw_cluster_edges(size, config.attach, config.triangle, growth_seed)
+            a, b = kernels.powerlaw_cluster_edges(size, config.attach, config.triangle, rng)
     elif isinstance(config, EdgeList):
         a, b = _edge_list(config.path, size)
     else:  # pragma: no cover - the scenario schema admits no other type

@@ -128,24 +128,9 @@ def test_compiled_growth_models_keep_the_networkx_degree_distribution(config, ge
     assert statistic < 0.02, f"expected the degree distributions to agree (KS < 0.02), got {statistic:.4f}"
 
 
-@pytest.mark.parametrize("members", [50, 2000])  # the few-members and the many-members paths
-def test_share_by_group_equals_the_sparse_product(members):
-    network = build_network(WattsStrogatz(mean_degree=6, rewire=0.3), N, seed=2)
-    rng = np.random.default_rng(members)
-    slots = rng.choice(N, members, replace=False)
-    group = rng.integers(0, 3, members)
-    one_hot = np.zeros((N, 3), dtype=np.float32)
-    one_hot[slots, group] = 1
-    np.testing.assert_array_equal(
-        network.share_by_group(slots, group, 3),
-        network.neighbour_share(one_hot),
-        "expected the compiled neighbour share to equal the sparse product exactly",
-    )
-
-
 def test_running_neighbour_counts_equal_a_recount_after_changes():
     """NeighbourCounts updates from who changed group; after several rounds of random changes
-    its shares must equal a full recount exactly."""
+    its shares must equal a full recount (the sparse product) exactly."""
     from sim.network import NeighbourCounts
 
     network = build_network(WattsStrogatz(mean_degree=6, rewire=0.3), N, seed=3)
@@ -156,8 +141,10 @@ def test_running_neighbour_counts_equal_a_recount_after_changes():
         change = rng.choice(N, 300, replace=False)
         code[change] = rng.integers(-1, 3, change.size)
         members = np.flatnonzero(code >= 0)
+        one_hot = np.zeros((N, 3), dtype=np.float32)
+        one_hot[members, code[members]] = 1
         np.testing.assert_array_equal(
             counts.shares(code),
-            network.share_by_group(members, code[members], 3),
+            network.neighbour_share(one_hot),
             "expected the running counts to give the same shares as a recount",
         )
