@@ -373,76 +373,90 @@ def churn_hazards(
     :func:`referrer_still_there`; ``rates`` float32 [follow_friend, better_value, dissatisfied,
     unappreciated, belonging, 1 - referrer_tie, price_weight, died (0/1), moved (0/1)].
     """
-    firm_of = referrer[3]
+    referrer_slot, referrer_id, person_id, firm_of, channel, referral = referrer
     death, move = demography
     proof_sensitivity, price_sensitivity, rating_gap, price_gap = attraction
     noise_sd, noise_keys = noise
     satisfaction, appreciation, tolerances = tolerance
     follow, better, dissatisfied, unappreciated = rates[0], rates[1], rates[2], rates[3]
     belonging, tie_damp, price_weight = rates[4], rates[5], rates[6]
+    # Switches read once, outside the loop: the compiler cannot hoist reads of ``rates`` past
+    # the writes to ``out`` (they might alias), and this loop runs over every customer weekly.
+    with_death = rates[7] > 0
+    with_move = rates[8] > 0
+    with_follow = leaver_share.shape[0] > 0
+    with_noise = noise_sd > 0
+    satisfaction_tolerance, appreciation_tolerance = tolerances[0], tolerances[1]
     firms = rating_gap.size
     count = slots.size
-    out = np.zeros((count, 6), dtype=np.float32)
-    best_rival = np.empty(count, dtype=np.int64)
-    gap = np.empty(firms, dtype=np.float32)
     one = np.float32(1.0)
     zero = np.float32(0.0)
+    with_better = firms > 1 and better > 0
+    with_tie = tie_damp < one
+    out = np.empty((count, 6), dtype=np.float32)  # every column written below
+    best_rival = np.empty(count, dtype=np.int64)
+    gap = np.empty(firms, dtype=np.float32)
     for i in range(count):
         slot = slots[i]
         own = np.int64(firm_of[slot])
-        if rates[7] > 0:
-            out[i, 0] = death[slot]
-        if rates[8] > 0:
-            out[i, 1] = move[slot]
-        if leaver_share.shape[0] > 0:
-            out[i, 2] = follow * leaver_share[slot, own]
+        out[i, 0] = death[slot] if with_death else zero
+        out[i, 1] = move[slot] if with_move else zero
+        out[i, 2] = follow * leaver_share[slot, own] if with_follow else zero
         knows_rival = False
         for f in range(firms):
             if f != own and aware[slot, f]:
                 knows_rival = True
-        scaled_price = price_weight * price_sensitivity[slot]  # float32, as NumPy rounds it
-        for f in range(firms):
-            if not knows_rival:
-                break  # no rival to compare with: the values (and their noise) do not matter
-            value = (
-                np.float64(proof_sensitivity[slot]) * rating_gap[f] - np.float64(scaled_price) * price_gap[f]
-            )
-            value32 = np.float32(value)
-            if noise_sd > 0:  # as Streams.normal: the uniform clipped, then its normal quantile
-                u = min(max(uniform_one(noise_keys[f], np.int64(slot)), 1e-12), 1.0 - 1e-12)
-                value32 = np.float32(np.float64(value32) + noise_sd * normal_quantile(u))
-            gap[f] = value32 + poach_boost[slot, f]
-        own_value = gap[own] if knows_rival else np.float32(0.0)
-        best = -1
-        best_gap = -np.inf
-        for f in range(firms):
-            g = gap[f] - own_value
-            if f == own or not aware[slot, f]:
-                continue
-            if best < 0 or g > best_gap:
-                best, best_gap = f, g
-        if best < 0:
-            best_rival[i] = own
-        else:
+                break
+        better_hazard = zero
+        if knows_rival:
+            scaled_price = price_weight * price_sensitivity[slot]
+            proof = np.float64(proof_sensitivity[slot])
+            for f in range(firms):
+                value32 = np.float32(proof * rating_gap[f] - np.float64(scaled_price) * price_gap[f])
+                if with_noise:
+                    u = min(max(uniform_one(noise_keys[f], np.int64(slot)), 1e-12), 1.0 - 1e-12)
+                    value32 = np.float32(np.float64(value32) + noise_sd * normal_quantile(u))
+                gap[f] = value32 + poach_boost[slot, f]
+            own_value = gap[own]
+            best = -1
+            best_gap = -np.inf
+            for f in range(firms):
+                if f == own or not aware[slot, f]:
+                    continue
+                g = gap[f] - own_value
+                if best < 0 or g > best_gap:
+                    best, best_gap = f, g
             best_rival[i] = best
-            if firms > 1 and better > 0:
-                out[i, 3] = better * max(np.float32(best_gap), zero) * (one + pressure[best])
-        if tolerances[0] > 0:
-            shortfall = (tolerances[0] - satisfaction[slot]) / tolerances[0]
-            out[i, 4] = dissatisfied * min(max(shortfall, zero), one)
-        if tolerances[1] > 0:
-            shortfall = (tolerances[1] - appreciation[slot]) / tolerances[1]
-            out[i, 5] = unappreciated * min(max(shortfall, zero), one)
+            if with_better:
+                better_hazard = better * max(np.float32(best_gap), zero) * (one + pressure[best])
+        else:
+            best_rival[i] = own
+        dissatisfied_hazard = zero
+        if satisfaction_tolerance > 0:
+            shortfall = (satisfaction_tolerance - satisfaction[slot]) / satisfaction_tolerance
+            dissatisfied_hazard = dissatisfied * min(max(shortfall, zero), one)
+        unappreciated_hazard = zero
+        if appreciation_tolerance > 0:
+            shortfall = (appreciation_tolerance - appreciation[slot]) / appreciation_tolerance
+            unappreciated_hazard = unappreciated * min(max(shortfall, zero), one)
         if belonging > 0:
             damp = one - belonging * neighbour_share[slot, own]
-            out[i, 3] *= damp
-            out[i, 5] *= damp
-    if tie_damp < one:
-        tied = referrer_still_there(slots, referrer)
-        for i in range(count):
-            if tied[i]:
-                out[i, 3] *= tie_damp
-                out[i, 5] *= tie_damp
+            better_hazard *= damp
+            unappreciated_hazard *= damp
+        if with_tie:
+            other = referrer_slot[slot]
+            tied = (
+                other >= 0
+                and channel[slot] == referral
+                and person_id[other] == referrer_id[slot]
+                and firm_of[other] == own
+            )
+            if tied:  # the referral tie, as referrer_still_there
+                better_hazard *= tie_damp
+                unappreciated_hazard *= tie_damp
+        out[i, 3] = better_hazard
+        out[i, 4] = dissatisfied_hazard
+        out[i, 5] = unappreciated_hazard
     return out, best_rival
 
 
