@@ -21,10 +21,8 @@ to a kernel and unpack them once.
 
 Example:
     >>> import numpy as np
-    >>> counts = np.array([[1, 0], [2, 2]], dtype=np.int32)
-    >>> shares_from_counts(counts, np.array([1.0, 0.25], dtype=np.float32))
-    array([[1. , 0. ],
-           [0.5, 0.5]], dtype=float32)
+    >>> bool(below_chance(0.5, np.float32(1.0))), bool(below_chance(0.7, np.float32(1.0)))
+    (True, False)
 """
 
 from __future__ import annotations
@@ -605,34 +603,32 @@ def churn_outcomes(
 def update_neighbour_counts(
     indptr: np.ndarray,
     indices: np.ndarray,
-    counts: np.ndarray,
+    tallies: tuple,
     counted_code: np.ndarray,
     code: np.ndarray,
 ) -> None:
     """Move the contribution of each person whose group changed since they were counted to their
-    neighbours' counts from the old group to the new one (code < 0: none), in place."""
+    neighbours' counts from the old group to the new one (code < 0: none), in place.
+
+    ``tallies`` is (counts (people, groups) int32, shares (people, groups) float32, inverse
+    degree float32): each count changed is written to the shares too, as float32 count x inverse
+    degree, the same number the one-pass neighbour share gives.
+    """
+    counts, shares, inverse_degree = tallies
     for person in range(code.size):
         old, new = counted_code[person], code[person]
         if old == new:
             continue
         for position in range(indptr[person], indptr[person + 1]):
             friend = indices[position]
+            scale = inverse_degree[friend]
             if old >= 0:
                 counts[friend, old] -= 1
+                shares[friend, old] = np.float32(counts[friend, old]) * scale
             if new >= 0:
                 counts[friend, new] += 1
+                shares[friend, new] = np.float32(counts[friend, new]) * scale
         counted_code[person] = new
-
-
-@njit(cache=True)
-def shares_from_counts(counts: np.ndarray, inverse_degree: np.ndarray) -> np.ndarray:
-    """float32 counts x inverse degree: the same numbers as the one-pass neighbour share."""
-    out = np.empty(counts.shape, dtype=np.float32)
-    for person in range(counts.shape[0]):
-        scale = inverse_degree[person]
-        for group in range(counts.shape[1]):
-            out[person, group] = np.float32(counts[person, group]) * scale
-    return out
 
 
 @njit(cache=True)
