@@ -668,6 +668,17 @@ def decay_customers(firm_of: np.ndarray, values: np.ndarray, factor: np.float32)
 
 
 @njit(cache=True)
+def customers_per_firm(firm_of: np.ndarray, firms: int) -> np.ndarray:
+    """(firms,) int64 number of people whose firm is f (``np.bincount`` of the non-negative
+    codes, without the boolean-mask copy)."""
+    out = np.zeros(firms, dtype=np.int64)
+    for slot in range(firm_of.size):
+        if firm_of[slot] >= 0:
+            out[firm_of[slot]] += 1
+    return out
+
+
+@njit(cache=True)
 def population_counts(
     firm_of: np.ndarray,
     status: np.ndarray,

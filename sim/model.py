@@ -194,7 +194,7 @@ class CustomerMarket(mesa.Model):
         return Signals(
             neighbour_share=self._customer_counts.shares(c.firm),
             leaver_share=leaver_share,
-            penetration=np.bincount(c.firm[c.firm >= 0], minlength=n_firms).astype(np.float64) / c.size,
+            penetration=kernels.customers_per_firm(c.firm, n_firms).astype(np.float64) / c.size,
             rating=self.ratings(),
             price=self.prices * (1 - np.array([f.discount for f in self.firm_list])),
             proof_weight=adoption_config.social_proof_weight
