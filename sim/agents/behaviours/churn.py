@@ -46,6 +46,8 @@ from sim.agents.customers import NO_FIRM, Channel, Reason, Stage, Status, Tier
 if TYPE_CHECKING:
     from sim.model import CustomerMarket, Signals
 
+_NOBODY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))  # no slots, no reasons
+
 
 def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(k, 6) weekly hazard per reason for customers in ``slots``, and each one's best rival.
@@ -114,6 +116,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     c = market.customers
     week = market.week
     customers = np.flatnonzero((c.firm >= 0) & (c.acquired_week < week))
+    departed = _NOBODY
     if customers.size:
         hazard, best_rival = hazards(market, signals, customers)
         partial = market.scenario.behaviours.partial_churn
@@ -131,16 +134,25 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         )
         leaves = account >= 0
         if leaves.any():
-            _leave(market, signals, customers[leaves], account[leaves].astype(np.int64), best_rival[leaves])
+            departed = _leave(
+                market, signals, customers[leaves], account[leaves].astype(np.int64), best_rival[leaves]
+            )
         _partial_churn(market, customers, product, spend)
-    _demography_of_prospects(market)
+    prospects_departed = _demography_of_prospects(market)
+    # Everyone who left the market this week (customers first, then prospects) is replaced by
+    # a newcomer in one go: the two groups are disjoint (the prospects' step skips people who
+    # are not prospects, and newcomers), and one refill costs half of two at small sizes.
+    slots = np.concatenate([departed[0], prospects_departed[0]])
+    if slots.size:
+        c.replace(slots, week, np.concatenate([departed[1], prospects_departed[1]]))
 
 
 def _leave(
     market: CustomerMarket, signals: Signals, leavers: np.ndarray, reason: np.ndarray, best_rival: np.ndarray
-) -> None:
-    """Account churn: record the exits, refill demographic leavers' slots, move switchers to
-    their rival and lapse the rest to prospects."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Account churn: record the exits, move switchers to their rival and lapse the rest to
+    prospects. Returns the slots and reasons of those who died or moved (the caller refills
+    their slots)."""
     c = market.customers
     week = market.week
     firm = c.firm[leavers].astype(np.int64)
@@ -155,7 +167,6 @@ def _leave(
     switching = (reason == Reason.FOLLOWED_FRIEND) | (reason == Reason.BETTER_VALUE)
 
     demographic = (reason == Reason.DIED) | (reason == Reason.MOVED)
-    c.replace(leavers[demographic], week, reason[demographic])
 
     follows = reason == Reason.FOLLOWED_FRIEND
     rival = best_rival.copy()
@@ -191,6 +202,7 @@ def _leave(
     c.aware[lapsed] = True
     c.stage[lapsed] = Stage.AWARENESS
     c.dormant_since[lapsed] = -1
+    return leavers[demographic], reason[demographic]
 
 
 def _partial_churn(
@@ -230,10 +242,12 @@ def _most_followed_rival(
     return np.where(share[np.arange(slots.size), best] > 0, best, fallback)
 
 
-def _demography_of_prospects(market: CustomerMarket) -> None:
+def _demography_of_prospects(market: CustomerMarket) -> tuple[np.ndarray, np.ndarray]:
+    """The prospects who die or move away this week: (slots, reasons); not churn (they buy
+    from no firm), and the caller refills their slots."""
     config = market.scenario.behaviours.churn
     if not (config.died or config.moved):
-        return
+        return _NOBODY
     c = market.customers
     week = market.week
     # Per persona (the demographic hazards are the persona's): the chance of leaving this
@@ -254,5 +268,4 @@ def _demography_of_prospects(market: CustomerMarket) -> None:
         keys.astype(np.uint64),
         np.int8(Status.PROSPECT),
     )
-    if leavers.size:
-        c.replace(leavers, week, np.where(died, Reason.DIED, Reason.MOVED))
+    return leavers, np.where(died, Reason.DIED, Reason.MOVED).astype(np.int64)
