@@ -182,6 +182,17 @@ def uniform_for_slots(key: np.uint64, slots: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
+def uniforms_for_keys(keys: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """(keys, slots) uniforms: row r is :func:`uniform_for_slots` of ``keys[r]`` (several
+    streams' draws for the same people in one call)."""
+    out = np.empty((keys.size, slots.size), dtype=np.float64)
+    for r in range(keys.size):
+        for i in range(slots.size):
+            out[r, i] = uniform_one(keys[r], np.int64(slots[i]))
+    return out
+
+
+@njit(cache=True)
 def csr_from_sorted_codes(
     size: int, forward: np.ndarray, backward: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

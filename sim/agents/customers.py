@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from sim import kernels
 from sim.scenario import Dist, Scenario
 from sim.streams import Streams
 
@@ -112,9 +113,11 @@ TRAITS = (
 TRAIT_FIELD = {"joining_products": "products"}
 
 
-def draw_from(dist: Dist, u: np.ndarray) -> np.ndarray:
-    """Values of ``dist`` by inversion of uniforms ``u`` (keeps common random numbers intact)."""
-    u = np.clip(u, 1e-9, 1 - 1e-9)
+def draw_from(dist: Dist, u: np.ndarray, clipped: bool = False) -> np.ndarray:
+    """Values of ``dist`` by inversion of uniforms ``u`` (keeps common random numbers intact);
+    ``u`` is clipped to [1e-9, 1 - 1e-9] first unless the caller says it already is."""
+    if not clipped:
+        u = np.clip(u, 1e-9, 1 - 1e-9)
     if dist.dist == "constant":
         return np.full(u.shape, dist.value)
     if dist.dist == "uniform":
@@ -236,12 +239,17 @@ class Customers:
             for index, spec in enumerate(self.personas.values())
             if (rows := np.flatnonzero(persona == index)).size
         ]
+        # Every trait's uniforms in one call and one clip (the same numbers as one
+        # ``streams.uniform("trait", week, slots, sub=number)`` per trait): newcomers arrive a
+        # few at a time each week, so the per-call costs are what matters here.
+        keys = np.array([self.streams.key("trait", week, sub=n) for n in range(len(TRAITS))])
+        uniforms = np.clip(kernels.uniforms_for_keys(keys, np.asarray(slots, dtype=np.int64)), 1e-9, 1 - 1e-9)
         for number, trait in enumerate(TRAITS):
-            u = self.streams.uniform("trait", week, slots, sub=number)
+            u = uniforms[number]
             values = getattr(self, trait)
             field = TRAIT_FIELD.get(trait, trait)
             for spec, rows in groups:
-                values[slots[rows]] = draw_from(getattr(spec, field), u[rows])
+                values[slots[rows]] = draw_from(getattr(spec, field), u[rows], clipped=True)
         self.joining_products[slots] = np.maximum(np.floor(self.joining_products[slots]), 1)
 
     def replace(self, slots: np.ndarray, week: int, reason: np.ndarray) -> None:
