@@ -45,29 +45,43 @@ BOOST_CHANNELS = (Channel.SEARCH, Channel.SOCIAL, Channel.INFLUENCER)  # adoptio
 
 
 class WeekEffects:
-    """What the levers wrote this week, read by the behaviours; cleared at the start of a week."""
+    """What the levers wrote this week, read by the behaviours; cleared at the start of a week.
+
+    Only the buffers someone used since the last clear are cleared: a market whose levers and
+    behaviours never touch a buffer (a switched-off behaviour, a lever nobody funds) does not pay
+    for refilling it every week.
+    """
 
     def __init__(self, size: int, n_firms: int) -> None:
-        self.adoption_boost = np.zeros((size, n_firms, len(BOOST_CHANNELS)), dtype=np.float32)
-        self.untouched = np.ones(size, dtype=np.float32)  # product of (1 - touch strength)
-        self.touches = np.zeros(size, dtype=np.float32)  # relations contacts this week (fatigue)
-        self.campaign_contact = np.zeros((size, n_firms), dtype=bool)  # a conquest contact reached them
-        self.offered = np.zeros(size, dtype=bool)  # a personal offer landed this week
-        self.review_boost = np.zeros(size, dtype=np.float32)  # asked for a review this week
-        self.poach_boost = np.zeros((size, n_firms), dtype=np.float32)  # a rival's offer, by rival
-        self.reactivation_contact = np.full(size, -1, dtype=np.int8)  # firm that contacted a dormant
-        self.satisfaction_lift = np.zeros(size, dtype=np.float32)  # a retention offer's lift
+        buffers = {
+            # boost to each firm's adoption hazard, by channel (search, social, influencer)
+            "adoption_boost": np.zeros((size, n_firms, len(BOOST_CHANNELS)), dtype=np.float32),
+            "untouched": np.ones(size, dtype=np.float32),  # product of (1 - touch strength)
+            "touches": np.zeros(size, dtype=np.float32),  # relations contacts this week (fatigue)
+            "campaign_contact": np.zeros((size, n_firms), dtype=bool),  # a conquest contact reached them
+            "offered": np.zeros(size, dtype=bool),  # a personal offer landed this week
+            "review_boost": np.zeros(size, dtype=np.float32),  # asked for a review this week
+            "poach_boost": np.zeros((size, n_firms), dtype=np.float32),  # a rival's offer, by rival
+            "reactivation_contact": np.full(size, -1, dtype=np.int8),  # firm that contacted a dormant
+            "satisfaction_lift": np.zeros(size, dtype=np.float32),  # a retention offer's lift
+        }
+        self._buffers = buffers
+        self._fill = {name: buffer.flat[0] if buffer.size else 0 for name, buffer in buffers.items()}
+        self._used: set[str] = set(buffers)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        # Reached for the buffers only (they are not instance attributes): note the use.
+        try:
+            buffer = self.__dict__["_buffers"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+        self._used.add(name)
+        return buffer
 
     def clear(self) -> None:
-        self.adoption_boost.fill(0)
-        self.untouched.fill(1)
-        self.touches.fill(0)
-        self.campaign_contact.fill(False)
-        self.offered.fill(False)
-        self.review_boost.fill(0)
-        self.poach_boost.fill(0)
-        self.reactivation_contact.fill(-1)
-        self.satisfaction_lift.fill(0)
+        for name in self._used:
+            self._buffers[name].fill(self._fill[name])
+        self._used.clear()
 
     def touch(self, slots: np.ndarray, strength: float) -> None:
         """A relations touch: appreciation moves ``strength`` of the way to 1 (diminishing); every
@@ -149,8 +163,8 @@ class CustomerMarket(mesa.Model):
         # the people who changed (see NeighbourCounts).
         self._customer_counts = NeighbourCounts(self.network, n_firms)
         self._leaver_counts = NeighbourCounts(self.network, n_firms)
-        self.in_market_prospects = np.empty(0, dtype=np.int64)
         self.prospects = np.empty(0, dtype=np.int64)  # at the start of the week (step 1)
+        self._in_market: tuple[int, np.ndarray] = (-1, self.prospects)  # (week, slots)
         self.recorder = Recorder(self)
         self._seed_initial_state()
         self.recorder.record(self)
@@ -162,7 +176,7 @@ class CustomerMarket(mesa.Model):
         self.week += 1
         self.recorder.start_week()
         self.effects.clear()
-        self.in_market_prospects = self._searching_prospects()
+        self.prospects = np.flatnonzero(self.customers.status == Status.PROSPECT)
         self.firms.do("act")  # 1. strategies act: budgets split over levers, levers applied
         buying_cycle.run(self)  # 1b. campaign responses; prospects move through the buying cycle
         signals = self.signals()  # 2. neighbour shares, market shares, ratings, prices
@@ -227,16 +241,24 @@ class CustomerMarket(mesa.Model):
     def _degree_order(self) -> np.ndarray:
         return np.lexsort((np.arange(self.network.size), -self.network.degree))
 
-    def _searching_prospects(self) -> np.ndarray:
+    @property
+    def in_market_prospects(self) -> np.ndarray:
         """Prospects who are in market (searching) this week: what search ads can reach. With
         the buying cycle, those in research or comparison; without it, a random
-        ``in_market_rate`` of prospects each week."""
-        c = self.customers
-        prospects = self.prospects = np.flatnonzero(c.status == Status.PROSPECT)
-        if self.scenario.behaviours.buying_cycle.enabled:
-            return prospects[c.stage[prospects] >= Stage.RESEARCH]
-        draw = self.streams.uniform("in_market", self.week, prospects)
-        return prospects[draw < self.scenario.market.in_market_rate]
+        ``in_market_rate`` of prospects each week. Worked out when first asked for in a week
+        (while the firms act: no lever moves anyone through the buying cycle), so a market
+        without search ads never pays for it."""
+        week, slots = self._in_market
+        if week != self.week:
+            c = self.customers
+            prospects = self.prospects
+            if self.scenario.behaviours.buying_cycle.enabled:
+                slots = prospects[c.stage[prospects] >= Stage.RESEARCH]
+            else:
+                draw = self.streams.uniform("in_market", self.week, prospects)
+                slots = prospects[draw < self.scenario.market.in_market_rate]
+            self._in_market = (self.week, slots)
+        return slots
 
     def _seed_initial_state(self) -> None:
         """Week 0: initial customers of each firm and initial awareness."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import kernels
-from sim.agents.customers import Channel, Status
+from sim.agents.customers import Channel
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket, Signals
@@ -68,7 +68,7 @@ def _pick(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
 def run(market: CustomerMarket, signals: Signals) -> None:
     config = market.scenario.behaviours.adoption
     c = market.customers
-    prospects = np.flatnonzero(c.status == Status.PROSPECT)
+    prospects = market.prospects  # made at the start of the week: nothing before changes status
     if not config.enabled or prospects.size == 0:
         return
     cycle = market.scenario.behaviours.buying_cycle
