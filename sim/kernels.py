@@ -487,7 +487,7 @@ def adoption_week(
     The hazard is the sum of the six reasons of ``sim.agents.behaviours.adoption`` times the
     choice weight (attraction, buying-cycle stage, awareness, rejoin lock-out), in float32.
     ``traits`` is (bandwagon threshold, proof sensitivity, price sensitivity); ``boost``
-    (people, F, 3) this week's search, social and influencer boosts; ``offer`` is (rating gap,
+    (people, F, 3) this week's search, social and influencer boosts, or (0, F, 3) if none; ``offer`` is (rating gap,
     price gap), (F,) float64 each; ``state`` is (stage, aware, churn week, left firm);
     ``rates`` float32 [innovation, word of mouth, bandwagon jump, price weight, stage weights x3
     (all 1 without the buying cycle), awareness required (0/1), lock-out weeks, week, forget
@@ -508,30 +508,40 @@ def adoption_week(
     row = np.empty(firms, dtype=np.float32)
     adopted = 0
     zero = np.float32(0.0)
+    # Terms that are zero for everyone this week are skipped: adding +0 or multiplying by
+    # exp(0) = 1 leaves every float32 sum as it was, so the numbers are the same either way.
+    boosted = boost.shape[0] > 0  # the caller passes no rows when no lever boosted anyone
+    with_bandwagon = jump > 0
+    with_attraction = False
+    for f in range(firms):
+        with_bandwagon = with_bandwagon or penetration_term[f] != 0
+        with_attraction = with_attraction or rating_gap[f] != 0 or price_gap[f] != 0
+    adopt_key = keys[0]
     for i in range(count):
         slot = slots[i]
         stage_weight = rates[4 + stage[slot]]
         locked_firm = -1
         if churn_week[slot] >= 0 and week - churn_week[slot] < lockout and left_firm[slot] >= 0:
             locked_firm = left_firm[slot]
-        scaled_price = price_weight * price_sensitivity[slot]
         total = zero
         for f in range(firms):
             share = neighbour_share[slot, f]
-            bandwagon = jump if (share >= threshold[slot] and share > 0) else zero
-            bandwagon = bandwagon + penetration_term[f]
             reasons = zero + innovation  # summed in order, as NumPy's reduction does
-            reasons += boost[slot, f, 0]
-            reasons += boost[slot, f, 1]
-            reasons += boost[slot, f, 2]
+            if boosted:
+                reasons += boost[slot, f, 0]
+                reasons += boost[slot, f, 1]
+                reasons += boost[slot, f, 2]
             reasons += word_of_mouth * share
-            reasons += bandwagon
-            attraction = np.float32(
-                np.float64(proof_sensitivity[slot]) * rating_gap[f] - np.float64(scaled_price) * price_gap[f]
-            )
-            # exp(0) is exactly 1: no exponential when there is no attraction term (one firm, or
-            # neither price nor social proof weighs), ~15 ns a prospect saved
-            weight = (np.exp(attraction) if attraction != 0 else np.float32(1.0)) * stage_weight
+            if with_bandwagon:
+                bandwagon = jump if (share >= threshold[slot] and share > 0) else zero
+                reasons += bandwagon + penetration_term[f]
+            weight = stage_weight
+            if with_attraction:
+                scaled_price = np.float64(price_weight * price_sensitivity[slot])
+                attraction = np.float32(
+                    np.float64(proof_sensitivity[slot]) * rating_gap[f] - scaled_price * price_gap[f]
+                )
+                weight = np.exp(attraction) * stage_weight
             if awareness_required and not (aware[slot, f] or share > 0):
                 weight = zero
             if f == locked_firm:
@@ -539,13 +549,13 @@ def adoption_week(
             value = reasons * weight
             row[f] = value
             total += value
-        if below_chance(uniform_one(keys[0], slot), total):
+        if below_chance(uniform_one(adopt_key, slot), total):
             adopters[adopted] = i
             hazard[adopted] = row
             adopted += 1
         elif forget_rate > 0:
             for f in range(firms):
-                heard = boost[slot, f, 0] + boost[slot, f, 1] + boost[slot, f, 2] > 0
+                heard = boosted and boost[slot, f, 0] + boost[slot, f, 1] + boost[slot, f, 2] > 0
                 if not heard and uniform_one(keys[1 + f], slot) < forget_rate:
                     aware[slot, f] = False
     return adopters[:adopted].copy(), hazard[:adopted].copy()  # copies: do not pin the full buffers

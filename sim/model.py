@@ -78,6 +78,11 @@ class WeekEffects:
         self._used.add(name)
         return buffer
 
+    def used(self, name: str) -> bool:
+        """Whether the buffer ``name`` was used since the last clear (if not, it holds its
+        default everywhere), without marking it used."""
+        return name in self._used
+
     def clear(self) -> None:
         for name in self._used:
             self._buffers[name].fill(self._fill[name])

@@ -44,14 +44,15 @@ CHANNELS = (
 )
 
 
-def _components(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> np.ndarray:
-    """(k, F, 6) weekly hazard of each reason, before attraction and awareness."""
+def _components(market: CustomerMarket, signals: Signals, slots: np.ndarray, boost: np.ndarray) -> np.ndarray:
+    """(k, F, 6) weekly hazard of each reason, before attraction and awareness; ``boost`` is
+    this week's (people, F, 3) adoption boost, or no rows when no one was boosted."""
     config = market.scenario.behaviours.adoption
     share = signals.neighbour_share[slots]
     threshold = market.customers.bandwagon_threshold[slots][:, None]
     out = np.empty((slots.size, share.shape[1], len(CHANNELS)), dtype=np.float32)
     out[..., 0] = config.innovation
-    out[..., 1:4] = market.effects.adoption_boost[slots]
+    out[..., 1:4] = boost[slots] if boost.shape[0] else 0
     out[..., 4] = config.word_of_mouth * share
     out[..., 5] = config.bandwagon_jump * ((share >= threshold) & (share > 0))
     out[..., 5] += config.penetration_weight * signals.penetration[None, :].astype(np.float32)
@@ -82,12 +83,17 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     rates += [config.forget_rate]
     keys = [market.streams.key("adopt", market.week)]
     keys += [market.streams.key("forget", market.week, sub=f) for f in range(c.n_firms)]
+    # Only read the boost buffer if a lever or a campaign response wrote to it this week.
+    if market.effects.used("adoption_boost"):
+        boost = market.effects.adoption_boost
+    else:
+        boost = np.zeros((0, c.n_firms, 3), dtype=np.float32)
     # Forgetting happens after the choice, for those who did not adopt: this week's ads count first.
     adopts, hazard = kernels.adoption_week(
         prospects,
         signals.neighbour_share,
         (c.bandwagon_threshold, c.proof_sensitivity, c.price_sensitivity),
-        market.effects.adoption_boost,
+        boost,
         signals.offer_gaps(),
         (c.stage, c.aware, c.churn_week, c.left_firm),
         np.array(rates, dtype=np.float32),
@@ -101,7 +107,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         np.cumsum(hazard, axis=1),
         market.streams.uniform("adopt_firm", market.week, adopters),
     )
-    reasons = _components(market, signals, adopters)[np.arange(adopters.size), firm]
+    reasons = _components(market, signals, adopters, boost)[np.arange(adopters.size), firm]
     channel_index = _pick(
         np.cumsum(reasons, axis=1), market.streams.uniform("adopt_channel", market.week, adopters)
     )
