@@ -694,11 +694,10 @@ def decay_customers(firm_of: np.ndarray, values: np.ndarray, factor: np.float32)
 def customers_per_firm(firm_of: np.ndarray, firms: int) -> np.ndarray:
     """(firms,) int64 number of people whose firm is f (``np.bincount`` of the non-negative
     codes, without the boolean-mask copy)."""
-    out = np.zeros(firms, dtype=np.int64)
+    tally = np.zeros(firms + 1, dtype=np.int64)  # tally[0] counts the -1s: no branch per person
     for slot in range(firm_of.size):
-        if firm_of[slot] >= 0:
-            out[firm_of[slot]] += 1
-    return out
+        tally[np.int64(firm_of[slot]) + 1] += 1
+    return tally[1:].copy()
 
 
 @njit(cache=True)
