@@ -87,8 +87,9 @@ class DiffusionModel(mesa.Model):
             tie rewired with probability ``rewire``).
         initial_share: probability that a person is a customer at week 0.
         seed: seeds the graph and the model's random generator.
-        space: ``"lists"`` (each agent holds its neighbours) or ``"network"`` (agents on the
-            cells of a ``mesa.discrete_space.Network`` built from the graph).
+        space: ``"network"`` (agents on the cells of a ``mesa.discrete_space.Network`` built
+            from the graph, as Mesa's examples do) or ``"lists"`` (each agent holds a list of
+            its neighbours: hand-tuned, about twice as fast).
     """
 
     def __init__(
@@ -101,7 +102,7 @@ class DiffusionModel(mesa.Model):
         rewire: float = 0.1,
         initial_share: float = 0.01,
         seed: int | None = None,
-        space: str = "lists",
+        space: str = "network",
     ) -> None:
         super().__init__(rng=seed)
         self.p = p
