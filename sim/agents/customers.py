@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
 import numpy as np
@@ -118,19 +119,36 @@ def draw_from(dist: Dist, u: np.ndarray, clipped: bool = False) -> np.ndarray:
     ``u`` is clipped to [1e-9, 1 - 1e-9] first unless the caller says it already is."""
     if not clipped:
         u = np.clip(u, 1e-9, 1 - 1e-9)
+    return sampler(dist)(u)
+
+
+def sampler(dist: Dist) -> Callable[[np.ndarray], np.ndarray]:
+    """The inverse distribution function of ``dist`` with its parameters worked out once: a
+    function of clipped uniforms (newcomers arrive a few a week, so per-call work matters).
+
+    Example:
+        >>> from sim.scenario import Dist
+        >>> float(sampler(Dist(dist="uniform", low=1, high=3))(np.array([0.25]))[0])
+        1.5
+    """
     if dist.dist == "constant":
-        return np.full(u.shape, dist.value)
+        value = dist.value
+        return lambda u: np.full(u.shape, value)
     if dist.dist == "uniform":
-        return dist.low + u * (dist.high - dist.low)
+        low, width = dist.low, dist.high - dist.low
+        return lambda u: low + u * width
     if dist.dist == "beta":
         k = dist.mean * (1 - dist.mean) / dist.sd**2 - 1
-        return special.betaincinv(dist.mean * k, (1 - dist.mean) * k, u)
+        a, b = dist.mean * k, (1 - dist.mean) * k
+        return lambda u: special.betaincinv(a, b, u)
     if dist.dist == "gamma":
         shape = 1.0 / dist.cv**2
-        return special.gammaincinv(shape, u) * (dist.mean / shape)
+        scale = dist.mean / shape
+        return lambda u: special.gammaincinv(shape, u) * scale
     if dist.dist == "lognormal":
         sigma2 = np.log1p(dist.cv**2)
-        return np.exp(np.log(dist.mean) - sigma2 / 2 + np.sqrt(sigma2) * special.ndtri(u))
+        location, spread = np.log(dist.mean) - sigma2 / 2, np.sqrt(sigma2)
+        return lambda u: np.exp(location + spread * special.ndtri(u))
     raise ValueError(f"unknown distribution {dist.dist!r}")  # pragma: no cover
 
 
@@ -155,6 +173,11 @@ class Customers:
         self.streams = streams
         self.personas = scenario.personas
         self.persona_names = list(scenario.personas)
+        # each persona's inverse distribution function of each trait, in TRAITS order
+        self._samplers = [
+            [sampler(getattr(spec, TRAIT_FIELD.get(trait, trait))) for trait in TRAITS]
+            for spec in scenario.personas.values()
+        ]
         shares = np.array([p.share for p in scenario.personas.values()], dtype=np.float64)
         self._persona_cumulative = np.cumsum(shares / shares.sum())
         self._death = np.array([weekly_hazard(p.death_rate) for p in self.personas.values()])
@@ -235,8 +258,8 @@ class Customers:
         self.death_hazard[slots] = self._death[persona]
         self.move_hazard[slots] = self._move[persona]
         groups = [
-            (spec, rows)
-            for index, spec in enumerate(self.personas.values())
+            (index, rows)
+            for index in range(len(self.personas))
             if (rows := np.flatnonzero(persona == index)).size
         ]
         # Every trait's uniforms in one call and one clip (the same numbers as one
@@ -247,9 +270,8 @@ class Customers:
         for number, trait in enumerate(TRAITS):
             u = uniforms[number]
             values = getattr(self, trait)
-            field = TRAIT_FIELD.get(trait, trait)
-            for spec, rows in groups:
-                values[slots[rows]] = draw_from(getattr(spec, field), u[rows], clipped=True)
+            for index, rows in groups:
+                values[slots[rows]] = self._samplers[index][number](u[rows])
         self.joining_products[slots] = np.maximum(np.floor(self.joining_products[slots]), 1)
 
     def replace(self, slots: np.ndarray, week: int, reason: np.ndarray) -> None:
