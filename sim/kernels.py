@@ -691,45 +691,6 @@ def decay_customers(firm_of: np.ndarray, values: np.ndarray, factor: np.float32)
 
 
 @njit(cache=True)
-def join_customers(slots: np.ndarray, joining: tuple, records: tuple, week: int, in_run: bool) -> None:
-    """``Customers.join`` in one pass, in place: the people in ``slots`` become active customers.
-
-    ``joining`` is (firm, channel, satisfaction, appreciation, referrer slot; one per person in
-    ``slots``, referrer slot -1 for none); ``records`` is (firm, status, aware, satisfaction,
-    appreciation, products, joining products, spend level, dormant since, reactivated, recontact
-    week, do not contact, tier, trailing spend, acquired week, channel, referrer, referrer slot,
-    acquired in run, last purchase week, person id, ACTIVE, Tier.NONE).
-    """
-    firm_to, channel_to, satisfaction_to, appreciation_to, referrer_to = joining
-    firm, status, aware, satisfaction, appreciation, products, joining_products = records[:7]
-    spend_level, dormant_since, reactivated, recontact_week, do_not_contact, tier = records[7:13]
-    trailing_spend, acquired_week, channel, referrer, referrer_slot = records[13:18]
-    acquired_in_run, last_purchase_week, person_id, active, no_tier = records[18:23]
-    for i in range(slots.size):
-        slot = slots[i]
-        firm[slot] = firm_to[i]
-        status[slot] = active
-        aware[slot, firm_to[i]] = True
-        satisfaction[slot] = satisfaction_to[i]
-        appreciation[slot] = appreciation_to[i]
-        products[slot] = np.int8(joining_products[slot])
-        spend_level[slot] = 1
-        dormant_since[slot] = -1
-        reactivated[slot] = False
-        recontact_week[slot] = -1
-        do_not_contact[slot] = False
-        tier[slot] = no_tier
-        trailing_spend[slot] = 0
-        acquired_week[slot] = week
-        channel[slot] = channel_to[i]
-        other = referrer_to[i]
-        referrer[slot] = person_id[other] if other >= 0 else -1
-        referrer_slot[slot] = other
-        acquired_in_run[slot] = in_run
-        last_purchase_week[slot] = week
-
-
-@njit(cache=True)
 def customers_per_firm(firm_of: np.ndarray, firms: int) -> np.ndarray:
     """(firms,) int64 number of people whose firm is f (``np.bincount`` of the non-negative
     codes, without the boolean-mask copy)."""

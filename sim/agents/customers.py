@@ -340,28 +340,30 @@ class Customers:
         referrer_slots: np.ndarray | None = None,
         in_run: bool = True,
     ) -> None:
-        """People in ``slots`` become active customers of ``firms`` this week (one compiled
-        pass: :func:`sim.kernels.join_customers`)."""
-        slots = np.asarray(slots, dtype=np.int64)
-        count = slots.size
-        if count == 0:
-            return
-        joining = (
-            np.broadcast_to(np.asarray(firms, dtype=np.int8), count).copy(),
-            np.broadcast_to(np.asarray(channel, dtype=np.int8), count).copy(),
-            np.broadcast_to(np.asarray(satisfaction, dtype=np.float32), count).copy(),
-            np.broadcast_to(np.asarray(appreciation, dtype=np.float32), count).copy(),
-            np.full(count, -1, dtype=np.int32)
-            if referrer_slots is None
-            else np.asarray(referrer_slots, dtype=np.int32),
-        )
-        records = (self.firm, self.status, self.aware, self.satisfaction, self.appreciation)
-        records += (self.products, self.joining_products, self.spend_level, self.dormant_since)
-        records += (self.reactivated, self.recontact_week, self.do_not_contact, self.tier)
-        records += (self.trailing_spend, self.acquired_week, self.channel, self.referrer)
-        records += (self.referrer_slot, self.acquired_in_run, self.last_purchase_week, self.person_id)
-        records += (np.int8(Status.ACTIVE), np.int8(Tier.NONE))
-        kernels.join_customers(slots, joining, records, int(week), bool(in_run))
+        """People in ``slots`` become active customers of ``firms`` this week."""
+        self.firm[slots] = firms
+        self.status[slots] = Status.ACTIVE
+        self.aware[slots, firms] = True
+        self.satisfaction[slots] = satisfaction
+        self.appreciation[slots] = appreciation
+        self.products[slots] = self.joining_products[slots]
+        self.spend_level[slots] = 1
+        self.dormant_since[slots] = -1
+        self.reactivated[slots] = False
+        self.recontact_week[slots] = -1
+        self.do_not_contact[slots] = False
+        self.tier[slots] = Tier.NONE
+        self.trailing_spend[slots] = 0
+        self.acquired_week[slots] = week
+        self.channel[slots] = channel
+        if referrer_slots is None:
+            self.referrer[slots] = -1
+            self.referrer_slot[slots] = -1
+        else:
+            self.referrer[slots] = self.person_id[referrer_slots]
+            self.referrer_slot[slots] = referrer_slots
+        self.acquired_in_run[slots] = in_run
+        self.last_purchase_week[slots] = week
 
     # ------------------------------------------------------------------ tables
 
