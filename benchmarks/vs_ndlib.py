@@ -6,9 +6,9 @@
 Builds one seeded graph (Erdos-Renyi by default, mean degree ~10), per-person thresholds uniform
 in [--low, --high] rounded to --decimals (so that many equal a neighbour share exactly) and a
 random --initial share of adopters, then runs the cascade to the end in NDlib's
-``ThresholdModel`` and in our engine set up as a pure threshold cascade (:mod:`threshold_cascade`),
+``ThresholdModel`` and in our engine set up as a pure threshold cascade (:mod:`sim.validation`),
 side by side in this process. Exits 1 if the final adopters differ, or (stricter) if the two took
-a different number of rounds. Needs the ``bench`` extra (``pip install -e '.[bench]'``).
+a different number of rounds. Needs NDlib: the ``bench`` or ``test`` extra (``pip install -e '.[bench]'``).
 
 Figures: customers, graph, edges, initial_adopters, final_adopters, iterations (NDlib rounds in
 which somebody adopted), engine_weeks (the same count in our engine: must equal iterations),
@@ -26,13 +26,11 @@ import json
 import sys
 import time
 from importlib.metadata import version
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # also under python -m or from elsewhere
-from threshold_cascade import cascade_market, ndlib_model, ndlib_run_to_end, run_to_end
+from sim.validation import cascade_market, ndlib_model, ndlib_run_to_end, run_to_end
 
 
 def build_graph(kind: str, size: int, mean_degree: int, seed: int) -> nx.Graph:
