@@ -977,6 +977,36 @@ def who_refers(
 
 
 @njit(cache=True)
+def choose_friends(referrers: np.ndarray, keys: np.ndarray, ties: tuple, people: tuple) -> np.ndarray:
+    """The friend each referrer refers: of ``keys.size`` friends drawn (one uniform from each
+    "refer_friend" stream cell, as :meth:`sim.network.ReferralNetwork.random_neighbour`), the
+    prospect who fits best (:func:`sim.agents.behaviours.referral.fit`, in float32; the first on
+    ties); -1 where none is a prospect. ``ties`` is (indptr, indices, degree); ``people`` is
+    (status, PROSPECT, purchase rate, basket size, appreciation decay)."""
+    indptr, indices, degree = ties
+    status, prospect, purchase_rate, basket_size, decay = people
+    floor = np.float32(1e-3)
+    best = np.full(referrers.size, -1, dtype=np.int64)
+    for i in range(referrers.size):
+        referrer = np.int64(referrers[i])
+        friends = degree[referrer]
+        if friends <= 0:
+            continue
+        best_fit = -np.inf
+        for k in range(keys.size):
+            u = uniform_one(keys[k], referrer)
+            offset = min(np.int64(u * friends), max(friends - 1, 0))
+            friend = np.int64(indices[indptr[referrer] + offset])
+            if status[friend] != prospect:
+                continue
+            score = np.float64(purchase_rate[friend] * basket_size[friend] / max(decay[friend], floor))
+            if score > best_fit:
+                best[i] = friend
+                best_fit = score
+    return best
+
+
+@njit(cache=True)
 def rivals_customers_aware_of(firm_of: np.ndarray, aware: np.ndarray, firm: int) -> np.ndarray:
     """Slots of other firms' customers who know ``firm`` (whom its poaching can reach)."""
     out = np.empty(firm_of.size, dtype=np.int64)

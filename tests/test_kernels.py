@@ -60,3 +60,17 @@ def test_normal_quantile_is_scipys_ndtri_bit_for_bit():
     assert differ == 0, (
         f"expected the compiled quantile to equal scipy.special.ndtri exactly, {differ} differ"
     )
+
+
+def test_choose_friends_kernel_equals_the_array_form():
+    from sim import CustomerMarket, load_scenario
+    from sim.agents.behaviours import referral
+
+    market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 3000}), seed=4)
+    for _ in range(10):
+        market.step()
+    referrers = np.flatnonzero(market.customers.firm >= 0)
+    compiled = referral._choose_friends(market, referrers)
+    reference = referral.choose_friends_by_arrays(market, referrers)
+    assert (compiled >= 0).sum() > 100, "expected many referrers to find a prospect friend"
+    np.testing.assert_array_equal(compiled, reference, "expected the same friend for every referrer")

@@ -94,6 +94,23 @@ def _choose_friends(market: CustomerMarket, referrers: np.ndarray) -> np.ndarray
     among them who fits best; -1 where none of them is a prospect."""
     c = market.customers
     choosiness = market.scenario.behaviours.referral.choosiness
+    network = market.network
+    if network.adjacency is not None:  # ties stored: one compiled pass, the same choices
+        keys = np.array([market.streams.key("refer_friend", market.week, sub=k) for k in range(choosiness)])
+        return kernels.choose_friends(
+            np.asarray(referrers, dtype=np.int64),
+            keys.astype(np.uint64),
+            (network.adjacency.indptr, network.adjacency.indices, network.degree),
+            (c.status, np.int8(Status.PROSPECT), c.purchase_rate, c.basket_size, c.appreciation_decay),
+        )
+    return choose_friends_by_arrays(market, referrers)
+
+
+def choose_friends_by_arrays(market: CustomerMarket, referrers: np.ndarray) -> np.ndarray:
+    """:func:`_choose_friends` with array operations, on any network (the complete network has
+    no stored ties for the compiled form); the reference the compiled form is tested against."""
+    c = market.customers
+    choosiness = market.scenario.behaviours.referral.choosiness
     best = np.full(referrers.size, -1, dtype=np.int64)
     best_fit = np.full(referrers.size, -np.inf)
     for k in range(choosiness):
