@@ -691,6 +691,16 @@ def decay_customers(firm_of: np.ndarray, values: np.ndarray, factor: np.float32)
 
 
 @njit(cache=True)
+def touch(slots: np.ndarray, untouched: np.ndarray, touches: np.ndarray, keep: np.float32) -> None:
+    """A relations touch of each (distinct) slot, in place: ``untouched`` x= ``keep`` (1 - the
+    touch's strength, float32) and one more contact."""
+    for i in range(slots.size):
+        slot = slots[i]
+        untouched[slot] *= keep
+        touches[slot] += 1
+
+
+@njit(cache=True)
 def customers_per_firm(firm_of: np.ndarray, firms: int) -> np.ndarray:
     """(firms,) int64 number of people whose firm is f (``np.bincount`` of the non-negative
     codes, without the boolean-mask copy)."""
