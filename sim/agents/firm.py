@@ -22,7 +22,7 @@ import numpy as np
 from sim.agents.customers import Status
 from sim.scenario import FirmConfig
 from sim.strategies.base import Strategy
-from sim.strategies.levers import LEVER_NAMES, LEVERS
+from sim.strategies.levers import LEVER_INDEX, LEVER_NAMES, LEVERS
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
@@ -67,6 +67,7 @@ class Firm(mesa.Agent):
         self.failure_multiplier = 1.0  # service investment removes a share of failures
         self.complaint_capacity = 0  # complaints the firm can handle this week
         self.active_slots: np.ndarray | None = None  # its active customers, while it acts
+        self._acting = False
 
     @property
     def customers(self) -> int:
@@ -79,9 +80,8 @@ class Firm(mesa.Agent):
         allocation = self.strategy.allocate(self, self.model)
         self._check(allocation)
         # Levers only write this week's effects, so who is an active customer cannot change
-        # while the firm acts: the relations levers share one list.
-        c = self.model.customers
-        self.active_slots = np.flatnonzero((c.firm == self.index) & (c.status == Status.ACTIVE))
+        # while the firm acts: the relations levers share one list, made when first needed.
+        self._acting = True
         try:
             for lever_name, amount in allocation.items():
                 spend, share = LEVERS[lever_name].apply(self.model, self, float(amount))
@@ -89,11 +89,23 @@ class Firm(mesa.Agent):
                 if LEVERS[lever_name].pressure:
                     self.conquest_pressure += share
         finally:
+            self._acting = False
             self.active_slots = None
+
+    def own_active_customers(self) -> np.ndarray:
+        """Slots of the firm's active customers; while the firm acts, one list shared by its
+        levers (made at the first request)."""
+        if self.active_slots is not None:
+            return self.active_slots
+        c = self.model.customers
+        slots = np.flatnonzero((c.firm == self.index) & (c.status == Status.ACTIVE))
+        if self._acting:
+            self.active_slots = slots
+        return slots
 
     def book(self, lever_name: str, amount: float) -> None:
         """Record spend on a lever this week."""
-        self.spend_this_week[LEVER_NAMES.index(lever_name)] += amount
+        self.spend_this_week[LEVER_INDEX[lever_name]] += amount
 
     def _check(self, allocation: dict[str, float]) -> None:
         unknown = sorted(set(allocation) - set(LEVER_NAMES))

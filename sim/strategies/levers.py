@@ -114,11 +114,8 @@ def _contactable(market: CustomerMarket, firm: Firm, slots: np.ndarray) -> np.nd
 
 
 def _own_customers(market: CustomerMarket, firm: Firm) -> np.ndarray:
-    """The firm's active customers (while the firm acts, the list it made at the start)."""
-    if firm.active_slots is not None:
-        return firm.active_slots
-    c = market.customers
-    return np.flatnonzero((c.firm == firm.index) & (c.status == Status.ACTIVE))
+    """The firm's active customers (while the firm acts, one list shared by its levers)."""
+    return firm.own_active_customers()
 
 
 # --------------------------------------------------------------------------- conquest
