@@ -166,6 +166,46 @@ def sampler(dist: Dist) -> Callable[[np.ndarray], np.ndarray]:
     raise ValueError(f"unknown distribution {dist.dist!r}")  # pragma: no cover
 
 
+def persona_sampler(dists: list[Dist]) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    """One inverse distribution function for a trait across personas, when every persona draws
+    it from the same family: a function of (clipped uniforms, persona codes) that gives each
+    person the value :func:`sampler` of their persona's distribution gives (the same operations,
+    element by element, with the parameters looked up per person). None if the families differ.
+
+    Example:
+        >>> from sim.scenario import Dist
+        >>> draw = persona_sampler([Dist(dist="uniform", low=0, high=1), Dist(dist="uniform", low=2, high=4)])
+        >>> draw(np.array([0.5, 0.5]), np.array([0, 1])).tolist()
+        [0.5, 3.0]
+    """
+    families = {dist.dist for dist in dists}
+    if len(families) != 1:
+        return None
+    family = families.pop()
+    if family == "constant":
+        values = np.array([dist.value for dist in dists], dtype=np.float64)
+        return lambda u, persona: values[persona]
+    if family == "uniform":
+        low = np.array([dist.low for dist in dists], dtype=np.float64)
+        width = np.array([dist.high - dist.low for dist in dists], dtype=np.float64)
+        return lambda u, persona: low[persona] + u * width[persona]
+    if family == "beta":
+        k = [dist.mean * (1 - dist.mean) / dist.sd**2 - 1 for dist in dists]
+        a = np.array([dist.mean * ki for dist, ki in zip(dists, k, strict=True)], dtype=np.float64)
+        b = np.array([(1 - dist.mean) * ki for dist, ki in zip(dists, k, strict=True)], dtype=np.float64)
+        return lambda u, persona: special.betaincinv(a[persona], b[persona], u)
+    if family == "gamma":
+        shape = np.array([1.0 / dist.cv**2 for dist in dists], dtype=np.float64)
+        scale = np.array([dist.mean / (1.0 / dist.cv**2) for dist in dists], dtype=np.float64)
+        return lambda u, persona: special.gammaincinv(shape[persona], u) * scale[persona]
+    if family == "lognormal":
+        sigma2 = [np.log1p(dist.cv**2) for dist in dists]
+        location = np.array([np.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)])
+        spread = np.array([np.sqrt(s2) for s2 in sigma2])
+        return lambda u, persona: np.exp(location[persona] + spread[persona] * special.ndtri(u))
+    return None  # pragma: no cover
+
+
 def weekly_hazard(yearly_probability: float) -> float:
     """The constant weekly hazard that gives ``yearly_probability`` over 52 weeks."""
     return -np.log1p(-min(yearly_probability, 1 - 1e-12)) / 52.0
@@ -191,6 +231,13 @@ class Customers:
         self._samplers = [
             [sampler(getattr(spec, TRAIT_FIELD.get(trait, trait))) for trait in TRAITS]
             for spec in scenario.personas.values()
+        ]
+        # and, where all personas share a family, one function for everyone (one call a trait)
+        self._persona_samplers = [
+            persona_sampler(
+                [getattr(spec, TRAIT_FIELD.get(trait, trait)) for spec in scenario.personas.values()]
+            )
+            for trait in TRAITS
         ]
         shares = np.array([p.share for p in scenario.personas.values()], dtype=np.float64)
         self._persona_cumulative = np.cumsum(shares / shares.sum())
@@ -271,11 +318,7 @@ class Customers:
         self.arrival_week[slots] = week
         self.death_hazard[slots] = self._death[persona]
         self.move_hazard[slots] = self._move[persona]
-        groups = [
-            (index, rows)
-            for index in range(len(self.personas))
-            if (rows := np.flatnonzero(persona == index)).size
-        ]
+        groups = None  # newcomers by persona, for traits whose family differs between personas
         # Every trait's uniforms in one call and one clip (the same numbers as one
         # ``streams.uniform("trait", week, slots, sub=number)`` per trait): newcomers arrive a
         # few at a time each week, so the per-call costs are what matters here.
@@ -284,6 +327,16 @@ class Customers:
         for number, trait in enumerate(TRAITS):
             u = uniforms[number]
             values = getattr(self, trait)
+            shared = self._persona_samplers[number]
+            if shared is not None:
+                values[slots] = shared(u, persona)
+                continue
+            if groups is None:
+                groups = [
+                    (index, rows)
+                    for index in range(len(self.personas))
+                    if (rows := np.flatnonzero(persona == index)).size
+                ]
             for index, rows in groups:
                 values[slots[rows]] = self._samplers[index][number](u[rows])
         self.joining_products[slots] = np.maximum(np.floor(self.joining_products[slots]), 1)
