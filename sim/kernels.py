@@ -516,12 +516,19 @@ def adoption_week(
     for f in range(firms):
         with_bandwagon = with_bandwagon or penetration_term[f] != 0
         with_attraction = with_attraction or rating_gap[f] != 0 or price_gap[f] != 0
+    staged = rates[4] != rates[5] or rates[4] != rates[6]  # else every stage weighs rates[4]
+    with_lockout = lockout > 0
     adopt_key = keys[0]
     for i in range(count):
         slot = slots[i]
-        stage_weight = rates[4 + stage[slot]]
+        stage_weight = rates[4 + stage[slot]] if staged else rates[4]
         locked_firm = -1
-        if churn_week[slot] >= 0 and week - churn_week[slot] < lockout and left_firm[slot] >= 0:
+        if (
+            with_lockout
+            and churn_week[slot] >= 0
+            and week - churn_week[slot] < lockout
+            and left_firm[slot] >= 0
+        ):
             locked_firm = left_firm[slot]
         total = zero
         for f in range(firms):
