@@ -609,22 +609,28 @@ def churn_outcomes(
     account = np.full(count, -1, dtype=np.int8)
     product = np.full(count, -1, dtype=np.int8)
     spend = np.full(count, -1, dtype=np.int8)
+    # A draw whose outcome cannot matter (partial churn off, one product, spend at the floor) is
+    # not made: each person's uniforms are their own, so no one else's decision moves.
+    with_product, with_spend = intensity[0] > 0, intensity[1] > 0
+    churn_key, reason_key = keys[0], keys[1]
     for i in range(count):
         slot = slots[i]
         total = np.float32(0.0)
         for r in range(6):
             total += hazard[i, r]
-        if below_chance(uniform_one(keys[0], slot), total):
-            account[i] = _pick_reason(hazard, i, 0, 5, uniform_one(keys[1], slot))
+        if below_chance(uniform_one(churn_key, slot), total):
+            account[i] = _pick_reason(hazard, i, 0, 5, uniform_one(reason_key, slot))
+            continue
+        can_drop_product = with_product and products[slot] > 1
+        can_cut_spend = with_spend and spend_level[slot] > min_spend_level
+        if not (can_drop_product or can_cut_spend):
             continue
         pressure = np.float32(0.0)
         for r in range(2, 6):
             pressure += hazard[i, r]
-        product_churns = below_chance(uniform_one(keys[2], slot), intensity[0] * pressure)
-        if intensity[0] > 0 and products[slot] > 1 and product_churns:
+        if can_drop_product and below_chance(uniform_one(keys[2], slot), intensity[0] * pressure):
             product[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[3], slot))
-        spend_drops = below_chance(uniform_one(keys[4], slot), intensity[1] * pressure)
-        if intensity[1] > 0 and spend_level[slot] > min_spend_level and spend_drops:
+        if can_cut_spend and below_chance(uniform_one(keys[4], slot), intensity[1] * pressure):
             spend[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[5], slot))
     return account, product, spend
 
