@@ -717,10 +717,13 @@ def touch(slots: np.ndarray, untouched: np.ndarray, touches: np.ndarray, keep: n
 def customers_per_firm(firm_of: np.ndarray, firms: int) -> np.ndarray:
     """(firms,) int64 number of people whose firm is f (``np.bincount`` of the non-negative
     codes, without the boolean-mask copy)."""
-    tally = np.zeros(firms + 1, dtype=np.int64)  # tally[0] counts the -1s: no branch per person
-    for slot in range(firm_of.size):
-        tally[np.int64(firm_of[slot]) + 1] += 1
-    return tally[1:].copy()
+    out = np.zeros(firms, dtype=np.int64)
+    for firm in range(firms):  # a branch-free (vectorised) count per firm
+        count = 0
+        for slot in range(firm_of.size):
+            count += firm_of[slot] == firm
+        out[firm] = count
+    return out
 
 
 @njit(cache=True)
