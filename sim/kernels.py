@@ -714,6 +714,29 @@ def touch(slots: np.ndarray, untouched: np.ndarray, touches: np.ndarray, keep: n
 
 
 @njit(cache=True)
+def slots_with(codes: np.ndarray, value: np.int8) -> np.ndarray:
+    """``np.flatnonzero(codes == value)`` in one branch-free pass."""
+    out = np.empty(codes.size, dtype=np.int64)
+    count = 0
+    for slot in range(codes.size):
+        out[count] = slot
+        count += codes[slot] == value
+    return out[:count].copy()
+
+
+@njit(cache=True)
+def customers_before(firm_of: np.ndarray, acquired_week: np.ndarray, week: int) -> np.ndarray:
+    """Slots of the customers (of any firm) who joined before ``week``, in slot order: the
+    ``np.flatnonzero((firm >= 0) & (acquired_week < week))`` of one pass."""
+    out = np.empty(firm_of.size, dtype=np.int64)
+    count = 0
+    for slot in range(firm_of.size):
+        out[count] = slot
+        count += (firm_of[slot] >= 0) & (acquired_week[slot] < week)  # write always, keep if so
+    return out[:count].copy()
+
+
+@njit(cache=True)
 def customers_per_firm(firm_of: np.ndarray, firms: int) -> np.ndarray:
     """(firms,) int64 number of people whose firm is f (``np.bincount`` of the non-negative
     codes, without the boolean-mask copy)."""

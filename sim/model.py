@@ -181,7 +181,7 @@ class CustomerMarket(mesa.Model):
         self.week += 1
         self.recorder.start_week()
         self.effects.clear()
-        self.prospects = np.flatnonzero(self.customers.status == Status.PROSPECT)
+        self.prospects = kernels.slots_with(self.customers.status, np.int8(Status.PROSPECT))
         self.firms.do("act")  # 1. strategies act: budgets split over levers, levers applied
         buying_cycle.run(self)  # 1b. campaign responses; prospects move through the buying cycle
         signals = self.signals()  # 2. neighbour shares, market shares, ratings, prices

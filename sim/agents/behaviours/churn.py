@@ -115,7 +115,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         return
     c = market.customers
     week = market.week
-    customers = np.flatnonzero((c.firm >= 0) & (c.acquired_week < week))
+    customers = kernels.customers_before(c.firm, c.acquired_week, week)
     departed = _NOBODY
     if customers.size:
         hazard, best_rival = hazards(market, signals, customers)
