@@ -37,6 +37,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/scale.py --customers 100000 --weeks 260
 	$(BIN)/python benchmarks/vs_mesa.py --customers 100000 --weeks 52
 	$(BIN)/python benchmarks/vs_ndlib.py --customers 100000
+	$(BIN)/python benchmarks/network.py --customers 1000000 --seeds 3
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
