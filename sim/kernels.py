@@ -883,9 +883,8 @@ def recent_leavers(
 @njit(cache=True)
 def count_dormant_week(status: np.ndarray, dormant_weeks: np.ndarray, dormant: np.int8) -> None:
     """One more week spent dormant for every dormant customer, in place."""
-    for slot in range(status.size):
-        if status[slot] == dormant:
-            dormant_weeks[slot] += 1
+    for slot in range(status.size):  # branch-free (vectorised)
+        dormant_weeks[slot] += status[slot] == dormant
 
 
 @njit(cache=True)
@@ -1072,10 +1071,9 @@ def rivals_customers_aware_of(firm_of: np.ndarray, aware: np.ndarray, firm: int)
     """Slots of other firms' customers who know ``firm`` (whom its poaching can reach)."""
     out = np.empty(firm_of.size, dtype=np.int64)
     count = 0
-    for slot in range(firm_of.size):
-        if firm_of[slot] >= 0 and firm_of[slot] != firm and aware[slot, firm]:
-            out[count] = slot
-            count += 1
+    for slot in range(firm_of.size):  # branch-free: write every slot, keep the count of the wanted
+        out[count] = slot
+        count += (firm_of[slot] >= 0) & (firm_of[slot] != firm) & aware[slot, firm]
     return out[:count].copy()
 
 
@@ -1086,15 +1084,14 @@ def dormant_contactable(people: tuple, firm: int, week: int, dormant: np.int8) -
     firm_of, status, do_not_contact, recontact_week = people
     out = np.empty(firm_of.size, dtype=np.int64)
     count = 0
-    for slot in range(firm_of.size):
-        if (
-            firm_of[slot] == firm
-            and status[slot] == dormant
-            and not do_not_contact[slot]
-            and recontact_week[slot] <= week
-        ):
-            out[count] = slot
-            count += 1
+    for slot in range(firm_of.size):  # branch-free: write every slot, keep the count of the wanted
+        out[count] = slot
+        count += (
+            (firm_of[slot] == firm)
+            & (status[slot] == dormant)
+            & (not do_not_contact[slot])
+            & (recontact_week[slot] <= week)
+        )
     return out[:count].copy()
 
 
