@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,11 @@ EPILOG = """examples:
   sim sweep scenarios/what_if.toml --cluster local
   sim run scenarios/baseline.toml --set firms.us.strategy=relations --set market.size=50000
   sim validate scenarios/my_market.toml
+  sim sensitivity scenarios/research.toml --jobs 2
+  sim calibrate scenarios/cdnow.toml --targets data/cdnow/targets.toml
+  sim transactions scenarios/research.toml --out results/research/transactions.csv
+  sim targets-from-log data/cdnow/CDNOW_sample.txt.gz --out results/cdnow/targets.toml
+  sim targets-from-sim scenarios/research.toml --targets data/targets/recovery.toml --out truth.toml
 
 Scenario files are TOML; see docs/scenario.md for every table and key."""
 
@@ -129,6 +135,8 @@ def _parser() -> argparse.ArgumentParser:
     facts.add_argument("--out", metavar="DIR", help="output folder (default: results/<scenario name>/facts/)")
     _add_set_option(facts)
 
+    _add_research_commands(commands)
+
     validate = commands.add_parser(
         "validate",
         help="check a scenario file (and overrides) without running it",
@@ -137,6 +145,178 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     _add_set_option(validate)
     return parser
+
+
+def _add_research_commands(commands: Any) -> None:
+    """`sensitivity`, `calibrate`, `transactions` and `targets-from-log` (docs/research.md)."""
+    param = {
+        "dest": "params",
+        "action": "append",
+        "default": [],
+        "metavar": "KEY=LOW:HIGH",
+        "help": "a dotted scenario key and its range, e.g. behaviours.adoption.word_of_mouth=0.005:0.05; "
+        "repeatable; replaces the file's ranges",
+    }
+    sensitivity = commands.add_parser(
+        "sensitivity",
+        help="global sensitivity analysis (Sobol or Morris) of a firm's outcomes to parameter ranges",
+        description=(
+            "Sample the parameter ranges (the scenario's [sensitivity] table or --param), run every "
+            "point on the same R seeds and write sensitivity.json and sensitivity.parquet (Sobol S1, "
+            "S1_conf, ST, ST_conf or Morris mu_star, mu_star_conf, sigma per outcome and parameter), "
+            "sensitivity_design.parquet and figures/sensitivity.png."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sensitivity.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    sensitivity.add_argument("--param", **param)
+    sensitivity.add_argument("--method", choices=["sobol", "morris"], help="default: the file's, else sobol")
+    sensitivity.add_argument(
+        "--samples", type=int, metavar="N", help="Sobol base samples (a power of two) or Morris trajectories"
+    )
+    sensitivity.add_argument(
+        "--outcome",
+        dest="outcomes",
+        action="append",
+        metavar="NAME",
+        help="a per-firm summary metric, e.g. profit, ltv, cac, retention_yearly, customers_end; repeatable",
+    )
+    sensitivity.add_argument(
+        "--runs", type=int, metavar="R", help="replicates per point (default: the file's, else 1)"
+    )
+    _add_experiment_options(sensitivity, "firm whose outcomes are analysed", "sensitivity")
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="fit parameters (within bounds) to observed targets",
+        description=(
+            "Fit the parameters of a targets file (or --param) so that the scenario's simulated "
+            "targets (means over R seeds, the same for every candidate) match the observed ones. "
+            "Writes fitted.toml, fit.json, trace.parquet, trace.csv and figures/fit.png."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    calibrate.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    calibrate.add_argument(
+        "--targets", required=True, metavar="FILE", help="targets file (TOML; docs/research.md)"
+    )
+    calibrate.add_argument("--param", **param)
+    calibrate.add_argument(
+        "--runs", type=int, metavar="R", help="replicates per candidate (default: the file's, else 4)"
+    )
+    calibrate.add_argument(
+        "--max-evaluations",
+        type=int,
+        metavar="N",
+        help="candidates to evaluate (default: the file's, else 60)",
+    )
+    calibrate.add_argument(
+        "--method", choices=["differential_evolution", "nelder-mead"], help="the optimiser"
+    )
+    calibrate.add_argument(
+        "--seed", type=int, metavar="N", help="first seed (default: the file's, else run.seed)"
+    )
+    calibrate.add_argument(
+        "--out", metavar="DIR", help="output folder (default: results/<scenario name>/calibrate/)"
+    )
+    _add_set_option(calibrate)
+    _add_execution_options(calibrate)
+
+    transactions = commands.add_parser(
+        "transactions",
+        help="run a scenario and export its purchases as a transaction log",
+        description=(
+            "Run the scenario once with transaction recording on and write one row per buyer and "
+            "week: customer_id, date, amount, firm, week, purchases (CSV or parquet)."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    transactions.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    transactions.add_argument(
+        "--out",
+        metavar="FILE",
+        help="FILE.csv or FILE.parquet (default: results/<name>/transactions.parquet)",
+    )
+    transactions.add_argument("--seed", type=int, metavar="N", help="replicate seed (default: run.seed)")
+    transactions.add_argument(
+        "--start-date", metavar="YYYY-MM-DD", help="date of week 0 (default: run.start_date, 2026-01-05)"
+    )
+    _add_set_option(transactions)
+    transactions.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    synthetic = commands.add_parser(
+        "targets-from-sim",
+        help="simulate a targets file's values (synthetic data with known parameters)",
+        description=(
+            "Run the scenario (with any --set values: the 'true' parameters) on R seeds, measure "
+            "every target of a targets file (whose values may be left out) and write the file with "
+            "the simulated means as observed values: data with known parameters for checking that "
+            "sim calibrate recovers them."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    synthetic.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    synthetic.add_argument("--targets", required=True, metavar="FILE", help="targets file (values optional)")
+    synthetic.add_argument("--out", required=True, metavar="FILE", help="the targets file to write (TOML)")
+    synthetic.add_argument("--runs", type=int, default=8, metavar="R", help="replicates averaged (default 8)")
+    synthetic.add_argument("--seed", type=int, metavar="N", help="first seed (default: run.seed)")
+    _add_set_option(synthetic)
+    _add_execution_options(synthetic)
+
+    targets = commands.add_parser(
+        "targets-from-log",
+        help="derive calibration targets (repeat purchases, retention) from a transaction log",
+        description=(
+            "Measure a cohort's repeat-purchase curve and activity-retention curve in a transaction "
+            "log (CSV or parquet with customer, date and amount columns; a CDNOW .txt or .txt.gz; or "
+            "a lifetimes wheel for the full CDNOW log) and write them as a targets file."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    targets.add_argument("log", metavar="LOG", help="the transaction log")
+    targets.add_argument("--out", required=True, metavar="FILE", help="the targets file to write (TOML)")
+    targets.add_argument(
+        "--weeks-since",
+        default="4,13,26,52",
+        metavar="K,K,...",
+        help="curve points in weeks (default 4,13,26,52)",
+    )
+    targets.add_argument(
+        "--window",
+        type=int,
+        default=13,
+        metavar="W",
+        help="retention: weeks in which a purchase counts (default 13)",
+    )
+    targets.add_argument(
+        "--cohort-start", metavar="YYYY-MM-DD", help="first day of first purchases in the cohort"
+    )
+    targets.add_argument(
+        "--cohort-end", metavar="YYYY-MM-DD", help="last day of first purchases in the cohort"
+    )
+    targets.add_argument(
+        "--observed-until", metavar="YYYY-MM-DD", help="last day observed (default: the last date)"
+    )
+    targets.add_argument(
+        "--firm", metavar="NAME", help="use only this firm's rows (a log with a firm column)"
+    )
+    targets.add_argument(
+        "--customer-column", default="customer_id", metavar="NAME", help="default customer_id"
+    )
+    targets.add_argument("--date-column", default="date", metavar="NAME", help="default date")
+    targets.add_argument("--amount-column", default="amount", metavar="NAME", help="default amount")
+    targets.add_argument(
+        "--param", **{**param, "help": "a parameter to fit, written to [parameters]; repeatable"}
+    )
+    targets.add_argument("--runs", type=int, metavar="R", help="written to [settings] runs")
+    targets.add_argument(
+        "--max-evaluations", type=int, metavar="N", help="written to [settings] max_evaluations"
+    )
 
 
 def _add_experiment_options(command: argparse.ArgumentParser, firm_help: str, folder: str) -> None:
@@ -197,6 +377,8 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "targets-from-log":
+        return _targets_from_log(args)
     try:
         if args.command == "facts" and args.scenario is None:
             scenario = Scenario(run={"name": "defaults"}).with_overrides(_overrides(args.overrides))
@@ -211,11 +393,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{scenario.run.weeks} weeks)"
         )
         return 0
-    for option in ("runs", "jobs", "seed"):
+    for option in ("runs", "jobs", "seed", "samples", "max_evaluations"):
         value = getattr(args, option, None)
         if value is not None and value < (0 if option == "seed" else 1):
             allowed = "a non-negative integer" if option == "seed" else "an integer >= 1"
-            print(f"error: --{option} {value}: must be {allowed}", file=sys.stderr)
+            print(f"error: --{option.replace('_', '-')} {value}: must be {allowed}", file=sys.stderr)
             return 2
     try:
         if args.command == "facts":
@@ -224,6 +406,14 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args, scenario)
         if args.command == "sweep":
             return _sweep(args, scenario)
+        if args.command == "sensitivity":
+            return _sensitivity(args, scenario)
+        if args.command == "calibrate":
+            return _calibrate(args, scenario)
+        if args.command == "transactions":
+            return _transactions(args, scenario)
+        if args.command == "targets-from-sim":
+            return _targets_from_sim(args, scenario)
         if args.runs > 1:
             return _replicate(args, scenario)
         return _run(args, scenario)
@@ -320,6 +510,152 @@ def _sweep(args: argparse.Namespace, scenario) -> int:
         print(f"Sweep of {', '.join(keys)} for {firm!r}: {points} points x {runs} runs (means)")
         print(means.to_string(float_format=lambda v: f"{v:,.2f}"))
         print(f"\n{points * runs} runs in {time.perf_counter() - started:.1f} s; results in {out}/")
+    return 0
+
+
+def _params(pairs: list[str]) -> dict[str, tuple[float, float]] | None:
+    from sim.sensitivity import parse_param
+
+    return dict(parse_param(pair) for pair in pairs) or None
+
+
+def _sensitivity(args: argparse.Namespace, scenario) -> int:
+    from sim.sensitivity import format_sensitivity, sensitivity, write_sensitivity
+
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "sensitivity"
+    result = sensitivity(
+        scenario,
+        parameters=_params(args.params),
+        method=args.method,
+        samples=args.samples,
+        outcomes=args.outcomes,
+        firm=args.firm,
+        runs=args.runs,
+        seed=args.seed,
+        **_execution(args, out),
+    )
+    write_sensitivity(result, scenario, out, figures=not args.no_figures)
+    if not args.quiet:
+        print(format_sensitivity(result))
+        print(
+            f"\n{result.info['points'] * result.info['runs']} runs in {result.info['seconds']:.1f} s; results in {out}/"
+        )
+    return 0
+
+
+def _calibrate(args: argparse.Namespace, scenario) -> int:
+    from sim.calibration import calibrate, format_calibration, write_calibration
+
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "calibrate"
+    result = calibrate(
+        scenario,
+        args.targets,
+        parameters=_params(args.params),
+        runs=args.runs,
+        seed=args.seed,
+        max_evaluations=args.max_evaluations,
+        method=args.method,
+        **_execution(args, out),
+    )
+    write_calibration(result, out, figures=not args.no_figures)
+    if not args.quiet:
+        print(format_calibration(result))
+        print(f"\n{result.fit['seconds']:.1f} s; fitted scenario in {out}/fitted.toml, the fit in {out}/")
+    return 0
+
+
+def _transactions(args: argparse.Namespace, scenario) -> int:
+    from sim.transactions import simulate_transactions, write_log
+
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "transactions.parquet"
+    start = None
+    if args.start_date is not None:
+        try:
+            start = datetime.date.fromisoformat(args.start_date)
+        except ValueError as error:
+            raise ScenarioError(f"--start-date {args.start_date!r}: {error}; expected YYYY-MM-DD") from None
+    run = simulate_transactions(scenario, seed=args.seed, start_date=start)
+    try:
+        write_log(run.log, out)
+    except ValueError as error:
+        raise ScenarioError(f"--out: {error}") from None
+    if not args.quiet:
+        log = run.log
+        revenue = sum(f["revenue"] for f in run.result.summary["firms"].values())
+        print(
+            f"{len(log):,} transactions (buyer-weeks) of {log['customer_id'].nunique():,} customers, "
+            f"{log['date'].min():%Y-%m-%d} to {log['date'].max():%Y-%m-%d}; amount {log['amount'].sum():,.2f} "
+            f"(simulated revenue {revenue:,.2f}); written to {out}"
+        )
+    return 0
+
+
+def _targets_from_sim(args: argparse.Namespace, scenario) -> int:
+    from sim.calibration import load_targets, simulate_targets, write_target_set
+    from sim.experiments import seeds_for
+
+    template = load_targets(args.targets, scenario, template=True)
+    started = time.perf_counter()
+    execution = {"jobs": args.jobs, "cluster": args.cluster, "progress": not args.quiet}
+    try:
+        synthetic = simulate_targets(scenario, template, runs=args.runs, seed=args.seed, **execution)
+    except ValueError as error:
+        raise ScenarioError(f"{args.targets}: {error}") from None
+    seeds = seeds_for(scenario, args.runs, args.seed)
+    truth = " ".join(f"--set {pair}" for pair in args.overrides) or "(no overrides)"
+    header = (
+        f"Synthetic targets: {args.targets} measured on {args.scenario} {truth},\n"
+        f"means of {args.runs} runs (seeds {seeds[0]}-{seeds[-1]}), by `sim targets-from-sim`."
+    )
+    write_target_set(synthetic, args.out, header)
+    if not args.quiet:
+        for target in synthetic.targets:
+            values = ", ".join(
+                f"{p}: {v:.4g}" for p, v in zip(target.point_labels(), target.values, strict=False)
+            )
+            print(f"{target.label}: {values}")
+        print(f"\n{args.runs} runs in {time.perf_counter() - started:.1f} s; targets written to {args.out}")
+    return 0
+
+
+def _targets_from_log(args: argparse.Namespace) -> int:
+    from sim.transactions import describe_curves, read_log, targets_from_log, write_targets
+
+    try:
+        weeks_since = [int(k) for k in args.weeks_since.split(",") if k.strip()]
+    except ValueError:
+        print(
+            f"error: --weeks-since {args.weeks_since!r}: expected whole numbers, e.g. 4,13,26,52",
+            file=sys.stderr,
+        )
+        return 2
+    settings = {
+        k: v for k, v in (("runs", args.runs), ("max_evaluations", args.max_evaluations)) if v is not None
+    }
+    try:
+        log = read_log(args.log, args.customer_column, args.date_column, args.amount_column)
+        data, curves = targets_from_log(
+            log,
+            weeks_since,
+            window=args.window,
+            cohort_start=args.cohort_start,
+            cohort_end=args.cohort_end,
+            observed_until=args.observed_until,
+            firm=args.firm,
+            parameters=_params(args.params),
+            settings=settings,
+        )
+    except (OSError, ValueError, ScenarioError) as error:
+        print(f"error: {args.log}: {error}", file=sys.stderr)
+        return 2
+    write_targets(data, Path(args.out), describe_curves(curves, args.log))
+    print(describe_curves(curves, args.log))
+    for target in data["targets"]:
+        points = ", ".join(
+            f"k={k}: {v:.4f}" for k, v in zip(target["weeks_since"], target["values"], strict=True)
+        )
+        print(f"{target['kind']}: {points}")
+    print(f"targets written to {args.out}")
     return 0
 
 

@@ -67,10 +67,16 @@ class RunSpec:
     scenario: Scenario
     seed: int
     point: tuple[tuple[str, Any], ...] = ()  # swept key -> value, for sweeps
+    # Runs the simulation instead of sim.simulate: a picklable callable (scenario, seed) ->
+    # (summary, timeseries) with a repr that names it and its settings (it is part of the cache
+    # folder's name), e.g. sim.calibration.TargetRunner, which adds its measurements to the summary.
+    runner: Callable[[Scenario, int], tuple[dict[str, Any], pd.DataFrame]] | None = None
 
     @property
     def key(self) -> str:
-        return config_hash(self.scenario)
+        if self.runner is None:
+            return config_hash(self.scenario)
+        return f"{config_hash(self.scenario)}-{hashlib.sha256(repr(self.runner).encode()).hexdigest()[:8]}"
 
 
 @dataclass
@@ -83,16 +89,21 @@ class RunResult:
 def config_hash(scenario: Scenario) -> str:
     """A short hash of the resolved scenario without its seed: the cache folder of its runs."""
     data = scenario.without_experiments().to_dict()
-    data["run"].pop("seed", None)
+    for key in ("seed", "record_transactions", "start_date"):  # they do not change the numbers
+        data["run"].pop(key, None)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _simulate(scenario_data: dict[str, Any], seed: int) -> tuple[dict[str, Any], pd.DataFrame]:
+def _simulate(
+    scenario_data: dict[str, Any], seed: int, runner: Callable[..., Any] | None = None
+) -> tuple[dict[str, Any], pd.DataFrame]:
     """Worker entry point (top level, so spawned processes and Dask workers can import it)."""
     from sim.simulation import simulate
 
     scenario = Scenario.model_validate(scenario_data)
+    if runner is not None:
+        return runner(scenario, seed)
     result = simulate(scenario, seed=seed)
     return result.summary, result.timeseries
 
@@ -173,6 +184,11 @@ class RunCache:
 # --------------------------------------------------------------------------- execution
 
 
+def _extra(spec: RunSpec) -> tuple[Any, ...]:
+    """The arguments of :func:`_simulate` after the scenario: the seed, and a runner if any."""
+    return (spec.seed,) if spec.runner is None else (spec.seed, spec.runner)
+
+
 def _local_pool(jobs: int) -> ProcessPoolExecutor:
     # Spawned, not forked: forking a process that holds threads (Jupyter, BLAS) can hang.
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
@@ -185,7 +201,7 @@ def _run_remote(
     payload = [(i, s, s.scenario.without_experiments().to_dict()) for i, s in pending]
     if cluster is None:
         with _local_pool(jobs) as pool:
-            futures = {pool.submit(_simulate, data, spec.seed): (i, spec) for i, spec, data in payload}
+            futures = {pool.submit(_simulate, data, *_extra(spec)): (i, spec) for i, spec, data in payload}
             try:
                 for future in as_completed(futures):
                     summary, series = future.result()
@@ -207,7 +223,7 @@ def _run_remote(
         client = Client(cluster)
     try:
         futures = {
-            client.submit(_simulate, data, spec.seed, pure=False): (i, spec) for i, spec, data in payload
+            client.submit(_simulate, data, *_extra(spec), pure=False): (i, spec) for i, spec, data in payload
         }
         for future in dask_completed(list(futures)):
             summary, series = future.result()
@@ -279,7 +295,7 @@ def execute(
     try:
         if jobs == 1 and cluster is None:
             for index, spec in pending:
-                summary, series = _simulate(spec.scenario.without_experiments().to_dict(), spec.seed)
+                summary, series = _simulate(spec.scenario.without_experiments().to_dict(), *_extra(spec))
                 finished(index, RunResult(spec, summary, series))
         elif pending:
             for index, result in _run_remote(pending, jobs, cluster):

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime
 import math
 import os
 import tomllib
@@ -207,6 +208,8 @@ class RunConfig(_Strict):
     weeks: int = Field(260, ge=1, le=5200)  # simulated weeks (52 per year)
     seed: int = Field(1, ge=0)  # replicate seed; `sim run --seed` overrides it
     discount_rate: float = Field(0.10, ge=0, lt=1)  # per year, for lifetime value
+    record_transactions: bool = False  # keep one row per buyer and week (sim/transactions.py)
+    start_date: datetime.date = datetime.date(2026, 1, 5)  # calendar date of week 0 (a Monday)
 
 
 class MarketConfig(_Strict):
@@ -633,6 +636,38 @@ class SweepConfig(_Strict):
         return self
 
 
+class SensitivityConfig(_Strict):
+    """A global sensitivity analysis over dotted keys (`sim sensitivity`, sim/sensitivity.py)."""
+
+    method: Literal["sobol", "morris"] = "sobol"  # variance-based indices, or elementary-effect screening
+    samples: int = Field(64, ge=2, le=1_000_000)  # base samples N: Sobol N (D + 2) points, Morris N (D + 1)
+    runs: int = Field(1, ge=1, le=10_000)  # replicates per point, the same seeds at every point
+    outcomes: list[str] = ["customers_end", "profit", "ltv", "retention_yearly"]  # summary metrics
+    firm: str | None = None  # the firm whose outcomes are analysed (None = the first)
+    levels: int = Field(4, ge=2, le=20)  # Morris: grid levels per parameter (even)
+    parameters: dict[str, list[float]]  # dotted key -> [low, high]
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _flatten_parameters(cls, value: Any) -> Any:
+        return _flatten(value) if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _ranges(self) -> SensitivityConfig:
+        if not self.parameters:
+            raise ValueError("parameters: name at least one dotted key with a range [low, high]")
+        for key, bounds in self.parameters.items():
+            if len(bounds) != 2 or not bounds[0] < bounds[1]:
+                raise ValueError(f"parameters.{key} = {bounds}: a range is [low, high] with low < high")
+        if self.method == "sobol" and self.samples & (self.samples - 1):
+            raise ValueError(f"samples = {self.samples}: Sobol needs a power of two (e.g. 32, 64, 128)")
+        if self.method == "morris" and self.levels % 2:
+            raise ValueError(f"levels = {self.levels}: Morris needs an even number of levels")
+        if not self.outcomes:
+            raise ValueError("outcomes: name at least one summary metric, e.g. profit")
+        return self
+
+
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested TOML tables to dotted keys; a {low, high} table is a range, not a nesting."""
     out: dict[str, Any] = {}
@@ -661,6 +696,7 @@ class Scenario(_Strict):
     levers: LeversConfig = LeversConfig()
     arms: dict[str, dict[str, Any]] = {}  # label -> dotted overrides, for `sim compare`
     sweep: SweepConfig | None = None  # the design of `sim sweep`
+    sensitivity: SensitivityConfig | None = None  # the design of `sim sensitivity`
     source: str | None = Field(None, exclude=True)  # the file it came from (not part of the data)
 
     @field_validator("arms", mode="before")
@@ -732,7 +768,7 @@ class Scenario(_Strict):
 
     def without_experiments(self) -> Scenario:
         """The scenario of one run: no arms, no sweep (they describe sets of runs)."""
-        return self.model_copy(update={"arms": {}, "sweep": None})
+        return self.model_copy(update={"arms": {}, "sweep": None, "sensitivity": None})
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """A copy with dotted-key overrides applied and validated again."""
@@ -790,6 +826,10 @@ def _check_experiment_keys(scenario: Scenario) -> None:
                     base.with_overrides({key: value})
                 except ScenarioError as error:
                     raise ScenarioError(f"in [sweep.keys] {key} = {value!r}: {error}") from None
+    if scenario.sensitivity is not None:
+        from sim.sensitivity import check_design
+
+        check_design(scenario, scenario.sensitivity.parameters, "[sensitivity.parameters]")
 
 
 def _resolve_relative_paths(data: dict[str, Any], base: Path) -> None:

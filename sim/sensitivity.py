@@ -1,0 +1,519 @@
+"""Global sensitivity analysis: which parameters move a firm's outcomes, and by how much.
+
+Owns ``sim sensitivity``: a design over dotted scenario keys and ranges (from the scenario's
+``[sensitivity]`` table or the command line), sampled with SALib (Sobol' sequences with Saltelli's
+scheme for variance-based indices, or Morris trajectories for screening many parameters), every
+point run on the same replicate seeds (common random numbers) through the experiments executor
+(in this process, a process pool or Dask; an interrupted analysis resumes from its finished runs),
+and the indices per outcome and parameter with 95% confidence intervals:
+
+- Sobol: ``S1`` (first order: the share of the outcome's variance the parameter explains alone)
+  and ``ST`` (total order: including its interactions), with bootstrap ``S1_conf``, ``ST_conf``
+  (half-widths of the 95% intervals).
+- Morris: ``mu_star`` (mean absolute elementary effect, in outcome units per the parameter's full
+  range), its bootstrap ``mu_star_conf``, ``mu`` (signed mean) and ``sigma`` (spread of the effects:
+  non-linearity or interactions).
+
+The outcome of a point is the mean over its replicates of a per-firm scalar metric of the summary
+(``profit``, ``ltv``, ``cac``, ``retention_yearly``, ``customers_end``, ``churned_by_reason.dissatisfied``
+...: :func:`sim.experiments.scalar_metrics`).
+
+Example:
+    >>> parse_param("behaviours.adoption.word_of_mouth=0.005:0.05")
+    ('behaviours.adoption.word_of_mouth', (0.005, 0.05))
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import textwrap
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.scenario import Scenario, ScenarioError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+SOBOL_COLUMNS = ["S1", "S1_conf", "ST", "ST_conf"]
+MORRIS_COLUMNS = ["mu_star", "mu_star_conf", "mu", "sigma"]
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def parse_param(text: str) -> tuple[str, tuple[float, float]]:
+    """``KEY=LOW:HIGH`` (as given to ``--param``) to ``(key, (low, high))``.
+
+    Example:
+        >>> parse_param("firms.us.budget=100:2000")
+        ('firms.us.budget', (100.0, 2000.0))
+    """
+    key, sep, bounds = text.partition("=")
+    low, colon, high = bounds.partition(":")
+    try:
+        if not sep or not colon or not key.strip():
+            raise ValueError
+        return key.strip(), (float(low), float(high))
+    except ValueError:
+        raise ScenarioError(
+            f"--param {text!r}: expected KEY=LOW:HIGH, e.g. --param behaviours.adoption.word_of_mouth=0.005:0.05"
+        ) from None
+
+
+def _existing_number(scenario: Scenario, key: str) -> tuple[Any, str | None]:
+    """The current value at ``key`` and None, or None and why it is not a number of the scenario."""
+    value: Any = scenario.model_dump()
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        if not isinstance(value, dict):
+            where = ".".join(parts[:depth])
+            return None, f"{where} is a value, not a table"
+        if part not in value:
+            where = ".".join(parts[:depth])
+            table = f"[{where}]" if where else "the top level"
+            return None, f"unknown key; keys in {table}: {', '.join(map(str, value)) or '(none)'}"
+        value = value[part]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        shown = "a table" if isinstance(value, dict) else repr(value)
+        return None, f"not a number (it is {shown}); a parameter must name a numeric key"
+    return value, None
+
+
+def check_design(
+    scenario: Scenario, parameters: Mapping[str, Sequence[float]], where: str, source: str | None = None
+) -> None:
+    """Every parameter must name an existing numeric key of ``scenario`` and its range must give
+    valid scenarios at both ends. Raises :class:`ScenarioError` naming the file (``source``,
+    default the scenario's), ``where`` (the table or option), the dotted key, the value and what
+    is allowed.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> check_design(load_scenario("scenarios/baseline.toml"), {"firms.us.budgte": [0, 1]}, "--param")
+        Traceback (most recent call last):
+        ...
+        sim.scenario.ScenarioError: scenarios/baseline.toml: --param firms.us.budgte = [0, 1]: unknown key; keys in [firms.us]: price, quality, margin, failure_rate, initial_share, budget, strategy, split, params
+    """
+    source = source or scenario.source or scenario.name
+    base = scenario.without_experiments()
+    if not parameters:
+        raise ScenarioError(f"{source}: {where}: no parameters; give at least one dotted key with a range")
+    for key, bounds in parameters.items():
+        shown = f"{where} {key} = {list(bounds)}"
+        if len(bounds) != 2 or not all(isinstance(b, int | float) and math.isfinite(b) for b in bounds):
+            raise ScenarioError(f"{source}: {shown}: a range is two numbers [low, high]")
+        if not bounds[0] < bounds[1]:
+            raise ScenarioError(f"{source}: {shown}: a range needs low < high")
+        _, problem = _existing_number(base, key)
+        if problem:
+            raise ScenarioError(f"{source}: {shown}: {problem}")
+        for value in bounds:
+            try:
+                base.with_overrides({key: _typed(base, key, value)})
+            except ScenarioError as error:
+                message = str(error).removeprefix(f"{scenario.source or '<scenario>'}: ")
+                raise ScenarioError(
+                    f"{source}: {where} {key} = {list(bounds)}: at {value}: {message}"
+                ) from None
+
+
+def _typed(scenario: Scenario, key: str, value: float) -> float | int:
+    """``value`` rounded for an integer key (``run.weeks``), else a float."""
+    from sim.experiments import _is_int_key
+
+    return round(value) if _is_int_key(scenario, key) else float(value)
+
+
+def probe_metrics(scenario: Scenario) -> tuple[list[str], list[str]]:
+    """The names of the per-firm scalar metrics and of the weekly timeseries columns the scenario
+    produces, from a one-week run (at most 200 people when the network allows it).
+
+    Example:
+        >>> from sim import load_scenario
+        >>> metrics, columns = probe_metrics(load_scenario("scenarios/research.toml"))
+        >>> "ltv" in metrics, "customers" in columns
+        (True, True)
+    """
+    from sim.experiments import scalar_metrics
+    from sim.simulation import simulate
+
+    base = scenario.without_experiments()
+    try:
+        small = base.with_overrides({"run.weeks": 1, "market.size": min(base.market.size, 200)})
+    except ScenarioError:
+        small = base.with_overrides({"run.weeks": 1})
+    result = simulate(small)
+    firm = next(iter(result.summary["firms"].values()))
+    return list(scalar_metrics(firm)), list(result.timeseries.columns)
+
+
+def check_outcomes(scenario: Scenario, outcomes: Sequence[str], firm: str | None) -> str:
+    """Validate outcome names and the firm; returns the firm (default: the first).
+
+    Example:
+        >>> from sim import load_scenario
+        >>> check_outcomes(load_scenario("scenarios/research.toml"), ["profit", "ltv"], None)
+        'us'
+    """
+    firm = firm or scenario.firm_names[0]
+    if firm not in scenario.firms:
+        raise ScenarioError(f"firm {firm!r}: no such firm; firms: {', '.join(scenario.firms)}")
+    known, _ = probe_metrics(scenario)
+    for outcome in outcomes:
+        if outcome not in known:
+            raise ScenarioError(
+                f"outcome {outcome!r}: not a scalar metric of a firm's summary; allowed: {', '.join(known)}"
+            )
+    return firm
+
+
+# --------------------------------------------------------------------------- the analysis
+
+
+@dataclass
+class SensitivityResult:
+    """What :func:`sensitivity` returns.
+
+    Attributes:
+        indices: one row per outcome and parameter: ``outcome``, ``parameter``, ``rank`` (1 =
+            most influential) and the method's columns (Sobol ``S1``, ``S1_conf``, ``ST``,
+            ``ST_conf``; Morris ``mu_star``, ``mu_star_conf``, ``mu``, ``sigma``).
+        design: one row per sample point: ``point``, the parameter values, each outcome's mean
+            over the replicates.
+        info: the ``sensitivity.json`` dict.
+    """
+
+    indices: pd.DataFrame
+    design: pd.DataFrame
+    info: dict[str, Any]
+
+
+def _problem(parameters: Mapping[str, Sequence[float]]) -> dict[str, Any]:
+    return {
+        "num_vars": len(parameters),
+        "names": list(parameters),
+        "bounds": [[float(b[0]), float(b[1])] for b in parameters.values()],
+    }
+
+
+def sample_points(
+    parameters: Mapping[str, Sequence[float]], method: str, samples: int, seed: int, levels: int = 4
+) -> np.ndarray:
+    """The SALib design: Sobol (Saltelli) ``samples x (D + 2)`` points, or Morris
+    ``samples x (D + 1)`` (``samples`` trajectories), each row a point in parameter units.
+
+    Example:
+        >>> sample_points({"a": [0, 1], "b": [5, 10]}, "sobol", 8, seed=1).shape
+        (32, 2)
+    """
+    problem = _problem(parameters)
+    if method == "sobol":
+        from SALib.sample import sobol
+
+        if samples & (samples - 1):
+            raise ScenarioError(f"samples = {samples}: Sobol needs a power of two (e.g. 32, 64, 128)")
+        return sobol.sample(problem, samples, calc_second_order=False, seed=seed)
+    if method == "morris":
+        from SALib.sample import morris
+
+        return morris.sample(problem, samples, num_levels=levels, seed=seed)
+    raise ScenarioError(f"method {method!r}: allowed: sobol, morris")
+
+
+def sensitivity(
+    scenario: Scenario,
+    parameters: Mapping[str, Sequence[float]] | None = None,
+    method: str | None = None,
+    samples: int | None = None,
+    outcomes: Sequence[str] | None = None,
+    firm: str | None = None,
+    runs: int | None = None,
+    seed: int | None = None,
+    levels: int | None = None,
+    **execution: Any,
+) -> SensitivityResult:
+    """Run a global sensitivity analysis of ``scenario``.
+
+    Every argument left None comes from the scenario's ``[sensitivity]`` table (or its defaults:
+    Sobol, 64 samples, 1 run, outcomes customers_end, profit, ltv, retention_yearly, the first
+    firm); ``parameters`` given here replace the table's.
+
+    Args:
+        scenario: a validated scenario.
+        parameters: dotted key -> (low, high).
+        method: ``"sobol"`` or ``"morris"``.
+        samples: Sobol base samples N (a power of two; N (D + 2) points) or Morris trajectories
+            (N (D + 1) points).
+        outcomes: per-firm scalar metrics of the summary.
+        firm: the firm whose outcomes are analysed.
+        runs: replicates per point (seeds seed, seed + 1, ... at every point).
+        seed: first replicate seed and the sampler's seed (default ``run.seed``).
+        levels: Morris grid levels.
+        **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`sim.experiments.execute`.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 4})
+        >>> result = sensitivity(s, {"firms.us.budget": [0, 4000]}, samples=2, jobs=1)  # doctest: +SKIP
+    """
+    from sim.experiments import RunSpec, config_hash, execute, scalar_metrics, seeds_for
+    from sim.scenario import SensitivityConfig
+
+    started = time.perf_counter()
+    table = scenario.sensitivity
+    if parameters is None:
+        if table is None:
+            raise ScenarioError(
+                f"{scenario.source or scenario.name}: no [sensitivity] table and no --param; give ranges, e.g. "
+                '--param behaviours.adoption.word_of_mouth=0.005:0.05 or [sensitivity] parameters = {"firms.us.budget" = [500, 3000]}'
+            )
+        parameters = table.parameters
+        where = "[sensitivity.parameters]"
+    else:
+        where = "--param"
+    parameters = {key: [float(b) for b in bounds] for key, bounds in parameters.items()}
+
+    def default(name: str) -> Any:
+        return getattr(table, name) if table is not None else SensitivityConfig.model_fields[name].default
+
+    method = method or default("method")
+    samples = samples or default("samples")
+    outcomes = list(outcomes or default("outcomes"))
+    runs = runs or default("runs")
+    levels = levels or default("levels")
+    seed = scenario.run.seed if seed is None else seed
+    check_design(scenario, parameters, where)
+    firm = check_outcomes(scenario, outcomes, firm or default("firm"))
+
+    unit = sample_points(parameters, method, samples, seed, levels)
+    base = scenario.without_experiments()
+    keys = list(parameters)
+    points = [{key: _typed(base, key, value) for key, value in zip(keys, row, strict=True)} for row in unit]
+    seeds = seeds_for(scenario, runs, seed)
+    specs = []
+    for index, point in enumerate(points):
+        try:
+            point_scenario = base.with_overrides(point)
+        except ScenarioError as error:
+            raise ScenarioError(f"sensitivity point {point}: {error}") from None
+        specs += [RunSpec(f"point-{index}", point_scenario, s, tuple(point.items())) for s in seeds]
+    results = execute(specs, keep_timeseries=False, **execution)
+
+    values = {outcome: np.full((len(points), runs), np.nan) for outcome in outcomes}
+    for position, result in enumerate(results):
+        metrics = scalar_metrics(result.summary["firms"][firm])
+        for outcome in outcomes:
+            value = metrics[outcome]
+            if value is not None and math.isfinite(value):
+                values[outcome][position // runs, position % runs] = value
+    design = pd.DataFrame({"point": np.arange(len(points))})
+    for key in keys:
+        design[key] = [p[key] for p in points]
+    means: dict[str, np.ndarray] = {}
+    for outcome in outcomes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: reported below
+            means[outcome] = np.nanmean(values[outcome], axis=1)
+        design[outcome] = means[outcome]
+
+    rows, notes = [], {}
+    problem = _problem(parameters)
+    for outcome in outcomes:
+        y = means[outcome]
+        undefined = int(np.isnan(y).sum())
+        if undefined:
+            notes[outcome] = (
+                f"undefined at {undefined} of {len(y)} points (e.g. a CAC without acquisitions); no indices"
+            )
+            continue
+        if np.ptp(y) == 0:
+            notes[outcome] = f"does not vary over the design (always {y[0]:g}); every index is 0"
+            analysed = {
+                name: np.zeros(len(keys)) for name in (SOBOL_COLUMNS if method == "sobol" else MORRIS_COLUMNS)
+            }
+        else:
+            analysed = _analyse(problem, method, unit, y, seed, levels)
+        order = np.argsort(-np.asarray(analysed["ST" if method == "sobol" else "mu_star"]), kind="stable")
+        rank = np.empty(len(keys), dtype=int)
+        rank[order] = np.arange(1, len(keys) + 1)
+        for j, key in enumerate(keys):
+            row = {"method": method, "outcome": outcome, "parameter": key, "rank": int(rank[j])}
+            row.update({name: float(analysed[name][j]) for name in analysed})
+            rows.append(row)
+    columns = [
+        "method",
+        "outcome",
+        "parameter",
+        "rank",
+        *(SOBOL_COLUMNS if method == "sobol" else MORRIS_COLUMNS),
+    ]
+    indices = pd.DataFrame(rows, columns=columns).sort_values(
+        ["outcome", "rank"], kind="stable", ignore_index=True
+    )
+    info = {
+        "scenario": scenario.name,
+        "source": scenario.source,
+        "firm": firm,
+        "method": method,
+        "samples": samples,
+        "levels": levels if method == "morris" else None,
+        "points": len(points),
+        "runs": runs,
+        "seeds": seeds,
+        "parameters": parameters,
+        "outcomes": {
+            outcome: {
+                "note": notes.get(outcome),
+                "indices": {
+                    r["parameter"]: {k: r[k] for k in columns[3:]} for r in rows if r["outcome"] == outcome
+                },
+            }
+            for outcome in outcomes
+        },
+        "hash": config_hash(base),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return SensitivityResult(indices, design, info)
+
+
+def _analyse(
+    problem: dict[str, Any], method: str, unit: np.ndarray, y: np.ndarray, seed: int, levels: int
+) -> dict[str, np.ndarray]:
+    if method == "sobol":
+        from SALib.analyze import sobol
+
+        found = sobol.analyze(
+            problem, y, calc_second_order=False, num_resamples=1000, conf_level=0.95, seed=seed
+        )
+        return {name: np.asarray(found[name], dtype=float) for name in SOBOL_COLUMNS}
+    from SALib.analyze import morris
+
+    found = morris.analyze(
+        problem, unit, y, num_resamples=1000, conf_level=0.95, num_levels=levels, seed=seed
+    )
+    return {name: np.asarray(found[name], dtype=float) for name in MORRIS_COLUMNS}
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def sensitivity_figure(result: SensitivityResult) -> Figure:
+    """One panel per outcome: the parameters ranked by influence, bars with 95% CI whiskers
+    (Sobol: total-order ST and first-order S1; Morris: mu*).
+
+    Example:
+        >>> figure = sensitivity_figure(result)  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    import sim.plots  # noqa: F401  (selects the file backend)
+
+    info = result.info
+    sobol = info["method"] == "sobol"
+    outcomes = [o for o in info["outcomes"] if info["outcomes"][o]["indices"]]
+    n = max(len(outcomes), 1)
+    params = len(info["parameters"])
+    figure, axes = plt.subplots(
+        n, 1, figsize=(9, 1.2 + n * (0.9 + 0.45 * params)), layout="constrained", squeeze=False
+    )
+    for axis, outcome in zip(axes[:, 0], outcomes, strict=False):
+        table = result.indices[result.indices["outcome"] == outcome].sort_values("rank", ascending=False)
+        labels = table["parameter"].tolist()
+        y = np.arange(len(labels))
+        if sobol:
+            axis.barh(y + 0.2, table["ST"], height=0.4, xerr=table["ST_conf"], color="#1f77b4",
+                      capsize=3, label="total order ST (with interactions)")  # fmt: skip
+            axis.barh(y - 0.2, table["S1"], height=0.4, xerr=table["S1_conf"], color="#aec7e8",
+                      capsize=3, label="first order S1 (alone)")  # fmt: skip
+            axis.set_xlabel("Sobol index: share of the outcome's variance (bars: 95% CI)")
+            axis.axvline(0, color="black", linewidth=0.8)
+            top = table.iloc[-1]
+            headline = (
+                f"{outcome}: {top['parameter']} explains most (ST {top['ST']:.2f} ± {top['ST_conf']:.2f})"
+            )
+        else:
+            axis.barh(y, table["mu_star"], height=0.6, xerr=table["mu_star_conf"], color="#1f77b4",
+                      capsize=3, label="mu* (mean |elementary effect|)")  # fmt: skip
+            axis.plot(table["sigma"], y, "o", color="#d62728", label="sigma (non-linearity, interactions)")
+            axis.set_xlabel(f"effect on {outcome} of moving the parameter across its range (bars: 95% CI)")
+            top = table.iloc[-1]
+            headline = f"{outcome}: {top['parameter']} matters most (mu* {_number(top['mu_star'])})"
+        axis.set_yticks(y, labels)
+        axis.set_ylabel("parameter")
+        axis.set_title(textwrap.fill(headline, 70), loc="left", fontsize=10)
+        axis.legend(loc="lower right", fontsize=8)
+    for axis in axes[len(outcomes) :, 0]:
+        axis.set_axis_off()
+        axis.text(0.5, 0.5, "no outcome could be analysed", ha="center", transform=axis.transAxes)
+    what = "Sobol indices" if sobol else "Morris screening"
+    figure.suptitle(
+        f"Which parameters drive firm {info['firm']!r} in {info['scenario']!r}? Most influential on top.\n"
+        f"{what}, {info['points']} points x {info['runs']} run(s) per point on the same seeds",
+        fontsize=10,
+    )
+    return figure
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def write_sensitivity(
+    result: SensitivityResult, scenario: Scenario, out: str | os.PathLike[str], figures: bool = True
+) -> Path:
+    """``sensitivity.json``, ``sensitivity.parquet`` (indices), ``sensitivity_design.parquet``
+    (the points and their outcomes), the resolved scenario and ``figures/sensitivity.png``.
+
+    Example:
+        >>> write_sensitivity(result, scenario, "results/research/sensitivity")  # doctest: +SKIP
+    """
+    from sim import __version__
+    from sim.results import atomic_write, save_figure, write_json
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "sensitivity.json", {**result.info, "version": __version__})
+    atomic_write(out / "sensitivity.parquet", lambda p: result.indices.to_parquet(p, index=False))
+    atomic_write(out / "sensitivity_design.parquet", lambda p: result.design.to_parquet(p, index=False))
+    atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
+    if figures:
+        save_figure(out / "figures" / "sensitivity.png", sensitivity_figure(result))
+    return out
+
+
+def format_sensitivity(result: SensitivityResult) -> str:
+    """The indices as text, one block per outcome, most influential parameter first.
+
+    Example:
+        >>> print(format_sensitivity(result))  # doctest: +SKIP
+    """
+    info = result.info
+    sobol = info["method"] == "sobol"
+    lines = [
+        f"{'Sobol' if sobol else 'Morris'} sensitivity of firm {info['firm']!r} in {info['scenario']!r}: "
+        f"{info['points']} points x {info['runs']} run(s) (seeds {info['seeds'][0]}-{info['seeds'][-1]}), 95% CI"
+    ]
+    for outcome, block in info["outcomes"].items():
+        lines.append(f"\n{outcome}" + (f": {block['note']}" if block["note"] else ""))
+        table = result.indices[result.indices["outcome"] == outcome]
+        for _, row in table.iterrows():
+            if sobol:
+                lines.append(
+                    f"  {row['rank']}. {row['parameter']:<45} ST {row['ST']:6.3f} ± {row['ST_conf']:.3f}   "
+                    f"S1 {row['S1']:6.3f} ± {row['S1_conf']:.3f}"
+                )
+            else:
+                lines.append(
+                    f"  {row['rank']}. {row['parameter']:<45} mu* {_number(row['mu_star']):>10} "
+                    f"± {_number(row['mu_star_conf']):<8} sigma {_number(row['sigma'])}"
+                )
+    return "\n".join(lines)
