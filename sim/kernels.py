@@ -417,9 +417,32 @@ def churn_hazards(
                 knows_rival = True
                 break
         better_hazard = zero
+        decided = False
         if knows_rival:
             scaled_price = price_weight * price_sensitivity[slot]
             proof = np.float64(proof_sensitivity[slot])
+        if knows_rival and with_noise:
+            rival, rivals = -1, 0
+            for f in range(firms):
+                if f != own and aware[slot, f]:
+                    rival, rivals = f, rivals + 1
+            if rivals == 1:
+                # One rival known: if its uniform, its value before the noise and a poacher's
+                # boost are all no higher than the own firm's, its noisy value cannot exceed the
+                # own firm's (each step, roundings included, is monotone), so the better-value
+                # hazard is exactly 0 and the two normal quantiles need not be computed.
+                own_u = uniform_one(noise_keys[own], np.int64(slot))
+                rival_u = uniform_one(noise_keys[rival], np.int64(slot))
+                own_v = np.float32(proof * rating_gap[own] - np.float64(scaled_price) * price_gap[own])
+                rival_v = np.float32(proof * rating_gap[rival] - np.float64(scaled_price) * price_gap[rival])
+                if (
+                    rival_u <= own_u
+                    and rival_v <= own_v
+                    and poach_boost[slot, rival] <= poach_boost[slot, own]
+                ):
+                    best_rival[i] = rival
+                    decided = True
+        if knows_rival and not decided:
             for f in range(firms):
                 value32 = np.float32(proof * rating_gap[f] - np.float64(scaled_price) * price_gap[f])
                 if with_noise:
@@ -438,7 +461,7 @@ def churn_hazards(
             best_rival[i] = best
             if with_better:
                 better_hazard = better * max(np.float32(best_gap), zero) * (one + pressure[best])
-        else:
+        elif not knows_rival:
             best_rival[i] = own
         dissatisfied_hazard = zero
         if satisfaction_tolerance > 0:
