@@ -33,7 +33,6 @@ import os
 import sys
 import textwrap
 import time
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,17 +226,11 @@ def load_targets(
         ['repeat_purchases', 'retention']
     """
     from sim.agents.customers import REASON_NAMES
-    from sim.scenario import _flatten
+    from sim.scenario import _flatten, read_toml
     from sim.sensitivity import check_design, probe_metrics
 
     source = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ScenarioError(f"{source}: targets file not found") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"{source}: not valid TOML: {error}") from None
+    data = read_toml(path, "targets file")
     unknown = sorted(set(data) - {"parameters", "settings", "targets"})
     if unknown:
         raise _fail(

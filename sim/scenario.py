@@ -780,6 +780,18 @@ class Scenario(_Strict):
 # --------------------------------------------------------------------------- loading
 
 
+def read_toml(path: str | Path, kind: str) -> dict[str, Any]:
+    """The tables of a TOML file, or a ScenarioError naming the file: ``kind`` not found, or not
+    valid TOML (with the parser's line and column)."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: {kind} not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{path}: not valid TOML: {error}") from None
+
+
 def load_scenario(path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Read, override and validate a scenario file.
 
@@ -797,13 +809,7 @@ def load_scenario(path: str | os.PathLike[str], overrides: Mapping[str, Any] | N
         'balanced'
     """
     source = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ScenarioError(f"{source}: scenario file not found") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"{source}: not valid TOML: {error}") from None
+    data = read_toml(path, "scenario file")
     data = _apply_overrides(data, overrides or {}, source)
     _resolve_relative_paths(data, Path(source).parent)
     scenario = _validate(data, source)
