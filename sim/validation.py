@@ -55,6 +55,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -81,6 +82,24 @@ def _standard_error(values: np.ndarray) -> np.ndarray:
 # =========================================================================== Bass diffusion
 
 
+def only_adoption(**reasons: float) -> dict[str, Any]:
+    """The ``[behaviours]`` of a market where people only ever adopt, for the given ``reasons``
+    (``innovation``, ``word_of_mouth``, ``bandwagon_jump``; every other reason is 0): attraction
+    is 1 (no social-proof or price weight), anyone may adopt (no awareness gate, no forgetting,
+    no buying-cycle weights), and every other behaviour is off (nobody leaves; referrals,
+    purchases, experience and appreciation cannot change who adopts).
+
+    Example:
+        >>> only_adoption(innovation=0.01)["adoption"]["word_of_mouth"]
+        0.0
+    """
+    adoption = {"innovation": 0.0, "word_of_mouth": 0.0, "bandwagon_jump": 0.0, "penetration_weight": 0.0}
+    adoption |= {"social_proof_weight": 0.0, "price_weight": 0.0, "awareness_required": False}
+    adoption |= {"forget_rate": 0.0, **reasons}
+    off = ("buying_cycle", "referral", "purchase", "experience", "appreciation", "churn")
+    return {"adoption": adoption} | {name: {"enabled": False} for name in (*off, "partial_churn", "dormancy")}
+
+
 def bass_scenario(size: int, p: float, q: float, weeks: int, initial_share: float = 0.0) -> Scenario:
     """Our model reduced to the Bass (1969) model: weekly hazard ``p + q x share`` of adopting.
 
@@ -104,26 +123,7 @@ def bass_scenario(size: int, p: float, q: float, weeks: int, initial_share: floa
             "network": {"type": "complete"},
             "personas": {"everyone": {}},  # traits are read only by behaviours switched off
             "firms": {"solo": {"initial_share": initial_share, "budget": 0.0, "strategy": "neglect"}},
-            "behaviours": {
-                "adoption": {
-                    "innovation": p,
-                    "word_of_mouth": q,
-                    "bandwagon_jump": 0.0,
-                    "penetration_weight": 0.0,
-                    "social_proof_weight": 0.0,
-                    "price_weight": 0.0,
-                    "awareness_required": False,
-                    "forget_rate": 0.0,
-                },
-                "buying_cycle": {"enabled": False},
-                "referral": {"enabled": False},
-                "purchase": {"enabled": False},
-                "experience": {"enabled": False},
-                "appreciation": {"enabled": False},
-                "churn": {"enabled": False},
-                "partial_churn": {"enabled": False},
-                "dormancy": {"enabled": False},
-            },
+            "behaviours": only_adoption(innovation=p, word_of_mouth=q),
         }
     )
 
@@ -749,26 +749,7 @@ def cascade_scenario(size: int, edge_list: str | Path, weeks: int = MAX_WEEKS) -
             "network": {"type": "edge_list", "path": str(edge_list)},
             "personas": {"everyone": {}},  # traits are replaced: only the threshold is read
             "firms": {"solo": {"initial_share": 0.0, "budget": 0.0, "strategy": "neglect"}},
-            "behaviours": {
-                "adoption": {
-                    "innovation": 0.0,
-                    "word_of_mouth": 0.0,
-                    "bandwagon_jump": JUMP,
-                    "penetration_weight": 0.0,
-                    "social_proof_weight": 0.0,
-                    "price_weight": 0.0,
-                    "awareness_required": False,
-                    "forget_rate": 0.0,
-                },
-                "referral": {"enabled": False},
-                "purchase": {"enabled": False},
-                "experience": {"enabled": False},
-                "appreciation": {"enabled": False},
-                "churn": {"enabled": False},
-                "partial_churn": {"enabled": False},
-                "dormancy": {"enabled": False},
-                "buying_cycle": {"enabled": False},
-            },
+            "behaviours": only_adoption(bandwagon_jump=JUMP),
         }
     )
 
