@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -194,13 +195,45 @@ def _local_pool(jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
 
 
+# Pools kept open by :func:`shared_pool`, by number of processes.
+_SHARED_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+@contextlib.contextmanager
+def shared_pool(jobs: int | None = None) -> Iterator[None]:
+    """Every :func:`execute` call in the block with this many ``jobs`` uses one process pool, so a
+    search that runs many small batches (``sim optimise``) starts its processes once.
+
+    Example:
+        >>> with shared_pool(jobs=1):
+        ...     pass
+    """
+    jobs = jobs or os.cpu_count() or 1
+    if jobs == 1 or jobs in _SHARED_POOLS:  # in this process, or an outer block holds one
+        yield
+        return
+    with _local_pool(jobs) as pool:
+        _SHARED_POOLS[jobs] = pool
+        try:
+            yield
+        finally:
+            del _SHARED_POOLS[jobs]
+
+
+def _pool_for(jobs: int) -> contextlib.AbstractContextManager[ProcessPoolExecutor]:
+    """The shared pool for ``jobs`` if a :func:`shared_pool` block holds one, else a new pool."""
+    if jobs in _SHARED_POOLS:
+        return contextlib.nullcontext(_SHARED_POOLS[jobs])
+    return _local_pool(jobs)
+
+
 def _run_remote(
     pending: list[tuple[int, RunSpec]], jobs: int, cluster: str | None
 ) -> Iterator[tuple[int, RunResult]]:
     """(index, result) of each pending run as it completes, from local processes or Dask."""
     payload = [(i, s, s.scenario.without_experiments().to_dict()) for i, s in pending]
     if cluster is None:
-        with _local_pool(jobs) as pool:
+        with _pool_for(jobs) as pool:
             futures = {pool.submit(_simulate, data, *_extra(spec)): (i, spec) for i, spec, data in payload}
             try:
                 for future in as_completed(futures):

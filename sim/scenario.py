@@ -668,6 +668,49 @@ class SensitivityConfig(_Strict):
         return self
 
 
+class Bounds(_Strict):
+    """A lower and/or upper bound: a lever's share of the budget, or a floor/ceiling on an outcome."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bounds:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min = {self.min} is above max = {self.max}")
+        return self
+
+
+class OptimiseConfig(_Strict):
+    """Strategy planning: the search of `sim optimise` (sim/optimise.py, docs/optimise.md)."""
+
+    firm: str | None = None  # the firm whose plan is optimised (None = the first)
+    objectives: list[str] = Field(["profit"], min_length=1, max_length=3)  # per-firm metrics
+    levers: list[str] | None = None  # the levers a plan may use (None = every lever)
+    shares: dict[str, Bounds] = {}  # lever -> {min, max}: its share of the weekly budget
+    spend_all: bool = False  # shares sum to 1; else part of the budget may stay unspent
+    budget: list[float] | None = None  # [low, high]: the weekly budget is a decision too
+    start_weeks: dict[str, list[int]] = {}  # lever -> [earliest, latest] week it starts
+    constraints: dict[str, Bounds] = {}  # metric -> {min, max}, e.g. retention_yearly = {min = 0.8}
+    uncertainties: dict[str, list[Any] | SweepRange] = {}  # dotted key -> values, or {low, high}
+    market_scenarios: int = Field(8, ge=2, le=10_000)  # markets sampled when a range is given
+    downside: float = Field(0.0, ge=0, lt=0.5)  # 0: the worst market; q: the q-quantile
+    robust: Literal["downside", "mean"] = "downside"  # what the search optimises across markets
+    trials: int = Field(60, ge=1, le=1_000_000)  # candidate plans evaluated
+    runs: int = Field(6, ge=2, le=10_000)  # replicate seeds per candidate (the same for all)
+    confirm_runs: int = Field(10, ge=2, le=10_000)  # fresh seeds for the best plan vs the built-ins
+    batch: int = Field(4, ge=1, le=10_000)  # candidates asked of the sampler at a time
+    sampler: Literal["tpe", "nsga2", "random"] = "tpe"  # optuna's sampler
+    seed: int | None = Field(None, ge=0)  # first seed and the sampler's (None = run.seed)
+
+    @field_validator("uncertainties", mode="before")
+    @classmethod
+    def _flatten_uncertainties(cls, value: Any) -> Any:
+        return _flatten(value) if isinstance(value, dict) else value
+
+
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested TOML tables to dotted keys; a {low, high} table is a range, not a nesting."""
     out: dict[str, Any] = {}
@@ -697,6 +740,7 @@ class Scenario(_Strict):
     arms: dict[str, dict[str, Any]] = {}  # label -> dotted overrides, for `sim compare`
     sweep: SweepConfig | None = None  # the design of `sim sweep`
     sensitivity: SensitivityConfig | None = None  # the design of `sim sensitivity`
+    optimise: OptimiseConfig | None = None  # the search of `sim optimise`
     source: str | None = Field(None, exclude=True)  # the file it came from (not part of the data)
 
     @field_validator("arms", mode="before")
@@ -768,7 +812,7 @@ class Scenario(_Strict):
 
     def without_experiments(self) -> Scenario:
         """The scenario of one run: no arms, no sweep (they describe sets of runs)."""
-        return self.model_copy(update={"arms": {}, "sweep": None, "sensitivity": None})
+        return self.model_copy(update={"arms": {}, "sweep": None, "sensitivity": None, "optimise": None})
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """A copy with dotted-key overrides applied and validated again."""
@@ -836,6 +880,10 @@ def _check_experiment_keys(scenario: Scenario) -> None:
         from sim.sensitivity import check_design
 
         check_design(scenario, scenario.sensitivity.parameters, "[sensitivity.parameters]")
+    if scenario.optimise is not None:
+        from sim.optimise import check_settings
+
+        check_settings(scenario, scenario.optimise)
 
 
 def _resolve_relative_paths(data: dict[str, Any], base: Path) -> None:
