@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/baseline.toml
 
-.PHONY: run test bench lint format clean
+.PHONY: run test bench lint format clean chromium dashboard
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,21 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/sim run $(SCENARIO)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The dashboard's browser test drives Debian's chromium: install it when missing, if we can (root
+# with apt-get); otherwise the test is skipped and says why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq >/dev/null 2>&1 \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; } \
+	  || echo "note: chromium is not installed and could not be; the dashboard's browser test will be skipped"
+
+dashboard: $(VENV)/.installed-test
+	$(BIN)/sim dashboard $(SCENARIO)
 
 # Benchmarks (benchmarks/README.md): print figures, never part of the tests.
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python

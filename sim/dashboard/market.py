@@ -1,0 +1,379 @@
+"""What the dashboard steps: the page's settings turned into a market, and a second arm beside it.
+
+Owns the link between the controls of ``sim dashboard`` and the model: the controls a scenario
+gets (:func:`dashboard_params`, in the form Mesa's SolaraViz takes), how their values become
+dotted-key overrides of the scenario (:func:`settings_overrides`), the seed typed into the page
+(:func:`parse_seed`), the running CAC and LTV the charts show (:func:`running_metrics`) and
+:class:`DashboardModel`, the Mesa model SolaraViz creates, steps and resets. It holds a
+:class:`~sim.model.CustomerMarket` built from the settings and, for the side-by-side view, the same
+market on the same seed with one firm on another strategy (common random numbers make the two a
+paired comparison). No Solara here: the page itself is :mod:`sim.dashboard.app`.
+
+Example:
+    >>> from sim import load_scenario
+    >>> scenario = load_scenario("scenarios/baseline.toml", {"market.size": 300})
+    >>> model = DashboardModel(scenario, seed="7", compare_strategy="relations")
+    >>> model.step(); model.week, model.seed, model.comparison.week
+    (1, 7, 1)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.agents.customers import CHANNEL_NAMES
+from sim.model import CustomerMarket
+from sim.results import Recorder
+from sim.scenario import Scenario, ScenarioError
+from sim.strategies.base import STRATEGIES, resolve_strategy_class
+from sim.strategies.builtin import CONQUEST_SPLIT, RELATIONS_SPLIT
+from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS
+
+NO_COMPARISON = "none"  # the comparison select's value that switches the second arm off
+# The strategy whose split the "share on relations" slider sets (half and half by default).
+MIXED_STRATEGY = "balanced"
+RELATIONS_SHARE = "relations_share"  # firms.<name>.relations_share: a dashboard-only key
+SLIDER_STEPS = 20  # a float slider moves in 1/20 of its range, or finer to hit the file's value
+
+# The market-wide sliders: dotted key, label, lowest value, highest value at least, integer?
+GLOBAL_SLIDERS: tuple[tuple[str, str, float, float, bool], ...] = (
+    ("market.size", "market size (people)", 100, 20_000, True),
+    ("behaviours.adoption.word_of_mouth", "word of mouth", 0.0, 0.05, False),
+    ("behaviours.adoption.social_proof_weight", "social-proof weight", 0.0, 2.0, False),
+    ("levers.referral_programme.unit_cost", "referral reward", 1, 100, True),
+    ("behaviours.churn.satisfaction_tolerance", "churn: satisfaction tolerance", 0.0, 1.0, False),
+    ("behaviours.churn.appreciation_tolerance", "churn: appreciation tolerance", 0.0, 1.0, False),
+)
+
+
+def parse_seed(value: int | str | None, default: int) -> tuple[int, str | None]:
+    """The seed typed into the page: a whole number >= 0, or ``default`` and why it was not used.
+
+    A text box hands the seed over as a string; empty means the scenario's own seed.
+
+    Example:
+        >>> parse_seed(" 42 ", 1), parse_seed("", 1)
+        ((42, None), (1, None))
+        >>> parse_seed("4.5", 1)[1]
+        "seed '4.5': not a whole number >= 0; using the scenario's seed 1"
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default, None
+    text = str(value).strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        number: int | None = value
+    else:
+        number = int(text) if text.isdigit() else None  # isdigit: no sign, no point, no exponent
+    if number is None or number < 0:
+        return default, f"seed {text!r}: not a whole number >= 0; using the scenario's seed {default}"
+    return number, None
+
+
+def relations_share(split: dict[str, float]) -> float:
+    """Share of a split's money that goes to relations levers (0 for an empty split).
+
+    Example:
+        >>> relations_share({"search_ads": 0.25, "loyalty_rewards": 0.75})
+        0.75
+    """
+    total = sum(split.values())
+    if total <= 0:
+        return 0.0
+    return sum(share for lever, share in split.items() if LEVERS[lever].kind == "relations") / total
+
+
+def mixed_split(share_on_relations: float) -> dict[str, float]:
+    """The balanced strategy's split with ``share_on_relations`` of the budget on relations: the
+    built-in conquest and relations splits, scaled to 1 - share and share.
+
+    Example:
+        >>> round(sum(v for k, v in mixed_split(0.25).items() if k in RELATIONS_SPLIT), 6)
+        0.25
+    """
+    share = min(max(float(share_on_relations), 0.0), 1.0)
+    split = {lever: weight * (1 - share) for lever, weight in CONQUEST_SPLIT.items()}
+    for lever, weight in RELATIONS_SPLIT.items():
+        split[lever] = split.get(lever, 0.0) + weight * share
+    return split
+
+
+def strategy_choices(scenario: Scenario) -> list[str]:
+    """Strategies a firm can be switched to: the registered ones and any the file names."""
+    named = {firm.strategy for firm in scenario.firms.values()}
+    return sorted(STRATEGIES.keys() | named)
+
+
+def _firm_split(scenario: Scenario, firm: str) -> dict[str, float]:
+    config = scenario.firms[firm]
+    if config.split is not None:
+        return dict(config.split)
+    return dict(resolve_strategy_class(config.strategy).default_split)
+
+
+def _slider(key: str, label: str, value: float, low: float, high: float, integer: bool) -> dict[str, Any]:
+    """A Mesa SolaraViz slider whose range always holds the file's value."""
+    high = max(high, 2 * value)
+    if integer:
+        step = max(1, 10 ** max(0, math.floor(math.log10(max(high - low, 1))) - 2))
+        return {
+            "type": "SliderInt",
+            "label": label,
+            "value": int(value),
+            "min": int(low),
+            "max": int(math.ceil(high / step) * step),
+            "step": step,
+        }
+    step = (high - low) / SLIDER_STEPS
+    # A step that lands on the file's value, so the slider can come back to it (a few halvings;
+    # an odd value keeps the coarse step and starts off the grid, which is harmless).
+    for _ in range(6):
+        if math.isclose(round((value - low) / step) * step + low, value, rel_tol=1e-9, abs_tol=1e-12):
+            break
+        step /= 2
+    return {
+        "type": "SliderFloat",
+        "label": label,
+        "value": float(value),
+        "min": low,
+        "max": high,
+        "step": step,
+    }
+
+
+def dashboard_params(scenario: Scenario) -> dict[str, Any]:
+    """The controls of the page for ``scenario``, as Mesa's SolaraViz ``model_params``.
+
+    Per firm a strategy, a weekly budget and the share on relations (used when the strategy is
+    ``balanced``); the market-wide sliders of :data:`GLOBAL_SLIDERS`; the seed (a text box); and
+    the side-by-side view's firm and the strategy it is compared with. Every key is a keyword of
+    :class:`DashboardModel`; each starts at the scenario's value, so Reset without touching
+    anything rebuilds the scenario as written.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> params = dashboard_params(load_scenario("scenarios/baseline.toml"))
+        >>> params["firms.us.budget"]["value"], params["compare_strategy"]["value"]
+        (2000, 'relations')
+    """
+    params: dict[str, Any] = {"market_scenario": scenario}  # fixed: not a control
+    params["seed"] = {"type": "InputText", "label": "seed (a whole number)", "value": str(scenario.run.seed)}
+    choices = strategy_choices(scenario)
+    for name, firm in scenario.firms.items():
+        params[f"firms.{name}.strategy"] = {
+            "type": "Select",
+            "label": f"{name}: strategy",
+            "value": firm.strategy,
+            "values": choices,
+        }
+        params[f"firms.{name}.budget"] = _slider(
+            f"firms.{name}.budget", f"{name}: budget a week", firm.budget, 0, 5_000, True
+        )
+        params[f"firms.{name}.{RELATIONS_SHARE}"] = {
+            "type": "SliderFloat",
+            "label": f"{name}: relations share ({MIXED_STRATEGY})",
+            "value": round(relations_share(_firm_split(scenario, name)), 2),
+            "min": 0.0,
+            "max": 1.0,
+            "step": 0.05,
+        }
+    for key, label, low, high, integer in GLOBAL_SLIDERS:
+        params[key] = _slider(key, label, _value_at(scenario, key), low, high, integer)
+    first = scenario.firm_names[0]
+    own = scenario.firms[first].strategy
+    params["compare_firm"] = {
+        "type": "Select",
+        "label": "side by side: firm",
+        "value": first,
+        "values": scenario.firm_names,
+    }
+    params["compare_strategy"] = {
+        "type": "Select",
+        "label": "side by side: its other strategy",
+        "value": "relations" if own != "relations" else "conquest",
+        "values": [NO_COMPARISON, *choices],
+    }
+    return params
+
+
+def initial_settings(params: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments the controls start at (what SolaraViz's Reset passes untouched).
+
+    Example:
+        >>> initial_settings({"a": 1, "b": {"type": "SliderInt", "value": 3}})
+        {'a': 1, 'b': 3}
+    """
+    return {
+        key: spec["value"] if isinstance(spec, dict) and "type" in spec else spec
+        for key, spec in params.items()
+    }
+
+
+def _value_at(scenario: Scenario, dotted: str) -> Any:
+    value: Any = scenario
+    for part in dotted.split("."):
+        value = value[part] if isinstance(value, dict) else getattr(value, part)
+    return value
+
+
+def settings_overrides(scenario: Scenario, settings: dict[str, Any]) -> dict[str, Any]:
+    """Dotted-key overrides of ``scenario`` for the controls' values.
+
+    A firm's strategy is overridden only when it differs from the file's (switching resets its
+    split to the new strategy's default, as ``--set`` does); a ``balanced`` firm whose share on
+    relations differs from its split's gets the balanced split with that share. Values equal to
+    the file's are left out, so untouched controls reproduce the file exactly.
+
+    Raises:
+        ScenarioError: a key that is neither a dotted scenario key nor a dashboard control.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> base = load_scenario("scenarios/baseline.toml")
+        >>> settings_overrides(base, {"firms.us.budget": 3000, "market.size": 10000})
+        {'firms.us.budget': 3000}
+    """
+    overrides: dict[str, Any] = {}
+    shares: dict[str, float] = {}
+    for key, value in settings.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "firms" and parts[2] == RELATIONS_SHARE:
+            if parts[1] not in scenario.firms:
+                raise ScenarioError(
+                    f"dashboard: {key}: no firm {parts[1]!r}; firms: {', '.join(scenario.firms)}"
+                )
+            shares[parts[1]] = float(value)
+            continue
+        if len(parts) < 2:
+            raise ScenarioError(
+                f"dashboard: {key} = {value!r}: not a control; controls are dotted scenario keys, "
+                "seed, compare_firm and compare_strategy"
+            )
+        try:
+            current = _value_at(scenario, key)
+        except (AttributeError, KeyError):
+            current = None  # a key the file leaves at its default: validation decides
+        if current is None or current != value:
+            overrides[key] = value
+    for firm, share in shares.items():
+        strategy = overrides.get(f"firms.{firm}.strategy", scenario.firms[firm].strategy)
+        unchanged = f"firms.{firm}.strategy" not in overrides
+        if strategy != MIXED_STRATEGY:
+            continue
+        if unchanged and math.isclose(round(relations_share(_firm_split(scenario, firm)), 2), share):
+            continue  # the file's own split, whatever its detail
+        overrides[f"firms.{firm}.split"] = mixed_split(share)
+    return overrides
+
+
+def running_metrics(recorder: Recorder) -> dict[str, np.ndarray]:
+    """CAC and LTV so far, week by week, per firm: what ``summary.json`` would report had the run
+    stopped that week (the same definitions as :func:`sim.results.summarise`).
+
+    Returns:
+        ``weeks`` (1..week), and (weeks, firms) arrays ``acquired``, ``acquisition_spend``,
+        ``cac`` and ``ltv``; CAC and LTV are NaN while a firm has won nobody.
+
+    Example:
+        >>> from sim import CustomerMarket, load_scenario
+        >>> market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 300}))
+        >>> for _ in range(3): market.step()
+        >>> running_metrics(market.recorder)["cac"].shape
+        (3, 2)
+    """
+    last = recorder.weeks_recorded
+    rows = slice(1, last + 1)
+    initial = CHANNEL_NAMES.index("initial")
+    channels = [i for i in range(len(CHANNEL_NAMES)) if i != initial]
+    acquired = recorder.acquired[rows][..., channels].sum(axis=2).cumsum(axis=0)
+    levers = [LEVER_NAMES.index(name) for name in ACQUISITION_LEVERS]
+    spend = recorder.spend[rows][..., levers].sum(axis=2).cumsum(axis=0)
+    margin = recorder.series["ltv_margin"][rows].cumsum(axis=0)
+    won = acquired > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cac = np.where(won, spend / np.where(won, acquired, 1), np.nan)
+        ltv = np.where(won, margin / np.where(won, acquired, 1), np.nan)
+    return {
+        "weeks": np.arange(1, last + 1),
+        "acquired": acquired,
+        "acquisition_spend": spend,
+        "cac": cac,
+        "ltv": ltv,
+    }
+
+
+class DashboardModel(mesa.Model):
+    """The model SolaraViz shows: a market built from the page's settings and, beside it, the same
+    market on the same seed with one firm on another strategy.
+
+    Args:
+        market_scenario: the scenario the page was opened with.
+        seed: a whole number >= 0, as a number or as typed (text); empty means the scenario's.
+        compare_firm: the firm whose strategy the second arm changes (default: the first firm).
+        compare_strategy: that firm's strategy in the second arm, or ``"none"`` for no second arm.
+        **kwargs: the controls' values by dotted scenario key (``firms.us.budget``,
+            ``behaviours.adoption.word_of_mouth``, ``firms.us.relations_share``, ...). Mesa 3.5
+            and later also pass a ``scenario`` of its own on Reset; it is not ours and is ignored
+            (our scenario is ``market_scenario``).
+
+    A setting the scenario rejects, or a seed that is not a whole number, is reported in
+    :attr:`notices` (shown on the page) and the model falls back to the file's value.
+    """
+
+    def __init__(
+        self,
+        market_scenario: Scenario,
+        seed: int | str | None = None,
+        compare_firm: str | None = None,
+        compare_strategy: str = NO_COMPARISON,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("scenario", None)  # Mesa >= 3.5's own scenario object (see Args)
+        self.notices: list[str] = []
+        self.seed, problem = parse_seed(seed, market_scenario.run.seed)
+        if problem:
+            self.notices.append(problem)
+        super().__init__(rng=self.seed)  # Mesa's generators are seeded; nothing here draws from them
+        try:
+            self.overrides = settings_overrides(market_scenario, kwargs)
+            scenario = market_scenario.with_overrides(self.overrides)
+        except ScenarioError as error:
+            self.notices.append(f"{error}; showing the scenario as written")
+            self.overrides, scenario = {}, market_scenario
+        self.market = CustomerMarket(scenario, seed=self.seed)
+        self.compare_firm = compare_firm if compare_firm in scenario.firms else scenario.firm_names[0]
+        self.compare_strategy = compare_strategy
+        self.comparison: CustomerMarket | None = None
+        if compare_strategy != NO_COMPARISON:
+            try:
+                other = scenario.with_overrides({f"firms.{self.compare_firm}.strategy": compare_strategy})
+                self.comparison = CustomerMarket(other, seed=self.seed)
+            except ScenarioError as error:
+                self.notices.append(f"side by side: {error}")
+
+    @property
+    def scenario_in_force(self) -> Scenario:
+        """The scenario the main market runs (the file with the page's settings)."""
+        return self.market.scenario
+
+    @property
+    def week(self) -> int:
+        return self.market.week
+
+    def arm_label(self, market: CustomerMarket) -> str:
+        """``"us: balanced"``: the compared firm and its strategy in ``market``."""
+        return f"{self.compare_firm}: {market.scenario.firms[self.compare_firm].strategy}"
+
+    def step(self) -> None:
+        """One week of both arms."""
+        self.market.step()
+        if self.comparison is not None and self.comparison.running:
+            self.comparison.step()
+        self.running = self.market.running
+
+    def __repr__(self) -> str:
+        arms = f", beside {self.arm_label(self.comparison)}" if self.comparison else ""
+        return f"DashboardModel({self.market!r}{arms})"
