@@ -27,13 +27,16 @@ EPILOG = """examples:
   sim run scenarios/baseline.toml --runs 20 --jobs 2
   sim compare scenarios/conquest_vs_relations.toml --runs 20
   sim sweep scenarios/what_if.toml --cluster local
+  sim report scenarios/conquest_vs_relations.toml --runs 10
   sim run scenarios/baseline.toml --set firms.us.strategy=relations --set market.size=50000
   sim validate scenarios/my_market.toml
   sim sensitivity scenarios/research.toml --jobs 2
   sim calibrate scenarios/cdnow.toml --targets data/cdnow/targets.toml
+  sim optimise scenarios/conquest_vs_relations.toml --firm us --set market.size=2000 --trials 40
   sim transactions scenarios/research.toml --out results/research/transactions.csv
   sim targets-from-log data/cdnow/CDNOW_sample.txt.gz --out results/cdnow/targets.toml
   sim targets-from-sim scenarios/research.toml --targets data/targets/recovery.toml --out truth.toml
+  sim dashboard scenarios/baseline.toml --port 8521
 
 Scenario files are TOML; see docs/scenario.md for every table and key."""
 
@@ -117,6 +120,34 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--runs", type=int, metavar="R", help="replicates per point (default: sweep.runs)")
     _add_experiment_options(sweep, "firm shown in the figures", "sweep")
 
+    report = commands.add_parser(
+        "report",
+        help="write report.html: a client-ready page of the strategy comparison, with figures",
+        description=(
+            "Run the scenario's arms (or, without [arms], its firms) on R paired seeds, execute the "
+            "report notebook and write report.html (one self-contained page: executive summary, "
+            "comparison table with 95%% CIs, figures; no code, nothing fetched from the network) and "
+            "report.ipynb (the executed notebook, to open and adapt) to the output folder. See "
+            "docs/report.md."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML), with or without [arms]")
+    report.add_argument("--runs", type=int, default=10, metavar="R", help="seeds per arm (default 10)")
+    report.add_argument("--seed", type=int, metavar="N", help="first seed (default: the scenario's run.seed)")
+    report.add_argument(
+        "--out", metavar="DIR", help="output folder (default: results/<scenario name>/report/)"
+    )
+    report.add_argument(
+        "--jobs",
+        type=int,
+        metavar="J",
+        help="processes to run replicates on (default: every core); results do not depend on it",
+    )
+    _add_set_option(report)
+    report.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar)")
+
     facts = commands.add_parser(
         "facts",
         help="compare the model's stylised facts with the seeds and the literature",
@@ -136,6 +167,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_set_option(facts)
 
     _add_research_commands(commands)
+    _add_optimise_command(commands)
+    _add_dashboard_command(commands)
 
     validate = commands.add_parser(
         "validate",
@@ -319,6 +352,92 @@ def _add_research_commands(commands: Any) -> None:
     )
 
 
+def _add_optimise_command(commands: Any) -> None:
+    """`optimise` (docs/optimise.md); every option replaces the scenario's [optimise] value."""
+    optimise = commands.add_parser(
+        "optimise",
+        help="find the best split of a firm's budget over its levers, robust to the market",
+        description=(
+            "Search the firm's budget split over its levers (optionally the budget and when levers "
+            "start) with optuna, every candidate on the same R seeds, for the best objective (or the "
+            "Pareto front of two or three) under constraints, optionally across market scenarios; then "
+            "rerun the best plan and the built-in strategies on fresh seeds. Writes optimisation.json, "
+            "trace.parquet, trace.csv, references.csv, best.toml (the scenario with the best plan) and "
+            "figures/. Rerun the same command to resume. Settings: the scenario's [optimise] table, "
+            "replaced by these options."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    optimise.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    add = optimise.add_argument
+    add(
+        "--objective",
+        dest="objectives",
+        action="append",
+        metavar="METRIC",
+        help="profit, customer_equity, ltv_cac, customers_end, cac, retention_yearly, ... (a per-firm "
+        "metric; its direction is known); repeat for a Pareto front of 2-3 (default profit)",
+    )
+    add(
+        "--lever",
+        dest="levers",
+        action="append",
+        metavar="NAME",
+        help="a lever the plan may use; repeatable (default: every lever)",
+    )
+    add(
+        "--share",
+        dest="shares",
+        action="append",
+        metavar="LEVER=MIN:MAX",
+        help="bounds on a lever's share of the budget, e.g. search_ads=0.1:0.5 (MIN or MAX may be empty)",
+    )
+    add(
+        "--spend-all",
+        action="store_true",
+        default=None,
+        help="shares must sum to 1 (default: part of the budget may stay unspent)",
+    )
+    add("--budget", metavar="LOW:HIGH", help="let the search choose the weekly budget in this range")
+    add(
+        "--start-week",
+        dest="start_weeks",
+        action="append",
+        metavar="LEVER=EARLIEST:LATEST",
+        help="let the search choose when a lever starts, e.g. referral_programme=0:52",
+    )
+    add(
+        "--constraint",
+        dest="constraints",
+        action="append",
+        metavar="METRIC>=X or METRIC<=X",
+        help="a floor or ceiling on an outcome, e.g. retention_yearly>=0.8 or cac<=150; repeatable",
+    )
+    add(
+        "--uncertainty",
+        dest="uncertainties",
+        action="append",
+        metavar="KEY=LOW:HIGH or KEY=A,B",
+        help="what the market may do: a range or a list for a dotted key, e.g. "
+        "behaviours.adoption.word_of_mouth=0.005:0.02 or firms.rival.strategy=relations,conquest",
+    )
+    add("--market-scenarios", type=int, metavar="N", help="markets sampled when a range is given (default 8)")
+    add("--downside", type=float, metavar="Q", help="0: the worst market (default); Q: the Q-quantile")
+    add("--robust", choices=["downside", "mean"], help="what the search optimises across markets")
+    add("--trials", type=int, metavar="N", help="candidate plans (default 60)")
+    add("--runs", type=int, metavar="R", help="seeds per candidate (default 6)")
+    add(
+        "--confirm-runs",
+        type=int,
+        metavar="R",
+        help="fresh seeds for the best plan vs the built-ins (default 10)",
+    )
+    add("--batch", type=int, metavar="B", help="candidates asked at a time (default 4)")
+    add("--sampler", choices=["tpe", "nsga2", "random"], help="optuna sampler (default tpe)")
+    _add_experiment_options(optimise, "firm whose plan is optimised", "optimise")  # fmt: skip
+
+
 def _add_experiment_options(command: argparse.ArgumentParser, firm_help: str, folder: str) -> None:
     """The options `compare` and `sweep` share."""
     command.add_argument("--firm", metavar="NAME", help=f"{firm_help} (default: the first)")
@@ -379,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "targets-from-log":
         return _targets_from_log(args)
+    if args.command == "dashboard":
+        return _dashboard(args)
     try:
         if args.command == "facts" and args.scenario is None:
             scenario = Scenario(run={"name": "defaults"}).with_overrides(_overrides(args.overrides))
@@ -406,10 +527,14 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args, scenario)
         if args.command == "sweep":
             return _sweep(args, scenario)
+        if args.command == "report":
+            return _report(args, scenario)
         if args.command == "sensitivity":
             return _sensitivity(args, scenario)
         if args.command == "calibrate":
             return _calibrate(args, scenario)
+        if args.command == "optimise":
+            return _optimise(args, scenario)
         if args.command == "transactions":
             return _transactions(args, scenario)
         if args.command == "targets-from-sim":
@@ -492,6 +617,28 @@ def _compare(args: argparse.Namespace, scenario) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace, scenario) -> int:
+    from sim.report import build_report
+
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "report"
+    started = time.perf_counter()
+    page = build_report(
+        args.scenario,
+        runs=args.runs,
+        out=out,
+        jobs=args.jobs,
+        overrides=_overrides(args.overrides),
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(
+            f"report written to {page} in {time.perf_counter() - started:.1f} s "
+            f"(the executed notebook beside it: {page.with_suffix('.ipynb').name})"
+        )
+    return 0
+
+
 def _sweep(args: argparse.Namespace, scenario) -> int:
     from sim.experiments import sweep, sweep_points, write_sweep
 
@@ -561,6 +708,26 @@ def _calibrate(args: argparse.Namespace, scenario) -> int:
     if not args.quiet:
         print(format_calibration(result))
         print(f"\n{result.fit['seconds']:.1f} s; fitted scenario in {out}/fitted.toml, the fit in {out}/")
+    return 0
+
+
+def _optimise(args: argparse.Namespace, scenario) -> int:
+    from sim.optimise import format_optimisation, optimise, settings_from_options, write_optimisation
+
+    out = Path(args.out) if args.out else Path("results") / scenario.name / "optimise"
+    settings = settings_from_options(
+        objectives=args.objectives, levers=args.levers, shares=args.shares, spend_all=args.spend_all,
+        budget=args.budget, start_weeks=args.start_weeks, constraints=args.constraints,
+        uncertainties=args.uncertainties, market_scenarios=args.market_scenarios, downside=args.downside,
+        robust=args.robust, trials=args.trials, runs=args.runs, confirm_runs=args.confirm_runs,
+        batch=args.batch, sampler=args.sampler, seed=args.seed,
+    )  # fmt: skip
+    result = optimise(scenario, args.firm, settings, **_execution(args, out))
+    write_optimisation(result, out, figures=not args.no_figures)
+    if not args.quiet:
+        print(format_optimisation(result))
+        where = f"the best plan as a scenario in {out}/best.toml, " if result.scenario is not None else ""
+        print(f"\n{result.info['seconds']:.1f} s; {where}the results in {out}/")
     return 0
 
 
@@ -825,6 +992,63 @@ def _table(header: list[str], body: list[list[str]]) -> list[str]:
     for row in body:
         out.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)))
     return out
+
+
+def _add_dashboard_command(commands: Any) -> None:
+    """`dashboard`: the what-if page in the browser (docs/dashboard.md)."""
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="serve an interactive what-if page for a scenario (Mesa SolaraViz) on this machine",
+        description=(
+            "Serve a page with sliders for the scenario's key parameters (strategy, budget and split "
+            "per firm, word of mouth, social proof, referral reward, churn tolerances, market size, "
+            "seed), play/step/reset, live charts, the referral network coloured by firm and two "
+            "strategies side by side on the same seed. Listens on 127.0.0.1 unless --host says "
+            "otherwise; fetches nothing from the internet. Ctrl-C stops it."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    dashboard.add_argument(
+        "scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: built-in defaults)"
+    )
+    dashboard.add_argument(
+        "--port", type=int, default=8521, metavar="P", help="port (default 8521; 0: any free one)"
+    )
+    dashboard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="H",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 opens it to the network)",
+    )
+    _add_set_option(dashboard)
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from sim.dashboard.server import DashboardUnavailable, serve
+
+    try:
+        overrides = _overrides(args.overrides)
+        if args.scenario is None:
+            Scenario(run={"name": "defaults"}).with_overrides(overrides)
+        else:
+            load_scenario(args.scenario, overrides=overrides)
+    except ScenarioError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not 0 <= args.port <= 65535:
+        print(f"error: --port {args.port}: must be 0-65535", file=sys.stderr)
+        return 2
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: --host {args.host}: the dashboard is reachable from other machines", file=sys.stderr)
+    try:
+        serve(args.scenario, overrides, host=args.host, port=args.port)
+    except DashboardUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

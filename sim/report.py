@@ -1,0 +1,676 @@
+"""The client report: `sim report` runs the experiments, executes the report notebook and exports it.
+
+Owns building ``report.html``: :func:`gather` runs (or reads back from the run cache) the
+replicates a report needs, with every run's cohort spells (:class:`sim.cohorts.LifecycleRunner`);
+:class:`ReportData` turns them into the tables the figures of :mod:`sim.plots` draw, the strategy
+comparison with 95% CIs and an executive summary written from the numbers; :func:`build_report`
+executes the parameterised notebook ``sim/report_template.ipynb`` (shipped with the package) with
+nbclient and exports it with nbconvert to one self-contained page: figures embedded as PNG, no
+code, no prompts, nothing fetched from the network when it is opened. The executed notebook is
+kept beside the page (``report.ipynb``) for a consultant to open and adapt.
+
+What is compared: with ``[arms.<label>]`` tables, the arms (strategies of the first firm), on the
+same seeds; without, the scenario's firms against each other within the same runs. Either way the
+differences are paired by seed (common random numbers).
+
+Example:
+    >>> from sim import load_scenario
+    >>> scenario = load_scenario("scenarios/conquest_vs_relations.toml", {"market.size": 400, "run.weeks": 30})
+    >>> data = gather(scenario, runs=2, jobs=1, cascade_size=0)
+    >>> list(data.groups), data.firm
+    (['conquest', 'relations'], 'us')
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sim.cohorts import LifecycleRunner, channel_table, survival_table, value_table
+from sim.experiments import (
+    RunSpec,
+    arms_of,
+    execute,
+    lower_is_better,
+    mean_ci,
+    paired_difference,
+    scalar_metrics,
+    seeds_for,
+    summarise_runs,
+)
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+TEMPLATE = Path(__file__).with_name("report_template.ipynb")
+
+# The metrics of the comparison table: name, label, formatter.
+REPORT_METRICS: list[tuple[str, str, Callable[[float], str]]] = [
+    ("customers_end", "customers at the end (people)", lambda v: f"{v:,.0f}"),
+    ("market_share_end", "market share at the end", lambda v: f"{100 * v:.1f}%"),
+    ("acquired", "customers won (people)", lambda v: f"{v:,.0f}"),
+    ("cac", "CAC: acquisition spend per customer won", lambda v: f"{v:,.2f}"),
+    ("retention_yearly", "retention per year", lambda v: f"{100 * v:.1f}%"),
+    ("churned", "customers lost (people)", lambda v: f"{v:,.0f}"),
+    ("ltv", "LTV: discounted margin per customer won", lambda v: f"{v:,.2f}"),
+    ("ltv_cac", "LTV / CAC", lambda v: f"{v:.2f}"),
+    ("revenue", "revenue", lambda v: f"{v:,.0f}"),
+    ("spend", "marketing spend", lambda v: f"{v:,.0f}"),
+    ("profit", "profit (margin - spend)", lambda v: f"{v:,.0f}"),
+    ("referrals_converted", "customers won by referral (people)", lambda v: f"{v:,.0f}"),
+    ("referred_ltv", "LTV of a referred customer", lambda v: f"{v:,.2f}"),
+]
+_FORMAT = {name: fmt for name, _, fmt in REPORT_METRICS}
+
+
+@dataclass
+class Group:
+    """One compared strategy: an arm (the focal firm's strategy) or, without arms, a firm."""
+
+    label: str
+    firm: str  # whose outcomes describe the group
+    strategy: str
+    summaries: list[dict[str, Any]]  # full run summaries, one per seed, with "lifecycle"
+    timeseries: pd.DataFrame  # run x week x firm
+
+    @property
+    def firm_runs(self) -> list[dict[str, Any]]:
+        return [s["firms"][self.firm] for s in self.summaries]
+
+    @property
+    def lifecycle(self) -> list[dict[str, Any]]:
+        return [s["lifecycle"]["firms"][self.firm] for s in self.summaries]
+
+
+@dataclass
+class ReportData:
+    """Everything a report shows, from :func:`gather`; each method returns what one figure or
+    table needs."""
+
+    scenario: Scenario
+    firm: str  # the firm whose strategies are compared (arms), or the first firm
+    mode: str  # "arms" or "firms"
+    seeds: list[int]
+    groups: dict[str, Group]
+    sweep: pd.DataFrame | None = None
+    cascade: tuple[pd.DataFrame, Any, list[str]] | None = None  # customers, adjacency, firm names
+    seconds: float = 0.0
+    comparison: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.comparison = compare_groups(self)
+
+    @property
+    def runs(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def weeks(self) -> int:
+        return self.scenario.run.weeks
+
+    def firm_means(self) -> dict[str, dict[str, Any]]:
+        """Each group's firm summary, averaged over runs (nested tables included)."""
+        from sim.experiments import RunResult
+
+        means = {}
+        for label, group in self.groups.items():
+            results = [
+                RunResult(RunSpec(label, self.scenario, seed), s, None)
+                for seed, s in zip(self.seeds, group.summaries, strict=True)
+            ]
+            means[label] = summarise_runs(results)["firms"][group.firm]
+        return means
+
+    def runs_by_group(self) -> dict[str, pd.DataFrame]:
+        """Arms: each arm's weekly table; firms: the one shared table under the scenario's name."""
+        if self.mode == "firms":
+            return {self.scenario.name: next(iter(self.groups.values())).timeseries}
+        return {label: group.timeseries for label, group in self.groups.items()}
+
+    def retention(self, channel: str = "won") -> pd.DataFrame:
+        """Cohort retention curves per group (:func:`sim.cohorts.survival_table`)."""
+        return survival_table({label: g.lifecycle for label, g in self.groups.items()}, channel=channel)
+
+    def retention_by_channel(self, group: str | None = None, min_won: int = 30) -> pd.DataFrame:
+        """One group's retention curves by acquisition channel (channels that won at least
+        ``min_won`` customers over all runs)."""
+        chosen = self.groups[group or next(iter(self.groups))]
+        tables = []
+        for channel in (
+            "organic",
+            "search",
+            "social",
+            "influencer",
+            "word_of_mouth",
+            "bandwagon",
+            "referral",
+            "switch",
+            "poached",
+        ):
+            won = sum(b["channels"].get(channel, {}).get("spells", 0) for b in chosen.lifecycle)
+            if won >= min_won:
+                table = survival_table({channel: chosen.lifecycle}, channel=channel)
+                tables.append(table)
+        return pd.concat(tables, ignore_index=True) if tables else survival_table({})
+
+    def channels(self) -> pd.DataFrame:
+        """Customers won, CAC and LTV per group and channel (:func:`sim.cohorts.channel_table`)."""
+        return channel_table(
+            {label: g.lifecycle for label, g in self.groups.items()},
+            {label: g.firm_runs for label, g in self.groups.items()},
+        )
+
+    def values(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Value by decile and Lorenz curves per group (:func:`sim.cohorts.value_table`)."""
+        return value_table({label: g.lifecycle for label, g in self.groups.items()})
+
+    def blended(self) -> pd.DataFrame:
+        """CAC and LTV per group with their 95% intervals over runs."""
+        rows = []
+        for label in self.groups:
+            row: dict[str, Any] = {"group": label}
+            for metric in ("cac", "ltv"):
+                stats = self.comparison["arms"][label][metric]
+                low, high = stats["ci95"] or (None, None)
+                row.update({metric: stats["mean"], f"{metric}_low": low, f"{metric}_high": high})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def spend(self) -> dict[str, dict[str, float]]:
+        """Mean spend over the run by lever, per group."""
+        return {label: dict(firm["spend_by_lever"]) for label, firm in self.firm_means().items()}
+
+    def table(self) -> pd.DataFrame:
+        """The comparison table: one row per metric; per group "mean [95% CI]"; per other group
+        the paired difference from the first with its CI and the probability it is better."""
+        base = self.comparison["baseline_arm"]
+        rows = []
+        for metric, label, fmt in REPORT_METRICS:
+            row = {"metric": label}
+            for group in self.groups:
+                stats = self.comparison["arms"][group][metric]
+                row[_title(group, self)] = _interval(fmt, stats["mean"], stats["ci95"])
+            for group in self.groups:
+                if group == base:
+                    continue
+                diff = self.comparison["differences"][group][metric]
+                name = f"{group} - {base}"
+                row[f"{name} (paired)"] = _signed_interval(fmt, diff["mean"], diff["ci95"])
+                row[f"P({group} better)"] = (
+                    "n/a" if diff["prob_better"] is None else f"{100 * diff['prob_better']:.0f}%"
+                )
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("metric")
+
+    def summary_markdown(self) -> str:
+        """The executive summary, in prose generated from the numbers (Markdown)."""
+        return executive_summary(self)
+
+
+def _title(group: str, data: ReportData) -> str:
+    if data.mode == "firms":
+        return f"{group} ({data.groups[group].strategy})"
+    return group
+
+
+def _interval(fmt: Callable[[float], str], mean: float | None, ci: list[float] | None) -> str:
+    if mean is None:
+        return "n/a"
+    return fmt(mean) if not ci else f"{fmt(mean)} [{fmt(ci[0])}, {fmt(ci[1])}]"
+
+
+def _signed(fmt: Callable[[float], str], value: float) -> str:
+    return ("+" if value >= 0 else "-") + fmt(abs(value))
+
+
+def _signed_interval(fmt: Callable[[float], str], mean: float | None, ci: list[float] | None) -> str:
+    if mean is None:
+        return "n/a"
+    if not ci:
+        return _signed(fmt, mean)
+    return f"{_signed(fmt, mean)} [{_signed(fmt, ci[0])}, {_signed(fmt, ci[1])}]"
+
+
+# --------------------------------------------------------------------------- gathering the runs
+
+
+def gather(
+    scenario: Scenario,
+    runs: int = 10,
+    seed: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
+    cluster: str | None = None,
+    progress: bool = False,
+    cascade_size: int = 300,
+) -> ReportData:
+    """Run (or read back from ``<out>/runs/``) what a report shows and return it as :class:`ReportData`.
+
+    Args:
+        scenario: a scenario; with ``[arms]`` its arms are compared, else its firms.
+        runs: replicates (seeds) per arm, at least 2 for intervals.
+        seed: first seed (default ``scenario.run.seed``).
+        out: folder of the run cache; None keeps everything in memory.
+        jobs, cluster, progress: as in :func:`sim.experiments.execute`.
+        cascade_size: people in the small market whose referral cascade is drawn (0: none).
+    """
+    started = time.perf_counter()
+    seeds = seeds_for(scenario, runs, seed)
+    runner = LifecycleRunner()
+    if scenario.arms:
+        arms = arms_of(scenario)
+        focal = scenario.firm_names[0]
+        specs = [RunSpec(label, arm, s, runner=runner) for label, arm in arms.items() for s in seeds]
+        mode = "arms"
+    else:
+        arms = {scenario.name: scenario.without_experiments()}
+        focal = scenario.firm_names[0]
+        specs = [RunSpec(scenario.name, arms[scenario.name], s, runner=runner) for s in seeds]
+        mode = "firms"
+    results = execute(specs, out=out, jobs=jobs, cluster=cluster, progress=progress, keep_timeseries=True)
+    groups: dict[str, Group] = {}
+    for label, arm in arms.items():
+        mine = [r for r in results if r.spec.label == label]
+        table = pd.concat([r.timeseries.assign(run=r.spec.seed) for r in mine], ignore_index=True)
+        summaries = [r.summary for r in mine]
+        if mode == "arms":
+            groups[label] = Group(label, focal, arm.firms[focal].strategy, summaries, table)
+        else:
+            for firm, config in arm.firms.items():
+                groups[firm] = Group(firm, firm, config.strategy, summaries, table)
+    table_sweep = None
+    if scenario.sweep is not None:
+        from sim.experiments import sweep
+
+        table_sweep = sweep(scenario, seed=seed, out=out, jobs=jobs, cluster=cluster, progress=progress)
+    cascade = None
+    if cascade_size:
+        cascade = _cached_cascade(scenario, cascade_size, seeds[0], None if out is None else Path(out))
+    return ReportData(
+        scenario=scenario,
+        firm=focal,
+        mode=mode,
+        seeds=seeds,
+        groups=groups,
+        sweep=table_sweep,
+        cascade=cascade,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def referral_cascade(scenario: Scenario, size: int, seed: int) -> tuple[pd.DataFrame, Any, list[str]] | None:
+    """The scenario shrunk to ``size`` people, run once per arm (or once, without arms), keeping
+    the run with the most customers won by referral: its per-person table, its network's
+    adjacency and the firm names, for :func:`sim.plots.referral_cascade_figure`. None for a
+    mean-field market (no network to draw)."""
+    from sim.model import CustomerMarket
+    from sim.simulation import collect
+
+    candidates = list(arms_of(scenario).values()) if scenario.arms else [scenario.without_experiments()]
+    best: tuple[int, tuple[pd.DataFrame, Any, list[str]]] | None = None
+    for candidate in candidates:
+        market = CustomerMarket(candidate.with_overrides({"market.size": size}), seed=seed)
+        if market.network.adjacency is None:
+            return None
+        market.run_model()
+        customers = collect(market).customers
+        referred = int((customers["referrer"] >= 0).sum())
+        if best is None or referred > best[0]:
+            best = (referred, (customers, market.network.adjacency, [f.name for f in market.firm_list]))
+    return best[1] if best else None
+
+
+def _cached_cascade(
+    scenario: Scenario, size: int, seed: int, out: Path | None
+) -> tuple[pd.DataFrame, Any, list[str]] | None:
+    """:func:`referral_cascade`, kept under ``<out>/runs/cascade/`` so that the report notebook
+    reads it back instead of simulating again (the folder name hashes every candidate scenario)."""
+    if out is None:
+        return referral_cascade(scenario, size, seed)
+    import hashlib
+
+    from scipy import sparse
+
+    from sim.experiments import config_hash
+    from sim.results import atomic_write
+
+    candidates = list(arms_of(scenario).values()) if scenario.arms else [scenario.without_experiments()]
+    key = hashlib.sha256(" ".join(config_hash(c) for c in candidates).encode()).hexdigest()[:16]
+    folder = out / "runs" / "cascade" / f"{key}-size-{size}-seed-{seed}"
+    names = folder / "firms.json"
+    if names.exists():
+        firms = json.loads(names.read_text())
+        if firms is None:
+            return None
+        return pd.read_parquet(folder / "customers.parquet"), sparse.load_npz(folder / "adjacency.npz"), firms
+    cascade = referral_cascade(scenario, size, seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    if cascade is not None:
+        customers, adjacency, firms = cascade
+        atomic_write(folder / "customers.parquet", lambda p: customers.to_parquet(p, index=False))
+        atomic_write(folder / "adjacency.npz", lambda p: _save_sparse(p, adjacency))
+    # Written last: its presence says the other two are complete.
+    atomic_write(names, lambda p: p.write_text(json.dumps(None if cascade is None else cascade[2])))
+    return cascade
+
+
+def _save_sparse(path: Path, matrix: Any) -> None:
+    from scipy import sparse
+
+    with path.open("wb") as handle:  # a handle: given a path, save_npz would add ".npz" to it
+        sparse.save_npz(handle, sparse.csr_matrix(matrix))
+
+
+def compare_groups(data: ReportData) -> dict[str, Any]:
+    """Means with 95% CIs per group and metric, and each group's paired difference from the first
+    (the shape of :func:`sim.experiments.compare`'s ``comparison``)."""
+    labels = list(data.groups)
+    metrics = {label: [scalar_metrics(f) for f in data.groups[label].firm_runs] for label in labels}
+    base = labels[0]
+    arms: dict[str, Any] = {}
+    differences: dict[str, Any] = {}
+    for label in labels:
+        arms[label] = {}
+        for name in metrics[label][0]:
+            mean, interval = mean_ci(m[name] for m in metrics[label])
+            arms[label][name] = {"mean": mean, "ci95": interval}
+            if label != base:
+                differences.setdefault(label, {})[name] = paired_difference(
+                    [m[name] for m in metrics[base]], [m[name] for m in metrics[label]], name
+                )
+    return {
+        "scenario": data.scenario.name,
+        "firm": data.firm,
+        "mode": data.mode,
+        "runs": data.runs,
+        "seeds": data.seeds,
+        "baseline_arm": base,
+        "arms": arms,
+        "differences": differences,
+    }
+
+
+# --------------------------------------------------------------------------- the summary in prose
+
+
+_SUMMARY_METRICS = [
+    ("cac", "Acquisition cost (CAC)", "per customer won"),
+    ("retention_yearly", "Retention", "share of customers kept per year"),
+    ("ltv", "Lifetime value (LTV)", "discounted margin per customer won"),
+    ("profit", "Profit", "margin minus marketing spend over the run"),
+    ("customers_end", "Customers at the end", "people"),
+]
+
+
+def _verdict(data: ReportData, metric: str, title: str, unit: str) -> str:
+    """One bullet: who wins on ``metric``, by how much, and whether the paired CI is clear of zero."""
+    arms = data.comparison["arms"]
+    fmt = _FORMAT[metric]
+    means = {g: arms[g][metric]["mean"] for g in data.groups if arms[g][metric]["mean"] is not None}
+    if len(means) < 2:
+        return f"- **{title}** ({unit}): not defined for every strategy (no customers won)."
+    pick = min if lower_is_better(metric) else max
+    best = pick(means, key=means.get)
+    base = data.comparison["baseline_arm"]
+    # The paired difference shown is the winner's against the first group (or the runner-up's).
+    diff_arm = best if best != base else pick((g for g in means if g != base), key=means.get)
+    diff = data.comparison["differences"][diff_arm][metric]
+    ranked = sorted(means, key=means.get, reverse=pick is max)
+    values = ", ".join(
+        f"{_title(g, data)} {_interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}"
+        for g in ranked
+    )
+    gap_fmt = _GAP_FORMAT.get(metric, fmt)
+    gap = _signed_interval(gap_fmt, diff["mean"], diff["ci95"])
+    if diff["ci95"] is None:
+        return f"- **{title}** ({unit}): {values}; too few runs for an interval."
+    low, high = diff["ci95"]
+    if low > 0 or high < 0:
+        return (
+            f"- **{title}** ({unit}): **{_title(best, data)} is better**: {values}. "
+            f"Paired difference {diff_arm} - {base}: {gap}, clear of zero."
+        )
+    return (
+        f"- **{title}** ({unit}): **no clear winner**: {values}. "
+        f"Paired difference {diff_arm} - {base}: {gap}, which includes zero."
+    )
+
+
+# Differences of shares are in percentage points.
+_GAP_FORMAT = {
+    "retention_yearly": lambda v: f"{100 * v:.1f} pp",
+    "market_share_end": lambda v: f"{100 * v:.1f} pp",
+}
+
+
+def executive_summary(data: ReportData) -> str:
+    """The executive summary (Markdown): what was compared, who wins on CAC, retention, LTV,
+    profit and customers with 95% CIs, and the bottom line."""
+    arms = data.comparison["arms"]
+    years = data.weeks / 52
+    if data.mode == "arms":
+        what = (
+            f"We compared **{len(data.groups)} strategies for {data.firm}** "
+            f"({', '.join(data.groups)}) against the same competitor, each on the same "
+            f"{data.runs} seeds ({data.seeds[0]}-{data.seeds[-1]}): every pair of runs shares its market, "
+            f"network and luck, so the differences are paired."
+        )
+    else:
+        what = (
+            f"We compared **the {len(data.groups)} firms** of the market "
+            f"({', '.join(_title(g, data) for g in data.groups)}) within the same {data.runs} runs "
+            f"(seeds {data.seeds[0]}-{data.seeds[-1]}); differences are paired by run."
+        )
+    size = data.scenario.market.size
+    lines = [
+        f"{what} The market has {size:,} people; each run covers {data.weeks} weeks ({years:.1f} years). "
+        "Ranges in brackets are 95% confidence intervals over the runs.",
+        "",
+        *(_verdict(data, metric, title, unit) for metric, title, unit in _SUMMARY_METRICS),
+        "",
+    ]
+    lines += [
+        "CAC counts only the spend on acquisition levers (ads, influencers, discounts, poaching, "
+        "referral rewards); money spent on keeping customers shows in profit.",
+        "",
+    ]
+    ratio = {g: arms[g]["ltv_cac"]["mean"] for g in data.groups if arms[g]["ltv_cac"]["mean"] is not None}
+    profit = {g: arms[g]["profit"]["mean"] for g in data.groups}
+    best_profit = max(profit, key=profit.get)
+    bottom = f"**Bottom line:** {_title(best_profit, data)} makes the most profit ({_FORMAT['profit'](profit[best_profit])} on average)"
+    if ratio:
+        best_ratio = max(ratio, key=ratio.get)
+        bottom += (
+            f", and {_title(best_ratio, data)} turns acquisition money into the most value: each customer "
+            f"brings {ratio[best_ratio]:.1f} times what winning them cost"
+        )
+    lines.append(bottom + ".")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the notebook and the page
+
+
+def show(figure: Figure, dpi: int = 100) -> None:
+    """Display a figure in a notebook as an embedded PNG and free it (works whatever matplotlib
+    backend is active, so the report and the notebooks look the same)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    plt.close(figure)
+    display(Image(data=buffer.getvalue(), format="png"))
+
+
+def inject_parameters(notebook: Any, parameters: dict[str, Any]) -> None:
+    """Add a cell after the one tagged ``parameters`` that sets ``parameters`` (papermill's
+    convention: the injected cell is tagged ``injected-parameters``), replacing an earlier one."""
+    import nbformat
+
+    cells = notebook.cells
+    cells[:] = [c for c in cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    index = next(
+        (i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])), None
+    )
+    if index is None:
+        raise ValueError("the report notebook has no cell tagged 'parameters'")
+    source = "# Parameters of this report (injected by `sim report`)\n" + "\n".join(
+        f"{name} = {value!r}" for name, value in parameters.items()
+    )
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    cells.insert(index + 1, cell)
+
+
+# A page that works offline: nbconvert's templates load require.js and MathJax from CDNs.
+_REMOTE = re.compile(
+    r"<script\b[^>]*\bsrc\s*=\s*[\"']https?://[^>]*>\s*</script>|<link\b[^>]*\bhref\s*=\s*[\"']https?://[^>]*>",
+    re.IGNORECASE,
+)
+_MATHJAX_CONFIG = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
+# Inline scripts that would import code from the network (the lab template's mermaid loader).
+_REMOTE_SCRIPT = re.compile(
+    r"<script\b[^>]*>(?:(?!</script>).)*?\b(?:import|fetch)\(\s*[\"'`]https?://.*?</script>",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def remote_references(html: str) -> list[str]:
+    """Every script, stylesheet, font or image the page would fetch over the network.
+
+    Example:
+        >>> remote_references('<img src="https://x.org/a.png"><a href="https://x.org">ok</a>')
+        ['https://x.org/a.png']
+    """
+    found = re.findall(
+        r"<(?:script|img|iframe|source|link)\b[^>]*\b(?:src|href)\s*=\s*[\"'](https?://[^\"']+)",
+        html,
+        re.IGNORECASE,
+    )
+    found += re.findall(r"@import\s+(?:url\()?[\"']?(https?://[^\"')\s]+)", html, re.IGNORECASE)
+    found += re.findall(r"url\(\s*[\"']?(https?://[^\"')\s]+)", html, re.IGNORECASE)
+    found += re.findall(r"\b(?:import|fetch)\(\s*[\"'`](https?://[^\"'`]+)", html, re.IGNORECASE)
+    return found
+
+
+def export_html(notebook: Any, title: str) -> str:
+    """The executed notebook as one self-contained HTML page: outputs only, no prompts, figures
+    embedded, and no reference to anything on the network."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+        embed_images=True,
+    )  # fmt: skip
+    notebook.metadata["title"] = title
+    html, _ = exporter.from_notebook_node(notebook)
+    html = _MATHJAX_CONFIG.sub("", html)
+    html = _REMOTE.sub("", html)
+    html = _REMOTE_SCRIPT.sub("", html)
+    left = remote_references(html)
+    if left:
+        raise RuntimeError(f"the report page still refers to the network: {left[:5]}")
+    return html.replace("</head>", f"<style>{_PAGE_STYLE}</style>\n</head>", 1)
+
+
+# Readable on a laptop and a projector: a centred column, tables that do not wrap numbers.
+_PAGE_STYLE = """
+body { max-width: 1250px; margin: 0 auto; padding: 1.5em 2em 4em; }
+.jp-RenderedHTMLCommon table { font-size: 13px; }
+.jp-RenderedHTMLCommon td { white-space: nowrap; }
+.jp-RenderedHTMLCommon thead th { white-space: normal; vertical-align: bottom; }
+.jp-RenderedHTMLCommon li { margin-bottom: 0.35em; }
+.jp-RenderedImage img { max-width: 100%; height: auto; }
+"""
+
+
+def build_report(
+    scenario_file: str | os.PathLike[str],
+    runs: int = 10,
+    out: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    seed: int | None = None,
+    progress: bool = False,
+    cascade_size: int = 300,
+    timeout: int = 1800,
+) -> Path:
+    """Run the experiments, execute the report notebook and write ``report.html`` and
+    ``report.ipynb`` (the executed notebook) into ``out`` (default
+    ``results/<scenario name>/report/``), each atomically. Returns the page's path.
+
+    The runs are computed here first (with a progress bar if asked; resumable: finished runs are
+    kept under ``<out>/runs/``), so the notebook reads them back from the cache in seconds.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    from sim.results import atomic_write, write_json
+
+    overrides = dict(overrides or {})
+    scenario = load_scenario(scenario_file, overrides=overrides)
+    if runs < 2:
+        raise ScenarioError(f"--runs {runs}: a report needs at least 2 runs for its confidence intervals")
+    folder = Path(out) if out is not None else Path("results") / scenario.name / "report"
+    folder.mkdir(parents=True, exist_ok=True)
+    data = gather(scenario, runs, seed, out=folder, jobs=jobs, progress=progress, cascade_size=cascade_size)
+    write_json(folder / "comparison.json", data.comparison)
+    notebook = nbformat.read(TEMPLATE, as_version=4)
+    inject_parameters(
+        notebook,
+        {
+            "SCENARIO": str(Path(scenario_file).resolve()),
+            "OVERRIDES": overrides,
+            "RUNS": runs,
+            "SEED": seed,
+            "OUT": str(folder.resolve()),
+            "CASCADE_SIZE": cascade_size,
+        },
+    )
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder.resolve())}},
+        # The kernel's own warnings (e.g. that it listens on localhost TCP) are not the reader's concern.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    )
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        atomic_write(folder / "report.failed.ipynb", lambda p: nbformat.write(notebook, str(p)))
+        raise RuntimeError(
+            f"the report notebook failed; the partly executed notebook is in {folder / 'report.failed.ipynb'}:\n{error}"
+        ) from None
+    atomic_write(folder / "report.ipynb", lambda p: nbformat.write(notebook, str(p)))
+    html = export_html(notebook, f"Customer strategy report: {scenario.name}")
+    atomic_write(folder / "report.html", lambda p: p.write_text(html, encoding="utf-8"))
+    (folder / "report.failed.ipynb").unlink(missing_ok=True)
+    return folder / "report.html"
+
+
+def report_facts(html: str) -> dict[str, int]:
+    """What a built page holds: embedded PNG figures, error outputs, code cells shown.
+
+    Example:
+        >>> report_facts('<img src="data:image/png;base64,AAA"><div class="highlight hl-ipython3">')
+        {'figures': 1, 'errors': 0, 'code_inputs': 1}
+    """
+    return {
+        "figures": len(re.findall(r"<img[^>]+src=\"data:image/png;base64,", html)),
+        "errors": html.count('data-mime-type="application/vnd.jupyter.stderr"')
+        + html.count('jp-OutputArea-output jp-RenderedText" data-mime-type="application/vnd.jupyter.error')
+        + len(re.findall(r"Traceback \(most recent call last\)", html)),
+        "code_inputs": html.count("hl-ipython3"),
+    }
