@@ -241,7 +241,8 @@ def _run_remote(
         client = Client(cluster)
     try:
         futures = {
-            client.submit(_simulate_in_worker, data, *_extra(spec), pure=False): (i, spec) for i, spec, data in payload
+            client.submit(_simulate_in_worker, data, *_extra(spec), pure=False): (i, spec)
+            for i, spec, data in payload
         }
         for future in dask_completed(list(futures)):
             summary, series = future.result()

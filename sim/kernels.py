@@ -863,6 +863,42 @@ def slots_with(codes: np.ndarray, value: np.int8) -> np.ndarray:
 
 
 @njit(cache=True)
+def active_customers_of(firm_of: np.ndarray, status: np.ndarray, firm: int, active: np.int8) -> np.ndarray:
+    """Slots of ``firm``'s active customers: ``np.flatnonzero((firm_of == firm) & (status ==
+    active))`` in one branch-free pass."""
+    out = np.empty(firm_of.size, dtype=np.int64)
+    count = 0
+    for slot in range(firm_of.size):
+        out[count] = slot
+        count += (firm_of[slot] == firm) & (status[slot] == active)  # write always, keep if so
+    return out[:count].copy()
+
+
+@njit(cache=True)
+def keep_where(slots: np.ndarray, codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The ``slots`` whose code is wanted: ``slots[wanted[codes[slots]]]`` in one pass (``wanted``
+    a boolean table indexed by code)."""
+    out = np.empty(slots.size, dtype=np.int64)
+    count = 0
+    for i in range(slots.size):
+        out[count] = slots[i]
+        count += wanted[codes[slots[i]]]
+    return out[:count].copy()
+
+
+@njit(cache=True)
+def contactable(slots: np.ndarray, contact_block: np.ndarray, firm: int, week: int) -> np.ndarray:
+    """The ``slots`` whose contact block for ``firm`` has passed by ``week``:
+    ``slots[contact_block[slots, firm] <= week]`` in one pass."""
+    out = np.empty(slots.size, dtype=np.int64)
+    count = 0
+    for i in range(slots.size):
+        out[count] = slots[i]
+        count += contact_block[slots[i], firm] <= week
+    return out[:count].copy()
+
+
+@njit(cache=True)
 def customers_before(firm_of: np.ndarray, acquired_week: np.ndarray, week: int) -> np.ndarray:
     """Slots of the customers (of any firm) who joined before ``week``, in slot order: the
     ``np.flatnonzero((firm >= 0) & (acquired_week < week))`` of one pass."""
