@@ -4,7 +4,9 @@
     python benchmarks/scale.py --customers 10000 --weeks 260 --scenario scenarios/conquest_vs_relations.toml
 
 Figures: customers, weeks, seconds (the weekly steps), setup_seconds (network, population, initial
-state), customer_steps_per_s, peak_rss_mb (the process's peak resident memory), warm_up_seconds.
+state), customer_steps_per_s, peak_rss_mb (the process's peak resident memory), warm_up_seconds,
+threads (the threads the heaviest kernels split large populations over: ``--threads`` or
+``SIM_THREADS``, default every core; 1 for a strictly serial run).
 Not a test: the machine is shared, so compare figures measured side by side in one session.
 
 Before the timed run, a 1,000-person market of the same scenario runs for a few weeks
@@ -21,7 +23,7 @@ import resource
 import time
 from pathlib import Path
 
-from sim import CustomerMarket, load_scenario
+from sim import CustomerMarket, kernels, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +42,10 @@ def main() -> None:
         default=True,
         help="run a small market first so the compiled kernels are loaded (default: on)",
     )
+    parser.add_argument("--threads", type=int, help="kernel threads (default: SIM_THREADS or every core)")
     args = parser.parse_args()
+    if args.threads is not None:
+        kernels.set_threads(args.threads)
     warm_up_seconds = 0.0
     if args.warm_up:
         warm_started = time.perf_counter()
@@ -65,6 +70,7 @@ def main() -> None:
                 "customer_steps_per_s": round(args.customers * args.weeks / seconds),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 "warm_up_seconds": round(warm_up_seconds, 3),
+                "threads": kernels.threads(),
             }
         )
     )

@@ -190,9 +190,27 @@ def _extra(spec: RunSpec) -> tuple[Any, ...]:
     return (spec.seed,) if spec.runner is None else (spec.seed, spec.runner)
 
 
+def _one_kernel_thread() -> None:
+    """Worker set-up: the worker processes already fill the cores, so each one runs its
+    kernels in one thread (sim.kernels would otherwise start a thread per core in each)."""
+    from sim import kernels
+
+    kernels.set_threads(1)
+
+
+def _simulate_in_worker(
+    scenario_data: dict[str, Any], seed: int, runner: Callable[..., Any] | None = None
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """:func:`_simulate` on a Dask worker, with the kernels in one thread (as in the pool)."""
+    _one_kernel_thread()
+    return _simulate(scenario_data, seed, runner)
+
+
 def _local_pool(jobs: int) -> ProcessPoolExecutor:
     # Spawned, not forked: forking a process that holds threads (Jupyter, BLAS) can hang.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_one_kernel_thread
+    )
 
 
 # Pools kept open by :func:`shared_pool`, by number of processes.
@@ -256,7 +274,8 @@ def _run_remote(
         client = Client(cluster)
     try:
         futures = {
-            client.submit(_simulate, data, *_extra(spec), pure=False): (i, spec) for i, spec, data in payload
+            client.submit(_simulate_in_worker, data, *_extra(spec), pure=False): (i, spec)
+            for i, spec, data in payload
         }
         for future in dask_completed(list(futures)):
             summary, series = future.result()

@@ -28,6 +28,8 @@ Example:
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
@@ -36,6 +38,64 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 2.0**-53
+
+
+# --------------------------------------------------------------------------- threads
+# The heaviest kernels (a pass over every customer or prospect: hazards, adoption, purchases,
+# churn decisions) split large populations into pieces run on threads: each person's work is
+# their own (their own uniforms, their own rows), so any split gives the same numbers. The
+# pieces are compiled with ``nogil`` and run on a small pool of Python threads, not numba's
+# parallel loops: parallel loops cannot take our tuples of arrays, and their OpenMP threads spin
+# and are not safe after fork.
+
+# Below this many people a kernel runs in the calling thread: its work is then under a
+# millisecond, less than the cost of waking a thread the system may have put to sleep.
+PARALLEL_FROM = 32768
+_threads: int | None = None
+_pool: ThreadPoolExecutor | None = None
+
+
+def threads() -> int:
+    """Threads the kernels use: ``SIM_THREADS`` if set, else the cores this process may use.
+
+    Example:
+        >>> threads() >= 1
+        True
+    """
+    global _threads
+    if _threads is None:
+        wanted = os.environ.get("SIM_THREADS")
+        _threads = max(1, int(wanted)) if wanted else max(1, len(os.sched_getaffinity(0)))
+    return _threads
+
+
+def set_threads(count: int) -> None:
+    """Use ``count`` threads from now on (1: everything in the calling thread); worker
+    processes of a sweep use 1, since the processes already fill the cores."""
+    global _threads, _pool
+    if count < 1:
+        raise ValueError(f"threads must be at least 1, got {count}")
+    _threads = count
+    if _pool is not None:
+        _pool.shutdown(wait=False)
+        _pool = None
+
+
+def in_pieces(rows, count: int, *args) -> None:
+    """Call ``rows(first, last, *args)`` over ``0..count`` in pieces, one per thread (only for
+    ``count >= PARALLEL_FROM`` and more than one thread; else in one call here)."""
+    pieces = threads() if count >= PARALLEL_FROM else 1
+    if pieces == 1:
+        rows(0, count, *args)
+        return
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=pieces, thread_name_prefix="sim-kernel")
+    bounds = [count * piece // pieces for piece in range(pieces + 1)]
+    futures = [_pool.submit(rows, bounds[p], bounds[p + 1], *args) for p in range(1, pieces)]
+    rows(bounds[0], bounds[1], *args)  # the calling thread takes the first piece
+    for future in futures:
+        future.result()
 
 
 @njit(cache=True, inline="always")
@@ -355,33 +415,31 @@ def referrer_still_there(slots: np.ndarray, referrer: tuple) -> np.ndarray:
     return out
 
 
-@njit(cache=True)
-def churn_hazards(
-    slots: np.ndarray,
-    demography: tuple,
-    leaver_share: np.ndarray,
-    attraction: tuple,
+@njit(cache=True, inline="always")
+def _perceived_value(
+    f: int,
+    slot: int,
+    proof: float,
+    scaled_price: np.float32,
+    rating_gap: np.ndarray,
+    price_gap: np.ndarray,
     noise: tuple,
-    poach_boost: np.ndarray,
-    aware: np.ndarray,
-    pressure: np.ndarray,
-    tolerance: tuple,
-    neighbour_share: np.ndarray,
-    referrer: tuple,
-    rates: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The six weekly churn hazards and the best-value rival of each customer in ``slots``: the
-    loop form of ``sim.agents.behaviours.churn.hazards`` (documented there), float32 like it.
+) -> np.float32:
+    """Firm ``f``'s value to the person in ``slot`` this week, before any poaching boost: the
+    attraction of its rating and price, plus the week's perceived-value noise (float32)."""
+    noise_sd, noise_keys = noise
+    value32 = np.float32(proof * rating_gap[f] - np.float64(scaled_price) * price_gap[f])
+    if noise_sd > 0:
+        u = min(max(uniform_one(noise_keys[f], np.int64(slot)), 1e-12), 1.0 - 1e-12)
+        value32 = np.float32(np.float64(value32) + noise_sd * normal_quantile(u))
+    return value32
 
-    ``demography`` is (death hazard, move hazard) per person; ``leaver_share`` (people, F) or
-    (0, F) when friends' exits are not followed; ``attraction`` is (proof sensitivity, price
-    sensitivity, rating gap (F, float64), price gap (F, float64)); ``noise`` is (sd of
-    this week's perceived-value noise, the "perceived_value" stream cell of each firm);
-    ``tolerance`` is
-    (satisfaction, appreciation, their tolerances as a (2,) float32); ``referrer`` as in
-    :func:`referrer_still_there`; ``rates`` float32 [follow_friend, better_value, dissatisfied,
-    unappreciated, belonging, 1 - referrer_tie, price_weight, died (0/1), moved (0/1)].
-    """
+
+@njit(cache=True, nogil=True)
+def _churn_hazard_rows(first: int, last: int, inputs: tuple, out: np.ndarray, best_rival: np.ndarray) -> None:
+    """Rows ``first`` to ``last - 1`` of :func:`churn_hazards` (its arguments as one tuple)."""
+    slots, demography, leaver_share, attraction, noise, poach_boost, aware, pressure = inputs[:8]
+    tolerance, neighbour_share, referrer, rates = inputs[8:]
     referrer_slot, referrer_id, person_id, firm_of, channel, referral = referrer
     death, move = demography
     proof_sensitivity, price_sensitivity, rating_gap, price_gap = attraction
@@ -397,15 +455,11 @@ def churn_hazards(
     with_noise = noise_sd > 0
     satisfaction_tolerance, appreciation_tolerance = tolerances[0], tolerances[1]
     firms = rating_gap.size
-    count = slots.size
     one = np.float32(1.0)
     zero = np.float32(0.0)
     with_better = firms > 1 and better > 0
     with_tie = tie_damp < one
-    out = np.empty((count, 6), dtype=np.float32)  # every column written below
-    best_rival = np.empty(count, dtype=np.int64)
-    gap = np.empty(firms, dtype=np.float32)
-    for i in range(count):
+    for i in range(first, last):
         slot = slots[i]
         own = np.int64(firm_of[slot])
         out[i, 0] = death[slot] if with_death else zero
@@ -418,6 +472,7 @@ def churn_hazards(
                 break
         better_hazard = zero
         decided = False
+        scaled_price, proof = zero, 0.0
         if knows_rival:
             scaled_price = price_weight * price_sensitivity[slot]
             proof = np.float64(proof_sensitivity[slot])
@@ -443,19 +498,22 @@ def churn_hazards(
                     best_rival[i] = rival
                     decided = True
         if knows_rival and not decided:
-            for f in range(firms):
-                value32 = np.float32(proof * rating_gap[f] - np.float64(scaled_price) * price_gap[f])
-                if with_noise:
-                    u = min(max(uniform_one(noise_keys[f], np.int64(slot)), 1e-12), 1.0 - 1e-12)
-                    value32 = np.float32(np.float64(value32) + noise_sd * normal_quantile(u))
-                gap[f] = value32 + poach_boost[slot, f]
-            own_value = gap[own]
+            # Only the own firm's and known rivals' values are needed (a firm the person does
+            # not know cannot be better value to them).
+            own_value = np.float32(
+                _perceived_value(own, slot, proof, scaled_price, rating_gap, price_gap, noise)
+                + poach_boost[slot, own]
+            )
             best = -1
             best_gap = -np.inf
             for f in range(firms):
                 if f == own or not aware[slot, f]:
                     continue
-                g = gap[f] - own_value
+                value = np.float32(
+                    _perceived_value(f, slot, proof, scaled_price, rating_gap, price_gap, noise)
+                    + poach_boost[slot, f]
+                )
+                g = value - own_value
                 if best < 0 or g > best_gap:
                     best, best_gap = f, g
             best_rival[i] = best
@@ -489,47 +547,57 @@ def churn_hazards(
         out[i, 3] = better_hazard
         out[i, 4] = dissatisfied_hazard
         out[i, 5] = unappreciated_hazard
+
+
+def churn_hazards(
+    slots: np.ndarray,
+    demography: tuple,
+    leaver_share: np.ndarray,
+    attraction: tuple,
+    noise: tuple,
+    poach_boost: np.ndarray,
+    aware: np.ndarray,
+    pressure: np.ndarray,
+    tolerance: tuple,
+    neighbour_share: np.ndarray,
+    referrer: tuple,
+    rates: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The six weekly churn hazards and the best-value rival of each customer in ``slots``: the
+    loop form of ``sim.agents.behaviours.churn.hazards`` (documented there), float32 like it.
+
+    ``demography`` is (death hazard, move hazard) per person; ``leaver_share`` (people, F) or
+    (0, F) when friends' exits are not followed; ``attraction`` is (proof sensitivity, price
+    sensitivity, rating gap (F, float64), price gap (F, float64)); ``noise`` is (sd of
+    this week's perceived-value noise, the "perceived_value" stream cell of each firm);
+    ``tolerance`` is
+    (satisfaction, appreciation, their tolerances as a (2,) float32); ``referrer`` as in
+    :func:`referrer_still_there`; ``rates`` float32 [follow_friend, better_value, dissatisfied,
+    unappreciated, belonging, 1 - referrer_tie, price_weight, died (0/1), moved (0/1)].
+    """
+    count = slots.size
+    out = np.empty((count, 6), dtype=np.float32)  # every column written by the rows
+    best_rival = np.empty(count, dtype=np.int64)
+    inputs = (
+        slots, demography, leaver_share, attraction, noise, poach_boost, aware, pressure,
+        tolerance, neighbour_share, referrer, rates,
+    )  # fmt: skip
+    in_pieces(_churn_hazard_rows, count, inputs, out, best_rival)
     return out, best_rival
 
 
-@njit(cache=True)
-def adoption_week(
-    slots: np.ndarray,
-    neighbour_share: np.ndarray,
-    traits: tuple,
-    boost: np.ndarray,
-    offer: tuple,
-    state: tuple,
-    rates: np.ndarray,
-    penetration_term: np.ndarray,
-    keys: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Step 3 for the prospects in ``slots``: each one's (F,) weekly hazard of choosing each firm
-    and whether they adopt; prospects who do not adopt may forget firms they heard nothing of.
-
-    The hazard is the sum of the six reasons of ``sim.agents.behaviours.adoption`` times the
-    choice weight (attraction, buying-cycle stage, awareness, rejoin lock-out), in float32.
-    ``traits`` is (bandwagon threshold, proof sensitivity, price sensitivity); ``boost``
-    (people, F, 3) this week's search, social and influencer boosts, or (0, F, 3) if none; ``offer`` is (rating gap,
-    price gap), (F,) float64 each; ``state`` is (stage, aware, churn week, left firm);
-    ``rates`` float32 [innovation, word of mouth, bandwagon jump, price weight, stage weights x3
-    (all 1 without the buying cycle), awareness required (0/1), lock-out weeks, week, forget
-    rate]; ``keys`` the stream cells of "adopt" then "forget" for each firm.
-
-    Returns the positions (in ``slots``) of the prospects who adopt and their (F,) hazards;
-    awareness is updated in place.
-    """
+@njit(cache=True, nogil=True)
+def _adoption_rows(first: int, last: int, inputs: tuple, adopts: np.ndarray, hazard: np.ndarray) -> None:
+    """Prospects ``first`` to ``last - 1`` of :func:`adoption_week` (its arguments as one tuple):
+    ``adopts[i]`` set for those who adopt, ``hazard[i]`` their (F,) hazards (every row written)."""
+    slots, neighbour_share, traits, boost, offer, state, rates, penetration_term, keys = inputs
     threshold, proof_sensitivity, price_sensitivity = traits
     rating_gap, price_gap = offer
     stage, aware, churn_week, left_firm = state
     innovation, word_of_mouth, jump, price_weight = rates[0], rates[1], rates[2], rates[3]
     awareness_required = rates[7] > 0
     lockout, week, forget_rate = rates[8], rates[9], rates[10]
-    count, firms = slots.size, rating_gap.size
-    adopters = np.empty(count, dtype=np.int64)
-    hazard = np.empty((count, firms), dtype=np.float32)  # rows filled for adopters only
-    row = np.empty(firms, dtype=np.float32)
-    adopted = 0
+    firms = rating_gap.size
     zero = np.float32(0.0)
     # Terms that are zero for everyone this week are skipped: adding +0 or multiplying by
     # exp(0) = 1 leaves every float32 sum as it was, so the numbers are the same either way.
@@ -542,7 +610,7 @@ def adoption_week(
     staged = rates[4] != rates[5] or rates[4] != rates[6]  # else every stage weighs rates[4]
     with_lockout = lockout > 0
     adopt_key = keys[0]
-    for i in range(count):
+    for i in range(first, last):
         slot = slots[i]
         stage_weight = rates[4 + stage[slot]] if staged else rates[4]
         locked_firm = -1
@@ -577,18 +645,50 @@ def adoption_week(
             if f == locked_firm:
                 weight = zero
             value = reasons * weight
-            row[f] = value
+            hazard[i, f] = value
             total += value
         if below_chance(uniform_one(adopt_key, slot), total):
-            adopters[adopted] = i
-            hazard[adopted] = row
-            adopted += 1
+            adopts[i] = True
         elif forget_rate > 0:
             for f in range(firms):
                 heard = boosted and boost[slot, f, 0] + boost[slot, f, 1] + boost[slot, f, 2] > 0
                 if not heard and uniform_one(keys[1 + f], slot) < forget_rate:
                     aware[slot, f] = False
-    return adopters[:adopted].copy(), hazard[:adopted].copy()  # copies: do not pin the full buffers
+
+
+def adoption_week(
+    slots: np.ndarray,
+    neighbour_share: np.ndarray,
+    traits: tuple,
+    boost: np.ndarray,
+    offer: tuple,
+    state: tuple,
+    rates: np.ndarray,
+    penetration_term: np.ndarray,
+    keys: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Step 3 for the prospects in ``slots``: each one's (F,) weekly hazard of choosing each firm
+    and whether they adopt; prospects who do not adopt may forget firms they heard nothing of.
+
+    The hazard is the sum of the six reasons of ``sim.agents.behaviours.adoption`` times the
+    choice weight (attraction, buying-cycle stage, awareness, rejoin lock-out), in float32.
+    ``traits`` is (bandwagon threshold, proof sensitivity, price sensitivity); ``boost``
+    (people, F, 3) this week's search, social and influencer boosts, or (0, F, 3) if none; ``offer`` is (rating gap,
+    price gap), (F,) float64 each; ``state`` is (stage, aware, churn week, left firm);
+    ``rates`` float32 [innovation, word of mouth, bandwagon jump, price weight, stage weights x3
+    (all 1 without the buying cycle), awareness required (0/1), lock-out weeks, week, forget
+    rate]; ``keys`` the stream cells of "adopt" then "forget" for each firm.
+
+    Returns the positions (in ``slots``) of the prospects who adopt and their (F,) hazards;
+    awareness is updated in place.
+    """
+    count = slots.size
+    adopts = np.zeros(count, dtype=np.bool_)
+    hazard = np.empty((count, offer[0].size), dtype=np.float32)
+    inputs = (slots, neighbour_share, traits, boost, offer, state, rates, penetration_term, keys)
+    in_pieces(_adoption_rows, count, inputs, adopts, hazard)
+    adopters = np.flatnonzero(adopts)
+    return adopters, hazard[adopters]
 
 
 @njit(cache=True)
@@ -608,7 +708,37 @@ def _pick_reason(hazard: np.ndarray, row: int, first: int, last: int, u: float) 
     return first + min(below, last - first)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def _churn_outcome_rows(
+    first: int, last: int, inputs: tuple, account: np.ndarray, product: np.ndarray, spend: np.ndarray
+) -> None:
+    """Customers ``first`` to ``last - 1`` of :func:`churn_outcomes` (its arguments as one tuple)."""
+    slots, hazard, keys, intensity, products, spend_level, min_spend_level = inputs
+    # A draw whose outcome cannot matter (partial churn off, one product, spend at the floor) is
+    # not made: each person's uniforms are their own, so no one else's decision moves.
+    with_product, with_spend = intensity[0] > 0, intensity[1] > 0
+    churn_key, reason_key = keys[0], keys[1]
+    for i in range(first, last):
+        slot = slots[i]
+        total = np.float32(0.0)
+        for r in range(6):
+            total += hazard[i, r]
+        if below_chance(uniform_one(churn_key, slot), total):
+            account[i] = _pick_reason(hazard, i, 0, 5, uniform_one(reason_key, slot))
+            continue
+        can_drop_product = with_product and products[slot] > 1
+        can_cut_spend = with_spend and spend_level[slot] > min_spend_level
+        if not (can_drop_product or can_cut_spend):
+            continue
+        pressure = np.float32(0.0)
+        for r in range(2, 6):
+            pressure += hazard[i, r]
+        if can_drop_product and below_chance(uniform_one(keys[2], slot), intensity[0] * pressure):
+            product[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[3], slot))
+        if can_cut_spend and below_chance(uniform_one(keys[4], slot), intensity[1] * pressure):
+            spend[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[5], slot))
+
+
 def churn_outcomes(
     slots: np.ndarray,
     hazard: np.ndarray,
@@ -632,29 +762,8 @@ def churn_outcomes(
     account = np.full(count, -1, dtype=np.int8)
     product = np.full(count, -1, dtype=np.int8)
     spend = np.full(count, -1, dtype=np.int8)
-    # A draw whose outcome cannot matter (partial churn off, one product, spend at the floor) is
-    # not made: each person's uniforms are their own, so no one else's decision moves.
-    with_product, with_spend = intensity[0] > 0, intensity[1] > 0
-    churn_key, reason_key = keys[0], keys[1]
-    for i in range(count):
-        slot = slots[i]
-        total = np.float32(0.0)
-        for r in range(6):
-            total += hazard[i, r]
-        if below_chance(uniform_one(churn_key, slot), total):
-            account[i] = _pick_reason(hazard, i, 0, 5, uniform_one(reason_key, slot))
-            continue
-        can_drop_product = with_product and products[slot] > 1
-        can_cut_spend = with_spend and spend_level[slot] > min_spend_level
-        if not (can_drop_product or can_cut_spend):
-            continue
-        pressure = np.float32(0.0)
-        for r in range(2, 6):
-            pressure += hazard[i, r]
-        if can_drop_product and below_chance(uniform_one(keys[2], slot), intensity[0] * pressure):
-            product[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[3], slot))
-        if can_cut_spend and below_chance(uniform_one(keys[4], slot), intensity[1] * pressure):
-            spend[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[5], slot))
+    inputs = (slots, hazard, keys, intensity, products, spend_level, min_spend_level)
+    in_pieces(_churn_outcome_rows, count, inputs, account, product, spend)
     return account, product, spend
 
 
@@ -690,17 +799,12 @@ def update_neighbour_counts(
         counted_code[person] = new
 
 
-@njit(cache=True)
-def purchase_counts(
-    slots: np.ndarray, traits: tuple, offered: np.ndarray, offer_uplift: float, key: np.uint64
-) -> np.ndarray:
-    """This week's number of purchases of each active customer in ``slots``: Poisson by inversion
-    of the person's own uniform (as :func:`sim.streams.poisson_from_uniform`), with mean
-    purchase rate x spend level x products held / products on joining x (1 + uplift if offered).
-    ``traits`` is (purchase rate, spend level, products, joining products)."""
+@njit(cache=True, nogil=True)
+def _purchase_count_rows(first: int, last: int, inputs: tuple, count: np.ndarray) -> None:
+    """Customers ``first`` to ``last - 1`` of :func:`purchase_counts` (its arguments as one tuple)."""
+    slots, traits, offered, offer_uplift, key = inputs
     rate, spend_level, products, joining = traits
-    count = np.zeros(slots.size, dtype=np.int32)
-    for i in range(slots.size):
+    for i in range(first, last):
         slot = slots[i]
         held = np.float32(products[slot]) / max(joining[slot], np.float32(1.0))
         mean = np.float64(rate[slot] * spend_level[slot] * held) * (1.0 + offer_uplift * offered[slot])
@@ -715,6 +819,17 @@ def purchase_counts(
             term = term * mean / k
             cumulative = cumulative + term
         count[i] = k
+
+
+def purchase_counts(
+    slots: np.ndarray, traits: tuple, offered: np.ndarray, offer_uplift: float, key: np.uint64
+) -> np.ndarray:
+    """This week's number of purchases of each active customer in ``slots``: Poisson by inversion
+    of the person's own uniform (as :func:`sim.streams.poisson_from_uniform`), with mean
+    purchase rate x spend level x products held / products on joining x (1 + uplift if offered).
+    ``traits`` is (purchase rate, spend level, products, joining products)."""
+    count = np.zeros(slots.size, dtype=np.int32)
+    in_pieces(_purchase_count_rows, slots.size, (slots, traits, offered, offer_uplift, key), count)
     return count
 
 
@@ -744,6 +859,42 @@ def slots_with(codes: np.ndarray, value: np.int8) -> np.ndarray:
     for slot in range(codes.size):
         out[count] = slot
         count += codes[slot] == value
+    return out[:count].copy()
+
+
+@njit(cache=True)
+def active_customers_of(firm_of: np.ndarray, status: np.ndarray, firm: int, active: np.int8) -> np.ndarray:
+    """Slots of ``firm``'s active customers: ``np.flatnonzero((firm_of == firm) & (status ==
+    active))`` in one branch-free pass."""
+    out = np.empty(firm_of.size, dtype=np.int64)
+    count = 0
+    for slot in range(firm_of.size):
+        out[count] = slot
+        count += (firm_of[slot] == firm) & (status[slot] == active)  # write always, keep if so
+    return out[:count].copy()
+
+
+@njit(cache=True)
+def keep_where(slots: np.ndarray, codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The ``slots`` whose code is wanted: ``slots[wanted[codes[slots]]]`` in one pass (``wanted``
+    a boolean table indexed by code)."""
+    out = np.empty(slots.size, dtype=np.int64)
+    count = 0
+    for i in range(slots.size):
+        out[count] = slots[i]
+        count += wanted[codes[slots[i]]]
+    return out[:count].copy()
+
+
+@njit(cache=True)
+def contactable(slots: np.ndarray, contact_block: np.ndarray, firm: int, week: int) -> np.ndarray:
+    """The ``slots`` whose contact block for ``firm`` has passed by ``week``:
+    ``slots[contact_block[slots, firm] <= week]`` in one pass."""
+    out = np.empty(slots.size, dtype=np.int64)
+    count = 0
+    for i in range(slots.size):
+        out[count] = slots[i]
+        count += contact_block[slots[i], firm] <= week
     return out[:count].copy()
 
 

@@ -133,6 +133,12 @@ class CustomerMarket(mesa.Model):
         True
     """
 
+    # Our scenario (sim.scenario.Scenario), a plain attribute. Mesa 3.5 (what installs on Python
+    # 3.12+) made ``Model.scenario`` a property whose setter writes ``scenario.model = self``,
+    # which our frozen scenario refuses; a class attribute here shadows that property, so the
+    # model works with Mesa 3.3 (Python 3.11) and 3.5 alike.
+    scenario: Scenario = None  # type: ignore[assignment]  # set in __init__
+
     def __init__(
         self,
         scenario: Scenario,

@@ -74,3 +74,25 @@ def test_choose_friends_kernel_equals_the_array_form():
     reference = referral.choose_friends_by_arrays(market, referrers)
     assert (compiled >= 0).sum() > 100, "expected many referrers to find a prospect friend"
     np.testing.assert_array_equal(compiled, reference, "expected the same friend for every referrer")
+
+
+def test_results_do_not_depend_on_how_many_threads_the_kernels_use(monkeypatch):
+    """Hazards, adoption, purchases and churn decisions split large populations over threads;
+    each person's work is their own, so one thread and three threads give the same run."""
+    from sim import load_scenario
+    from sim.simulation import simulate
+
+    scenario = load_scenario("scenarios/baseline.toml", {"market.size": 3000, "run.weeks": 40})
+    monkeypatch.setattr(kernels, "PARALLEL_FROM", 64)  # split even this small market
+    runs = {}
+    default = kernels.threads()
+    for count in (1, 3):
+        kernels.set_threads(count)
+        try:
+            result = simulate(scenario, seed=4)
+        finally:
+            kernels.set_threads(default)
+        runs[count] = (result.summary, result.timeseries)
+    assert runs[1][0] == runs[3][0], "expected the same summary with 1 and 3 kernel threads"
+    assert runs[1][1].equals(runs[3][1]), "expected the same weekly series with 1 and 3 kernel threads"
+    assert runs[1][0]["firms"]["us"]["customers_end"] > 0, "expected a market in which people buy"

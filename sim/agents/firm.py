@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim import kernels
 from sim.agents.customers import Status
 from sim.scenario import FirmConfig
 from sim.strategies.base import Strategy
@@ -98,7 +99,7 @@ class Firm(mesa.Agent):
         if self.active_slots is not None:
             return self.active_slots
         c = self.model.customers
-        slots = np.flatnonzero((c.firm == self.index) & (c.status == Status.ACTIVE))
+        slots = kernels.active_customers_of(c.firm, c.status, self.index, np.int8(Status.ACTIVE))
         if self._acting:
             self.active_slots = slots
         return slots

@@ -94,11 +94,11 @@ def restrict(market: CustomerMarket, slots: np.ndarray, config) -> np.ndarray:
     if getattr(config, "personas", None):
         wanted = np.zeros(len(c.persona_names), dtype=bool)
         wanted[[c.persona_names.index(p) for p in config.personas]] = True
-        slots = slots[wanted[c.persona[slots]]]
+        slots = kernels.keep_where(np.asarray(slots, dtype=np.int64), c.persona, wanted)
     if getattr(config, "tiers", None):
         wanted = np.zeros(len(Tier), dtype=bool)
         wanted[[Tier[t.upper()] for t in config.tiers]] = True
-        slots = slots[wanted[c.tier[slots]]]
+        slots = kernels.keep_where(np.asarray(slots, dtype=np.int64), c.tier, wanted)
     return slots
 
 
@@ -110,7 +110,9 @@ def _prospects(market: CustomerMarket) -> np.ndarray:
 
 def _contactable(market: CustomerMarket, firm: Firm, slots: np.ndarray) -> np.ndarray:
     """Those the firm's campaigns may contact: not after a "no", not before a "later" date."""
-    return slots[market.customers.contact_block[slots, firm.index] <= market.week]
+    return kernels.contactable(
+        np.asarray(slots, dtype=np.int64), market.customers.contact_block, firm.index, market.week
+    )
 
 
 def _own_customers(market: CustomerMarket, firm: Firm) -> np.ndarray:

@@ -56,7 +56,7 @@ def run(market: CustomerMarket) -> Sales:
     if not config.enabled:
         return Sales.empty()
     week = market.week
-    active = np.flatnonzero(c.status == Status.ACTIVE)
+    active = kernels.slots_with(c.status, np.int8(Status.ACTIVE))
     count = kernels.purchase_counts(
         active,
         (c.purchase_rate, c.spend_level, c.products, c.joining_products),
