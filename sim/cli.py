@@ -41,6 +41,13 @@ EPILOG = """examples:
 Scenario files are TOML; see docs/scenario.md for every table and key."""
 
 
+def _command(commands: Any, name: str, **options: Any) -> argparse.ArgumentParser:
+    """A subcommand whose help ends with the examples and keeps its description's line breaks."""
+    return commands.add_parser(
+        name, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, **options
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     from sim import __version__
 
@@ -56,15 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    run = commands.add_parser(
+    run = _command(
+        commands,
         "run",
         help="run one simulation of a scenario file and write its results",
         description=(
             "Run one simulation, print a per-firm summary and write summary.json, timeseries.csv, "
             "customers.parquet, scenario.resolved.toml and figures/ to the output folder."
         ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument(
         "scenario", metavar="SCENARIO", help="scenario file (TOML), e.g. scenarios/baseline.toml"
@@ -88,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_execution_options(run)
 
-    compare = commands.add_parser(
+    compare = _command(
+        commands,
         "compare",
         help="run every [arms.<label>] of a scenario on the same seeds and compare them",
         description=(
@@ -98,14 +105,13 @@ def _parser() -> argparse.ArgumentParser:
             "pairing narrowed the interval compared with unpaired runs. Writes comparison.json and "
             "comparison.csv."
         ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     compare.add_argument("scenario", metavar="SCENARIO", help="scenario file with [arms.<label>] tables")
     compare.add_argument("--runs", type=int, default=20, metavar="R", help="seeds per arm (default 20)")
     _add_experiment_options(compare, "firm whose metrics are compared", "compare")
 
-    sweep = commands.add_parser(
+    sweep = _command(
+        commands,
         "sweep",
         help="run the design of a scenario's [sweep] table (grid or Latin hypercube)",
         description=(
@@ -113,14 +119,13 @@ def _parser() -> argparse.ArgumentParser:
             "per point x replicate x firm with the swept values and every summary metric) and a "
             "figure per swept key."
         ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sweep.add_argument("scenario", metavar="SCENARIO", help="scenario file with a [sweep] table")
     sweep.add_argument("--runs", type=int, metavar="R", help="replicates per point (default: sweep.runs)")
     _add_experiment_options(sweep, "firm shown in the figures", "sweep")
 
-    report = commands.add_parser(
+    report = _command(
+        commands,
         "report",
         help="write report.html: a client-ready page of the strategy comparison, with figures",
         description=(
@@ -130,8 +135,6 @@ def _parser() -> argparse.ArgumentParser:
             "report.ipynb (the executed notebook, to open and adapt) to the output folder. See "
             "docs/report.md."
         ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML), with or without [arms]")
     report.add_argument("--runs", type=int, default=10, metavar="R", help="seeds per arm (default 10)")
@@ -148,7 +151,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_set_option(report)
     report.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar)")
 
-    facts = commands.add_parser(
+    facts = _command(
+        commands,
         "facts",
         help="compare the model's stylised facts with the seeds and the literature",
         description=(
@@ -157,7 +161,6 @@ def _parser() -> argparse.ArgumentParser:
             "stylised fact, its source, target range, simulated value and whether it is within. "
             "Writes facts.json."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     facts.add_argument(
         "scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: built-in defaults)"
@@ -170,7 +173,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_optimise_command(commands)
     _add_dashboard_command(commands)
 
-    validate = commands.add_parser(
+    validate = _command(
+        commands,
         "validate",
         help="check a scenario file (and overrides) without running it",
         description="Validate a scenario file; exit status 2 and a message if it is invalid.",
@@ -190,7 +194,8 @@ def _add_research_commands(commands: Any) -> None:
         "help": "a dotted scenario key and its range, e.g. behaviours.adoption.word_of_mouth=0.005:0.05; "
         "repeatable; replaces the file's ranges",
     }
-    sensitivity = commands.add_parser(
+    sensitivity = _command(
+        commands,
         "sensitivity",
         help="global sensitivity analysis (Sobol or Morris) of a firm's outcomes to parameter ranges",
         description=(
@@ -199,8 +204,6 @@ def _add_research_commands(commands: Any) -> None:
             "S1_conf, ST, ST_conf or Morris mu_star, mu_star_conf, sigma per outcome and parameter), "
             "sensitivity_design.parquet and figures/sensitivity.png."
         ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sensitivity.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     sensitivity.add_argument("--param", **param)
@@ -220,7 +223,8 @@ def _add_research_commands(commands: Any) -> None:
     )
     _add_experiment_options(sensitivity, "firm whose outcomes are analysed", "sensitivity")
 
-    calibrate = commands.add_parser(
+    calibrate = _command(
+        commands,
         "calibrate",
         help="fit parameters (within bounds) to observed targets",
         description=(
@@ -228,8 +232,6 @@ def _add_research_commands(commands: Any) -> None:
             "targets (means over R seeds, the same for every candidate) match the observed ones. "
             "Writes fitted.toml, fit.json, trace.parquet, trace.csv and figures/fit.png."
         ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     calibrate.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     calibrate.add_argument(
@@ -257,15 +259,14 @@ def _add_research_commands(commands: Any) -> None:
     _add_set_option(calibrate)
     _add_execution_options(calibrate)
 
-    transactions = commands.add_parser(
+    transactions = _command(
+        commands,
         "transactions",
         help="run a scenario and export its purchases as a transaction log",
         description=(
             "Run the scenario once with transaction recording on and write one row per buyer and "
             "week: customer_id, date, amount, firm, week, purchases (CSV or parquet)."
         ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     transactions.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     transactions.add_argument(
@@ -280,7 +281,8 @@ def _add_research_commands(commands: Any) -> None:
     _add_set_option(transactions)
     transactions.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
-    synthetic = commands.add_parser(
+    synthetic = _command(
+        commands,
         "targets-from-sim",
         help="simulate a targets file's values (synthetic data with known parameters)",
         description=(
@@ -289,8 +291,6 @@ def _add_research_commands(commands: Any) -> None:
             "the simulated means as observed values: data with known parameters for checking that "
             "sim calibrate recovers them."
         ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     synthetic.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     synthetic.add_argument("--targets", required=True, metavar="FILE", help="targets file (values optional)")
@@ -300,7 +300,8 @@ def _add_research_commands(commands: Any) -> None:
     _add_set_option(synthetic)
     _add_execution_options(synthetic)
 
-    targets = commands.add_parser(
+    targets = _command(
+        commands,
         "targets-from-log",
         help="derive calibration targets (repeat purchases, retention) from a transaction log",
         description=(
@@ -308,8 +309,6 @@ def _add_research_commands(commands: Any) -> None:
             "log (CSV or parquet with customer, date and amount columns; a CDNOW .txt or .txt.gz; or "
             "a lifetimes wheel for the full CDNOW log) and write them as a targets file."
         ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     targets.add_argument("log", metavar="LOG", help="the transaction log")
     targets.add_argument("--out", required=True, metavar="FILE", help="the targets file to write (TOML)")
@@ -354,7 +353,8 @@ def _add_research_commands(commands: Any) -> None:
 
 def _add_optimise_command(commands: Any) -> None:
     """`optimise` (docs/optimise.md); every option replaces the scenario's [optimise] value."""
-    optimise = commands.add_parser(
+    optimise = _command(
+        commands,
         "optimise",
         help="find the best split of a firm's budget over its levers, robust to the market",
         description=(
@@ -366,8 +366,6 @@ def _add_optimise_command(commands: Any) -> None:
             "figures/. Rerun the same command to resume. Settings: the scenario's [optimise] table, "
             "replaced by these options."
         ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     optimise.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
     add = optimise.add_argument
@@ -996,7 +994,8 @@ def _table(header: list[str], body: list[list[str]]) -> list[str]:
 
 def _add_dashboard_command(commands: Any) -> None:
     """`dashboard`: the what-if page in the browser (docs/dashboard.md)."""
-    dashboard = commands.add_parser(
+    dashboard = _command(
+        commands,
         "dashboard",
         help="serve an interactive what-if page for a scenario (Mesa SolaraViz) on this machine",
         description=(
@@ -1006,8 +1005,6 @@ def _add_dashboard_command(commands: Any) -> None:
             "strategies side by side on the same seed. Listens on 127.0.0.1 unless --host says "
             "otherwise; fetches nothing from the internet. Ctrl-C stops it."
         ),
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     dashboard.add_argument(
         "scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: built-in defaults)"
