@@ -68,7 +68,12 @@ def threads() -> int:
     global _threads
     if _threads is None:
         wanted = os.environ.get("SIM_THREADS")
-        _threads = max(1, int(wanted)) if wanted else max(1, len(os.sched_getaffinity(0)))
+        if not wanted:
+            _threads = max(1, len(os.sched_getaffinity(0)))
+        elif wanted.strip().isdigit() and int(wanted) >= 1:
+            _threads = int(wanted)
+        else:
+            raise ValueError(f"SIM_THREADS must be a whole number of threads, 1 or more; got {wanted!r}")
     return _threads
 
 
@@ -87,7 +92,9 @@ def set_threads(count: int) -> None:
 def in_pieces(rows, count: int, *args) -> None:
     """Call ``rows(first, last, *args)`` over ``0..count`` in pieces, one per thread (only for
     ``count >= PARALLEL_FROM`` and more than one thread; else in one call here)."""
-    pieces = threads() if count >= PARALLEL_FROM else 1
+    pieces = threads()  # read first: a bad SIM_THREADS fails in any market, not only large ones
+    if count < PARALLEL_FROM:
+        pieces = 1
     if pieces == 1:
         rows(0, count, *args)
         return
