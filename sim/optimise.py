@@ -173,7 +173,9 @@ def fill_shares(
     for weight in (raw, fallback):
         open_ = (weight > 0) & (room - extra > 1e-12)
         while left > 1e-12 and open_.any():
-            give = left * np.where(open_, weight, 0.0) / weight[open_].sum()
+            # Normalise the weights first: left x weight can round badly for tiny weights
+            # (with one weight of 5e-324, left x w / w came out 1.0, more than was left).
+            give = left * (np.where(open_, weight, 0.0) / weight[open_].sum())
             full = open_ & (give >= room - extra)
             if not full.any():
                 extra += give

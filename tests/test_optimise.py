@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sim import ScenarioError, load_scenario, simulate
@@ -72,6 +72,13 @@ def found(dominant, tmp_path_factory):
 
 
 @settings(max_examples=200, deadline=None)
+@example(
+    weights=[0.0, 0.0, 5e-324],
+    lows=[0.0, 0.125, 0, 0, 0, 0],
+    widths=[0.0, 0.0, 1.0, 0, 0, 0],
+    spend_all=False,
+    unspent=0.0,
+)  # a subnormal weight once gave shares summing to 1.125
 @given(
     weights=st.lists(st.floats(0, 1), min_size=1, max_size=6),
     lows=st.lists(st.floats(0, 0.15), min_size=6, max_size=6),
