@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from sim.streams import Streams, poisson_from_uniform
+from sim.streams import Streams, _key, poisson_from_uniform
 
 
 def test_a_persons_draw_does_not_depend_on_who_else_draws():
@@ -28,6 +28,19 @@ def test_streams_differ_by_seed_decision_week_and_sub():
         correlation = np.corrcoef(base, draws)[0, 1]
         assert abs(correlation) < 0.1, (
             f"expected independent draws when the {what} changes, got r={correlation:.3f}"
+        )
+
+
+def test_a_cells_key_from_the_cached_hash_state_is_the_key_of_the_whole_text():
+    streams = Streams(42)
+    cells = [
+        (d, w, s) for d in ("adopt", "lever:search_ads", "trait") for w in (0, 1, 259, 10**6) for s in (0, 3)
+    ]
+    cells += [("adopt", np.int64(7), 0), ("adopt", 7, np.int32(2))]  # NumPy integers: the plain path
+    for decision, week, sub in cells:
+        assert streams.key(decision, week, sub) == _key(42, decision, week, sub), (
+            f"expected the key of {decision!r}, week {week}, sub {sub} to equal blake2b of the whole "
+            "'seed|decision|week|sub' text"
         )
 
 
