@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import mesa
@@ -106,15 +106,18 @@ class Signals:
     price: np.ndarray  # (F,) price after any acquisition discount
     proof_weight: np.ndarray  # (F,) weight on the rating gap (more while a firm shows reviews)
     price_weight: float
+    _gaps: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def offer_gaps(self) -> tuple[np.ndarray, np.ndarray]:
         """(F,) float64 each: the weighted rating gap and the log-price gap of each firm to the
         market average. A person's log attraction to firm f is proof sensitivity x rating gap[f]
         - price_weight x price sensitivity x price gap[f], rounded to float32 (the kernels in
-        sim/kernels.py compute it per person)."""
-        rating_gap = self.proof_weight * (self.rating - self.rating.mean())
-        log_price = np.log(self.price)
-        return rating_gap.astype(np.float64), log_price - log_price.mean()
+        sim/kernels.py compute it per person). Worked out once a week (adoption and churn ask)."""
+        if self._gaps is None:
+            rating_gap = self.proof_weight * (self.rating - self.rating.mean())
+            log_price = np.log(self.price)
+            self._gaps = (rating_gap.astype(np.float64), log_price - log_price.mean())
+        return self._gaps
 
 
 class CustomerMarket(mesa.Model):
@@ -185,7 +188,7 @@ class CustomerMarket(mesa.Model):
     def step(self) -> None:
         """One week. Each step reads the state the previous steps left; see docs/model.md."""
         self.week += 1
-        self.recorder.start_week()
+        self.recorder.start_week(self.week)
         self.effects.clear()
         self.prospects = kernels.slots_with(self.customers.status, np.int8(Status.PROSPECT))
         self.firms.do("act")  # 1. strategies act: budgets split over levers, levers applied

@@ -19,7 +19,7 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,75 +59,51 @@ def safe_ratio(numerator: float, denominator: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-@dataclass
-class WeekFlows:
-    """Per-firm flows of one week; behaviours add to these arrays."""
-
-    n_firms: int
-    acquired: np.ndarray = field(init=False)  # (F, channels)
-    churned: np.ndarray = field(init=False)  # (F, reasons)
-    revenue: np.ndarray = field(init=False)
-    margin: np.ndarray = field(init=False)
-    ltv_margin: np.ndarray = field(init=False)  # margin of in-run acquisitions, discounted
-    referrals_made: np.ndarray = field(init=False)
-    referrals_converted: np.ndarray = field(init=False)
-    dissatisfied: np.ndarray = field(init=False)  # dissatisfying experiences
-    complaints: np.ndarray = field(init=False)
-    reviews: np.ndarray = field(init=False)
-    product_churned: np.ndarray = field(init=False)  # (F, reasons): one product fewer
-    spend_decreased: np.ndarray = field(init=False)  # (F, reasons): a lower spend level
-    responses: np.ndarray = field(init=False)  # (F, responses) to reactivation contacts
-    campaign_responses: np.ndarray = field(init=False)  # (F, responses) to conquest contacts
-
-    def __post_init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        f = self.n_firms
-        self.acquired = np.zeros((f, len(CHANNEL_NAMES)), dtype=np.int64)
-        self.churned = np.zeros((f, len(REASON_NAMES)), dtype=np.int64)
-        self.product_churned = np.zeros((f, len(REASON_NAMES)), dtype=np.int64)
-        self.spend_decreased = np.zeros((f, len(REASON_NAMES)), dtype=np.int64)
-        self.responses = np.zeros((f, len(RESPONSE_NAMES)), dtype=np.int64)
-        self.campaign_responses = np.zeros((f, len(RESPONSE_NAMES)), dtype=np.int64)
-        for name in ("revenue", "margin", "ltv_margin", "ltv_margin_referred", "reactivated_revenue"):
-            setattr(self, name, np.zeros(f))
-        for name in (
-            "referrals_made",
-            "referrals_converted",
-            "dissatisfied",
-            "complaints",
-            "complaints_handled",
-            "reviews",
-            "became_dormant",
-            "reactivated",
-            "returned",
-            "downgrades",
-            "churned_referred",
-            "churned_other_won",
-        ):
-            setattr(self, name, np.zeros(f, dtype=np.int64))
-
-
-_FLOW_SERIES = (
-    "revenue",
-    "margin",
-    "ltv_margin",
-    "referrals_made",
-    "referrals_converted",
-    "dissatisfied",
-    "complaints",
-    "complaints_handled",
-    "reviews",
-    "became_dormant",
-    "reactivated",
-    "returned",
-    "reactivated_revenue",
-    "downgrades",
-    "ltv_margin_referred",
-    "churned_referred",
-    "churned_other_won",
+# The week's flows kept per firm by category: (firm, channel), (firm, reason) or (firm, response)
+# tables of the recorder, one row a week.
+_FLOW_TABLES = (
+    "acquired",
+    "churned",
+    "product_churned",
+    "spend_decreased",
+    "responses",
+    "campaign_responses",
 )
+# The week's flows kept as one number per firm (money in float64, counts in int64).
+_FLOW_SERIES = {
+    "revenue": np.float64,
+    "margin": np.float64,
+    "ltv_margin": np.float64,  # margin of in-run acquisitions, discounted
+    "referrals_made": np.int64,
+    "referrals_converted": np.int64,
+    "dissatisfied": np.int64,  # dissatisfying experiences
+    "complaints": np.int64,
+    "complaints_handled": np.int64,
+    "reviews": np.int64,
+    "became_dormant": np.int64,
+    "reactivated": np.int64,
+    "returned": np.int64,
+    "reactivated_revenue": np.float64,
+    "downgrades": np.int64,
+    "ltv_margin_referred": np.float64,
+    "churned_referred": np.int64,
+    "churned_other_won": np.int64,
+}
+
+
+class WeekFlows:
+    """Per-firm flows of one week; behaviours add to these arrays in place (``+=``,
+    ``np.add.at``). Each is a view of the recorder's row for the week, so what the behaviours
+    add is recorded as it happens, with nothing to clear or copy each week."""
+
+    acquired: np.ndarray  # (F, channels); the other _FLOW_TABLES likewise
+    revenue: np.ndarray  # (F,); the other _FLOW_SERIES likewise
+
+    def __init__(self, recorder: Recorder, week: int) -> None:
+        for name in _FLOW_TABLES:
+            setattr(self, name, getattr(recorder, name)[week])
+        for name in _FLOW_SERIES:
+            setattr(self, name, recorder.series[name][week])
 
 
 class Recorder:
@@ -137,7 +113,6 @@ class Recorder:
         weeks = market.scenario.run.weeks + 1
         n_firms = len(market.firm_list)
         self.firm_names = [f.name for f in market.firm_list]
-        self.flows = WeekFlows(n_firms)
         self.customers = np.zeros((weeks, n_firms), dtype=np.int64)
         self.acquired = np.zeros((weeks, n_firms, len(CHANNEL_NAMES)), dtype=np.int64)
         self.churned = np.zeros((weeks, n_firms, len(REASON_NAMES)), dtype=np.int64)
@@ -151,13 +126,13 @@ class Recorder:
         self.other_won = np.zeros((weeks, n_firms), dtype=np.int64)  # won otherwise, still here
         self.spend = np.zeros((weeks, n_firms, len(LEVER_NAMES)))
         self.rating = np.zeros((weeks, n_firms))
-        self.series = {
-            name: np.zeros((weeks, n_firms), dtype=getattr(self.flows, name).dtype) for name in _FLOW_SERIES
-        }
+        self.series = {name: np.zeros((weeks, n_firms), dtype=dtype) for name, dtype in _FLOW_SERIES.items()}
         self.weeks_recorded = 0
+        self.flows = WeekFlows(self, 0)
 
-    def start_week(self) -> None:
-        self.flows.reset()
+    def start_week(self, week: int) -> None:
+        """The behaviours' flows from now on are those of ``week`` (all zero until they add)."""
+        self.flows = WeekFlows(self, week)
 
     def record(self, market: CustomerMarket) -> None:
         w = market.week
@@ -165,21 +140,13 @@ class Recorder:
         n = len(self.firm_names)
         codes = np.array([Status.PROSPECT, Status.DORMANT, Channel.REFERRAL, len(STAGE_NAMES)])
         stocks = kernels.population_counts(c.firm, c.status, c.stage, c.acquired_in_run, c.channel, codes, n)
-        self.customers[w] = stocks[0, :n]
-        self.acquired[w] = self.flows.acquired
-        self.churned[w] = self.flows.churned
-        self.product_churned[w] = self.flows.product_churned
-        self.spend_decreased[w] = self.flows.spend_decreased
-        self.responses[w] = self.flows.responses
-        self.campaign_responses[w] = self.flows.campaign_responses
+        self.customers[w] = stocks[0, :n]  # (the flows were added into row w during the week)
         self.stages[w] = stocks[2, : len(STAGE_NAMES)]
         self.dormant[w] = stocks[1, :n]
         self.referred[w] = stocks[3, :n]
         self.other_won[w] = stocks[4, :n]
         self.spend[w] = [f.spend_this_week for f in market.firm_list]
         self.rating[w] = market.ratings()
-        for name in _FLOW_SERIES:
-            self.series[name][w] = getattr(self.flows, name)
         self.weeks_recorded = w
 
     # ------------------------------------------------------------------ tables
