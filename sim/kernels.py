@@ -1346,3 +1346,97 @@ def experience_week(
             counts[3, f] += 1
             stars[f] += 1.0 if angry else 1 + 4 * np.float64(now)
     return counts, stars
+
+
+# --------------------------------------------------------------------------- responses to contacts
+# The people a firm's campaigns or reactivation contacts reached this week answer, each with one
+# uniform drawn against the cumulative chances of the answers (``np.searchsorted(edges, u,
+# side="right")``: the number of edges at or below u). The rules are in the behaviour modules
+# (buying_cycle, dormancy); these loops do one firm's or one week's answers in one pass.
+
+
+@njit(cache=True, inline="always")
+def _answer(edges: np.ndarray, u: float) -> int:
+    """``np.searchsorted(edges, u, side="right")``: how many of the cumulative chances are <= u."""
+    answer = 0
+    for edge in edges:
+        answer += edge <= u
+    return answer
+
+
+@njit(cache=True)
+def campaign_answers(
+    contact: np.ndarray,
+    keys: np.ndarray,
+    edges: np.ndarray,
+    people: tuple,
+    codes: np.ndarray,
+    answers: np.ndarray,
+) -> None:
+    """Step 1b for every firm: each person a firm's campaign reached (``contact[:, firm]``)
+    answers with the uniform of ``keys[firm]``; a positive answer moves them one buying-cycle
+    stage on, a "no" blocks that firm's campaigns for good and cancels its adoption boost, a
+    "later" blocks them until the recontact week. ``people`` is (stage, contact_block,
+    adoption_boost); ``codes`` is [last stage, the "never" week, the recontact week];
+    ``answers[firm]`` counts each answer (positive, negative, no response, later). Firms answer
+    in order, as the loop over firms this replaces did."""
+    stage, contact_block, adoption_boost = people
+    last_stage, never, recontact = np.int8(codes[0]), np.int32(codes[1]), np.int32(codes[2])
+    for firm in range(contact.shape[1]):
+        for slot in range(contact.shape[0]):
+            if not contact[slot, firm]:
+                continue
+            answer = _answer(edges, uniform_one(keys[firm], np.int64(slot)))
+            answers[firm, answer] += 1
+            if answer == 0:  # positive
+                stage[slot] = min(stage[slot] + 1, last_stage)
+            elif answer == 1:  # negative: never again, and not persuaded this week
+                contact_block[slot, firm] = never
+                adoption_boost[slot, firm, :] = 0
+            elif answer == 3:  # later
+                contact_block[slot, firm] = recontact
+
+
+@njit(cache=True)
+def reactivation_answers(
+    contact: np.ndarray, key: np.uint64, edges: np.ndarray, people: tuple, codes: np.ndarray, flows: tuple
+) -> None:
+    """Step 9's answers to reactivation: each dormant customer contacted by their own firm this
+    week (``contact[slot]`` is the firm, -1 if none) answers with the uniform of ``key``. Positive:
+    active again (the dormancy clock restarts, the return is recorded); negative: never contact
+    again; later: not before the recontact week. ``people`` is (status, firm, last purchase week,
+    dormant since, reactivated, reactivated week, do not contact, recontact week); ``codes`` is
+    [dormant, active, this week, the recontact week]; ``flows`` is (answers by firm (F, 4),
+    reactivated by firm (F,)), added to."""
+    status, firm_of, last_purchase, dormant_since, reactivated, reactivated_week = people[:6]
+    do_not_contact, recontact_week = people[6:]
+    dormant, active, week, recontact = np.int8(codes[0]), np.int8(codes[1]), codes[2], codes[3]
+    answers, returned = flows
+    for slot in range(contact.size):
+        firm = contact[slot]
+        if firm < 0 or status[slot] != dormant or firm_of[slot] != firm:
+            continue  # no contact, or no longer a dormant customer of the firm that sent it
+        answer = _answer(edges, uniform_one(key, np.int64(slot)))
+        answers[firm, answer] += 1
+        if answer == 0:  # positive: back
+            status[slot] = active
+            last_purchase[slot] = week
+            dormant_since[slot] = -1
+            reactivated[slot] = True
+            reactivated_week[slot] = week
+            returned[firm] += 1
+        elif answer == 1:
+            do_not_contact[slot] = True
+        elif answer == 3:
+            recontact_week[slot] = recontact
+
+
+@njit(cache=True)
+def lift_satisfaction(lift: np.ndarray, satisfaction: np.ndarray) -> None:
+    """Retention offers' lift (step 6): satisfaction moves ``lift`` of the way to 1, in float32
+    as ``satisfaction[s] += lift[s] * (1 - satisfaction[s])`` for the lifted."""
+    one = np.float32(1.0)
+    for slot in range(lift.size):
+        if lift[slot] > 0:
+            now = satisfaction[slot]
+            satisfaction[slot] = now + lift[slot] * (one - now)

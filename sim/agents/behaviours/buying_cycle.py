@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import kernels
-from sim.agents.customers import Response, Stage, Status
+from sim.agents.customers import Stage, Status
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
@@ -44,26 +44,27 @@ def run(market: CustomerMarket) -> None:
 
 
 def _respond_to_campaigns(market: CustomerMarket) -> None:
+    """Everyone a firm's campaign reached this week answers (one uniform each, firm by firm):
+    positive moves them one stage on (up to comparison), negative blocks the firm's campaigns
+    for good and cancels this week's boost from it (a "no" is not persuaded), later blocks them
+    for ``recontact_weeks``; no response changes nothing. The loop is
+    :func:`sim.kernels.campaign_answers`."""
+    if not market.effects.used("campaign_contact"):
+        return  # no campaign reached anyone this week
     config = market.scenario.behaviours.buying_cycle
     c = market.customers
     week = market.week
-    flows = market.recorder.flows
     edges = np.cumsum(
         [config.positive, config.negative, 1 - config.positive - config.negative - config.later]
     )
-    for firm in range(c.n_firms):
-        contacted = np.flatnonzero(market.effects.campaign_contact[:, firm])
-        if contacted.size == 0:
-            continue
-        draw = market.streams.uniform("campaign_response", week, contacted, sub=firm)
-        response = np.searchsorted(edges, draw, side="right")
-        flows.campaign_responses[firm] += np.bincount(response, minlength=len(Response))
-        positive = contacted[response == Response.POSITIVE]
-        c.stage[positive] = np.minimum(c.stage[positive] + 1, Stage.COMPARISON)
-        negative = contacted[response == Response.NEGATIVE]
-        c.contact_block[negative, firm] = NEVER
-        market.effects.adoption_boost[negative, firm] = 0  # a "no" is not persuaded
-        c.contact_block[contacted[response == Response.LATER], firm] = week + config.recontact_weeks
+    kernels.campaign_answers(
+        market.effects.campaign_contact,
+        np.array([market.streams.key("campaign_response", week, sub=f) for f in range(c.n_firms)]),
+        edges,
+        (c.stage, c.contact_block, market.effects.adoption_boost),
+        np.array([Stage.COMPARISON, NEVER, week + config.recontact_weeks], dtype=np.int64),
+        market.recorder.flows.campaign_responses,
+    )
 
 
 def _move_through_stages(market: CustomerMarket) -> None:

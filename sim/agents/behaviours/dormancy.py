@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import kernels
-from sim.agents.customers import Response, Status
+from sim.agents.customers import Status
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
@@ -59,28 +59,26 @@ def run(market: CustomerMarket) -> None:
 
 
 def _respond_to_reactivation(market: CustomerMarket) -> None:
+    """Dormant customers contacted by their firm this week (still dormant, still theirs) answer
+    with one uniform each: positive, they are active again (the dormancy clock restarts at this
+    week); negative, never contact again; later, not before ``recontact_weeks``; no response
+    changes nothing. The loop is :func:`sim.kernels.reactivation_answers`."""
+    if not market.effects.used("reactivation_contact"):
+        return  # nobody was contacted this week
     config = market.scenario.behaviours.dormancy
     c = market.customers
     week = market.week
-    contacted = np.flatnonzero(market.effects.reactivation_contact >= 0)
-    contacted = contacted[c.status[contacted] == Status.DORMANT]  # still dormant and still theirs
-    contacted = contacted[c.firm[contacted] == market.effects.reactivation_contact[contacted]]
-    if contacted.size == 0:
-        return
-    draw = market.streams.uniform("reactivation_response", week, contacted)
     edges = np.cumsum(
         [config.receptive, config.negative, 1 - config.receptive - config.negative - config.later]
     )
-    response = np.searchsorted(edges, draw, side="right").astype(np.int64)  # POSITIVE..LATER
-    firm = c.firm[contacted].astype(np.int64)
-    np.add.at(market.recorder.flows.responses, (firm, response), 1)
-
-    back = contacted[response == Response.POSITIVE]
-    c.status[back] = Status.ACTIVE
-    c.last_purchase_week[back] = week  # the dormancy clock restarts
-    c.dormant_since[back] = -1
-    c.reactivated[back] = True
-    c.reactivated_week[back] = week
-    np.add.at(market.recorder.flows.reactivated, c.firm[back].astype(np.int64), 1)
-    c.do_not_contact[contacted[response == Response.NEGATIVE]] = True
-    c.recontact_week[contacted[response == Response.LATER]] = week + config.recontact_weeks
+    flows = market.recorder.flows
+    people = (c.status, c.firm, c.last_purchase_week, c.dormant_since, c.reactivated, c.reactivated_week)
+    people += (c.do_not_contact, c.recontact_week)
+    kernels.reactivation_answers(
+        market.effects.reactivation_contact,
+        market.streams.key("reactivation_response", week),
+        edges,
+        people,
+        np.array([Status.DORMANT, Status.ACTIVE, week, week + config.recontact_weeks], dtype=np.int64),
+        (flows.responses, flows.reactivated),
+    )

@@ -43,8 +43,8 @@ def run(market: CustomerMarket, sales: Sales) -> None:
     memory = np.exp(-1.0 / config.rating_memory_weeks)
     market.review_sum *= memory
     market.review_count *= memory
-    lifted = np.flatnonzero(market.effects.satisfaction_lift > 0)
-    c.satisfaction[lifted] += market.effects.satisfaction_lift[lifted] * (1 - c.satisfaction[lifted])
+    if market.effects.used("satisfaction_lift"):  # a retention offer moves it toward 1
+        kernels.lift_satisfaction(market.effects.satisfaction_lift, c.satisfaction)
     if sales.slots.size == 0:
         return
     slots, firm = sales.slots, sales.firm
