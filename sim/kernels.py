@@ -1440,3 +1440,52 @@ def lift_satisfaction(lift: np.ndarray, satisfaction: np.ndarray) -> None:
         if lift[slot] > 0:
             now = satisfaction[slot]
             satisfaction[slot] = now + lift[slot] * (one - now)
+
+
+# --------------------------------------------------------------------------- adopters' choices
+
+
+@njit(cache=True)
+def adoption_choices(
+    slots: np.ndarray,
+    hazard: np.ndarray,
+    keys: np.ndarray,
+    reasons_in: tuple,
+    rates: np.ndarray,
+    penetration_term: np.ndarray,
+    channels: np.ndarray,
+    acquired: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Step 3 for those who adopt (``slots``, their (k, F) ``hazard``): the firm, drawn in
+    proportion to the hazards with the uniform of ``keys[0]``, and the channel, drawn in
+    proportion to the six reasons for that firm (organic, search, social, influencer, word of
+    mouth, bandwagon: ``sim.agents.behaviours.adoption._components``, float32 as there) with the
+    uniform of ``keys[1]``; each adoption is counted in ``acquired[firm, channel]``.
+
+    ``reasons_in`` is (neighbour share, bandwagon threshold, boost (people, F, 3) or no rows);
+    ``rates`` and ``penetration_term`` as for :func:`adoption_week`; ``channels`` the channel
+    code of each reason. Returns the firm (int64) and channel (int8) of each adopter.
+    """
+    neighbour_share, threshold, boost = reasons_in
+    innovation, word_of_mouth, jump = rates[0], rates[1], rates[2]
+    boosted = boost.shape[0] > 0
+    zero = np.float32(0.0)
+    count = slots.size
+    firm_of = np.empty(count, dtype=np.int64)
+    channel_of = np.empty(count, dtype=np.int8)
+    reasons = np.empty((1, channels.size), dtype=np.float32)
+    for i in range(count):
+        slot = slots[i]
+        firm = _pick_reason(hazard, i, 0, hazard.shape[1] - 1, uniform_one(keys[0], np.int64(slot)))
+        share = neighbour_share[slot, firm]
+        reasons[0, 0] = innovation
+        for r in range(3):
+            reasons[0, 1 + r] = boost[slot, firm, r] if boosted else zero
+        reasons[0, 4] = word_of_mouth * share
+        bandwagon = jump if (share >= threshold[slot] and share > 0) else zero
+        reasons[0, 5] = bandwagon + penetration_term[firm]
+        reason = _pick_reason(reasons, 0, 0, channels.size - 1, uniform_one(keys[1], np.int64(slot)))
+        firm_of[i] = firm
+        channel_of[i] = channels[reason]
+        acquired[firm, channels[reason]] += 1
+    return firm_of, channel_of

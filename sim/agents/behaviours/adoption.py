@@ -46,7 +46,9 @@ CHANNELS = (
 
 def _components(market: CustomerMarket, signals: Signals, slots: np.ndarray, boost: np.ndarray) -> np.ndarray:
     """(k, F, 6) weekly hazard of each reason, before attraction and awareness; ``boost`` is
-    this week's (people, F, 3) adoption boost, or no rows when no one was boosted."""
+    this week's (people, F, 3) adoption boost, or no rows when no one was boosted. The rule in
+    array form: :func:`sim.kernels.adoption_choices` computes it for the chosen firm (tested
+    against this)."""
     config = market.scenario.behaviours.adoption
     share = signals.neighbour_share[slots]
     threshold = market.customers.bandwagon_threshold[slots][:, None]
@@ -60,7 +62,8 @@ def _components(market: CustomerMarket, signals: Signals, slots: np.ndarray, boo
 
 
 def _pick(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Index of the first column whose cumulative weight exceeds u x total, per row."""
+    """Index of the first column whose cumulative weight exceeds u x total, per row (the
+    draw :func:`sim.kernels.adoption_choices` makes, in array form)."""
     target = u * cumulative[:, -1]
     picked = (cumulative <= target[:, None]).sum(axis=1)
     return np.minimum(picked, cumulative.shape[1] - 1)
@@ -89,6 +92,8 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     else:
         boost = np.zeros((0, c.n_firms, 3), dtype=np.float32)
     # Forgetting happens after the choice, for those who did not adopt: this week's ads count first.
+    rates32 = np.array(rates, dtype=np.float32)
+    penetration_term = config.penetration_weight * signals.penetration.astype(np.float32)
     adopts, hazard = kernels.adoption_week(
         prospects,
         signals.neighbour_share,
@@ -96,22 +101,27 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         boost,
         signals.offer_gaps(),
         (c.stage, c.aware, c.churn_week, c.left_firm),
-        np.array(rates, dtype=np.float32),
-        config.penetration_weight * signals.penetration.astype(np.float32),
+        rates32,
+        penetration_term,
         np.array(keys, dtype=np.uint64),
     )
     if adopts.size == 0:
         return
     adopters = prospects[adopts]
-    firm = _pick(
-        np.cumsum(hazard, axis=1),
-        market.streams.uniform("adopt_firm", market.week, adopters),
+    # The firm in proportion to the hazards, then the channel in proportion to the reasons for
+    # it (_components, _pick: the same draws in one compiled pass), counted as acquisitions.
+    firm, channel = kernels.adoption_choices(
+        adopters,
+        hazard,
+        np.array(
+            [market.streams.key("adopt_firm", market.week), market.streams.key("adopt_channel", market.week)]
+        ),
+        (signals.neighbour_share, c.bandwagon_threshold, boost),
+        rates32,
+        penetration_term,
+        np.array(CHANNELS, dtype=np.int8),
+        market.recorder.flows.acquired,
     )
-    reasons = _components(market, signals, adopters, boost)[np.arange(adopters.size), firm]
-    channel_index = _pick(
-        np.cumsum(reasons, axis=1), market.streams.uniform("adopt_channel", market.week, adopters)
-    )
-    channel = np.array(CHANNELS, dtype=np.int8)[channel_index]
     behaviours = market.scenario.behaviours
     c.join(
         adopters,
@@ -121,4 +131,3 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         satisfaction=behaviours.experience.initial_satisfaction,
         appreciation=behaviours.appreciation.initial,
     )
-    np.add.at(market.recorder.flows.acquired, (firm, channel), 1)
