@@ -1489,3 +1489,64 @@ def adoption_choices(
         channel_of[i] = channels[reason]
         acquired[firm, channels[reason]] += 1
     return firm_of, channel_of
+
+
+# --------------------------------------------------------------------------- referrals and purchases
+
+
+@njit(cache=True)
+def referral_offers(
+    referrers: np.ndarray,
+    friends: np.ndarray,
+    people: tuple,
+    key: np.uint64,
+    rules: np.ndarray,
+    referrals_made: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 4 after each referrer chose a friend (``friends``, -1 for none): a friend referred
+    twice in one week counts once, for the first referrer in ``referrers`` order (as
+    ``np.unique(friends, return_index=True)``); each referral is counted for the referrer's firm
+    in ``referrals_made`` and makes the friend aware of it; the friend converts if the uniform of
+    ``key`` is below the conversion rate and they did not leave that firm within the lock-out.
+
+    ``people`` is (firm, left firm, churn week, aware); ``rules`` is [conversion rate, lock-out
+    weeks, week]. Returns the converting (friends, referrers, firms), by friend's slot."""
+    firm_of, left_firm, churn_week, aware = people
+    conversion, lockout, week = rules[0], rules[1], rules[2]
+    order = np.argsort(friends, kind="mergesort")  # stable: the first referrer of a friend first
+    out_friends = np.empty(friends.size, dtype=np.int64)
+    out_referrers = np.empty(friends.size, dtype=np.int64)
+    out_firms = np.empty(friends.size, dtype=np.int64)
+    converting = 0
+    previous = -1
+    for position in order:
+        friend = friends[position]
+        if friend < 0 or friend == previous:
+            continue
+        previous = friend
+        referrer = referrers[position]
+        firm = np.int64(firm_of[referrer])
+        referrals_made[firm] += 1
+        aware[friend, firm] = True
+        if not uniform_one(key, np.int64(friend)) < conversion:
+            continue
+        if left_firm[friend] == firm and churn_week[friend] >= 0 and week - churn_week[friend] < lockout:
+            continue  # left this firm within the lock-out: not back yet
+        out_friends[converting] = friend
+        out_referrers[converting] = referrer
+        out_firms[converting] = firm
+        converting += 1
+    return out_friends[:converting].copy(), out_referrers[:converting].copy(), out_firms[:converting].copy()
+
+
+@njit(cache=True)
+def buyers(slots: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``slots`` whose purchase ``count`` is above 0, and their counts (in order)."""
+    keep = 0
+    out_slots = np.empty(slots.size, dtype=np.int64)
+    out_count = np.empty(slots.size, dtype=np.int32)
+    for i in range(slots.size):
+        out_slots[keep] = slots[i]
+        out_count[keep] = count[i]
+        keep += count[i] > 0
+    return out_slots[:keep].copy(), out_count[:keep].copy()

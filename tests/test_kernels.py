@@ -215,6 +215,46 @@ def test_satisfaction_lift_equals_the_array_form():
     np.testing.assert_array_equal(satisfaction, expected, "expected the float32 lift of the array form")
 
 
+def test_referral_offers_equal_the_array_form():
+    rng = np.random.default_rng(6)
+    size, firms, week, lockout = 3000, 2, 40, 8
+    referrers = np.sort(rng.choice(size, 800, replace=False))
+    friends = np.where(rng.random(800) < 0.8, rng.integers(0, 400, 800), -1)  # many repeats
+    firm_of = rng.integers(0, firms, size).astype(np.int8)
+    left_firm = rng.integers(-1, firms, size).astype(np.int8)
+    churn_week = rng.integers(-1, week, size).astype(np.int32)
+    aware = rng.random((size, firms)) < 0.3
+    streams = Streams(8)
+    want_aware, want_made = aware.copy(), np.zeros(firms, dtype=np.int64)
+    valid = friends >= 0  # the NumPy form the kernel replaced
+    want_friends, first = np.unique(friends[valid], return_index=True)
+    want_referrers = referrers[valid][first]
+    want_firms = firm_of[want_referrers].astype(np.int64)
+    np.add.at(want_made, want_firms, 1)
+    want_aware[want_friends, want_firms] = True
+    converts = streams.uniform("referral_convert", week, want_friends) < 0.4
+    converts &= ~(
+        (left_firm[want_friends] == want_firms)
+        & (churn_week[want_friends] >= 0)
+        & (week - churn_week[want_friends] < lockout)
+    )
+    made = np.zeros(firms, dtype=np.int64)
+    got = kernels.referral_offers(
+        referrers,
+        friends,
+        (firm_of, left_firm, churn_week, aware),
+        streams.key("referral_convert", week),
+        np.array([0.4, lockout, week], dtype=np.float64),
+        made,
+    )
+    want = (want_friends[converts], want_referrers[converts], want_firms[converts])
+    for name, got_one, want_one in zip(("friends", "referrers", "firms"), got, want, strict=True):
+        np.testing.assert_array_equal(got_one, want_one, f"expected the same converting {name}")
+    np.testing.assert_array_equal(made, want_made, "expected the same referrals counted by firm")
+    np.testing.assert_array_equal(aware, want_aware, "expected the same friends made aware")
+    assert 20 < converts.sum() < converts.size, "expected some, not all, referrals to convert"
+
+
 def test_results_do_not_depend_on_how_many_threads_the_kernels_use(monkeypatch):
     """Hazards, adoption, purchases and churn decisions split large populations over threads;
     each person's work is their own, so one thread and three threads give the same run."""

@@ -64,8 +64,7 @@ def run(market: CustomerMarket) -> Sales:
         config.offer_uplift,
         market.streams.key("purchase", week),
     )
-    bought = count > 0
-    slots, count = active[bought], count[bought]
+    slots, count = kernels.buyers(active, count)
     firm = c.firm[slots].astype(np.int64)
     # Trailing-year spend decays for every customer, then this week's purchases add to it.
     kernels.decay_customers(c.firm, c.trailing_spend, np.float32(1 - 1 / TRAILING_WEEKS))

@@ -47,24 +47,19 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     )
     if referrers.size == 0:
         return
-    friends = _choose_friends(market, referrers)
-    valid = friends >= 0
-    referrers, friends = referrers[valid], friends[valid]
-    # A friend referred twice in one week counts once, for the referrer with the lowest slot.
-    friends, first = np.unique(friends, return_index=True)
-    referrers = referrers[first]
-    firms = c.firm[referrers].astype(np.int64)
+    # A friend referred twice in one week counts once, for the referrer with the lowest slot;
+    # each referral makes the friend aware of the firm, and converts at the conversion rate
+    # unless the friend left that firm within the rejoin lock-out (kernels.referral_offers).
     flows = market.recorder.flows
-    np.add.at(flows.referrals_made, firms, 1)
-    c.aware[friends, firms] = True
-    converts = market.streams.uniform("referral_convert", week, friends) < config.conversion
-    locked = (
-        (c.left_firm[friends] == firms)
-        & (c.churn_week[friends] >= 0)
-        & (week - c.churn_week[friends] < market.scenario.behaviours.adoption.rejoin_lockout_weeks)
+    lockout = market.scenario.behaviours.adoption.rejoin_lockout_weeks
+    friends, referrers, firms = kernels.referral_offers(
+        referrers,
+        _choose_friends(market, referrers),
+        (c.firm, c.left_firm, c.churn_week, c.aware),
+        market.streams.key("referral_convert", week),
+        np.array([config.conversion, lockout, week], dtype=np.float64),
+        flows.referrals_made,
     )
-    converts &= ~locked
-    friends, referrers, firms = friends[converts], referrers[converts], firms[converts]
     if friends.size == 0:
         return
     behaviours = market.scenario.behaviours
