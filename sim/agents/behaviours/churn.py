@@ -47,6 +47,9 @@ if TYPE_CHECKING:
     from sim.model import CustomerMarket, Signals
 
 _NOBODY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))  # no slots, no reasons
+# Bounds of the perceived-value noise's normal quantiles in 1,024 cells of the uniform: they
+# decide almost every customer's churn without the quantiles (sim.kernels.churn_outcomes).
+_QUANTILE_CELLS = kernels.normal_quantile_cells(1024)
 
 
 def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +57,14 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
 
     The formulas are in the module docstring; the loop runs compiled
     (:func:`sim.kernels.churn_hazards`), one pass per customer with no (k, firms) temporaries.
+    The weekly step decides with the same hazards, worked out lazily
+    (:func:`sim.kernels.churn_outcomes`).
     """
+    return kernels.churn_hazards(*_hazard_arguments(market, signals, slots))
+
+
+def _hazard_arguments(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tuple:
+    """The arguments of :func:`sim.kernels.churn_hazards` for the customers in ``slots``."""
     config = market.scenario.behaviours.churn
     c = market.customers
     n_firms = len(market.firm_list)
@@ -79,7 +89,7 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
         ],
         dtype=np.float32,
     )
-    return kernels.churn_hazards(
+    return (
         np.asarray(slots, dtype=np.int64),
         (c.death_hazard, c.move_hazard),
         leaver_share,
@@ -118,14 +128,14 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     customers = kernels.customers_before(c.firm, c.acquired_week, week)
     departed = _NOBODY
     if customers.size:
-        hazard, best_rival = hazards(market, signals, customers)
         partial = market.scenario.behaviours.partial_churn
         intensity = [partial.product_intensity, partial.spend_intensity] if partial.enabled else [0, 0]
         decisions = ("churn", "churn_reason", "product_churn", "product_churn_reason")
         decisions += ("spend_churn", "spend_churn_reason")
-        account, product, spend = kernels.churn_outcomes(
-            customers,
-            hazard,
+        # The hazards of hazards(), worked out in the same pass as the decisions they make.
+        account, product, spend, best_rival = kernels.churn_outcomes(
+            _hazard_arguments(market, signals, customers),
+            _QUANTILE_CELLS,
             np.array([market.streams.key(d, week) for d in decisions], dtype=np.uint64),
             np.array(intensity, dtype=np.float32),
             c.products,
