@@ -1462,3 +1462,114 @@ def _normal_quantiles(u: np.ndarray) -> np.ndarray:
     for i in range(u.size):
         out[i] = normal_quantile(u[i])
     return out
+
+
+@njit(cache=True)
+def churn_bookkeeping(
+    customers: np.ndarray,
+    events: tuple,
+    week: int,
+    people: tuple,
+    shares: tuple,
+    flows: tuple,
+    partial: tuple,
+    codes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The bookkeeping of ``sim.agents.behaviours.churn`` for this week's events (the rules are
+    in its ``_leave`` and ``_partial_churn``), in one pass over the customers.
+
+    ``events`` is :func:`churn_outcomes`' (account, product, spend, best rival); ``people`` is
+    (firm, acquired_in_run, channel, churn_week, churn_reason, left_firm, told_friends, status,
+    tier, aware, stage, dormant_since, products, product_churns, spend_level, spend_decreases);
+    ``shares`` (neighbour share, poach boost); ``flows`` the recorder's (churned,
+    churned_referred, churned_other_won, acquired, product_churned, spend_decreased); ``partial``
+    (1 - spend drop, spend floor) as float32; ``codes`` [DIED, MOVED, FOLLOWED_FRIEND,
+    BETTER_VALUE, DISSATISFIED, REFERRAL, SWITCH, POACHED, PROSPECT, NONE tier, AWARENESS,
+    dissatisfied leavers tell friends (0/1), NO_FIRM].
+
+    Returns the switchers (slots, new firms, channels) for ``Customers.join`` and the slots and
+    reasons of those who died or moved (the caller refills them).
+    """
+    account, product, spend, best_rival = events
+    firm_of, won, channel, churn_week, churn_reason, left_firm, told_friends = people[:7]
+    status, tier, aware, stage, dormant_since, products, product_churns = people[7:14]
+    spend_level, spend_decreases = people[14], people[15]
+    neighbour_share, poach_boost = shares
+    churned, churned_referred, churned_other_won, acquired, product_churned, spend_decreased = flows
+    keep_spend, spend_floor = partial
+    died, moved, follows, better, dissatisfied = codes[0], codes[1], codes[2], codes[3], codes[4]
+    referral, switch, poached, prospect, no_tier, awareness = (
+        codes[5],
+        codes[6],
+        codes[7],
+        codes[8],
+        codes[9],
+        codes[10],
+    )
+    tell_dissatisfied, no_firm = codes[11] != 0, codes[12]
+    firms = neighbour_share.shape[1]
+    movers = np.empty(customers.size, dtype=np.int64)
+    to = np.empty(customers.size, dtype=np.int64)
+    how = np.empty(customers.size, dtype=np.int8)
+    gone = np.empty(customers.size, dtype=np.int64)
+    why_gone = np.empty(customers.size, dtype=np.int64)
+    moving = 0
+    going = 0
+    for i in range(customers.size):
+        slot = customers[i]
+        own = np.int64(firm_of[slot])
+        if product[i] >= 0:
+            products[slot] -= 1
+            product_churns[slot] += 1
+            product_churned[own, product[i]] += 1
+        if spend[i] >= 0:
+            spend_level[slot] = max(spend_level[slot] * keep_spend, spend_floor)
+            spend_decreases[slot] += 1
+            spend_decreased[own, spend[i]] += 1
+        why = np.int64(account[i])
+        if why < 0:
+            continue
+        churned[own, why] += 1
+        if won[slot]:
+            if channel[slot] == referral:
+                churned_referred[own] += 1
+            else:
+                churned_other_won[own] += 1
+        churn_week[slot] = week
+        churn_reason[slot] = why
+        left_firm[slot] = own
+        if why in (died, moved):
+            told_friends[slot] = False
+            gone[going], why_gone[going] = slot, why
+            going += 1
+            continue
+        rival = best_rival[i]
+        if why == follows:  # the rival most friends buy from (np.argmax: the first largest share)
+            most, most_share = -1, np.float32(-np.inf)
+            for f in range(firms):
+                share = np.float32(-1.0) if f == own else neighbour_share[slot, f]
+                if share > most_share:
+                    most, most_share = f, share
+            if most_share > 0:
+                rival = most
+        switches = why in (follows, better) and rival != own
+        told_friends[slot] = switches or (why == dissatisfied and tell_dissatisfied)
+        if switches:
+            movers[moving], to[moving] = slot, rival
+            how[moving] = poached if poach_boost[slot, rival] > 0 else switch
+            acquired[rival, how[moving]] += 1
+            moving += 1
+        else:  # lapses to prospect, aware of every firm
+            firm_of[slot] = no_firm
+            status[slot] = prospect
+            tier[slot] = no_tier
+            aware[slot, :] = True
+            stage[slot] = awareness
+            dormant_since[slot] = -1
+    return (
+        movers[:moving].copy(),
+        to[:moving].copy(),
+        how[:moving].copy(),
+        gone[:going].copy(),
+        why_gone[:going].copy(),
+    )

@@ -185,3 +185,90 @@ def test_normal_quantile_cells_bound_the_clipped_quantile():
     outside = int(((q < cells[cell, 0]) | (q > cells[cell, 1])).sum())
     assert outside == 0, f"expected every clipped quantile within its cell's bounds, {outside} outside"
     assert np.isfinite(cells).all(), "expected finite bounds (the clip keeps the outer cells finite)"
+
+
+def _book_by_arrays(market, signals, customers, events):
+    """The NumPy form churn_bookkeeping replaced (churn._leave and churn._partial_churn)."""
+    from sim.agents.customers import NO_FIRM, Channel, Reason, Stage, Status, Tier
+
+    account, product, spend, best_rival = events
+    c, flows, config, week = market.customers, market.recorder.flows, market.scenario.behaviours, market.week
+    happens = product >= 0
+    slots = customers[happens]
+    c.products[slots] -= 1
+    c.product_churns[slots] += 1
+    np.add.at(flows.product_churned, (c.firm[slots].astype(np.int64), product[happens].astype(np.int64)), 1)
+    happens = spend >= 0
+    slots = customers[happens]
+    c.spend_level[slots] = np.maximum(
+        c.spend_level[slots] * (1 - config.partial_churn.spend_drop), config.partial_churn.min_spend_level
+    )
+    c.spend_decreases[slots] += 1
+    np.add.at(flows.spend_decreased, (c.firm[slots].astype(np.int64), spend[happens].astype(np.int64)), 1)
+    leaves = account >= 0
+    leavers, reason, rival = customers[leaves], account[leaves].astype(np.int64), best_rival[leaves].copy()
+    firm = c.firm[leavers].astype(np.int64)
+    np.add.at(flows.churned, (firm, reason), 1)
+    won = c.acquired_in_run[leavers]
+    referred = won & (c.channel[leavers] == Channel.REFERRAL)
+    np.add.at(flows.churned_referred, firm[referred], 1)
+    np.add.at(flows.churned_other_won, firm[won & ~referred], 1)
+    c.churn_week[leavers], c.churn_reason[leavers], c.left_firm[leavers] = week, reason, firm
+    demographic = (reason == Reason.DIED) | (reason == Reason.MOVED)
+    follows = reason == Reason.FOLLOWED_FRIEND
+    share = signals.neighbour_share[leavers[follows]].copy()
+    share[np.arange(follows.sum()), firm[follows]] = -1
+    most = np.argmax(share, axis=1)
+    rival[follows] = np.where(share[np.arange(follows.sum()), most] > 0, most, rival[follows])
+    switches = (follows | (reason == Reason.BETTER_VALUE)) & (rival != firm) & ~demographic
+    tell = config.churn.dissatisfied_tell_friends
+    c.told_friends[leavers] = switches | ((reason == Reason.DISSATISFIED) & tell)
+    movers, to = leavers[switches], rival[switches]
+    channel = np.where(market.effects.poach_boost[movers, to] > 0, Channel.POACHED, Channel.SWITCH).astype(
+        np.int8
+    )
+    c.join(movers, to, week, channel, config.experience.initial_satisfaction, config.appreciation.initial)
+    np.add.at(flows.acquired, (to, channel), 1)
+    lapsed = leavers[~demographic & ~switches]
+    c.firm[lapsed], c.status[lapsed], c.tier[lapsed] = NO_FIRM, Status.PROSPECT, Tier.NONE
+    c.aware[lapsed], c.stage[lapsed], c.dormant_since[lapsed] = True, Stage.AWARENESS, -1
+    return leavers[demographic], reason[demographic]
+
+
+def test_churn_bookkeeping_kernel_equals_the_array_form():
+    """Events of every kind (drawn here, so each path is taken many times) on a market in mid-run."""
+    import copy
+
+    from sim import CustomerMarket, load_scenario
+    from sim.agents.behaviours import churn
+
+    market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 3000}), seed=8)
+    for _ in range(30):
+        market.step()
+    c = market.customers
+    customers = kernels.customers_before(c.firm, c.acquired_week, market.week + 1)
+    signals = market.signals()
+    market.effects.poach_boost[customers[::7], :] = 0.1  # some switchers were sent an offer
+    rng = np.random.default_rng(9)
+    count = customers.size
+    account = np.where(rng.random(count) < 0.3, rng.integers(0, 6, count), -1).astype(np.int8)
+    stays = account < 0
+    product = np.where(stays & (rng.random(count) < 0.2), rng.integers(2, 6, count), -1).astype(np.int8)
+    spend = np.where(stays & (rng.random(count) < 0.2), rng.integers(2, 6, count), -1).astype(np.int8)
+    best_rival = rng.integers(0, 2, count)  # the own firm for some: nowhere to switch to
+    events = (account, product, spend, best_rival)
+    reference = copy.deepcopy(market)
+    gone = churn._book(market, signals, customers, events)
+    expected_gone = _book_by_arrays(reference, signals, customers, events)
+    assert gone[0].size >= 50, "expected many people to leave the market"
+    for got, want in zip(gone, expected_gone, strict=True):
+        np.testing.assert_array_equal(got, want, "expected the same people to leave the market, same reasons")
+    for name, want in vars(reference.customers).items():
+        if isinstance(want, np.ndarray):
+            np.testing.assert_array_equal(
+                getattr(c, name), want, f"expected the same {name} after the week's churn"
+            )
+    for name, want in vars(reference.recorder.flows).items():
+        if isinstance(want, np.ndarray):
+            got = getattr(market.recorder.flows, name)
+            np.testing.assert_array_equal(got, want, f"expected the same {name} flows")
