@@ -220,12 +220,7 @@ def _demography_of_prospects(market: CustomerMarket) -> tuple[np.ndarray, np.nda
         return _NOBODY
     c = market.customers
     week = market.week
-    # Per persona (the demographic hazards are the persona's): the chance of leaving this
-    # week and the share of those leavers who died, in float32 as the per-person arrays hold them.
-    death = c.persona_death_hazard if config.died else np.zeros_like(c.persona_death_hazard)
-    move = c.persona_move_hazard if config.moved else np.zeros_like(c.persona_move_hazard)
-    total = death + move
-    chances = (-np.expm1(-total), death / np.maximum(total, 1e-12))
+    chances = c.demographic_chances(config.died, config.moved)
     keys = np.array([market.streams.key("demography", week), market.streams.key("demography_reason", week)])
     # Not those who lapsed or arrived this week: one exit or arrival per person per week.
     leavers, died = kernels.prospect_departures(
