@@ -437,7 +437,7 @@ def _perceived_value(
 ) -> np.float32:
     """Firm ``f``'s value to the person in ``slot`` this week, before any poaching boost: the
     attraction of its rating and price, plus the week's perceived-value noise (float32)."""
-    noise_sd, noise_keys = noise
+    noise_sd, noise_keys = noise[0], noise[1]
     value32 = np.float32(proof * rating_gap[f] - np.float64(scaled_price) * price_gap[f])
     if noise_sd > 0:
         u = min(max(uniform_one(noise_keys[f], np.int64(slot)), 1e-12), 1.0 - 1e-12)
@@ -445,15 +445,42 @@ def _perceived_value(
     return value32
 
 
+@njit(cache=True, inline="always")
+def _perceived_value_bound(
+    f: int,
+    slot: int,
+    proof: float,
+    scaled_price: np.float32,
+    rating_gap: np.ndarray,
+    price_gap: np.ndarray,
+    noise: tuple,
+    side: int,
+) -> np.float32:
+    """A bound of :func:`_perceived_value` without the normal quantile: the quantile's bound on
+    ``side`` (0 lowest, 1 highest) of the cell of ``noise[2]`` its uniform falls in. Every step
+    of the value is monotone in the quantile, roundings included, so the bound holds exactly."""
+    noise_sd, noise_keys, cells = noise
+    value32 = np.float32(proof * rating_gap[f] - np.float64(scaled_price) * price_gap[f])
+    cell = np.int64(uniform_one(noise_keys[f], np.int64(slot)) * cells.shape[0])
+    return np.float32(np.float64(value32) + noise_sd * cells[cell, side])
+
+
 @njit(cache=True, nogil=True)
 def _churn_hazard_rows(first: int, last: int, inputs: tuple, out: np.ndarray, best_rival: np.ndarray) -> None:
-    """Rows ``first`` to ``last - 1`` of :func:`churn_hazards` (its arguments as one tuple)."""
+    """Rows ``first`` to ``last - 1`` of :func:`churn_hazards` (its arguments as one tuple).
+
+    When the noise tuple's table of quantile cells is not empty (:func:`normal_quantile_cells`), a
+    customer who knows a rival gets an upper bound of the better-value hazard in place of the
+    hazard, and a best rival of -1 ("not worked out"): :func:`churn_outcomes` works the row out
+    exactly (without the table) only where a uniform falls below a bound. The exception is a
+    customer whose one rival cannot beat the own firm even at the bounds: that hazard is 0, exactly.
+    """
     slots, demography, leaver_share, attraction, noise, poach_boost, aware, pressure = inputs[:8]
     tolerance, neighbour_share, referrer, rates = inputs[8:]
     referrer_slot, referrer_id, person_id, firm_of, channel, referral = referrer
     death, move = demography
     proof_sensitivity, price_sensitivity, rating_gap, price_gap = attraction
-    noise_sd, noise_keys = noise
+    noise_sd = noise[0]
     satisfaction, appreciation, tolerances = tolerance
     follow, better, dissatisfied, unappreciated = rates[0], rates[1], rates[2], rates[3]
     belonging, tie_damp, price_weight = rates[4], rates[5], rates[6]
@@ -463,6 +490,7 @@ def _churn_hazard_rows(first: int, last: int, inputs: tuple, out: np.ndarray, be
     with_move = rates[8] > 0
     with_follow = leaver_share.shape[0] > 0
     with_noise = noise_sd > 0
+    bounded = with_noise and noise[2].shape[0] > 0
     satisfaction_tolerance, appreciation_tolerance = tolerances[0], tolerances[1]
     firms = rating_gap.size
     one = np.float32(1.0)
@@ -475,39 +503,43 @@ def _churn_hazard_rows(first: int, last: int, inputs: tuple, out: np.ndarray, be
         out[i, 0] = death[slot] if with_death else zero
         out[i, 1] = move[slot] if with_move else zero
         out[i, 2] = follow * leaver_share[slot, own] if with_follow else zero
-        knows_rival = False
+        rival, rivals = -1, 0
         for f in range(firms):
             if f != own and aware[slot, f]:
-                knows_rival = True
-                break
+                rival, rivals = f, rivals + 1
         better_hazard = zero
-        decided = False
-        scaled_price, proof = zero, 0.0
-        if knows_rival:
+        if rivals == 0:
+            best_rival[i] = own
+        elif bounded:
             scaled_price = price_weight * price_sensitivity[slot]
             proof = np.float64(proof_sensitivity[slot])
-        if knows_rival and with_noise:
-            rival, rivals = -1, 0
+            # Each known rival at the top of its noise cell against the own firm at the bottom
+            # of its own: the largest such gap bounds the best rival's (all factors below are
+            # non-negative, so the hazard's bound follows with the largest rival pressure).
+            own_least = np.float32(
+                _perceived_value_bound(own, slot, proof, scaled_price, rating_gap, price_gap, noise, 0)
+                + poach_boost[slot, own]
+            )
+            most_gap = np.float32(-np.inf)
+            most_pressure = zero
             for f in range(firms):
-                if f != own and aware[slot, f]:
-                    rival, rivals = f, rivals + 1
-            if rivals == 1:
-                # One rival known: if its uniform, its value before the noise and a poacher's
-                # boost are all no higher than the own firm's, its noisy value cannot exceed the
-                # own firm's (each step, roundings included, is monotone), so the better-value
-                # hazard is exactly 0 and the two normal quantiles need not be computed.
-                own_u = uniform_one(noise_keys[own], np.int64(slot))
-                rival_u = uniform_one(noise_keys[rival], np.int64(slot))
-                own_v = np.float32(proof * rating_gap[own] - np.float64(scaled_price) * price_gap[own])
-                rival_v = np.float32(proof * rating_gap[rival] - np.float64(scaled_price) * price_gap[rival])
-                if (
-                    rival_u <= own_u
-                    and rival_v <= own_v
-                    and poach_boost[slot, rival] <= poach_boost[slot, own]
-                ):
-                    best_rival[i] = rival
-                    decided = True
-        if knows_rival and not decided:
+                if f == own or not aware[slot, f]:
+                    continue
+                most = np.float32(
+                    _perceived_value_bound(f, slot, proof, scaled_price, rating_gap, price_gap, noise, 1)
+                    + poach_boost[slot, f]
+                )
+                most_gap = max(most_gap, most - own_least)
+                most_pressure = max(most_pressure, pressure[f])
+            if rivals == 1 and most_gap < zero:
+                best_rival[i] = rival  # cannot beat the own firm: the hazard is 0 exactly
+            else:
+                best_rival[i] = -1
+                if with_better:
+                    better_hazard = better * max(most_gap, zero) * (one + most_pressure)
+        else:
+            scaled_price = price_weight * price_sensitivity[slot]
+            proof = np.float64(proof_sensitivity[slot])
             # Only the own firm's and known rivals' values are needed (a firm the person does
             # not know cannot be better value to them).
             own_value = np.float32(
@@ -529,8 +561,6 @@ def _churn_hazard_rows(first: int, last: int, inputs: tuple, out: np.ndarray, be
             best_rival[i] = best
             if with_better:
                 better_hazard = better * max(np.float32(best_gap), zero) * (one + pressure[best])
-        elif not knows_rival:
-            best_rival[i] = own
         dissatisfied_hazard = zero
         if satisfaction_tolerance > 0:
             shortfall = (satisfaction_tolerance - satisfaction[slot]) / satisfaction_tolerance
@@ -588,12 +618,24 @@ def churn_hazards(
     count = slots.size
     out = np.empty((count, 6), dtype=np.float32)  # every column written by the rows
     best_rival = np.empty(count, dtype=np.int64)
-    inputs = (
-        slots, demography, leaver_share, attraction, noise, poach_boost, aware, pressure,
-        tolerance, neighbour_share, referrer, rates,
+    inputs = _exact_hazard_inputs(
+        (
+            slots, demography, leaver_share, attraction, noise, poach_boost, aware, pressure,
+            tolerance, neighbour_share, referrer, rates,
+        )
     )  # fmt: skip
     in_pieces(_churn_hazard_rows, count, inputs, out, best_rival)
     return out, best_rival
+
+
+_NO_QUANTILE_CELLS = np.empty((0, 2), dtype=np.float64)
+
+
+def _exact_hazard_inputs(arguments: tuple) -> tuple:
+    """:func:`churn_hazards`' arguments as its rows take them: the noise tuple gains an empty
+    table of quantile cells (every hazard exact)."""
+    noise_sd, noise_keys = arguments[4]
+    return (*arguments[:4], (float(noise_sd), noise_keys, _NO_QUANTILE_CELLS), *arguments[5:])
 
 
 @njit(cache=True, nogil=True)
@@ -718,63 +760,115 @@ def _pick_reason(hazard: np.ndarray, row: int, first: int, last: int, u: float) 
     return first + min(below, last - first)
 
 
+@njit(cache=True, inline="always")
+def _hazard_sum(hazard: np.ndarray, row: int, first: int, last: int) -> np.float32:
+    """hazard[row, first] + ... + hazard[row, last], summed in float32 in that order."""
+    total = np.float32(0.0)
+    for r in range(first, last + 1):
+        total += hazard[row, r]
+    return total
+
+
+@njit(cache=True, inline="always")
+def _may_be_below(u: float, bound: np.float32) -> bool:
+    """Whether :func:`below_chance` of u could hold for a hazard at most ``bound`` (its own
+    shortcut, negated: u >= bound x (1 + 1e-6) decides no for every hazard up to the bound)."""
+    return u < np.float64(bound) * 1.000001
+
+
 @njit(cache=True, nogil=True)
 def _churn_outcome_rows(
-    first: int, last: int, inputs: tuple, account: np.ndarray, product: np.ndarray, spend: np.ndarray
+    first: int,
+    last: int,
+    inputs: tuple,
+    account: np.ndarray,
+    product: np.ndarray,
+    spend: np.ndarray,
+    hazard: np.ndarray,
+    best_rival: np.ndarray,
 ) -> None:
     """Customers ``first`` to ``last - 1`` of :func:`churn_outcomes` (its arguments as one tuple)."""
-    slots, hazard, keys, intensity, products, spend_level, min_spend_level = inputs
+    hazard_inputs, quantile_cells, keys, intensity, products, spend_level, min_spend_level = inputs
+    slots, noise = hazard_inputs[0], hazard_inputs[4]
+    bounded_inputs = (*hazard_inputs[:4], (noise[0], noise[1], quantile_cells), *hazard_inputs[5:])
+    _churn_hazard_rows(first, last, bounded_inputs, hazard, best_rival)
     # A draw whose outcome cannot matter (partial churn off, one product, spend at the floor) is
-    # not made: each person's uniforms are their own, so no one else's decision moves.
+    # not made: each person's uniforms are their own, so no one else's decision moves. A row
+    # whose better-value hazard is only bounded (best rival -1) is worked out exactly when a
+    # uniform falls below the bound, before the decision: every decision is then the exact one.
     with_product, with_spend = intensity[0] > 0, intensity[1] > 0
     churn_key, reason_key = keys[0], keys[1]
     for i in range(first, last):
         slot = slots[i]
-        total = np.float32(0.0)
-        for r in range(6):
-            total += hazard[i, r]
-        if below_chance(uniform_one(churn_key, slot), total):
+        u = uniform_one(churn_key, slot)
+        total = _hazard_sum(hazard, i, 0, 5)
+        if best_rival[i] < 0 and _may_be_below(u, total):
+            _churn_hazard_rows(i, i + 1, hazard_inputs, hazard, best_rival)
+            total = _hazard_sum(hazard, i, 0, 5)
+        if below_chance(u, total):
             account[i] = _pick_reason(hazard, i, 0, 5, uniform_one(reason_key, slot))
             continue
         can_drop_product = with_product and products[slot] > 1
         can_cut_spend = with_spend and spend_level[slot] > min_spend_level
         if not (can_drop_product or can_cut_spend):
             continue
-        pressure = np.float32(0.0)
-        for r in range(2, 6):
-            pressure += hazard[i, r]
-        if can_drop_product and below_chance(uniform_one(keys[2], slot), intensity[0] * pressure):
-            product[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[3], slot))
-        if can_cut_spend and below_chance(uniform_one(keys[4], slot), intensity[1] * pressure):
-            spend[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[5], slot))
+        pressure = _hazard_sum(hazard, i, 2, 5)
+        if can_drop_product:
+            u = uniform_one(keys[2], slot)
+            if best_rival[i] < 0 and _may_be_below(u, intensity[0] * pressure):
+                _churn_hazard_rows(i, i + 1, hazard_inputs, hazard, best_rival)
+                pressure = _hazard_sum(hazard, i, 2, 5)
+            if below_chance(u, intensity[0] * pressure):
+                product[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[3], slot))
+        if can_cut_spend:
+            u = uniform_one(keys[4], slot)
+            if best_rival[i] < 0 and _may_be_below(u, intensity[1] * pressure):
+                _churn_hazard_rows(i, i + 1, hazard_inputs, hazard, best_rival)
+                pressure = _hazard_sum(hazard, i, 2, 5)
+            if below_chance(u, intensity[1] * pressure):
+                spend[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[5], slot))
 
 
 def churn_outcomes(
-    slots: np.ndarray,
-    hazard: np.ndarray,
+    hazard_arguments: tuple,
+    quantile_cells: np.ndarray,
     keys: np.ndarray,
     intensity: np.ndarray,
     products: np.ndarray,
     spend_level: np.ndarray,
     min_spend_level: np.float32,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """This week's churn events for the customers in ``slots`` with (k, 6) ``hazard``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """This week's churn events for the customers whose hazards :func:`churn_hazards` of
+    ``hazard_arguments`` (its arguments, as a tuple) gives.
 
     Returns three int8 arrays of reasons, -1 where nothing happens: account churn (probability
     1 - exp(-total hazard), reason in proportion to the hazards), then for those who stay, product
     churn and decreased spend (probability 1 - exp(-intensity x the four non-demographic
     hazards), reason in proportion to them; only with more than one product, or above the spend
-    floor). ``keys`` are the stream cells of "churn", "churn_reason", "product_churn",
+    floor); and the best-value rival of each customer who leaves (-1 for some who stay).
+    ``keys`` are the stream cells of "churn", "churn_reason", "product_churn",
     "product_churn_reason", "spend_churn", "spend_churn_reason"; ``intensity`` (2,) float32
     (product, spend), 0 when off.
+
+    The decisions are those of the exact hazards, but the hazards are worked out lazily: the
+    better-value hazard needs two normal quantiles a customer who knows a rival, and the weekly
+    chances are small, so its bound from ``quantile_cells`` (:func:`normal_quantile_cells`)
+    decides almost every customer, and only those whose uniform falls below a bound get the
+    quantiles.
     """
+    slots = hazard_arguments[0]
     count = slots.size
     account = np.full(count, -1, dtype=np.int8)
     product = np.full(count, -1, dtype=np.int8)
     spend = np.full(count, -1, dtype=np.int8)
-    inputs = (slots, hazard, keys, intensity, products, spend_level, min_spend_level)
-    in_pieces(_churn_outcome_rows, count, inputs, account, product, spend)
-    return account, product, spend
+    hazard = np.empty((count, 6), dtype=np.float32)  # every column written by the rows
+    best_rival = np.empty(count, dtype=np.int64)
+    inputs = (
+        _exact_hazard_inputs(hazard_arguments), quantile_cells, keys, intensity, products, spend_level,
+        min_spend_level,
+    )  # fmt: skip
+    in_pieces(_churn_outcome_rows, count, inputs, account, product, spend, hazard, best_rival)
+    return account, product, spend, best_rival
 
 
 @njit(cache=True)
@@ -1550,3 +1644,136 @@ def buyers(slots: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray
         out_count[keep] = count[i]
         keep += count[i] > 0
     return out_slots[:keep].copy(), out_count[:keep].copy()
+
+
+# --------------------------------------------------------------------------- churn bookkeeping
+
+
+def normal_quantile_cells(cells: int) -> np.ndarray:
+    """(cells, 2) float64: for a uniform u in [k / cells, (k + 1) / cells), bounds of
+    :func:`normal_quantile` of u clipped to [1e-12, 1 - 1e-12] (as the perceived-value noise
+    clips it): the quantiles of the cell's ends (of the clip at the outer ends), widened by 1e-9
+    so that a last-bit wobble where the piecewise approximation changes pieces cannot break them.
+    """
+    edges = _normal_quantiles(np.clip(np.arange(cells + 1) / cells, 1e-12, 1.0 - 1e-12))
+    widen = 1e-9 * (1.0 + np.abs(edges))
+    return np.ascontiguousarray(np.stack([edges[:-1] - widen[:-1], edges[1:] + widen[1:]], axis=1))
+
+
+@njit(cache=True)
+def _normal_quantiles(u: np.ndarray) -> np.ndarray:
+    out = np.empty(u.size, dtype=np.float64)
+    for i in range(u.size):
+        out[i] = normal_quantile(u[i])
+    return out
+
+
+@njit(cache=True)
+def churn_bookkeeping(
+    customers: np.ndarray,
+    events: tuple,
+    week: int,
+    people: tuple,
+    shares: tuple,
+    flows: tuple,
+    partial: tuple,
+    codes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The bookkeeping of ``sim.agents.behaviours.churn`` for this week's events (the rules are
+    in its ``_leave`` and ``_partial_churn``), in one pass over the customers.
+
+    ``events`` is :func:`churn_outcomes`' (account, product, spend, best rival); ``people`` is
+    (firm, acquired_in_run, channel, churn_week, churn_reason, left_firm, told_friends, status,
+    tier, aware, stage, dormant_since, products, product_churns, spend_level, spend_decreases);
+    ``shares`` (neighbour share, poach boost); ``flows`` the recorder's (churned,
+    churned_referred, churned_other_won, acquired, product_churned, spend_decreased); ``partial``
+    (1 - spend drop, spend floor) as float32; ``codes`` [DIED, MOVED, FOLLOWED_FRIEND,
+    BETTER_VALUE, DISSATISFIED, REFERRAL, SWITCH, POACHED, PROSPECT, NONE tier, AWARENESS,
+    dissatisfied leavers tell friends (0/1), NO_FIRM].
+
+    Returns the switchers (slots, new firms, channels) for ``Customers.join`` and the slots and
+    reasons of those who died or moved (the caller refills them).
+    """
+    account, product, spend, best_rival = events
+    firm_of, won, channel, churn_week, churn_reason, left_firm, told_friends = people[:7]
+    status, tier, aware, stage, dormant_since, products, product_churns = people[7:14]
+    spend_level, spend_decreases = people[14], people[15]
+    neighbour_share, poach_boost = shares
+    churned, churned_referred, churned_other_won, acquired, product_churned, spend_decreased = flows
+    keep_spend, spend_floor = partial
+    died, moved, follows, better, dissatisfied = codes[0], codes[1], codes[2], codes[3], codes[4]
+    referral, switch, poached, prospect, no_tier, awareness = (
+        codes[5],
+        codes[6],
+        codes[7],
+        codes[8],
+        codes[9],
+        codes[10],
+    )
+    tell_dissatisfied, no_firm = codes[11] != 0, codes[12]
+    firms = neighbour_share.shape[1]
+    movers = np.empty(customers.size, dtype=np.int64)
+    to = np.empty(customers.size, dtype=np.int64)
+    how = np.empty(customers.size, dtype=np.int8)
+    gone = np.empty(customers.size, dtype=np.int64)
+    why_gone = np.empty(customers.size, dtype=np.int64)
+    moving = 0
+    going = 0
+    for i in range(customers.size):
+        slot = customers[i]
+        own = np.int64(firm_of[slot])
+        if product[i] >= 0:
+            products[slot] -= 1
+            product_churns[slot] += 1
+            product_churned[own, product[i]] += 1
+        if spend[i] >= 0:
+            spend_level[slot] = max(spend_level[slot] * keep_spend, spend_floor)
+            spend_decreases[slot] += 1
+            spend_decreased[own, spend[i]] += 1
+        why = np.int64(account[i])
+        if why < 0:
+            continue
+        churned[own, why] += 1
+        if won[slot]:
+            if channel[slot] == referral:
+                churned_referred[own] += 1
+            else:
+                churned_other_won[own] += 1
+        churn_week[slot] = week
+        churn_reason[slot] = why
+        left_firm[slot] = own
+        if why in (died, moved):
+            told_friends[slot] = False
+            gone[going], why_gone[going] = slot, why
+            going += 1
+            continue
+        rival = best_rival[i]
+        if why == follows:  # the rival most friends buy from (np.argmax: the first largest share)
+            most, most_share = -1, np.float32(-np.inf)
+            for f in range(firms):
+                share = np.float32(-1.0) if f == own else neighbour_share[slot, f]
+                if share > most_share:
+                    most, most_share = f, share
+            if most_share > 0:
+                rival = most
+        switches = why in (follows, better) and rival != own
+        told_friends[slot] = switches or (why == dissatisfied and tell_dissatisfied)
+        if switches:
+            movers[moving], to[moving] = slot, rival
+            how[moving] = poached if poach_boost[slot, rival] > 0 else switch
+            acquired[rival, how[moving]] += 1
+            moving += 1
+        else:  # lapses to prospect, aware of every firm
+            firm_of[slot] = no_firm
+            status[slot] = prospect
+            tier[slot] = no_tier
+            aware[slot, :] = True
+            stage[slot] = awareness
+            dormant_since[slot] = -1
+    return (
+        movers[:moving].copy(),
+        to[:moving].copy(),
+        how[:moving].copy(),
+        gone[:going].copy(),
+        why_gone[:going].copy(),
+    )

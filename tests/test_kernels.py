@@ -275,3 +275,179 @@ def test_results_do_not_depend_on_how_many_threads_the_kernels_use(monkeypatch):
     assert runs[1][0] == runs[3][0], "expected the same summary with 1 and 3 kernel threads"
     assert runs[1][1].equals(runs[3][1]), "expected the same weekly series with 1 and 3 kernel threads"
     assert runs[1][0]["firms"]["us"]["customers_end"] > 0, "expected a market in which people buy"
+
+
+def _churn_outcomes_from_exact_hazards(hazard, uniforms, intensity, can_drop, can_cut):
+    """The decisions of churn_outcomes computed in NumPy from the exact hazards (float32 sums in
+    the kernel's order, the reason drawn as the first running sum above u x the total)."""
+
+    def pick(columns, u):
+        total = np.zeros(len(hazard), dtype=np.float32)
+        for r in columns:
+            total += hazard[:, r]
+        target = u * total.astype(np.float64)
+        running = np.zeros(len(hazard), dtype=np.float32)
+        below = np.zeros(len(hazard), dtype=np.int64)
+        for r in columns:
+            running += hazard[:, r]
+            below += running <= target
+        return columns[0] + np.minimum(below, len(columns) - 1), total
+
+    reason, total = pick(range(6), uniforms[1])
+    account = np.where(uniforms[0] < -np.expm1(-total), reason, -1)
+    stays = account < 0
+    partial_reason, pressure = pick(range(2, 6), uniforms[3])
+    product_chance = -np.expm1(-(np.float32(intensity[0]) * pressure))
+    product = np.where(stays & can_drop & (uniforms[2] < product_chance), partial_reason, -1)
+    spend_reason, _ = pick(range(2, 6), uniforms[5])
+    spend_chance = -np.expm1(-(np.float32(intensity[1]) * pressure))
+    spend = np.where(stays & can_cut & (uniforms[4] < spend_chance), spend_reason, -1)
+    return account, product, spend
+
+
+def test_lazy_churn_outcomes_equal_the_decisions_of_the_exact_hazards():
+    """churn_outcomes works the better-value hazard out only where a uniform falls below its
+    bound; every decision, and the best rival of every leaver, must be the exact hazards' own.
+    Strong noise and a high better-value rate put many customers near the bounds."""
+    from sim import CustomerMarket, load_scenario
+    from sim.agents.behaviours import churn
+
+    overrides = {"market.size": 3000, "behaviours.churn.value_noise": 1.0}
+    overrides["behaviours.churn.better_value_rate"] = 0.2
+    market = CustomerMarket(load_scenario("scenarios/baseline.toml", overrides), seed=6)
+    for _ in range(30):
+        market.step()
+    market.week += 1  # fresh uniforms: this week's own decided who is still a customer
+    c = market.customers
+    customers = kernels.customers_before(c.firm, c.acquired_week, market.week)
+    signals = market.signals()
+    arguments = churn._hazard_arguments(market, signals, customers)
+    hazard, best_rival = kernels.churn_hazards(*arguments)
+    streams, week = market.streams, market.week
+    names = (
+        "churn",
+        "churn_reason",
+        "product_churn",
+        "product_churn_reason",
+        "spend_churn",
+        "spend_churn_reason",
+    )
+    keys = np.array([streams.key(name, week) for name in names], dtype=np.uint64)
+    intensity = np.array([3.0, 3.0], dtype=np.float32)
+    floor = np.float32(0.2)
+    account, product, spend, lazy_rival = kernels.churn_outcomes(
+        arguments, churn._QUANTILE_CELLS, keys, intensity, c.products, c.spend_level, floor
+    )
+    uniforms = [streams.uniform(name, week, customers) for name in names]
+    can_drop = c.products[customers] > 1
+    can_cut = c.spend_level[customers] > floor
+    expected = _churn_outcomes_from_exact_hazards(hazard, uniforms, intensity, can_drop, can_cut)
+    for got, want, label in zip(
+        (account, product, spend), expected, ("account", "product", "spend"), strict=True
+    ):
+        np.testing.assert_array_equal(got, want, f"expected the exact hazards' {label} churn decisions")
+    leaves = account >= 0
+    assert min(leaves.sum(), (product >= 0).sum(), (spend >= 0).sum()) >= 20, "expected many decisions"
+    assert (lazy_rival < 0).sum() >= 30, "expected many customers decided on the bounds alone"
+    np.testing.assert_array_equal(
+        lazy_rival[leaves], best_rival[leaves], "expected each leaver's exact best rival"
+    )
+
+
+def test_normal_quantile_cells_bound_the_clipped_quantile():
+    rng = np.random.default_rng(7)
+    cells = kernels.normal_quantile_cells(1024)
+    edges = np.arange(1025) / 1024
+    u = np.concatenate([rng.random(200_000), edges[:-1], np.nextafter(edges[1:], 0), [0.0, 1e-13, 1 - 1e-13]])
+    q = np.array([kernels.normal_quantile(float(x)) for x in np.clip(u, 1e-12, 1 - 1e-12)])
+    cell = (u * 1024).astype(np.int64)
+    outside = int(((q < cells[cell, 0]) | (q > cells[cell, 1])).sum())
+    assert outside == 0, f"expected every clipped quantile within its cell's bounds, {outside} outside"
+    assert np.isfinite(cells).all(), "expected finite bounds (the clip keeps the outer cells finite)"
+
+
+def _book_by_arrays(market, signals, customers, events):
+    """The NumPy form churn_bookkeeping replaced (churn._leave and churn._partial_churn)."""
+    from sim.agents.customers import NO_FIRM, Channel, Reason, Stage, Status, Tier
+
+    account, product, spend, best_rival = events
+    c, flows, config, week = market.customers, market.recorder.flows, market.scenario.behaviours, market.week
+    happens = product >= 0
+    slots = customers[happens]
+    c.products[slots] -= 1
+    c.product_churns[slots] += 1
+    np.add.at(flows.product_churned, (c.firm[slots].astype(np.int64), product[happens].astype(np.int64)), 1)
+    happens = spend >= 0
+    slots = customers[happens]
+    c.spend_level[slots] = np.maximum(
+        c.spend_level[slots] * (1 - config.partial_churn.spend_drop), config.partial_churn.min_spend_level
+    )
+    c.spend_decreases[slots] += 1
+    np.add.at(flows.spend_decreased, (c.firm[slots].astype(np.int64), spend[happens].astype(np.int64)), 1)
+    leaves = account >= 0
+    leavers, reason, rival = customers[leaves], account[leaves].astype(np.int64), best_rival[leaves].copy()
+    firm = c.firm[leavers].astype(np.int64)
+    np.add.at(flows.churned, (firm, reason), 1)
+    won = c.acquired_in_run[leavers]
+    referred = won & (c.channel[leavers] == Channel.REFERRAL)
+    np.add.at(flows.churned_referred, firm[referred], 1)
+    np.add.at(flows.churned_other_won, firm[won & ~referred], 1)
+    c.churn_week[leavers], c.churn_reason[leavers], c.left_firm[leavers] = week, reason, firm
+    demographic = (reason == Reason.DIED) | (reason == Reason.MOVED)
+    follows = reason == Reason.FOLLOWED_FRIEND
+    share = signals.neighbour_share[leavers[follows]].copy()
+    share[np.arange(follows.sum()), firm[follows]] = -1
+    most = np.argmax(share, axis=1)
+    rival[follows] = np.where(share[np.arange(follows.sum()), most] > 0, most, rival[follows])
+    switches = (follows | (reason == Reason.BETTER_VALUE)) & (rival != firm) & ~demographic
+    tell = config.churn.dissatisfied_tell_friends
+    c.told_friends[leavers] = switches | ((reason == Reason.DISSATISFIED) & tell)
+    movers, to = leavers[switches], rival[switches]
+    channel = np.where(market.effects.poach_boost[movers, to] > 0, Channel.POACHED, Channel.SWITCH).astype(
+        np.int8
+    )
+    c.join(movers, to, week, channel, config.experience.initial_satisfaction, config.appreciation.initial)
+    np.add.at(flows.acquired, (to, channel), 1)
+    lapsed = leavers[~demographic & ~switches]
+    c.firm[lapsed], c.status[lapsed], c.tier[lapsed] = NO_FIRM, Status.PROSPECT, Tier.NONE
+    c.aware[lapsed], c.stage[lapsed], c.dormant_since[lapsed] = True, Stage.AWARENESS, -1
+    return leavers[demographic], reason[demographic]
+
+
+def test_churn_bookkeeping_kernel_equals_the_array_form():
+    """Events of every kind (drawn here, so each path is taken many times) on a market in mid-run."""
+    import copy
+
+    from sim import CustomerMarket, load_scenario
+    from sim.agents.behaviours import churn
+
+    market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 3000}), seed=8)
+    for _ in range(30):
+        market.step()
+    c = market.customers
+    customers = kernels.customers_before(c.firm, c.acquired_week, market.week + 1)
+    signals = market.signals()
+    market.effects.poach_boost[customers[::7], :] = 0.1  # some switchers were sent an offer
+    rng = np.random.default_rng(9)
+    count = customers.size
+    account = np.where(rng.random(count) < 0.3, rng.integers(0, 6, count), -1).astype(np.int8)
+    stays = account < 0
+    product = np.where(stays & (rng.random(count) < 0.2), rng.integers(2, 6, count), -1).astype(np.int8)
+    spend = np.where(stays & (rng.random(count) < 0.2), rng.integers(2, 6, count), -1).astype(np.int8)
+    best_rival = rng.integers(0, 2, count)  # the own firm for some: nowhere to switch to
+    events = (account, product, spend, best_rival)
+    reference = copy.deepcopy(market)
+    gone = churn._book(market, signals, customers, events)
+    expected_gone = _book_by_arrays(reference, signals, customers, events)
+    assert gone[0].size >= 50, "expected many people to leave the market"
+    for got, want in zip(gone, expected_gone, strict=True):
+        np.testing.assert_array_equal(got, want, "expected the same people to leave the market, same reasons")
+    for name, want in vars(reference.customers).items():
+        if isinstance(want, np.ndarray):
+            np.testing.assert_array_equal(
+                getattr(c, name), want, f"expected the same {name} after the week's churn"
+            )
+    for name, want in vars(reference.recorder.flows).items():
+        if isinstance(want, np.ndarray):
+            got = getattr(market.recorder.flows, name)
+            np.testing.assert_array_equal(got, want, f"expected the same {name} flows")

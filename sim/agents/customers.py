@@ -246,6 +246,7 @@ class Customers:
         # The same hazards as each person's float32 arrays hold them, by persona.
         self.persona_death_hazard = self._death.astype(np.float32)
         self.persona_move_hazard = self._move.astype(np.float32)
+        self._demographic_chances: dict[tuple[bool, bool], tuple[np.ndarray, np.ndarray]] = {}
 
         # identity and traits
         self.person_id = np.arange(n, dtype=np.int64)
@@ -393,6 +394,18 @@ class Customers:
         self.purchases[slots] = 0
         self.revenue[slots] = 0
         self.margin[slots] = 0
+
+    def demographic_chances(self, died: bool, moved: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Per persona (the demographic hazards are the persona's): the chance of leaving the
+        market in a week, by death if ``died`` and by moving if ``moved``, and the share of
+        those leavers who died; float32 hazards as the per-person arrays hold them. Worked out
+        once: the hazards do not change during a run."""
+        if (died, moved) not in self._demographic_chances:
+            death = self.persona_death_hazard if died else np.zeros_like(self.persona_death_hazard)
+            move = self.persona_move_hazard if moved else np.zeros_like(self.persona_move_hazard)
+            total = death + move
+            self._demographic_chances[died, moved] = (-np.expm1(-total), death / np.maximum(total, 1e-12))
+        return self._demographic_chances[died, moved]
 
     # ------------------------------------------------------------------ joining
 

@@ -47,6 +47,9 @@ if TYPE_CHECKING:
     from sim.model import CustomerMarket, Signals
 
 _NOBODY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))  # no slots, no reasons
+# Bounds of the perceived-value noise's normal quantiles in 1,024 cells of the uniform: they
+# decide almost every customer's churn without the quantiles (sim.kernels.churn_outcomes).
+_QUANTILE_CELLS = kernels.normal_quantile_cells(1024)
 
 
 def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +57,14 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
 
     The formulas are in the module docstring; the loop runs compiled
     (:func:`sim.kernels.churn_hazards`), one pass per customer with no (k, firms) temporaries.
+    The weekly step decides with the same hazards, worked out lazily
+    (:func:`sim.kernels.churn_outcomes`).
     """
+    return kernels.churn_hazards(*_hazard_arguments(market, signals, slots))
+
+
+def _hazard_arguments(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tuple:
+    """The arguments of :func:`sim.kernels.churn_hazards` for the customers in ``slots``."""
     config = market.scenario.behaviours.churn
     c = market.customers
     n_firms = len(market.firm_list)
@@ -79,7 +89,7 @@ def hazards(market: CustomerMarket, signals: Signals, slots: np.ndarray) -> tupl
         ],
         dtype=np.float32,
     )
-    return kernels.churn_hazards(
+    return (
         np.asarray(slots, dtype=np.int64),
         (c.death_hazard, c.move_hazard),
         leaver_share,
@@ -118,26 +128,21 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     customers = kernels.customers_before(c.firm, c.acquired_week, week)
     departed = _NOBODY
     if customers.size:
-        hazard, best_rival = hazards(market, signals, customers)
         partial = market.scenario.behaviours.partial_churn
         intensity = [partial.product_intensity, partial.spend_intensity] if partial.enabled else [0, 0]
         decisions = ("churn", "churn_reason", "product_churn", "product_churn_reason")
         decisions += ("spend_churn", "spend_churn_reason")
-        account, product, spend = kernels.churn_outcomes(
-            customers,
-            hazard,
+        # The hazards of hazards(), worked out in the same pass as the decisions they make.
+        events = kernels.churn_outcomes(
+            _hazard_arguments(market, signals, customers),
+            _QUANTILE_CELLS,
             np.array([market.streams.key(d, week) for d in decisions], dtype=np.uint64),
             np.array(intensity, dtype=np.float32),
             c.products,
             c.spend_level,
             np.float32(partial.min_spend_level),
         )
-        leaves = account >= 0
-        if leaves.any():
-            departed = _leave(
-                market, signals, customers[leaves], account[leaves].astype(np.int64), best_rival[leaves]
-            )
-        _partial_churn(market, customers, product, spend)
+        departed = _book(market, signals, customers, events)
     prospects_departed = _demography_of_prospects(market)
     # Everyone who left the market this week (customers first, then prospects) is replaced by
     # a newcomer in one go: the two groups are disjoint (the prospects' step skips people who
@@ -147,99 +152,64 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         c.replace(slots, week, np.concatenate([departed[1], prospects_departed[1]]))
 
 
-def _leave(
-    market: CustomerMarket, signals: Signals, leavers: np.ndarray, reason: np.ndarray, best_rival: np.ndarray
+def _book(
+    market: CustomerMarket, signals: Signals, customers: np.ndarray, events: tuple
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Account churn: record the exits, move switchers to their rival and lapse the rest to
-    prospects. Returns the slots and reasons of those who died or moved (the caller refills
-    their slots)."""
+    """Record this week's churn events and apply them; returns the slots and reasons of those
+    who died or moved (the caller refills their slots).
+
+    Account churn: the exit is counted by firm and reason (and for customers won during the run,
+    by referral or otherwise), the person's last exit (week, reason, firm) is recorded, and:
+    died or moved, they leave the market; followed a friend, they switch to the rival most of
+    their friends buy from (the best-value rival if none do); better value, to the best-value
+    rival; a switcher joins the rival (channel "poached" if that rival sent them an offer this
+    week, else "switch"). A follower none of whose friends buy elsewhere and who knows no rival
+    has nowhere to switch to, and lapses like the dissatisfied and unappreciated: to prospect,
+    aware of every firm. Friends hear of a switch, and of a dissatisfied exit when
+    ``dissatisfied_tell_friends``. Product churn drops one product; decreased spend lowers the
+    spend level by ``spend_drop``, not below ``min_spend_level``; both are counted by firm and
+    reason. The loop runs compiled (:func:`sim.kernels.churn_bookkeeping`).
+    """
     c = market.customers
-    week = market.week
-    firm = c.firm[leavers].astype(np.int64)
-    np.add.at(market.recorder.flows.churned, (firm, reason), 1)
-    won = c.acquired_in_run[leavers]
-    referred = won & (c.channel[leavers] == Channel.REFERRAL)
-    np.add.at(market.recorder.flows.churned_referred, firm[referred], 1)
-    np.add.at(market.recorder.flows.churned_other_won, firm[won & ~referred], 1)
-    c.churn_week[leavers] = week
-    c.churn_reason[leavers] = reason
-    c.left_firm[leavers] = firm
-    switching = (reason == Reason.FOLLOWED_FRIEND) | (reason == Reason.BETTER_VALUE)
-
-    demographic = (reason == Reason.DIED) | (reason == Reason.MOVED)
-
-    follows = reason == Reason.FOLLOWED_FRIEND
-    rival = best_rival.copy()
-    rival[follows] = _most_followed_rival(signals, leavers[follows], firm[follows], rival[follows])
-    # A follower none of whose friends buy elsewhere, and who knows no rival, has nowhere to
-    # switch to: they lapse instead (best_rival is the own firm when no rival is known).
-    switches = switching & (rival != firm) & ~demographic
-    dissatisfied = reason == Reason.DISSATISFIED
-    c.told_friends[leavers] = switches | (
-        dissatisfied & market.scenario.behaviours.churn.dissatisfied_tell_friends
+    flows = market.recorder.flows
+    config = market.scenario.behaviours
+    people = (
+        c.firm, c.acquired_in_run, c.channel, c.churn_week, c.churn_reason, c.left_firm, c.told_friends,
+        c.status, c.tier, c.aware, c.stage, c.dormant_since, c.products, c.product_churns, c.spend_level,
+        c.spend_decreases,
+    )  # fmt: skip
+    recorded = (
+        flows.churned, flows.churned_referred, flows.churned_other_won, flows.acquired,
+        flows.product_churned, flows.spend_decreased,
+    )  # fmt: skip
+    partial = config.partial_churn
+    movers, to, channel, gone, reason = kernels.churn_bookkeeping(
+        customers,
+        events,
+        market.week,
+        people,
+        (signals.neighbour_share, market.effects.poach_boost),
+        recorded,
+        (np.float32(1 - partial.spend_drop), np.float32(partial.min_spend_level)),
+        np.array([*_CODES, config.churn.dissatisfied_tell_friends, NO_FIRM], dtype=np.int64),
     )
-    if switches.any():
-        movers, to = leavers[switches], rival[switches]
-        # Won by a poacher's offer if that rival sent one this week.
-        poached = market.effects.poach_boost[movers, to] > 0
-        channel = np.where(poached, Channel.POACHED, Channel.SWITCH).astype(np.int8)
-        behaviours = market.scenario.behaviours
+    if movers.size:
         c.join(
             movers,
             to,
-            week,
+            market.week,
             channel,
-            satisfaction=behaviours.experience.initial_satisfaction,
-            appreciation=behaviours.appreciation.initial,
+            satisfaction=config.experience.initial_satisfaction,
+            appreciation=config.appreciation.initial,
         )
-        np.add.at(market.recorder.flows.acquired, (to, channel), 1)
-
-    lapses = ~demographic & ~switches
-    lapsed = leavers[lapses]
-    c.firm[lapsed] = NO_FIRM
-    c.status[lapsed] = Status.PROSPECT
-    c.tier[lapsed] = Tier.NONE
-    c.aware[lapsed] = True
-    c.stage[lapsed] = Stage.AWARENESS
-    c.dormant_since[lapsed] = -1
-    return leavers[demographic], reason[demographic]
+    return gone, reason
 
 
-def _partial_churn(
-    market: CustomerMarket, customers: np.ndarray, product: np.ndarray, spend: np.ndarray
-) -> None:
-    """Product churn and decreased spend (reasons decided with the account churn, -1 = none)."""
-    c = market.customers
-    config = market.scenario.behaviours.partial_churn
-    flows = market.recorder.flows
-    happens = product >= 0
-    if happens.any():
-        slots = customers[happens]
-        c.products[slots] -= 1
-        c.product_churns[slots] += 1
-        np.add.at(
-            flows.product_churned, (c.firm[slots].astype(np.int64), product[happens].astype(np.int64)), 1
-        )
-    happens = spend >= 0
-    if happens.any():
-        slots = customers[happens]
-        c.spend_level[slots] = np.maximum(
-            c.spend_level[slots] * (1 - config.spend_drop), config.min_spend_level
-        )
-        c.spend_decreases[slots] += 1
-        np.add.at(flows.spend_decreased, (c.firm[slots].astype(np.int64), spend[happens].astype(np.int64)), 1)
-
-
-def _most_followed_rival(
-    signals: Signals, slots: np.ndarray, own: np.ndarray, fallback: np.ndarray
-) -> np.ndarray:
-    """The rival most of a person's friends buy from (the best-value rival if none do)."""
-    if slots.size == 0:
-        return fallback
-    share = signals.neighbour_share[slots].copy()
-    share[np.arange(slots.size), own] = -1
-    best = np.argmax(share, axis=1)
-    return np.where(share[np.arange(slots.size), best] > 0, best, fallback)
+# The codes churn_bookkeeping reads, in its order.
+_CODES = (
+    Reason.DIED, Reason.MOVED, Reason.FOLLOWED_FRIEND, Reason.BETTER_VALUE, Reason.DISSATISFIED,
+    Channel.REFERRAL, Channel.SWITCH, Channel.POACHED, Status.PROSPECT, Tier.NONE, Stage.AWARENESS,
+)  # fmt: skip
 
 
 def _demography_of_prospects(market: CustomerMarket) -> tuple[np.ndarray, np.ndarray]:
@@ -250,12 +220,7 @@ def _demography_of_prospects(market: CustomerMarket) -> tuple[np.ndarray, np.nda
         return _NOBODY
     c = market.customers
     week = market.week
-    # Per persona (the demographic hazards are the persona's): the chance of leaving this
-    # week and the share of those leavers who died, in float32 as the per-person arrays hold them.
-    death = c.persona_death_hazard if config.died else np.zeros_like(c.persona_death_hazard)
-    move = c.persona_move_hazard if config.moved else np.zeros_like(c.persona_move_hazard)
-    total = death + move
-    chances = (-np.expm1(-total), death / np.maximum(total, 1e-12))
+    chances = c.demographic_chances(config.died, config.moved)
     keys = np.array([market.streams.key("demography", week), market.streams.key("demography_reason", week)])
     # Not those who lapsed or arrived this week: one exit or arrival per person per week.
     leavers, died = kernels.prospect_departures(
