@@ -76,6 +76,14 @@ class Streams:
         # which halves the cost of a key (about 40 are asked for a week).
         self._prefix: dict[str, object] = {}
 
+    def __getstate__(self) -> dict:
+        # The cached hash states cannot be pickled (nor deep-copied); they are rebuilt on use.
+        return {"seed": self.seed}
+
+    def __setstate__(self, state: dict) -> None:
+        self.seed = state["seed"]
+        self._prefix = {}
+
     def _cell(self, decision: str, week: int, sub: int) -> np.uint64:
         """:func:`_key` of this seed, from the cached hash state of ``decision``."""
         if type(week) is not int or type(sub) is not int:  # e.g. NumPy integers: the plain path

@@ -44,6 +44,18 @@ def test_a_cells_key_from_the_cached_hash_state_is_the_key_of_the_whole_text():
         )
 
 
+def test_streams_pickle_and_copy_with_their_cached_keys():
+    import copy
+    import pickle
+
+    streams = Streams(3)
+    before = streams.key("adopt", 4)  # fills the cache of hash states
+    for clone in (pickle.loads(pickle.dumps(streams)), copy.deepcopy(streams)):
+        assert clone.seed == 3 and clone.key("adopt", 4) == before, (
+            "expected a pickled or copied Streams to give the same keys"
+        )
+
+
 def test_uniforms_are_uniform():
     draws = Streams(3).uniform("test", 0, np.arange(200_000))
     assert draws.min() >= 0 and draws.max() < 1, "expected draws in [0, 1)"
