@@ -1144,13 +1144,19 @@ def reach(
 ) -> np.ndarray:
     """The targets a lever reaches this week: each with probability ``share`` x their persona's
     response to the lever, by their own uniform."""
+    # Three simple passes rather than one: the draws then vectorise (the hash of 8 targets at a
+    # time), which the gather of the personas and the compaction of the reached would prevent.
+    chance = np.empty(targets.size, dtype=np.float64)
+    for i in range(targets.size):
+        chance[i] = share * response[persona[targets[i]]]
+    hit = np.empty(targets.size, dtype=np.bool_)
+    for i in range(targets.size):
+        hit[i] = uniform_one(key, np.int64(targets[i])) < chance[i]
     reached = np.empty(targets.size, dtype=np.int64)
     count = 0
-    for i in range(targets.size):
-        slot = targets[i]
-        if uniform_one(key, np.int64(slot)) < share * response[persona[slot]]:
-            reached[count] = slot
-            count += 1
+    for i in range(targets.size):  # branch-free: write every target, keep the count of the reached
+        reached[count] = targets[i]
+        count += hit[i]
     return reached[:count].copy()
 
 
@@ -1346,3 +1352,47 @@ def experience_week(
             counts[3, f] += 1
             stars[f] += 1.0 if angry else 1 + 4 * np.float64(now)
     return counts, stars
+
+
+# --------------------------------------------------------------------------- the firms' levers
+# A lever's effect on the people it reached, written in one compiled pass instead of one NumPy
+# fancy-index operation per buffer (each a gather, a check of the indices and a scatter). The
+# reached slots are distinct (a lever reaches each eligible person at most once), so a loop and
+# NumPy's buffered fancy indexing write the same values.
+
+
+@njit(cache=True)
+def set_at(slots: np.ndarray, values: np.ndarray, value) -> None:
+    """``values[slots] = value`` in place (``value`` cast to the buffer's dtype, as NumPy does)."""
+    for i in range(slots.size):
+        values[slots[i]] = value
+
+
+@njit(cache=True)
+def add_in_column(slots: np.ndarray, values: np.ndarray, column: int, amount) -> None:
+    """``values[slots, column] += amount`` in place, for distinct ``slots`` (``amount`` of the
+    buffer's dtype: a float32 buffer adds a float32 amount, as NumPy does with a Python float)."""
+    for i in range(slots.size):
+        values[slots[i], column] += amount
+
+
+@njit(cache=True)
+def ad_contact(reached: np.ndarray, people: tuple, firm: int, channel: int, strength: np.float32) -> None:
+    """An ad's effect on each reached (distinct) slot, in place: ``aware[slot, firm] = True``,
+    ``adoption_boost[slot, firm, channel] += strength`` (float32) and ``campaign_contact[slot,
+    firm] = True``. ``people`` is (aware, adoption boost, campaign contact)."""
+    aware, boost, campaign = people
+    for i in range(reached.size):
+        slot = reached[i]
+        aware[slot, firm] = True
+        boost[slot, firm, channel] += strength
+        campaign[slot, firm] = True
+
+
+@njit(cache=True)
+def count_of(codes: np.ndarray, value: int) -> int:
+    """``np.count_nonzero(codes == value)`` without the boolean temporary (a branch-free count)."""
+    count = 0
+    for slot in range(codes.size):
+        count += codes[slot] == value
+    return count

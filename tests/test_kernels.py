@@ -96,3 +96,49 @@ def test_results_do_not_depend_on_how_many_threads_the_kernels_use(monkeypatch):
     assert runs[1][0] == runs[3][0], "expected the same summary with 1 and 3 kernel threads"
     assert runs[1][1].equals(runs[3][1]), "expected the same weekly series with 1 and 3 kernel threads"
     assert runs[1][0]["firms"]["us"]["customers_end"] > 0, "expected a market in which people buy"
+
+
+def test_lever_reach_equals_the_array_form():
+    rng = np.random.default_rng(3)
+    persona = rng.integers(0, 4, 5_000).astype(np.int8)
+    response = np.array([1.0, 0.5, 1.3, 0.0])
+    targets = np.sort(rng.choice(5_000, 2_000, replace=False)).astype(np.int64)
+    for share in (0.0, 0.1, 0.5, 0.9):
+        reached = kernels.reach(targets, Streams(6).key("lever:x", 4), share, response, persona)
+        draw = Streams(6).uniform("lever:x", 4, targets)
+        expected = targets[draw < share * response[persona[targets]]]
+        np.testing.assert_array_equal(
+            reached, expected, f"expected the targets whose uniform is below the chance (share {share})"
+        )
+
+
+def test_lever_effect_kernels_write_what_the_fancy_indexing_wrote():
+    rng = np.random.default_rng(4)
+    size, firms = 1_000, 2
+    reached = np.sort(rng.choice(size, 300, replace=False)).astype(np.int64)
+    aware = rng.random((size, firms)) < 0.5
+    boost = rng.random((size, firms, 3)).astype(np.float32)
+    contact = rng.random((size, firms)) < 0.2
+    expected = aware.copy(), boost.copy(), contact.copy()
+    expected[0][reached, 1] = True
+    expected[1][reached, 1, 2] += 0.15
+    expected[2][reached, 1] = True
+    kernels.ad_contact(reached, (aware, boost, contact), 1, 2, np.float32(0.15))
+    for got, want, name in zip((aware, boost, contact), expected, ("aware", "boost", "contact"), strict=True):
+        np.testing.assert_array_equal(got, want, f"expected the ad to write {name} as the array form")
+
+    values = rng.random((size, firms)).astype(np.float32)
+    want = values.copy()
+    want[reached, 0] += 0.3
+    kernels.add_in_column(reached, values, 0, np.float32(0.3))
+    np.testing.assert_array_equal(values, want, "expected values[slots, column] += amount in float32")
+
+    for values, value in (
+        (rng.random(size).astype(np.float32), np.float32(0.3)),
+        (np.zeros(size, dtype=bool), True),
+        (np.full(size, -1, dtype=np.int8), np.int8(1)),
+    ):
+        want = values.copy()
+        want[reached] = value
+        kernels.set_at(reached, values, value)
+        np.testing.assert_array_equal(values, want, f"expected values[slots] = value ({values.dtype})")
