@@ -852,12 +852,13 @@ def decay_customers(firm_of: np.ndarray, values: np.ndarray, factor: np.float32)
 
 
 @njit(cache=True)
-def touch(slots: np.ndarray, untouched: np.ndarray, touches: np.ndarray, keep: np.float32) -> None:
+def touch(slots: np.ndarray, untouched: np.ndarray, touches: np.ndarray, keep: float) -> None:
     """A relations touch of each (distinct) slot, in place: ``untouched`` x= ``keep`` (1 - the
-    touch's strength, float32) and one more contact."""
+    touch's strength, rounded to float32 here) and one more contact."""
+    keep32 = np.float32(keep)  # a new name: reassigning ``keep`` would make it a float64
     for i in range(slots.size):
         slot = slots[i]
-        untouched[slot] *= keep
+        untouched[slot] *= keep32
         touches[slot] += 1
 
 

@@ -93,10 +93,10 @@ class WeekEffects:
         self._used.clear()
 
     def touch(self, slots: np.ndarray, strength: float) -> None:
-        """A relations touch of the distinct ``slots``: appreciation moves ``strength`` of the way
-        to 1 (diminishing); every touch is also a contact that counts toward fatigue."""
-        keep = np.float32(1.0 - min(max(strength, 0.0), 1.0))
-        kernels.touch(np.asarray(slots, dtype=np.int64), self.untouched, self.touches, keep)
+        """A relations touch of the distinct ``slots`` (an integer array): appreciation moves
+        ``strength`` of the way to 1 (diminishing); every touch is also a contact that counts
+        toward fatigue."""
+        kernels.touch(slots, self.untouched, self.touches, 1.0 - min(max(strength, 0.0), 1.0))
 
 
 @dataclass

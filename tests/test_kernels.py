@@ -142,3 +142,16 @@ def test_lever_effect_kernels_write_what_the_fancy_indexing_wrote():
         want[reached] = value
         kernels.set_at(reached, values, value)
         np.testing.assert_array_equal(values, want, f"expected values[slots] = value ({values.dtype})")
+
+
+def test_touch_multiplies_by_the_float32_rounded_keep():
+    rng = np.random.default_rng(5)
+    untouched = rng.random(500).astype(np.float32)
+    touches = np.zeros(500, dtype=np.float32)
+    slots = np.sort(rng.choice(500, 200, replace=False))
+    keep = 1.0 - 0.15  # a Python float, rounded to float32 once, as np.float32(keep) rounds it
+    expected = untouched.copy()
+    expected[slots] *= np.float32(keep)
+    kernels.touch(slots, untouched, touches, keep)
+    np.testing.assert_array_equal(untouched, expected, "expected a float32 product with the rounded keep")
+    assert touches.sum() == 200, "expected one more contact for each touched slot"

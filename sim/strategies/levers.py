@@ -86,9 +86,9 @@ class Lever:
             return 0.0, 0.0
         # A persona's response to this lever's channel (``channel_response``) scales its reach.
         reached = kernels.reach(
-            np.asarray(targets, dtype=np.int64),
+            targets,  # integer slots, as every eligibility rule and restrict give
             market.streams.key(f"lever:{self.name}", week, sub=firm.index),
-            float(share),
+            share,
             market.persona_response[LEVER_INDEX[self.name]],
             market.customers.persona,
         )
@@ -372,8 +372,10 @@ class RetentionOffers(Lever):
             return slots
         risk = risk_score(market, slots)
         count = max(1, round(config.at_risk_share * slots.size))
-        riskiest = np.argpartition(-risk, count - 1)[:count] if count < slots.size else np.arange(slots.size)
-        return np.sort(slots[riskiest])
+        riskiest = (-risk).argpartition(count - 1)[:count] if count < slots.size else np.arange(slots.size)
+        chosen = slots[riskiest]
+        chosen.sort()  # the methods, not np.argpartition and np.sort: the same, without a wrapper
+        return chosen
 
     def effect(self, market, firm, config, reached):
         market.effects.touch(reached, config.strength)
