@@ -1273,16 +1273,36 @@ def dormant_contactable(people: tuple, firm: int, week: int, dormant: np.int8) -
     """Slots of ``firm``'s dormant customers that a reactivation campaign may contact: not after
     a "no", not before a "later" date. ``people`` is (firm, status, do not contact, recontact week)."""
     firm_of, status, do_not_contact, recontact_week = people
-    out = np.empty(firm_of.size, dtype=np.int64)
-    count = 0
-    for slot in range(firm_of.size):  # branch-free: write every slot, keep the count of the wanted
-        out[count] = slot
-        count += (
+    # Two passes: the test of every slot vectorises on its own; the few wanted are then
+    # collected, eight slots at a time passed over when none of them is wanted.
+    wanted = np.empty(firm_of.size, dtype=np.uint8)
+    for slot in range(firm_of.size):
+        wanted[slot] = (
             (firm_of[slot] == firm)
             & (status[slot] == dormant)
             & (not do_not_contact[slot])
             & (recontact_week[slot] <= week)
         )
+    return _slots_wanted(wanted)
+
+
+@njit(cache=True, inline="always")
+def _slots_wanted(wanted: np.ndarray) -> np.ndarray:
+    """The slots whose ``wanted`` byte (uint8, 0 or 1) is 1, in order; eight zero bytes at a time
+    are skipped with one test."""
+    size = wanted.size
+    whole = size - size % 8
+    words = wanted[:whole].view(np.uint64)
+    out = np.empty(size, dtype=np.int64)
+    count = 0
+    for word in range(words.size):
+        if words[word] != 0:
+            for slot in range(8 * word, 8 * word + 8):  # branch-free within the eight
+                out[count] = slot
+                count += wanted[slot]
+    for slot in range(whole, size):
+        out[count] = slot
+        count += wanted[slot]
     return out[:count].copy()
 
 

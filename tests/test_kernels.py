@@ -155,3 +155,19 @@ def test_touch_multiplies_by_the_float32_rounded_keep():
     kernels.touch(slots, untouched, touches, keep)
     np.testing.assert_array_equal(untouched, expected, "expected a float32 product with the rounded keep")
     assert touches.sum() == 200, "expected one more contact for each touched slot"
+
+
+def test_dormant_contactable_equals_the_array_form():
+    rng = np.random.default_rng(6)
+    for size in (0, 5, 8, 13, 4_001):  # whole and partial runs of eight slots
+        firm = rng.integers(-1, 2, size).astype(np.int8)
+        status = rng.integers(0, 4, size).astype(np.int8)
+        do_not_contact = rng.random(size) < 0.2
+        recontact_week = rng.integers(0, 30, size).astype(np.int32)
+        people = (firm, status, do_not_contact, recontact_week)
+        expected = np.flatnonzero((firm == 1) & (status == 2) & ~do_not_contact & (recontact_week <= 15))
+        np.testing.assert_array_equal(
+            kernels.dormant_contactable(people, 1, 15, np.int8(2)),
+            expected,
+            f"expected the firm's contactable dormant customers in slot order ({size} people)",
+        )
