@@ -1287,26 +1287,6 @@ def dormant_contactable(people: tuple, firm: int, week: int, dormant: np.int8) -
 
 
 @njit(cache=True, inline="always")
-def _slots_wanted(wanted: np.ndarray) -> np.ndarray:
-    """The slots whose ``wanted`` byte (uint8, 0 or 1) is 1, in order; eight zero bytes at a time
-    are skipped with one test."""
-    size = wanted.size
-    whole = size - size % 8
-    words = wanted[:whole].view(np.uint64)
-    out = np.empty(size, dtype=np.int64)
-    count = 0
-    for word in range(words.size):
-        if words[word] != 0:
-            for slot in range(8 * word, 8 * word + 8):  # branch-free within the eight
-                out[count] = slot
-                count += wanted[slot]
-    for slot in range(whole, size):
-        out[count] = slot
-        count += wanted[slot]
-    return out[:count].copy()
-
-
-@njit(cache=True, inline="always")
 def failure_probability(rate: float, purchases: float) -> float:
     """Probability that at least one of ``purchases`` purchases fails."""
     return 1 - (1 - rate) ** purchases
@@ -1376,6 +1356,8 @@ def experience_week(
 
 
 # --------------------------------------------------------------------------- the firms' levers
+# (The levers' eligibility and reach kernels are above; here the effect writes, the count of a
+# firm's customers and the collection of wanted slots.)
 # A lever's effect on the people it reached, written in one compiled pass instead of one NumPy
 # fancy-index operation per buffer (each a gather, a check of the indices and a scatter). The
 # reached slots are distinct (a lever reaches each eligible person at most once), so a loop and
@@ -1417,3 +1399,23 @@ def count_of(codes: np.ndarray, value: int) -> int:
     for slot in range(codes.size):
         count += codes[slot] == value
     return count
+
+
+@njit(cache=True, inline="always")
+def _slots_wanted(wanted: np.ndarray) -> np.ndarray:
+    """The slots whose ``wanted`` byte (uint8, 0 or 1) is 1, in order; eight zero bytes at a time
+    are skipped with one test."""
+    size = wanted.size
+    whole = size - size % 8
+    words = wanted[:whole].view(np.uint64)
+    out = np.empty(size, dtype=np.int64)
+    count = 0
+    for word in range(words.size):
+        if words[word] != 0:
+            for slot in range(8 * word, 8 * word + 8):  # branch-free within the eight
+                out[count] = slot
+                count += wanted[slot]
+    for slot in range(whole, size):
+        out[count] = slot
+        count += wanted[slot]
+    return out[:count].copy()
