@@ -1145,8 +1145,8 @@ def reach(
 ) -> np.ndarray:
     """The targets a lever reaches this week: each with probability ``share`` x their persona's
     response to the lever, by their own uniform."""
-    # Three simple passes rather than one: the draws then vectorise (the hash of 8 targets at a
-    # time), which the gather of the personas and the compaction of the reached would prevent.
+    # Three simple passes rather than one: the draws then vectorise (several targets hashed at
+    # a time), which the gather of the personas and the compaction of the reached would prevent.
     chance = np.empty(targets.size, dtype=np.float64)
     for i in range(targets.size):
         chance[i] = share * response[persona[targets[i]]]
