@@ -946,12 +946,13 @@ def decay_customers(firm_of: np.ndarray, values: np.ndarray, factor: np.float32)
 
 
 @njit(cache=True)
-def touch(slots: np.ndarray, untouched: np.ndarray, touches: np.ndarray, keep: np.float32) -> None:
+def touch(slots: np.ndarray, untouched: np.ndarray, touches: np.ndarray, keep: float) -> None:
     """A relations touch of each (distinct) slot, in place: ``untouched`` x= ``keep`` (1 - the
-    touch's strength, float32) and one more contact."""
+    touch's strength, rounded to float32 here) and one more contact."""
+    keep32 = np.float32(keep)  # a new name: reassigning ``keep`` would make it a float64
     for i in range(slots.size):
         slot = slots[i]
-        untouched[slot] *= keep
+        untouched[slot] *= keep32
         touches[slot] += 1
 
 
@@ -1238,13 +1239,19 @@ def reach(
 ) -> np.ndarray:
     """The targets a lever reaches this week: each with probability ``share`` x their persona's
     response to the lever, by their own uniform."""
+    # Three simple passes rather than one: the draws then vectorise (several targets hashed at
+    # a time), which the gather of the personas and the compaction of the reached would prevent.
+    chance = np.empty(targets.size, dtype=np.float64)
+    for i in range(targets.size):
+        chance[i] = share * response[persona[targets[i]]]
+    hit = np.empty(targets.size, dtype=np.bool_)
+    for i in range(targets.size):
+        hit[i] = uniform_one(key, np.int64(targets[i])) < chance[i]
     reached = np.empty(targets.size, dtype=np.int64)
     count = 0
-    for i in range(targets.size):
-        slot = targets[i]
-        if uniform_one(key, np.int64(slot)) < share * response[persona[slot]]:
-            reached[count] = slot
-            count += 1
+    for i in range(targets.size):  # branch-free: write every target, keep the count of the reached
+        reached[count] = targets[i]
+        count += hit[i]
     return reached[:count].copy()
 
 
@@ -1360,17 +1367,17 @@ def dormant_contactable(people: tuple, firm: int, week: int, dormant: np.int8) -
     """Slots of ``firm``'s dormant customers that a reactivation campaign may contact: not after
     a "no", not before a "later" date. ``people`` is (firm, status, do not contact, recontact week)."""
     firm_of, status, do_not_contact, recontact_week = people
-    out = np.empty(firm_of.size, dtype=np.int64)
-    count = 0
-    for slot in range(firm_of.size):  # branch-free: write every slot, keep the count of the wanted
-        out[count] = slot
-        count += (
+    # Two passes: the test of every slot vectorises on its own; the few wanted are then
+    # collected, eight slots at a time passed over when none of them is wanted.
+    wanted = np.empty(firm_of.size, dtype=np.uint8)
+    for slot in range(firm_of.size):
+        wanted[slot] = (
             (firm_of[slot] == firm)
             & (status[slot] == dormant)
             & (not do_not_contact[slot])
             & (recontact_week[slot] <= week)
         )
-    return out[:count].copy()
+    return _slots_wanted(wanted)
 
 
 @njit(cache=True, inline="always")
@@ -1777,3 +1784,69 @@ def churn_bookkeeping(
         gone[:going].copy(),
         why_gone[:going].copy(),
     )
+
+
+# --------------------------------------------------------------------------- the firms' levers
+# (The levers' eligibility and reach kernels are above; here the effect writes, the count of a
+# firm's customers and the collection of wanted slots.)
+# A lever's effect on the people it reached, written in one compiled pass instead of one NumPy
+# fancy-index operation per buffer (each a gather, a check of the indices and a scatter). The
+# reached slots are distinct (a lever reaches each eligible person at most once), so a loop and
+# NumPy's buffered fancy indexing write the same values.
+
+
+@njit(cache=True)
+def set_at(slots: np.ndarray, values: np.ndarray, value) -> None:
+    """``values[slots] = value`` in place (``value`` cast to the buffer's dtype, as NumPy does)."""
+    for i in range(slots.size):
+        values[slots[i]] = value
+
+
+@njit(cache=True)
+def add_in_column(slots: np.ndarray, values: np.ndarray, column: int, amount) -> None:
+    """``values[slots, column] += amount`` in place, for distinct ``slots`` (``amount`` of the
+    buffer's dtype: a float32 buffer adds a float32 amount, as NumPy does with a Python float)."""
+    for i in range(slots.size):
+        values[slots[i], column] += amount
+
+
+@njit(cache=True)
+def ad_contact(reached: np.ndarray, people: tuple, firm: int, channel: int, strength: np.float32) -> None:
+    """An ad's effect on each reached (distinct) slot, in place: ``aware[slot, firm] = True``,
+    ``adoption_boost[slot, firm, channel] += strength`` (float32) and ``campaign_contact[slot,
+    firm] = True``. ``people`` is (aware, adoption boost, campaign contact)."""
+    aware, boost, campaign = people
+    for i in range(reached.size):
+        slot = reached[i]
+        aware[slot, firm] = True
+        boost[slot, firm, channel] += strength
+        campaign[slot, firm] = True
+
+
+@njit(cache=True)
+def count_of(codes: np.ndarray, value: int) -> int:
+    """``np.count_nonzero(codes == value)`` without the boolean temporary (a branch-free count)."""
+    count = 0
+    for slot in range(codes.size):
+        count += codes[slot] == value
+    return count
+
+
+@njit(cache=True, inline="always")
+def _slots_wanted(wanted: np.ndarray) -> np.ndarray:
+    """The slots whose ``wanted`` byte (uint8, 0 or 1) is 1, in order; eight zero bytes at a time
+    are skipped with one test."""
+    size = wanted.size
+    whole = size - size % 8
+    words = wanted[:whole].view(np.uint64)
+    out = np.empty(size, dtype=np.int64)
+    count = 0
+    for word in range(words.size):
+        if words[word] != 0:
+            for slot in range(8 * word, 8 * word + 8):  # branch-free within the eight
+                out[count] = slot
+                count += wanted[slot]
+    for slot in range(whole, size):
+        out[count] = slot
+        count += wanted[slot]
+    return out[:count].copy()

@@ -70,12 +70,14 @@ class WeekEffects:
         self._used: set[str] = set(buffers)
 
     def __getattr__(self, name: str) -> np.ndarray:
-        # Reached for the buffers only (they are not instance attributes): note the use.
+        # Reached for a buffer's first use since the last clear only: note the use and make the
+        # buffer an instance attribute until the clear, so later uses are plain lookups.
         try:
             buffer = self.__dict__["_buffers"][name]
         except KeyError:
             raise AttributeError(name) from None
         self._used.add(name)
+        self.__dict__[name] = buffer
         return buffer
 
     def used(self, name: str) -> bool:
@@ -84,15 +86,17 @@ class WeekEffects:
         return name in self._used
 
     def clear(self) -> None:
+        instance = self.__dict__
         for name in self._used:
             self._buffers[name].fill(self._fill[name])
+            instance.pop(name, None)  # the next use goes through __getattr__ again
         self._used.clear()
 
     def touch(self, slots: np.ndarray, strength: float) -> None:
-        """A relations touch of the distinct ``slots``: appreciation moves ``strength`` of the way
-        to 1 (diminishing); every touch is also a contact that counts toward fatigue."""
-        keep = np.float32(1.0 - min(max(strength, 0.0), 1.0))
-        kernels.touch(np.asarray(slots, dtype=np.int64), self.untouched, self.touches, keep)
+        """A relations touch of the distinct ``slots`` (an integer array): appreciation moves
+        ``strength`` of the way to 1 (diminishing); every touch is also a contact that counts
+        toward fatigue."""
+        kernels.touch(slots, self.untouched, self.touches, 1.0 - min(max(strength, 0.0), 1.0))
 
 
 @dataclass

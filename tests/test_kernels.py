@@ -451,3 +451,78 @@ def test_churn_bookkeeping_kernel_equals_the_array_form():
         if isinstance(want, np.ndarray):
             got = getattr(market.recorder.flows, name)
             np.testing.assert_array_equal(got, want, f"expected the same {name} flows")
+
+
+def test_lever_reach_equals_the_array_form():
+    rng = np.random.default_rng(3)
+    persona = rng.integers(0, 4, 5_000).astype(np.int8)
+    response = np.array([1.0, 0.5, 1.3, 0.0])
+    targets = np.sort(rng.choice(5_000, 2_000, replace=False)).astype(np.int64)
+    for share in (0.0, 0.1, 0.5, 0.9):
+        reached = kernels.reach(targets, Streams(6).key("lever:x", 4), share, response, persona)
+        draw = Streams(6).uniform("lever:x", 4, targets)
+        expected = targets[draw < share * response[persona[targets]]]
+        np.testing.assert_array_equal(
+            reached, expected, f"expected the targets whose uniform is below the chance (share {share})"
+        )
+
+
+def test_lever_effect_kernels_write_what_the_fancy_indexing_wrote():
+    rng = np.random.default_rng(4)
+    size, firms = 1_000, 2
+    reached = np.sort(rng.choice(size, 300, replace=False)).astype(np.int64)
+    aware = rng.random((size, firms)) < 0.5
+    boost = rng.random((size, firms, 3)).astype(np.float32)
+    contact = rng.random((size, firms)) < 0.2
+    expected = aware.copy(), boost.copy(), contact.copy()
+    expected[0][reached, 1] = True
+    expected[1][reached, 1, 2] += 0.15
+    expected[2][reached, 1] = True
+    kernels.ad_contact(reached, (aware, boost, contact), 1, 2, np.float32(0.15))
+    for got, want, name in zip((aware, boost, contact), expected, ("aware", "boost", "contact"), strict=True):
+        np.testing.assert_array_equal(got, want, f"expected the ad to write {name} as the array form")
+
+    values = rng.random((size, firms)).astype(np.float32)
+    want = values.copy()
+    want[reached, 0] += 0.3
+    kernels.add_in_column(reached, values, 0, np.float32(0.3))
+    np.testing.assert_array_equal(values, want, "expected values[slots, column] += amount in float32")
+
+    for values, value in (
+        (rng.random(size).astype(np.float32), np.float32(0.3)),
+        (np.zeros(size, dtype=bool), True),
+        (np.full(size, -1, dtype=np.int8), np.int8(1)),
+    ):
+        want = values.copy()
+        want[reached] = value
+        kernels.set_at(reached, values, value)
+        np.testing.assert_array_equal(values, want, f"expected values[slots] = value ({values.dtype})")
+
+
+def test_touch_multiplies_by_the_float32_rounded_keep():
+    rng = np.random.default_rng(5)
+    untouched = rng.random(500).astype(np.float32)
+    touches = np.zeros(500, dtype=np.float32)
+    slots = np.sort(rng.choice(500, 200, replace=False))
+    keep = 1.0 - 0.15  # a Python float, rounded to float32 once, as np.float32(keep) rounds it
+    expected = untouched.copy()
+    expected[slots] *= np.float32(keep)
+    kernels.touch(slots, untouched, touches, keep)
+    np.testing.assert_array_equal(untouched, expected, "expected a float32 product with the rounded keep")
+    assert touches.sum() == 200, "expected one more contact for each touched slot"
+
+
+def test_dormant_contactable_equals_the_array_form():
+    rng = np.random.default_rng(6)
+    for size in (0, 5, 8, 13, 4_001):  # whole and partial runs of eight slots
+        firm = rng.integers(-1, 2, size).astype(np.int8)
+        status = rng.integers(0, 4, size).astype(np.int8)
+        do_not_contact = rng.random(size) < 0.2
+        recontact_week = rng.integers(0, 30, size).astype(np.int32)
+        people = (firm, status, do_not_contact, recontact_week)
+        expected = np.flatnonzero((firm == 1) & (status == 2) & ~do_not_contact & (recontact_week <= 15))
+        np.testing.assert_array_equal(
+            kernels.dormant_contactable(people, 1, 15, np.int8(2)),
+            expected,
+            f"expected the firm's contactable dormant customers in slot order ({size} people)",
+        )

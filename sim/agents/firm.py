@@ -28,6 +28,8 @@ from sim.strategies.levers import LEVER_INDEX, LEVER_NAMES, LEVERS
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
 
+_ACTIVE = np.int8(Status.ACTIVE)  # the code the kernel compares with, made once
+
 
 class Firm(mesa.Agent):
     """One competing firm.
@@ -73,7 +75,7 @@ class Firm(mesa.Agent):
     @property
     def customers(self) -> int:
         """Current number of customers (active or dormant)."""
-        return int(np.count_nonzero(self.model.customers.firm == self.index))
+        return kernels.count_of(self.model.customers.firm, self.index)
 
     def act(self) -> None:
         """Step 1 of the week: the strategy allocates the budget and each lever is applied."""
@@ -85,9 +87,10 @@ class Firm(mesa.Agent):
         self._acting = True
         try:
             for lever_name, amount in allocation.items():
-                spend, share = LEVERS[lever_name].apply(self.model, self, float(amount))
+                lever = LEVERS[lever_name]
+                spend, share = lever.apply(self.model, self, float(amount))
                 self.book(lever_name, spend)
-                if LEVERS[lever_name].pressure:
+                if lever.pressure:
                     self.conquest_pressure += share
         finally:
             self._acting = False
@@ -99,7 +102,7 @@ class Firm(mesa.Agent):
         if self.active_slots is not None:
             return self.active_slots
         c = self.model.customers
-        slots = kernels.active_customers_of(c.firm, c.status, self.index, np.int8(Status.ACTIVE))
+        slots = kernels.active_customers_of(c.firm, c.status, self.index, _ACTIVE)
         if self._acting:
             self.active_slots = slots
         return slots
@@ -109,7 +112,7 @@ class Firm(mesa.Agent):
         self.spend_this_week[LEVER_INDEX[lever_name]] += amount
 
     def _check(self, allocation: dict[str, float]) -> None:
-        unknown = sorted(set(allocation) - set(LEVER_NAMES))
+        unknown = [] if allocation.keys() <= LEVERS.keys() else sorted(set(allocation) - set(LEVER_NAMES))
         if unknown:
             raise ValueError(
                 f"strategy {self.strategy!r} of firm {self.name!r} allocated to unknown lever "

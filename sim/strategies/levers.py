@@ -5,6 +5,8 @@ and effect (what it writes into the week's effect buffers that the behaviours th
 never changes a person's state directly: it writes awareness, an adoption boost, an appreciation
 touch, a purchase offer or a referral-programme budget, and the behaviours act on them in the
 weekly order. That keeps the step order of :mod:`sim.model` the single place where things happen.
+The loops over people (who is eligible, who is reached, writing an effect) are compiled kernels in
+:mod:`sim.kernels`; each ``effect`` states what it writes in NumPy terms next to the call.
 
 Response to spend: with ``E`` eligible people, unit cost ``c`` and allocation ``s``, the share
 reached is ``max_reach * (1 - exp(-s / (c * E)))``: concave, so the first money buys most, and the
@@ -20,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -30,6 +33,11 @@ from sim.agents.customers import Channel, Status, Tier
 if TYPE_CHECKING:
     from sim.agents.firm import Firm
     from sim.model import CustomerMarket
+
+
+_DORMANT = np.int8(Status.DORMANT)  # the codes the kernels compare with, made once
+_BRONZE = np.int8(Tier.BRONZE)
+_TIER_NAMES = tuple(tier.name.lower() for tier in Tier)  # by code, as the scenario spells them
 
 
 def reach_share(allocation: float, unit_cost: float, eligible: int, max_reach: float) -> float:
@@ -78,9 +86,9 @@ class Lever:
             return 0.0, 0.0
         # A persona's response to this lever's channel (``channel_response``) scales its reach.
         reached = kernels.reach(
-            np.asarray(targets, dtype=np.int64),
+            targets,  # integer slots, as every eligibility rule and restrict give
             market.streams.key(f"lever:{self.name}", week, sub=firm.index),
-            float(share),
+            share,
             market.persona_response[LEVER_INDEX[self.name]],
             market.customers.persona,
         )
@@ -91,15 +99,25 @@ class Lever:
 def restrict(market: CustomerMarket, slots: np.ndarray, config) -> np.ndarray:
     """Keep the targets in the lever's ``personas`` and ``tiers`` (if it names any)."""
     c = market.customers
-    if getattr(config, "personas", None):
-        wanted = np.zeros(len(c.persona_names), dtype=bool)
-        wanted[[c.persona_names.index(p) for p in config.personas]] = True
+    personas = getattr(config, "personas", None)
+    if personas:
+        wanted = _wanted_codes(tuple(c.persona_names), tuple(personas))
         slots = kernels.keep_where(np.asarray(slots, dtype=np.int64), c.persona, wanted)
-    if getattr(config, "tiers", None):
-        wanted = np.zeros(len(Tier), dtype=bool)
-        wanted[[Tier[t.upper()] for t in config.tiers]] = True
+    tiers = getattr(config, "tiers", None)
+    if tiers:
+        wanted = _wanted_codes(_TIER_NAMES, tuple(tiers))
         slots = kernels.keep_where(np.asarray(slots, dtype=np.int64), c.tier, wanted)
     return slots
+
+
+@lru_cache(maxsize=64)
+def _wanted_codes(names: tuple[str, ...], wanted: tuple[str, ...]) -> np.ndarray:
+    """Boolean table by code: True for the codes whose name is wanted (made once per pair; the
+    table is shared, so it is read-only)."""
+    table = np.zeros(len(names), dtype=bool)
+    table[[names.index(name) for name in wanted]] = True
+    table.flags.writeable = False
+    return table
 
 
 def _prospects(market: CustomerMarket) -> np.ndarray:
@@ -113,6 +131,12 @@ def _contactable(market: CustomerMarket, firm: Firm, slots: np.ndarray) -> np.nd
     return kernels.contactable(
         np.asarray(slots, dtype=np.int64), market.customers.contact_block, firm.index, market.week
     )
+
+
+def _ad_buffers(market: CustomerMarket) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What an ad writes (see :func:`sim.kernels.ad_contact`): awareness, the week's adoption
+    boost and campaign contacts."""
+    return market.customers.aware, market.effects.adoption_boost, market.effects.campaign_contact
 
 
 def _own_customers(market: CustomerMarket, firm: Firm) -> np.ndarray:
@@ -133,9 +157,9 @@ class SearchAds(Lever):
         return _contactable(market, firm, market.in_market_prospects)
 
     def effect(self, market, firm, config, reached):
-        market.customers.aware[reached, firm.index] = True
-        market.effects.adoption_boost[reached, firm.index, 0] += config.strength
-        market.effects.campaign_contact[reached, firm.index] = True
+        # aware[reached, firm] = True, adoption_boost[reached, firm, search] += strength and
+        # campaign_contact[reached, firm] = True, in one compiled pass
+        kernels.ad_contact(reached, _ad_buffers(market), firm.index, 0, np.float32(config.strength))
 
 
 class SocialAds(Lever):
@@ -148,9 +172,8 @@ class SocialAds(Lever):
         return _contactable(market, firm, _prospects(market))
 
     def effect(self, market, firm, config, reached):
-        market.customers.aware[reached, firm.index] = True
-        market.effects.adoption_boost[reached, firm.index, 1] += config.strength
-        market.effects.campaign_contact[reached, firm.index] = True
+        # aware, adoption_boost[reached, firm, social] += strength and campaign_contact, as above
+        kernels.ad_contact(reached, _ad_buffers(market), firm.index, 1, np.float32(config.strength))
 
 
 class InfluencerSeeding(Lever):
@@ -216,7 +239,7 @@ class PersonalOffers(TouchLever):
 
     def effect(self, market, firm, config, reached):
         super().effect(market, firm, config, reached)
-        market.effects.offered[reached] = True
+        kernels.set_at(reached, market.effects.offered, True)  # offered[reached] = True
 
 
 class ReferralProgramme(Lever):
@@ -266,7 +289,8 @@ class SocialProofMarketing(Lever):
         return spend, share
 
     def effect(self, market, firm, config, reached):
-        market.effects.review_boost[reached] = config.strength
+        # review_boost[reached] = strength
+        kernels.set_at(reached, market.effects.review_boost, np.float32(config.strength))
 
 
 class Poaching(Lever):
@@ -280,7 +304,8 @@ class Poaching(Lever):
         return kernels.rivals_customers_aware_of(c.firm, c.aware, firm.index)
 
     def effect(self, market, firm, config, reached):
-        market.effects.poach_boost[reached, firm.index] += config.strength
+        # poach_boost[reached, firm] += strength (float32)
+        kernels.add_in_column(reached, market.effects.poach_boost, firm.index, np.float32(config.strength))
 
 
 class Communications(TouchLever):
@@ -326,10 +351,11 @@ class Reactivation(Lever):
     def eligible(self, market, firm, config):
         c = market.customers
         people = (c.firm, c.status, c.do_not_contact, c.recontact_week)
-        return kernels.dormant_contactable(people, firm.index, market.week, np.int8(Status.DORMANT))
+        return kernels.dormant_contactable(people, firm.index, market.week, _DORMANT)
 
     def effect(self, market, firm, config, reached):
-        market.effects.reactivation_contact[reached] = firm.index
+        # reactivation_contact[reached] = firm
+        kernels.set_at(reached, market.effects.reactivation_contact, np.int8(firm.index))
         market.effects.touch(reached, config.strength)
 
 
@@ -346,12 +372,15 @@ class RetentionOffers(Lever):
             return slots
         risk = risk_score(market, slots)
         count = max(1, round(config.at_risk_share * slots.size))
-        riskiest = np.argpartition(-risk, count - 1)[:count] if count < slots.size else np.arange(slots.size)
-        return np.sort(slots[riskiest])
+        riskiest = (-risk).argpartition(count - 1)[:count] if count < slots.size else np.arange(slots.size)
+        chosen = slots[riskiest]
+        chosen.sort()  # the methods, not np.argpartition and np.sort: the same, without a wrapper
+        return chosen
 
     def effect(self, market, firm, config, reached):
         market.effects.touch(reached, config.strength)
-        market.effects.satisfaction_lift[reached] = config.strength
+        # satisfaction_lift[reached] = strength
+        kernels.set_at(reached, market.effects.satisfaction_lift, np.float32(config.strength))
 
 
 def risk_score(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
@@ -361,7 +390,7 @@ def risk_score(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
     c = market.customers
     records = (c.last_purchase_week, c.acquired_week, c.purchases, c.spend_level)
     records += (c.products, c.joining_products, c.complaints, c.tier)
-    return kernels.risk_score(np.asarray(slots, dtype=np.int64), records, np.int8(Tier.BRONZE), market.week)
+    return kernels.risk_score(np.asarray(slots, dtype=np.int64), records, _BRONZE, market.week)
 
 
 LEVERS: dict[str, Lever] = {
