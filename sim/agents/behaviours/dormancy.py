@@ -18,6 +18,7 @@ the literature on lapsed customers quotes 20-40%. Reactivated customers' later r
 separately (``revenue_after_reactivation``).
 
 Example:
+    >>> from sim.agents.customers import Response  # the answers, in the order the kernel codes them
     >>> [r.name for r in Response]
     ['POSITIVE', 'NEGATIVE', 'NO_RESPONSE', 'LATER']
 """
