@@ -1687,7 +1687,7 @@ def churn_bookkeeping(
     codes: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The bookkeeping of ``sim.agents.behaviours.churn`` for this week's events (the rules are
-    in its ``_leave`` and ``_partial_churn``), in one pass over the customers.
+    in the docstring of its ``_book``), in one pass over the customers.
 
     ``events`` is :func:`churn_outcomes`' (account, product, spend, best rival); ``people`` is
     (firm, acquired_in_run, channel, churn_week, churn_reason, left_firm, told_friends, status,

@@ -367,7 +367,8 @@ def test_normal_quantile_cells_bound_the_clipped_quantile():
 
 
 def _book_by_arrays(market, signals, customers, events):
-    """The NumPy form churn_bookkeeping replaced (churn._leave and churn._partial_churn)."""
+    """The NumPy form churn_bookkeeping replaced (churn._leave and churn._partial_churn, before
+    the kernel; churn._book states the rules)."""
     from sim.agents.customers import NO_FIRM, Channel, Reason, Stage, Status, Tier
 
     account, product, spend, best_rival = events
