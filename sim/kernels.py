@@ -426,6 +426,15 @@ def referrer_still_there(slots: np.ndarray, referrer: tuple) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
+def _offer_value(
+    f: int, proof: float, scaled_price: np.float32, rating_gap: np.ndarray, price_gap: np.ndarray
+) -> np.float32:
+    """Firm ``f``'s systematic value to a person (rating and price, before this week's noise), in
+    float32: the one both :func:`_perceived_value` and its bound start from, so the bound holds."""
+    return np.float32(proof * rating_gap[f] - np.float64(scaled_price) * price_gap[f])
+
+
+@njit(cache=True, inline="always")
 def _perceived_value(
     f: int,
     slot: int,
@@ -438,7 +447,7 @@ def _perceived_value(
     """Firm ``f``'s value to the person in ``slot`` this week, before any poaching boost: the
     attraction of its rating and price, plus the week's perceived-value noise (float32)."""
     noise_sd, noise_keys = noise[0], noise[1]
-    value32 = np.float32(proof * rating_gap[f] - np.float64(scaled_price) * price_gap[f])
+    value32 = _offer_value(f, proof, scaled_price, rating_gap, price_gap)
     if noise_sd > 0:
         u = min(max(uniform_one(noise_keys[f], np.int64(slot)), 1e-12), 1.0 - 1e-12)
         value32 = np.float32(np.float64(value32) + noise_sd * normal_quantile(u))
@@ -460,7 +469,7 @@ def _perceived_value_bound(
     ``side`` (0 lowest, 1 highest) of the cell of ``noise[2]`` its uniform falls in. Every step
     of the value is monotone in the quantile, roundings included, so the bound holds exactly."""
     noise_sd, noise_keys, cells = noise
-    value32 = np.float32(proof * rating_gap[f] - np.float64(scaled_price) * price_gap[f])
+    value32 = _offer_value(f, proof, scaled_price, rating_gap, price_gap)
     cell = np.int64(uniform_one(noise_keys[f], np.int64(slot)) * cells.shape[0])
     return np.float32(np.float64(value32) + noise_sd * cells[cell, side])
 
