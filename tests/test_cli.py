@@ -107,3 +107,126 @@ def test_validate_command(write_scenario, capsys):
 def test_negative_seed_is_rejected(tmp_path, bad_seed):
     done = run_cli("run", str(BASELINE), "--seed", bad_seed, "--out", str(tmp_path / "o"), *SMALL)
     assert done.returncode == 2 and "--seed" in done.stderr
+
+
+# --------------------------------------------------------------------------- inputs that cannot crash a run
+
+
+def test_out_may_not_climb_out_of_its_folder(tmp_path, capsys):
+    for command in (
+        ["run", str(BASELINE)],
+        ["report", str(BASELINE)],
+        ["compare", str(CONQUEST_VS_RELATIONS)],
+    ):
+        code = main([*command, "--out", str(tmp_path / "a" / ".." / "b")])
+        err = capsys.readouterr().err
+        assert code == 2 and "may not contain '..'" in err, (
+            f"expected a refusal of '..' for {command[0]}: {err}"
+        )
+    assert not list(tmp_path.iterdir()), "expected nothing written"
+
+
+def test_run_name_cannot_escape_results(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", str(BASELINE), "--set", 'run.name="../escaped"', *SMALL])
+    err = capsys.readouterr().err
+    assert code == 2 and "run.name = '../escaped': must be a plain folder name" in err, err
+    assert not list(tmp_path.iterdir()) and not (tmp_path.parent / "escaped").exists(), (
+        "expected nothing written"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8 text (byte 0 is 0x89)"),
+        ("[run]\nname = 'caf\u00e9'\n".encode("latin-1"), "not UTF-8 text (byte 17 is 0xe9)"),
+        (b"", "the scenario file is empty"),
+        (b"  \n\n", "the scenario file is empty"),
+        (b"# only a comment\n", "the scenario file holds only comments"),
+        (b"a = " + b"[" * 5000, "not valid TOML"),
+    ],
+)
+def test_unreadable_scenario_files_are_refused(tmp_path, capsys, content, expected):
+    path = tmp_path / "bad.toml"
+    path.write_bytes(content)
+    for command in ("validate", "run"):
+        code = main(
+            [command, str(path), "--out", str(tmp_path / "out")] if command == "run" else [command, str(path)]
+        )
+        err = capsys.readouterr().err
+        assert code == 2, f"expected exit status 2 from {command}, got {code}"
+        assert err.startswith(f"error: {path}: ") and err.count("\n") == 1, (
+            f"expected one line naming the file: {err}"
+        )
+        assert expected in err, f"expected {expected!r} in: {err}"
+    assert not (tmp_path / "out").exists(), "expected nothing written"
+
+
+def test_a_folder_or_a_device_is_not_a_scenario(tmp_path, capsys):
+    assert main(["validate", str(tmp_path)]) == 2
+    assert "is a folder, not a scenario file" in capsys.readouterr().err
+    assert main(["validate", "/dev/zero"]) == 2, "expected /dev/zero refused (it would be read forever)"
+    assert "is not a regular file" in capsys.readouterr().err
+
+
+def test_a_market_too_large_for_memory_is_refused_by_validate_and_run(tmp_path, capsys, monkeypatch):
+    import sim.scenario
+
+    monkeypatch.setattr(sim.scenario, "available_memory", lambda: 2 * 2**30)  # a 2 GiB machine
+    big = ["--set", "market.size=3000000", "--set", "run.weeks=3"]
+    for command in (["validate", str(BASELINE)], ["run", str(BASELINE), "--out", str(tmp_path / "out")]):
+        assert main([*command, *big]) == 2, f"expected {command[0]} to refuse 3,000,000 people on 2 GiB"
+        err = capsys.readouterr().err
+        assert "market.size = 3000000: too large for this machine's memory" in err, err
+        assert "GiB is available" in err and "at most about" in err, err
+    assert not (tmp_path / "out").exists(), "expected nothing written"
+    assert main(["validate", str(BASELINE), "--set", "market.size=1000000"]) == 0, "expected 1M to fit 2 GiB"
+
+
+def test_more_than_127_personas_run(tmp_path):
+    shares = [f"personas.p{i}.share={1 + i % 4}" for i in range(200)]
+    sets = [part for s in shares for part in ("--set", s)]
+    out = tmp_path / "out"
+    code = main(["run", str(BASELINE), *sets, "--set", "market.size=3000", "--set", "run.weeks=8", "--out", str(out), "--no-figures", "--quiet"])  # fmt: skip
+    assert code == 0, "expected 200 personas to run (the persona index was 8 bits)"
+    people = pd.read_parquet(out / "customers.parquet")
+    assert people["persona"].nunique() > 127, (
+        f"expected over 127 personas drawn, got {people['persona'].nunique()}"
+    )
+    assert {"p0", "p199"} <= set(people["persona"]), "expected the first and last persona among the people"
+
+
+# --------------------------------------------------------------------------- a command line that answers at once
+
+HEAVY = ("scipy", "numba", "mesa", "pandas", "matplotlib", "dask", "optuna", "networkx")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", str(BASELINE)]], ids=["help", "validate"])
+def test_help_and_validate_load_no_heavy_library(args):
+    # -X importtime lists every module the process imports, on stderr: the behaviour, not a timing.
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "sim.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, f"expected success, got {done.returncode}: {done.stderr[-500:]}"
+    imported = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "sim" in imported, "expected the import list of the process"
+    loaded = sorted(set(HEAVY) & imported)
+    assert not loaded, f"expected `sim {' '.join(args)}` to import none of {HEAVY}, got {loaded}"
+
+
+def test_the_public_api_loads_on_first_use():
+    import sim
+
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None, f"expected sim.{name}"
+    assert set(sim.__all__) <= set(dir(sim)), "expected every public name in dir(sim)"
+    with pytest.raises(AttributeError):
+        sim.no_such_name  # noqa: B018
