@@ -112,8 +112,12 @@ def main() -> None:
         }
     longer = peak_mb(args.tie_size, 4 * args.weeks, [])
     one_persona = ["personas.everyone.share=1", "personas.everyone.move_rate=0"]
-    staying = peak_mb(args.departure_size, args.departure_weeks, [*one_persona, "personas.everyone.death_rate=0"])
-    leaving = peak_mb(args.departure_size, args.departure_weeks, [*one_persona, "personas.everyone.death_rate=0.9"])
+    staying = peak_mb(
+        args.departure_size, args.departure_weeks, [*one_persona, "personas.everyone.death_rate=0"]
+    )
+    leaving = peak_mb(
+        args.departure_size, args.departure_weeks, [*one_persona, "personas.everyone.death_rate=0.9"]
+    )
     weekly = 1 - math.exp(math.log1p(-0.9) / 52)  # the share of people who leave in a week
     departures = args.departure_size * args.departure_weeks * weekly
     print(

@@ -134,7 +134,9 @@ def _date(value: Any) -> Any:
 
 def _early_enough(value: datetime.date) -> datetime.date:
     if value > LAST_START_DATE:
-        raise ValueError(f"must be on or before {LAST_START_DATE} (a run of {MAX_WEEKS} weeks must end by 9999)")
+        raise ValueError(
+            f"must be on or before {LAST_START_DATE} (a run of {MAX_WEEKS} weeks must end by 9999)"
+        )
     return value
 
 
