@@ -1315,36 +1315,45 @@ def _validate(data: dict[str, Any], source: str | None) -> Scenario:
     return scenario
 
 
+# Pydantic's errors that only say a value is not of one member's type: when a union (a list or a
+# range, a number or nothing) has a more telling error at the same key, that one is shown.
+_TYPE_ERRORS = {"list_type", "dict_type", "model_type", "model_attributes_type", "float_type", "int_type"}
+
+
 def _format_errors(error: ValidationError, source: str, data: dict[str, Any]) -> str:
-    lines = []
+    """One line: the first problem in full (file, dotted key, value, what is allowed), then the
+    keys of any others (fix one, validate again)."""
+    problems: dict[str, tuple[bool, str]] = {}  # dotted key -> (a type mismatch only, its line)
     for item in error.errors():
-        loc = _strip_union_tags(item["loc"])
+        loc = _strip_union_tags(item["loc"], data)
         dotted = _dotted(loc) or "(top level)"
         if item["type"] == "extra_forbidden":
             allowed = _allowed_keys(item["loc"][:-1])
             parent = _dotted(loc[:-1])
             where = f"[{parent}]" if parent else "the top level"
-            lines.append(
+            line = (
                 f"{source}: {dotted} = {_show(item['input'])}: unknown key; "
                 f"allowed keys in {where}: {', '.join(allowed)}"
             )
         elif item["type"] == "union_tag_invalid":
             context = item.get("ctx", {})
-            lines.append(
+            line = (
                 f"{source}: {dotted}.{context.get('discriminator', 'type').strip(chr(39))} = "
                 f"{context.get('tag')!r}: not a known type; allowed: {context.get('expected_tags')}"
             )
         elif item["type"] == "missing":
-            lines.append(f"{source}: {dotted}: required key is missing")
+            line = f"{source}: {dotted}: required key is missing"
         else:
             message = item["msg"].removeprefix("Value error, ")
             if not loc:  # a check across tables: its message names the keys itself
-                lines.append(f"{source}: {message}")
-                continue
-            shown = _show(_lookup(data, loc, item.get("input")))
-            lines.append(f"{source}: {dotted} = {shown}: {message}")
-    # One line: the first problem in full, the others by key (fix one, validate again).
-    more = [line.removeprefix(f"{source}: ").split(" = ")[0].split(":")[0] for line in lines[1:]]
+                line = f"{source}: {message}"
+            else:
+                line = f"{source}: {dotted} = {_show(_lookup(data, loc, item.get('input')))}: {message}"
+        mismatch = item["type"] in _TYPE_ERRORS
+        if dotted not in problems or (problems[dotted][0] and not mismatch):
+            problems[dotted] = (mismatch, line)
+    lines = [line for _, line in problems.values()]
+    more = list(problems)[1:]
     if more:
         shown = ", ".join(more[:5]) + (", ..." if len(more) > 5 else "")
         return f"{lines[0]} (and {len(more)} more: {shown})"
@@ -1386,13 +1395,25 @@ _NETWORK_TAGS = {
 }
 
 
-def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Pydantic puts the network union's tag into the location; users never wrote it."""
-    return tuple(
-        part
-        for index, part in enumerate(loc)
-        if not (index == 1 and loc[0] == "network" and part in _NETWORK_TAGS)
-    )
+def _strip_union_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """The location as the user wrote it: pydantic puts the member of a union it tried into the
+    location (``network.watts_strogatz.rewire``, ``sweep.keys.x.list[any]``); users never wrote it."""
+    out = []
+    node = data
+    for index, part in enumerate(loc):
+        written = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        tag = isinstance(part, str) and (
+            "[" in part
+            or part[:1].isupper()
+            or (index == 1 and loc[0] == "network" and part in _NETWORK_TAGS)
+        )
+        if tag and not written:
+            continue
+        out.append(part)
+        node = node[part] if written else None
+    return tuple(out)
 
 
 def _allowed_keys(raw_parent: tuple[Any, ...]) -> list[str]:
