@@ -1409,7 +1409,9 @@ def _strip_union_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
             or part[:1].isupper()
             or (index == 1 and loc[0] == "network" and part in _NETWORK_TAGS)
         )
-        if tag and not written:
+        # a tag pydantic added, or a key inside a value the user wrote as a plain number (a
+        # trait's ``value``, filled in by the constant distribution it stands for)
+        if not written and (tag or (node is not None and not isinstance(node, dict | list))):
             continue
         out.append(part)
         node = node[part] if written else None
