@@ -9,7 +9,9 @@ written; no figures), and its peak resident memory (``ru_maxrss`` of that child 
 ``os.wait4``). Figures:
 
 - ``sizes``: peak MB at each market size on the default Watts-Strogatz network (10 ties each);
-- ``bytes_per_person`` and ``fixed_mb``: the least-squares line through them;
+- ``bytes_per_person`` and ``fixed_mb``: the least-squares line through them, and
+  ``fixed_mb_envelope``: its intercept raised until no measured peak lies above the line (the
+  fixed part sim/scenario.py uses, so that the estimate errs on the safe side);
 - ``ties``: peak MB at ``--tie-size`` people for each network type at a higher degree (mean
   degree 40, or attach 20), and ``bytes_per_tie`` for each: the extra peak over the degree-10
   run at the same size, divided by the extra ties (a tie is one undirected pair);
@@ -129,6 +131,7 @@ def main() -> None:
                 "sizes": {str(k): round(v, 1) for k, v in by_size.items()},
                 "bytes_per_person": round(slope_mb * 2**20, 1),
                 "fixed_mb": round(fixed_mb, 1),
+                "fixed_mb_envelope": round(max(peak - slope_mb * size for size, peak in by_size.items()), 1),
                 "ties": ties,
                 "departures": {
                     "size": args.departure_size,

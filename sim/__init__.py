@@ -15,15 +15,10 @@ imports the engine, ``from sim import load_scenario`` only the scenario schema.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("customer-sim")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
-
 if TYPE_CHECKING:  # for type checkers and editors: the names as if imported eagerly
+    __version__: str
     from sim.experiments import compare, replicate, sweep
     from sim.model import CustomerMarket
     from sim.results import SimulationResult
@@ -64,8 +59,21 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    """The installed package's version (reading its metadata takes ~0.1 s: done when asked)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("customer-sim")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
 def __getattr__(name: str) -> Any:
     """Import a public name's module the first time the name is asked for."""
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
@@ -75,4 +83,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    return sorted({*globals(), *_EXPORTS, "__version__"})

@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.scenario import MAX_SEED, MAX_WEEKS, Scenario, ScenarioError, load_scenario
+# The scenario schema (pydantic, ~0.3 s to build) is imported where a command needs it, after the
+# arguments are parsed, so that `sim --help` answers at once.
 
 EPILOG = """examples:
   sim run scenarios/baseline.toml
@@ -50,11 +51,20 @@ def _command(commands: Any, name: str, **options: Any) -> argparse.ArgumentParse
     )
 
 
+class _Version(argparse.Action):
+    """``--version``: the package version, looked up only when asked for (it reads the installed
+    package's metadata, which `sim --help` need not pay for)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from sim import __version__
+
+        print(f"{parser.prog} {__version__}")
+        parser.exit()
+
+
 @functools.cache
 def _parser() -> argparse.ArgumentParser:
     """The parser of every command (made once: parsing does not change it)."""
-    from sim import __version__
-
     parser = argparse.ArgumentParser(
         prog="sim",
         description=(
@@ -64,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = _command(
@@ -486,6 +496,8 @@ def _add_set_option(command: argparse.ArgumentParser) -> None:
 
 
 def _overrides(pairs: list[str]) -> dict[str, str]:
+    from sim.scenario import ScenarioError
+
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -495,20 +507,27 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-# Whole-number options and their allowed range (the same limits as the scenario's tables).
-OPTION_RANGES: dict[str, tuple[int, int]] = {
-    "runs": (1, 10_000),
-    "jobs": (1, 1024),
-    "seed": (0, MAX_SEED),
-    "samples": (2, 1_000_000),
-    "max_evaluations": (1, 1_000_000),
-    "trials": (1, 1_000_000),
-    "batch": (1, 10_000),
-    "market_scenarios": (2, 10_000),
-    "confirm_runs": (2, 10_000),
-    "window": (1, MAX_WEEKS),
-    "port": (0, 65535),
-}
+def _option_ranges() -> dict[str, tuple[int, int]]:
+    """Whole-number options and their allowed range (the same limits as the scenario's tables)."""
+    from sim.scenario import MAX_SEED, MAX_WEEKS
+
+    return {
+        "runs": (1, 10_000),
+        "jobs": (1, 1024),
+        "seed": (0, MAX_SEED),
+        "samples": (2, 1_000_000),
+        "max_evaluations": (1, 1_000_000),
+        "trials": (1, 1_000_000),
+        "batch": (1, 10_000),
+        "market_scenarios": (2, 10_000),
+        "confirm_runs": (2, 10_000),
+        "window": (1, MAX_WEEKS),
+        "port": (0, 65535),
+    }
+
+
+# What messages name as the file when a command runs the built-in defaults (no scenario file).
+DEFAULTS = "(built-in defaults)"
 
 # Commands whose --out names a file (the others name a folder).
 FILE_OUTPUTS = ("transactions", "targets-from-log", "targets-from-sim")
@@ -517,7 +536,7 @@ FILE_OUTPUTS = ("transactions", "targets-from-log", "targets-from-sim")
 def _check_options(args: argparse.Namespace) -> str | None:
     """The problem with a whole-number option or an output path, or None: checked before
     anything runs or is written."""
-    for option, (low, high) in OPTION_RANGES.items():
+    for option, (low, high) in _option_ranges().items():
         value = getattr(args, option, None)
         if value is not None and not low <= value <= high:
             return f"--{option.replace('_', '-')} {value}: must be a whole number from {low} to {high:,}"
@@ -563,7 +582,9 @@ def _refuse(message: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(argv)  # `--help` and usage errors end here
+    from sim.scenario import Scenario, ScenarioError, load_scenario
+
     problem = _check_options(args)
     if problem is not None:
         return _refuse(problem)
@@ -573,7 +594,9 @@ def main(argv: list[str] | None = None) -> int:
         return _dashboard(args)
     try:
         if args.command == "facts" and args.scenario is None:
-            scenario = Scenario(run={"name": "defaults"}).with_overrides(_overrides(args.overrides))
+            scenario = Scenario(run={"name": "defaults"}, source=DEFAULTS).with_overrides(
+                _overrides(args.overrides)
+            )
         else:
             scenario = load_scenario(args.scenario, overrides=_overrides(args.overrides))
     except ScenarioError as error:
@@ -704,6 +727,7 @@ def _report(args: argparse.Namespace, scenario) -> int:
 
 def _sweep(args: argparse.Namespace, scenario) -> int:
     from sim.experiments import sweep, sweep_points, write_sweep
+    from sim.scenario import ScenarioError
 
     out = Path(args.out) if args.out else Path("results") / scenario.name / "sweep"
     firm = args.firm or scenario.firm_names[0]
@@ -795,6 +819,7 @@ def _optimise(args: argparse.Namespace, scenario) -> int:
 
 
 def _transactions(args: argparse.Namespace, scenario) -> int:
+    from sim.scenario import ScenarioError
     from sim.transactions import simulate_transactions, write_log
 
     out = Path(args.out) if args.out else Path("results") / scenario.name / "transactions.parquet"
@@ -823,6 +848,7 @@ def _transactions(args: argparse.Namespace, scenario) -> int:
 def _targets_from_sim(args: argparse.Namespace, scenario) -> int:
     from sim.calibration import load_targets, simulate_targets, write_target_set
     from sim.experiments import seeds_for
+    from sim.scenario import ScenarioError
 
     template = load_targets(args.targets, scenario, template=True)
     started = time.perf_counter()
@@ -849,6 +875,7 @@ def _targets_from_sim(args: argparse.Namespace, scenario) -> int:
 
 
 def _targets_from_log(args: argparse.Namespace) -> int:
+    from sim.scenario import ScenarioError
     from sim.transactions import describe_curves, read_log, targets_from_log, write_targets
 
     try:
@@ -1088,11 +1115,12 @@ def _add_dashboard_command(commands: Any) -> None:
 
 def _dashboard(args: argparse.Namespace) -> int:
     from sim.dashboard.server import DashboardUnavailable, serve
+    from sim.scenario import Scenario, ScenarioError, load_scenario
 
     try:
         overrides = _overrides(args.overrides)
         if args.scenario is None:
-            Scenario(run={"name": "defaults"}).with_overrides(overrides)
+            Scenario(run={"name": "defaults"}, source=DEFAULTS).with_overrides(overrides)
         else:
             load_scenario(args.scenario, overrides=overrides)
     except ScenarioError as error:

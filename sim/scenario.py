@@ -981,12 +981,15 @@ class Scenario(_Strict):
 # part (interpreter, libraries), a part a person, a part a tie (one undirected pair; the largest of
 # the network types') and a part a departure (a person who died or moved keeps a row in the
 # customer table while a newcomer takes the slot). Measured by benchmarks/memory.py on 2026-12-03
-# (benchmarks/README.md, "Memory against size"); measure again when the engine's arrays change.
-# Not counted: a transaction log (run.record_transactions), which grows with the purchases.
-MEMORY_FIXED_BYTES = 342 * 2**20
-MEMORY_BYTES_PER_PERSON = 834
+# (benchmarks/README.md, "Memory against size"): 1,019.9 bytes a person at 5 ties each, less
+# 5 x 36.9 a tie; the fixed part is the line's upper envelope over the measured sizes (373 MiB,
+# the least-squares intercept being 338), so the estimate errs on the safe side. Measure again when
+# the engine's arrays change. Not counted: a transaction log (run.record_transactions), which
+# grows with the purchases.
+MEMORY_FIXED_BYTES = 373 * 2**20
+MEMORY_BYTES_PER_PERSON = 835
 MEMORY_BYTES_PER_TIE = 37
-MEMORY_BYTES_PER_DEPARTURE = 500
+MEMORY_BYTES_PER_DEPARTURE = 513
 
 
 def memory_estimate(scenario: Scenario) -> int:
@@ -994,7 +997,7 @@ def memory_estimate(scenario: Scenario) -> int:
 
     Example:
         >>> round(memory_estimate(Scenario(market={"size": 1_000_000})) / 2**30, 2)  # GiB
-        1.31
+        1.34
     """
     return int(
         MEMORY_FIXED_BYTES
@@ -1126,13 +1129,17 @@ def check_memory(scenario: Scenario) -> None:
         return
     size = scenario.market.size
     count = ties(scenario)
-    # The largest market that would fit, at this network's ties a person.
-    per_person = MEMORY_BYTES_PER_PERSON + MEMORY_BYTES_PER_TIE * count / size
+    leaving = departures(scenario)
+    # The largest market that would fit, at this network's ties and departures a person.
+    per_person = (
+        MEMORY_BYTES_PER_PERSON + (MEMORY_BYTES_PER_TIE * count + MEMORY_BYTES_PER_DEPARTURE * leaving) / size
+    )
     largest = max(0, int((available - MEMORY_FIXED_BYTES) / per_person))
     raise ScenarioError(
         f"{scenario.source or '<scenario>'}: market.size = {size}: too large for this machine's memory: "
         f"a run needs about {needed / 2**30:.1f} GiB ({MEMORY_BYTES_PER_PERSON} bytes a person, "
-        f"{MEMORY_BYTES_PER_TIE} bytes a tie for {count:,} ties, {MEMORY_FIXED_BYTES // 2**20} MiB fixed), "
+        f"{MEMORY_BYTES_PER_TIE} a tie for {count:,} ties, {MEMORY_BYTES_PER_DEPARTURE} a departure for "
+        f"{leaving:,.0f} expected, {MEMORY_FIXED_BYTES // 2**20} MiB fixed), "
         f"{available / 2**30:.1f} GiB is available; at most about {largest:,} people fit"
     )
 
