@@ -10,7 +10,7 @@ import pytest
 from sim import load_scenario, simulate
 from sim.cli import main
 
-from .helpers import BASELINE, CONQUEST_VS_RELATIONS
+from .helpers import BASELINE, CONQUEST_VS_RELATIONS, ROOT
 
 SMALL = ["--set", "market.size=1500", "--set", "run.weeks=40"]
 
@@ -230,3 +230,52 @@ def test_the_public_api_loads_on_first_use():
     assert set(sim.__all__) <= set(dir(sim)), "expected every public name in dir(sim)"
     with pytest.raises(AttributeError):
         sim.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run"],
+        ["run", "--runs", "3"],
+        ["compare"],
+        ["sweep"],
+        ["report"],
+        ["facts"],
+        ["sensitivity"],
+        ["calibrate", "--targets", "data/cdnow/targets.toml"],
+        ["optimise"],
+        ["transactions"],
+        ["targets-from-sim", "--targets", "data/targets/recovery.toml", "--out", "OUT/t.toml"],
+        ["dashboard"],
+        ["validate"],
+    ],
+    ids=lambda c: " ".join(c[:3]),
+)
+def test_every_command_refuses_a_bad_value_in_one_line_and_writes_nothing(
+    tmp_path, capsys, monkeypatch, command
+):
+    monkeypatch.chdir(tmp_path)  # the default output folders would land here
+    name, *options = command
+    options = [o.replace("OUT", str(tmp_path / "out")) for o in options]
+    if name == "calibrate" or name == "targets-from-sim":
+        options = [str(ROOT / o) if o.startswith("data/") else o for o in options]
+    out = [] if name in ("validate", "dashboard", "targets-from-sim") else ["--out", str(tmp_path / "out")]
+    code = main([name, str(CONQUEST_VS_RELATIONS), *options, *out, "--set", "firms.us.budget=inf"])
+    err = capsys.readouterr().err
+    assert code == 2, f"expected `sim {name}` to exit with status 2, got {code}: {err}"
+    assert err.count("\n") == 1 and err.startswith(
+        f"error: {CONQUEST_VS_RELATIONS}: firms.us.budget = inf: "
+    ), err
+    assert not list(tmp_path.iterdir()), (
+        f"expected `sim {name}` to write nothing, found {list(tmp_path.iterdir())}"
+    )
+
+
+def test_targets_from_log_refuses_a_folder_an_empty_or_a_binary_log(tmp_path, capsys):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "binary.csv").write_bytes(b"\x00\xff\xfe\x00" * 10)
+    for log in (tmp_path, tmp_path / "empty.csv", tmp_path / "binary.csv", tmp_path / "missing.csv"):
+        code = main(["targets-from-log", str(log), "--out", str(tmp_path / "targets.toml")])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith(f"error: {log}") and err.count("\n") == 1, f"{log}: {err}"
+    assert not (tmp_path / "targets.toml").exists(), "expected nothing written"
