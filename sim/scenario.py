@@ -429,6 +429,18 @@ class FirmConfig(_Strict):
         resolve_strategy_class(value)  # raises ValueError naming the allowed strategies
         return value
 
+    @field_validator("params")
+    @classmethod
+    def _finite_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # A strategy's own parameters may be flags or text; numbers obey the scenario's limits.
+        for key, param in value.items():
+            if isinstance(param, int | float) and not isinstance(param, bool):
+                try:
+                    _bounded(_number(param))
+                except ValueError as error:
+                    raise ValueError(f"{key} = {param!r}: {error}") from None
+        return value
+
     @field_validator("split")
     @classmethod
     def _valid_split(cls, value: dict[str, float] | None) -> dict[str, float] | None:
