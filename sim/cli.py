@@ -858,21 +858,73 @@ def _top_reason(reasons: dict[str, int]) -> str:
     return f"{reason.replace('_', ' ')} ({100 * reasons[reason] / total:.0f}%)"
 
 
-ROWS: list[tuple[str, Any]] = [
-    ("customers (start -> end)", lambda f: f"{_count(f['customers_start'])} -> {_count(f['customers_end'])}"),
-    ("market share at end", lambda f: _percent(f["market_share_end"])),
-    ("acquired", lambda f: _count(f["acquired"])),
-    ("CAC (acquisition spend / acquired)", lambda f: _money2(f["cac"])),
-    ("retention per year", lambda f: _percent(f["retention_yearly"])),
-    ("churned", lambda f: _count(f["churned"])),
-    ("main churn reason", lambda f: _top_reason(f["churned_by_reason"])),
-    ("revenue", lambda f: _money(f["revenue"])),
-    ("margin", lambda f: _money(f["margin"])),
-    ("spend", lambda f: _money(f["spend"])),
-    ("profit (margin - spend)", lambda f: _money(f["profit"])),
-    ("LTV per acquired customer", lambda f: _money2(f["ltv"])),
-    ("LTV / CAC", lambda f: _ratio(f["ltv_cac"])),
-]
+def _cost(metric: str, spend: str, fmt=_money2):
+    """A cost per customer (or per customer-year): "nothing spent" when the spend behind it is zero,
+    "none won" when nobody was won, never a cost of 0.00 or a bare n/a."""
+
+    def render(f: dict[str, Any]) -> str:
+        if f[metric] is not None:
+            return fmt(f[metric])
+        return "nothing spent" if not f.get(spend) else "none won" if not f.get("acquired") else "n/a"
+
+    return render
+
+
+def _payback(metric: str, spend: str):
+    def render(f: dict[str, Any]) -> str:
+        if f[metric] is not None:
+            return f"{f[metric]:,.0f} weeks" if float(f[metric]).is_integer() else f"{f[metric]:,.1f} weeks"
+        if not f.get(spend):
+            return "nothing spent"
+        if not f.get("acquired"):
+            return "none won"
+        missed = f.get("_censored", {}).get(metric)
+        runs = f" in {missed} of {f['_runs']} runs" if missed else ""
+        return f"not within {f.get('_weeks', '?')} weeks{runs}"
+
+    return render
+
+
+def _spend(f: dict[str, Any]) -> str:
+    return (
+        f"{_money(f['spend'])} = {_money(f['acquisition_spend'])} acq. + {_money(f['retention_spend'])} ret."
+    )
+
+
+# label, renderer, the metric behind the row (for its confidence interval; None: no interval)
+ROWS_WITH_METRIC: list[tuple[str, Any, str | None]] = [
+    ("customers (start -> end)", lambda f: f"{_count(f['customers_start'])} -> {_count(f['customers_end'])}", None),
+    ("market share at end", lambda f: _percent(f["market_share_end"]), "market_share_end"),
+    ("customers won", lambda f: _count(f["acquired"]), "acquired"),
+    ("CAC, acquisition-only (acquisition spend / won)", _cost("cac", "acquisition_spend"), "cac"),
+    ("CAC, fully loaded (all marketing spend / won)", _cost("cac_fully_loaded", "spend"), "cac_fully_loaded"),
+    ("cost to retain (retention spend / customer-year)", _cost("cost_to_retain", "retention_spend"), "cost_to_retain"),
+    ("retention per year", lambda f: _percent(f["retention_yearly"]), "retention_yearly"),
+    ("churned", lambda f: _count(f["churned"]), "churned"),
+    ("main churn reason", lambda f: _top_reason(f["churned_by_reason"]), None),
+    ("revenue", lambda f: _money(f["revenue"]), "revenue"),
+    ("margin", lambda f: _money(f["margin"]), "margin"),
+    ("marketing spend (acquisition + retention)", _spend, None),
+    ("profit (margin - spend)", lambda f: _money(f["profit"]), "profit"),
+    ("ROI ((margin - spend) / spend)", _cost("roi", "spend", _ratio), "roi"),
+    ("LTV gross (discounted margin / won)", lambda f: _money2(f["ltv"]), "ltv"),
+    ("LTV net of retention cost", lambda f: _money2(f["ltv_net"]), "ltv_net"),
+    ("LTV net / CAC fully loaded", _cost("ltv_net_cac_fully_loaded", "spend", _ratio), "ltv_net_cac_fully_loaded"),
+    ("payback on acquisition CAC", _payback("payback_weeks", "acquisition_spend"), "payback_weeks"),
+    ("payback on fully loaded CAC", _payback("payback_weeks_fully_loaded", "spend"), "payback_weeks_fully_loaded"),
+    ("customer equity (customers held at end)", lambda f: _money(f["customer_equity"]), "customer_equity"),
+]  # fmt: skip
+
+
+def _shown(summary: dict[str, Any], firm: str) -> dict[str, Any]:
+    """A firm's summary with what its renderers need besides: the weeks, and for means over runs
+    the number of runs and of runs a censored metric (payback) was not reached in."""
+    return {
+        **summary["firms"][firm],
+        "_weeks": summary["weeks"],
+        "_runs": summary.get("runs", 1),
+        "_censored": summary.get("censored", {}).get(firm, {}),
+    }
 
 
 def format_summary(summary: dict[str, Any], ci95: dict[str, Any] | None = None) -> str:
@@ -881,7 +933,10 @@ def format_summary(summary: dict[str, Any], ci95: dict[str, Any] | None = None) 
     firms = list(summary["firms"])
     header = ["", *firms]
     body = [
-        [label, *(_with_ci(render, summary["firms"][firm], (ci95 or {}).get(firm), metric) for firm in firms)]
+        [
+            label,
+            *(_with_ci(render, _shown(summary, firm), (ci95 or {}).get(firm), metric) for firm in firms),
+        ]
         for label, render, metric in ROWS_WITH_METRIC
     ]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
@@ -900,19 +955,11 @@ def format_summary(summary: dict[str, Any], ci95: dict[str, Any] | None = None) 
         lines.append(
             "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row))
         )
-    return "\n".join(lines)
-
-
-# The metric behind each row, for its confidence interval (None: no interval shown).
-ROWS_WITH_METRIC = [
-    (label, render, metric)
-    for (label, render), metric in zip(
-        ROWS,
-        [None, "market_share_end", "acquired", "cac", "retention_yearly", "churned", None, "revenue",
-         "margin", "spend", "profit", "ltv", "ltv_cac"],
-        strict=True,
+    lines.append(
+        "Acquisition spend: conquest levers and referral rewards; retention spend: the other relations "
+        "levers (docs/model.md, metrics glossary)."
     )
-]  # fmt: skip
+    return "\n".join(lines)
 
 
 def _with_ci(render, firm: dict[str, Any], ci95: dict[str, Any] | None, metric: str | None) -> str:
@@ -925,16 +972,21 @@ def _with_ci(render, firm: dict[str, Any], ci95: dict[str, Any] | None, metric: 
 
 # Metrics shown by `sim compare`, with their formatter.
 COMPARED = [
+    ("profit", "profit (margin - spend)", lambda v: f"{v:,.0f}"),
+    ("customer_equity", "customer equity at end", lambda v: f"{v:,.0f}"),
+    ("total_value", "discounted profit + equity", lambda v: f"{v:,.0f}"),
     ("customers_end", "customers at end", lambda v: f"{v:,.0f}"),
-    ("acquired", "acquired", lambda v: f"{v:,.0f}"),
-    ("cac", "CAC", lambda v: f"{v:,.2f}"),
+    ("acquired", "customers won", lambda v: f"{v:,.0f}"),
+    ("cac", "CAC, acquisition-only", lambda v: f"{v:,.2f}"),
+    ("cac_fully_loaded", "CAC, fully loaded", lambda v: f"{v:,.2f}"),
     ("retention_yearly", "retention per year", lambda v: f"{100 * v:.1f}%"),
     ("churned", "churned", lambda v: f"{v:,.0f}"),
-    ("ltv", "LTV", lambda v: f"{v:,.2f}"),
-    ("ltv_cac", "LTV / CAC", lambda v: f"{v:,.2f}"),
-    ("profit", "profit", lambda v: f"{v:,.0f}"),
+    ("ltv_net", "LTV net of retention cost", lambda v: f"{v:,.2f}"),
+    ("ltv_net_cac_fully_loaded", "LTV net / CAC fully loaded", lambda v: f"{v:,.2f}"),
     ("market_share_end", "market share", lambda v: f"{100 * v:.1f}%"),
 ]
+_COMPARED_FORMAT = {metric: fmt for metric, _, fmt in COMPARED}
+_COMPARED_LABEL = {metric: label for metric, label, _ in COMPARED}
 
 
 def _interval(fmt, mean, ci) -> str:
@@ -980,7 +1032,35 @@ def format_comparison(comparison: dict[str, Any]) -> str:
             "standard error unpaired / paired",
             *_table(["metric", "difference", f"P({arm} better)", "pairing narrowed CI"], rows),
         ]
+    lines += ["", *format_rankings(comparison)]
     return "\n".join(lines)
+
+
+def format_rankings(comparison: dict[str, Any]) -> list[str]:
+    """The verdict: arms ranked on profit and on customer equity, each with the best arm's paired
+    difference from every other and whether its 95% CI clears zero (or the verdict is noise)."""
+    lines = []
+    for metric, ranking in comparison.get("rankings", {}).items():
+        fmt = _COMPARED_FORMAT.get(metric, lambda v: f"{v:,.2f}")
+        order = ranking["order"]
+        if not order:
+            lines.append(f"Ranked on {_COMPARED_LABEL.get(metric, metric)}: not defined for any arm.")
+            continue
+        means = ", ".join(f"{arm} {fmt(ranking['means'][arm])}" for arm in order)
+        lines.append(
+            f"Ranked on {_COMPARED_LABEL.get(metric, metric)} (mean of {comparison['runs']} runs): {means}"
+        )
+        best = order[0]
+        for arm, diff in ranking["versus"].items():
+            if diff["ci95"] is None:
+                lines.append(f"  {best} - {arm}: {fmt(diff['mean'])}; too few runs for an interval")
+                continue
+            low, high = diff["ci95"]
+            verdict = "clear of zero" if diff["clear"] else "includes zero: within the noise of these runs"
+            lines.append(
+                f"  {best} - {arm}: {fmt(diff['mean'])} [{fmt(low)}, {fmt(high)}], paired 95% CI {verdict}"
+            )
+    return lines
 
 
 def _table(header: list[str], body: list[list[str]]) -> list[str]:

@@ -45,11 +45,15 @@ from sim.scenario import Scenario, ScenarioError
 # Metrics where a lower value is better (for "probability the arm is better"); a nested table's
 # entries (``churned_by_reason.unappreciated``) follow their table.
 LOWER_IS_BETTER = {
-    "cac", "cac_paid", "churned", "spend", "acquisition_spend", "complaints", "complaint_rate",
+    "cac", "cac_paid", "cac_fully_loaded", "churned", "spend", "acquisition_spend", "retention_spend",
+    "cost_to_retain", "payback_weeks", "payback_weeks_fully_loaded", "complaints", "complaint_rate",
     "cac_by_channel", "churned_by_reason", "spend_by_lever", "product_churned",
     "product_churned_by_reason", "spend_decreased", "spend_decreased_by_reason", "churn_by_category",
     "dormant_end", "became_dormant", "tier_downgrades", "referred_churn_hazard", "other_churn_hazard",
 }  # fmt: skip
+# What a strategy is ranked on: the money it makes over the run and the value of the customers it
+# leaves (ratios are supporting evidence, never the headline).
+HEADLINE_METRICS = ("profit", "customer_equity")
 
 
 def lower_is_better(metric: str) -> bool:
@@ -385,22 +389,36 @@ def mean_ci(values: Iterable[float | None]) -> tuple[float | None, list[float] |
     return mean, [mean - half, mean + half]
 
 
+# Metrics that are None when something did not happen within the run (censored): a mean over only
+# the runs where it happened would flatter, so their mean is None if any run missed it.
+CENSORED_METRICS = ("payback_weeks", "payback_weeks_fully_loaded")
+
+
 def summarise_runs(results: list[RunResult]) -> dict[str, Any]:
-    """Means over runs of every metric, per firm, with a ``ci95`` block for scalar metrics."""
+    """Means over runs of every metric, per firm, with a ``ci95`` block for scalar metrics and a
+    ``censored`` block: per firm, how many runs did not reach each censored metric (payback within
+    the run), whose mean is then None."""
     first = results[0].summary
     firms: dict[str, Any] = {}
     ci95: dict[str, Any] = {}
+    censored: dict[str, Any] = {}
     for firm, template in first["firms"].items():
-        firms[firm], ci95[firm] = {}, {}
+        firms[firm], ci95[firm], censored[firm] = {}, {}, {}
         for name, value in template.items():
             if isinstance(value, dict):
                 firms[firm][name] = {
                     key: mean_ci(r.summary["firms"][firm][name][key] for r in results)[0] for key in value
                 }
-            else:
-                mean, interval = mean_ci(r.summary["firms"][firm][name] for r in results)
-                firms[firm][name] = mean
-                ci95[firm][name] = interval
+                continue
+            values = [r.summary["firms"][firm][name] for r in results]
+            missed = sum(v is None for v in values)
+            if name in CENSORED_METRICS and 0 < missed < len(values):
+                firms[firm][name], ci95[firm][name] = None, None
+                censored[firm][name] = missed
+                continue
+            mean, interval = mean_ci(values)
+            firms[firm][name] = mean
+            ci95[firm][name] = interval
     return {
         "scenario": results[0].spec.scenario.name,
         "runs": len(results),
@@ -408,6 +426,7 @@ def summarise_runs(results: list[RunResult]) -> dict[str, Any]:
         "weeks": first["weeks"],
         "firms": firms,
         "ci95": ci95,
+        "censored": censored,
     }
 
 
@@ -440,6 +459,39 @@ def paired_difference(base: list[float | None], arm: list[float | None], metric:
         narrowing=(se_unpaired / se_paired) if se_paired > 0 else None,
     )
     return out
+
+
+def rank_arms(values: dict[str, list[float | None]], metric: str) -> dict[str, Any]:
+    """Arms ranked on ``metric`` by their mean over the same seeds, the best first, with the paired
+    difference of the best from each other arm (best - other: positive means the best is ahead for a
+    higher-is-better metric) and whether its 95% CI clears zero.
+
+    Args:
+        values: arm -> the metric per seed (the same seeds, in the same order, for every arm).
+        metric: the metric's name (for its direction).
+
+    Example:
+        >>> ranked = rank_arms({"a": [1.0, 2.0, 3.0], "b": [2.0, 3.5, 4.0]}, "profit")
+        >>> ranked["order"], ranked["versus"]["a"]["clear"]
+        (['b', 'a'], True)
+    """
+    means = {arm: mean_ci(series)[0] for arm, series in values.items()}
+    defined = [arm for arm, mean in means.items() if mean is not None]
+    lower = lower_is_better(metric)
+    order = sorted(defined, key=lambda arm: means[arm], reverse=not lower)
+    versus: dict[str, Any] = {}
+    if order:
+        best = order[0]
+        for arm in order[1:]:
+            diff = paired_difference(values[arm], values[best], metric)  # best - arm
+            interval = diff["ci95"]
+            versus[arm] = {
+                "mean": diff["mean"],
+                "ci95": interval,
+                "clear": interval is not None and (interval[0] > 0 or interval[1] < 0),
+            }
+    return {"metric": metric, "order": order, "means": means, "best": order[0] if order else None,
+            "versus": versus}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the three experiments
@@ -569,6 +621,11 @@ def compare(
         "baseline_arm": first,
         "arms": arm_stats,
         "differences": differences,
+        "rankings": {
+            metric: rank_arms({label: [m[metric] for m in metrics[label]] for label in arms}, metric)
+            for metric in HEADLINE_METRICS
+            if metric in names
+        },
         "hashes": {label: config_hash(arm) for label, arm in arms.items()},
     }
     return Comparison(pd.DataFrame(rows), comparison, results)

@@ -1082,6 +1082,19 @@ def population_counts(
 
 
 @njit(cache=True)
+def won_weight(firm_of: np.ndarray, won: np.ndarray, acquired: np.ndarray, factors: np.ndarray, firms: int):
+    """(firms,) float64: the sum, over each firm's customers won during the run, of
+    ``factors[week - acquired week]`` (``factors[k]`` is the discount factor k weeks after a
+    customer was won, with ``week`` folded into the table by the caller). What a week's retention
+    spend per customer costs the firm's won customers, discounted to the weeks they were won."""
+    out = np.zeros(firms, dtype=np.float64)
+    for slot in range(firm_of.size):
+        if won[slot] and firm_of[slot] >= 0:
+            out[firm_of[slot]] += factors[acquired[slot]]
+    return out
+
+
+@njit(cache=True)
 def prospect_departures(
     status: np.ndarray,
     churn_week: np.ndarray,
@@ -1266,7 +1279,13 @@ def reach(
 
 @njit(cache=True)
 def book_purchases(
-    slots: np.ndarray, count: np.ndarray, prices: tuple, records: tuple, lifetime: tuple, firms: int
+    slots: np.ndarray,
+    count: np.ndarray,
+    prices: tuple,
+    records: tuple,
+    lifetime: tuple,
+    firms: int,
+    margin_by_age: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Book this week's purchases of the buyers in ``slots``, in place: revenue = count x price x
     basket size, margin = revenue x margin rate; the buyers' running totals, last purchase week,
@@ -1277,7 +1296,9 @@ def book_purchases(
     rate). Returns each buyer's revenue and a (5, firms) table by firm, summed in slot
     order as np.bincount does: revenue, margin, reactivated customers' revenue, margin of
     customers won during the run discounted to their acquisition week, and the part of it from
-    customers won by referral."""
+    customers won by referral. ``margin_by_age`` (firms, weeks + 1) gathers, in place, the
+    undiscounted margin of customers won during the run by weeks since they were won (for the
+    payback period)."""
     price, margin_rate, basket = prices
     firm_of, purchases, revenue_total, margin_total, last_purchase, trailing, reactivated, after, week = (
         records
@@ -1301,6 +1322,7 @@ def book_purchases(
             after[slot] += value
             by_firm[2, firm] += value
         if won[slot]:
+            margin_by_age[firm, week[0] - acquired[slot]] += margin
             discounted = margin * discount_base ** -((week[0] - acquired[slot]) / 52.0)
             by_firm[3, firm] += discounted
             if channel[slot] == referral:

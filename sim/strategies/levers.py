@@ -419,3 +419,6 @@ CONQUEST_LEVERS = tuple(n for n, lever in LEVERS.items() if lever.kind == "conqu
 RELATIONS_LEVERS = tuple(n for n, lever in LEVERS.items() if lever.kind == "relations")
 # Spend that buys new customers, for CAC: every conquest lever plus referral rewards.
 ACQUISITION_LEVERS = (*CONQUEST_LEVERS, "referral_programme")
+# Spend that keeps customers, charged inside lifetime value (CLV net of retention cost): every
+# other relations lever. The two lists cover every lever once (fully loaded CAC counts both).
+RETENTION_LEVERS = tuple(n for n in RELATIONS_LEVERS if n not in ACQUISITION_LEVERS)

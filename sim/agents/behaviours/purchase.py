@@ -75,7 +75,13 @@ def run(market: CustomerMarket) -> Sales:
     lifetime = (c.acquired_in_run, c.acquired_week, c.channel, np.int8(Channel.REFERRAL))
     lifetime += (1 + market.scenario.run.discount_rate,)
     revenue, by_firm = kernels.book_purchases(
-        slots, count, (market.prices, market.margin_rates, c.basket_size), records, lifetime, c.n_firms
+        slots,
+        count,
+        (market.prices, market.margin_rates, c.basket_size),
+        records,
+        lifetime,
+        c.n_firms,
+        market.recorder.margin_by_age,
     )
     flows = market.recorder.flows
     flows.revenue += by_firm[0]
