@@ -873,7 +873,8 @@ def _cost(metric: str, spend: str, fmt=_money2):
 def _payback(metric: str, spend: str):
     def render(f: dict[str, Any]) -> str:
         if f[metric] is not None:
-            return f"{f[metric]:,.0f} weeks" if float(f[metric]).is_integer() else f"{f[metric]:,.1f} weeks"
+            weeks = f"{f[metric]:,.0f}" if float(f[metric]).is_integer() else f"{f[metric]:,.1f}"
+            return f"{weeks} week" if weeks == "1" else f"{weeks} weeks"
         if not f.get(spend):
             return "nothing spent"
         if not f.get("acquired"):

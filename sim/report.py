@@ -236,7 +236,9 @@ class ReportData:
                     continue
                 diff = self.comparison["differences"][group][metric]
                 name = f"{group} - {base}"
-                row[f"{name} (paired)"] = _signed_interval(fmt, diff["mean"], diff["ci95"])
+                row[f"{name} (paired)"] = _signed_interval(
+                    _GAP_FORMAT.get(metric, fmt), diff["mean"], diff["ci95"]
+                )
                 row[f"P({group} better)"] = (
                     "n/a" if diff["prob_better"] is None else f"{100 * diff['prob_better']:.0f}%"
                 )
