@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from enum import IntEnum
 
@@ -160,9 +161,9 @@ def sampler(dist: Dist) -> Callable[[np.ndarray], np.ndarray]:
         scale = dist.mean / shape
         return lambda u: special.gammaincinv(shape, u) * scale
     if dist.dist == "lognormal":
-        sigma2 = np.log1p(dist.cv**2)
-        location, spread = np.log(dist.mean) - sigma2 / 2, np.sqrt(sigma2)
-        return lambda u: np.exp(location + spread * special.ndtri(u))
+        sigma2 = math.log1p(dist.cv**2)
+        location, spread = math.log(dist.mean) - sigma2 / 2, math.sqrt(sigma2)
+        return lambda u: kernels.exp_each(location + spread * special.ndtri(u))
     raise ValueError(f"unknown distribution {dist.dist!r}")  # pragma: no cover
 
 
@@ -199,10 +200,10 @@ def persona_sampler(dists: list[Dist]) -> Callable[[np.ndarray, np.ndarray], np.
         scale = np.array([dist.mean / (1.0 / dist.cv**2) for dist in dists], dtype=np.float64)
         return lambda u, persona: special.gammaincinv(shape[persona], u) * scale[persona]
     if family == "lognormal":
-        sigma2 = [np.log1p(dist.cv**2) for dist in dists]
-        location = np.array([np.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)])
-        spread = np.array([np.sqrt(s2) for s2 in sigma2])
-        return lambda u, persona: np.exp(location[persona] + spread[persona] * special.ndtri(u))
+        sigma2 = [math.log1p(dist.cv**2) for dist in dists]
+        location = np.array([math.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)])
+        spread = np.array([math.sqrt(s2) for s2 in sigma2])
+        return lambda u, persona: kernels.exp_each(location[persona] + spread[persona] * special.ndtri(u))
     return None  # pragma: no cover
 
 
@@ -224,7 +225,7 @@ def _sample_rows(
 
 def weekly_hazard(yearly_probability: float) -> float:
     """The constant weekly hazard that gives ``yearly_probability`` over 52 weeks."""
-    return -np.log1p(-min(yearly_probability, 1 - 1e-12)) / 52.0
+    return -math.log1p(-min(yearly_probability, 1 - 1e-12)) / 52.0
 
 
 class Customers:
@@ -420,7 +421,8 @@ class Customers:
             death = self.persona_death_hazard if died else np.zeros_like(self.persona_death_hazard)
             move = self.persona_move_hazard if moved else np.zeros_like(self.persona_move_hazard)
             total = death + move
-            self._demographic_chances[died, moved] = (-np.expm1(-total), death / np.maximum(total, 1e-12))
+            chance = -kernels.expm1_each(-total)  # not np.expm1: see kernels.exp_each
+            self._demographic_chances[died, moved] = (chance, death / np.maximum(total, 1e-12))
         return self._demographic_chances[died, moved]
 
     # ------------------------------------------------------------------ joining
