@@ -10,11 +10,11 @@ an event happens to; the loops here only decide.
 
 Every kernel repeats the arithmetic of the NumPy form it replaced: the same integer operations,
 the same float32 or float64 rounding at each step, sums in the same order, Cephes' ndtri for
-normal quantiles (scipy's, bit for bit). Only exp and expm1 come from the compiler's maths library
-and may differ from NumPy's in the last bit; a decision can then change only when a uniform falls
-within that bit of a probability (about once in 10^9 draws), and the regression baseline did not
-change through any of these kernels (tests/test_kernels.py checks the kernels against their NumPy
-references). Kernels are compiled on first use and cached next to this file (``cache=True``), so
+normal quantiles (scipy's, bit for bit). exp and expm1 come from the C library, as everywhere in
+the model's numbers: NumPy's own exp, log and expm1 (and its argpartition) pick their code by the
+processor's SIMD level and so differ between machines, which :func:`exp_each`, :func:`smallest`
+and :func:`largest` avoid (tests/test_portable.py; tests/test_kernels.py checks the kernels against
+their NumPy references). Kernels are compiled on first use and cached next to this file (``cache=True``), so
 later processes load them in milliseconds. Lesson learned: do not call a helper with several
 arrays per person (each call pays reference counting, 55 ns a person here); pass tuples of arrays
 to a kernel and unpack them once.
