@@ -120,7 +120,12 @@ def test_missing_values_are_real_nulls(run_folder):
 
 def test_pandas_reads_the_nullable_types_back(run_folder):
     people = pd.read_parquet(run_folder / "customers.parquet")
-    expected = {"acquired_week": "Int32", "churn_week": "Int32", "left_market_week": "Int32", "referrer": "Int64"}
+    expected = {
+        "acquired_week": "Int32",
+        "churn_week": "Int32",
+        "left_market_week": "Int32",
+        "referrer": "Int64",
+    }
     found = {column: str(people[column].dtype) for column in expected}
     assert found == expected, f"expected nullable integers {expected}, got {found}"
     for column in ("firm", "channel", "churn_reason", "left_market_reason"):
@@ -163,10 +168,22 @@ def _check_manifest(
     if git is None:
         assert manifest["git"] is None, f"expected no git state outside a work tree, got {manifest['git']}"
     else:
-        assert manifest["git"]["commit"] == git["commit"], f"expected commit {git['commit']}: {manifest['git']}"
+        assert manifest["git"]["commit"] == git["commit"], (
+            f"expected commit {git['commit']}: {manifest['git']}"
+        )
         assert isinstance(manifest["git"]["dirty"], bool), f"expected dirty as true/false: {manifest['git']}"
     assert manifest["python"]["version"] == platform.python_version(), f"python: {manifest['python']}"
-    for name in ("numpy", "scipy", "pandas", "pyarrow", "numba", "mesa", "networkx", "pydantic", "matplotlib"):
+    for name in (
+        "numpy",
+        "scipy",
+        "pandas",
+        "pyarrow",
+        "numba",
+        "mesa",
+        "networkx",
+        "pydantic",
+        "matplotlib",
+    ):
         assert manifest["packages"][name] == metadata.version(name), (
             f"expected {name} {metadata.version(name)}, got {manifest['packages'].get(name)}"
         )
@@ -248,13 +265,17 @@ def test_every_command_writes_a_manifest(command, tmp_path, capsys):
     after = datetime.datetime.now().astimezone()
     assert status == 0, f"expected `sim {command}` to succeed:\n{capsys.readouterr().err}"
     path = folder / "manifest.json"
-    assert path.exists(), f"expected {path} after `sim {command}`; found {sorted(p.name for p in folder.iterdir())}"
+    assert path.exists(), (
+        f"expected {path} after `sim {command}`; found {sorted(p.name for p in folder.iterdir())}"
+    )
     assert not list(folder.glob(".manifest.json.*")), "expected no temporary manifest left behind"
     manifest = json.loads(path.read_text())
     if command == "transactions":
         assert manifest["output"] == "log.parquet", f"expected the manifest to name its file: {manifest}"
     _check_manifest(manifest, scenario, seeds, before, after)
-    assert manifest["command"] == {"argv": ["sim", *argv]}, f"expected the command line, got {manifest['command']}"
+    assert manifest["command"] == {"argv": ["sim", *argv]}, (
+        f"expected the command line, got {manifest['command']}"
+    )
     if command == "compare":
         arms = {label: config_hash(arm) for label, arm in arms_of(scenario).items()}
         assert manifest["arms"] == arms, f"expected each arm's hash {arms}, got {manifest.get('arms')}"
@@ -303,7 +324,9 @@ def test_a_file_written_into_another_commands_folder_joins_its_manifest(tmp_path
 
     write_manifest(tmp_path, scenario, [2], Invocation.api("folder"))  # a command writes the folder
     folder = json.loads((tmp_path / "manifest.json").read_text())
-    assert folder["command"]["call"] == "folder" and "output" not in folder, f"expected the folder's: {folder}"
+    assert folder["command"]["call"] == "folder" and "output" not in folder, (
+        f"expected the folder's: {folder}"
+    )
     assert folder["outputs"]["log.parquet"]["command"]["call"] == "first", (
         f"expected the file's manifest kept under outputs: {folder.get('outputs')}"
     )
