@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sim.manifest import Invocation, write_manifest
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 EPILOG = """examples:
@@ -494,6 +495,7 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
+    args.invocation = Invocation.command_line(argv)  # the start and command line every manifest records
     if args.command == "targets-from-log":
         return _targets_from_log(args)
     if args.command == "dashboard":
@@ -555,7 +557,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
     result = simulate(scenario, seed=args.seed)
     elapsed = time.perf_counter() - started
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    result.write(out, figures=not args.no_figures)
+    result.write(out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(format_summary(result.summary))
         print(
@@ -574,6 +576,7 @@ def _facts(args: argparse.Namespace, scenario) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name / "facts"
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "facts.json", as_json(scenario, seed, results))
+    write_manifest(out, scenario, [seed], args.invocation)
     print(
         f"Stylised facts of {scenario.name!r} ({scenario.market.size:,} people, {scenario.run.weeks} weeks, seed {seed})"
     )
@@ -595,7 +598,7 @@ def _replicate(args: argparse.Namespace, scenario) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name
     started = time.perf_counter()
     reps = replicate(scenario, runs=args.runs, seed=args.seed, **_execution(args, out))
-    write_replicates(reps, scenario, out, figures=not args.no_figures)
+    write_replicates(reps, scenario, out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(format_summary(reps.summary, ci95=reps.summary["ci95"]))
         print(f"\n{args.runs} runs in {time.perf_counter() - started:.1f} s; results in {out}/")
@@ -608,7 +611,7 @@ def _compare(args: argparse.Namespace, scenario) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name / "compare"
     started = time.perf_counter()
     result = compare(scenario, runs=args.runs, firm=args.firm, seed=args.seed, **_execution(args, out))
-    write_comparison(result, scenario, out)
+    write_comparison(result, scenario, out, invocation=args.invocation)
     if not args.quiet:
         print(format_comparison(result.comparison))
         print(f"\n{len(result.results)} runs in {time.perf_counter() - started:.1f} s; results in {out}/")
@@ -628,6 +631,7 @@ def _report(args: argparse.Namespace, scenario) -> int:
         overrides=_overrides(args.overrides),
         seed=args.seed,
         progress=not args.quiet,
+        invocation=args.invocation,
     )
     if not args.quiet:
         print(
@@ -647,7 +651,7 @@ def _sweep(args: argparse.Namespace, scenario) -> int:
     points = len(sweep_points(scenario))
     started = time.perf_counter()
     table = sweep(scenario, runs=args.runs, seed=args.seed, **_execution(args, out))
-    write_sweep(table, scenario, out, firm, figures=not args.no_figures)
+    write_sweep(table, scenario, out, firm, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         runs = table["run"].nunique()
         keys = list(scenario.sweep.keys)
@@ -679,7 +683,7 @@ def _sensitivity(args: argparse.Namespace, scenario) -> int:
         seed=args.seed,
         **_execution(args, out),
     )
-    write_sensitivity(result, scenario, out, figures=not args.no_figures)
+    write_sensitivity(result, scenario, out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(format_sensitivity(result))
         print(
@@ -702,7 +706,7 @@ def _calibrate(args: argparse.Namespace, scenario) -> int:
         method=args.method,
         **_execution(args, out),
     )
-    write_calibration(result, out, figures=not args.no_figures)
+    write_calibration(result, out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(format_calibration(result))
         print(f"\n{result.fit['seconds']:.1f} s; fitted scenario in {out}/fitted.toml, the fit in {out}/")
@@ -721,7 +725,7 @@ def _optimise(args: argparse.Namespace, scenario) -> int:
         batch=args.batch, sampler=args.sampler, seed=args.seed,
     )  # fmt: skip
     result = optimise(scenario, args.firm, settings, **_execution(args, out))
-    write_optimisation(result, out, figures=not args.no_figures)
+    write_optimisation(result, out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(format_optimisation(result))
         where = f"the best plan as a scenario in {out}/best.toml, " if result.scenario is not None else ""
@@ -744,6 +748,7 @@ def _transactions(args: argparse.Namespace, scenario) -> int:
         write_log(run.log, out)
     except ValueError as error:
         raise ScenarioError(f"--out: {error}") from None
+    write_manifest(out.parent, scenario, [run.result.summary["seed"]], args.invocation, output=out.name)
     if not args.quiet:
         log = run.log
         revenue = sum(f["revenue"] for f in run.result.summary["firms"].values())

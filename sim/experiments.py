@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.manifest import Invocation, scenario_hash, write_manifest
 from sim.scenario import Scenario, ScenarioError
 
 # Metrics where a lower value is better (for "probability the arm is better"); a nested table's
@@ -92,12 +93,9 @@ class RunResult:
 
 
 def config_hash(scenario: Scenario) -> str:
-    """A short hash of the resolved scenario without its seed: the cache folder of its runs."""
-    data = scenario.without_experiments().to_dict()
-    for key in ("seed", "record_transactions", "start_date"):  # they do not change the numbers
-        data["run"].pop(key, None)
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """A short hash of the resolved scenario without its seed: the cache folder of its runs (and
+    the hash every manifest records: :func:`sim.manifest.scenario_hash`)."""
+    return scenario_hash(scenario)
 
 
 def _simulate(
@@ -514,6 +512,7 @@ class Replicates:
     results: list[RunResult]
     runs_file: Path | None = None
     _runs: pd.DataFrame | None = None
+    invocation: Invocation | None = None  # the call and its start, for the manifest
 
     @property
     def runs(self) -> pd.DataFrame:
@@ -537,6 +536,7 @@ def replicate(scenario: Scenario, runs: int = 10, seed: int | None = None, **exe
         seed: first seed (default ``scenario.run.seed``).
         **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`execute`.
     """
+    invocation = Invocation.api("sim.replicate", runs=runs, seed=seed, **execution)
     base = scenario.without_experiments()
     specs = [RunSpec("run", base, s) for s in seeds_for(scenario, runs, seed)]
     results = execute(specs, **execution)
@@ -546,10 +546,10 @@ def replicate(scenario: Scenario, runs: int = 10, seed: int | None = None, **exe
     if out is not None:
         runs_file = Path(out) / "runs.parquet"
         RunCache(Path(out)).stream_timeseries(specs, runs_file)
-        return Replicates(summary, results, runs_file=runs_file)
+        return Replicates(summary, results, runs_file=runs_file, invocation=invocation)
     table = pd.concat([r.timeseries.assign(run=r.spec.seed) for r in results], ignore_index=True)
     table = table[["run", *[c for c in table.columns if c != "run"]]]
-    return Replicates(summary, results, _runs=table)
+    return Replicates(summary, results, _runs=table, invocation=invocation)
 
 
 @dataclass
@@ -559,6 +559,7 @@ class Comparison:
     table: pd.DataFrame
     comparison: dict[str, Any]
     results: list[RunResult]
+    invocation: Invocation | None = None  # the call and its start, for the manifest
 
 
 def arms_of(scenario: Scenario) -> dict[str, Scenario]:
@@ -583,6 +584,7 @@ def compare(
         seed: first seed (default ``scenario.run.seed``).
         **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`execute`.
     """
+    invocation = Invocation.api("sim.compare", runs=runs, firm=firm, seed=seed, **execution)
     arms = arms_of(scenario)
     firm = firm or scenario.firm_names[0]
     if firm not in scenario.firms:
@@ -628,7 +630,7 @@ def compare(
         },
         "hashes": {label: config_hash(arm) for label, arm in arms.items()},
     }
-    return Comparison(pd.DataFrame(rows), comparison, results)
+    return Comparison(pd.DataFrame(rows), comparison, results, invocation)
 
 
 def sweep_points(scenario: Scenario) -> list[dict[str, Any]]:
@@ -675,8 +677,10 @@ def sweep(
 
     Returns:
         One row per point x replicate x firm: ``point``, ``run`` (the seed), ``firm``, the swept
-        keys and every summary metric (nested tables flattened as ``table.key``).
+        keys and every summary metric (nested tables flattened as ``table.key``); the call and
+        its start, for the manifest, in ``attrs["invocation"]``.
     """
+    invocation = Invocation.api("sim.sweep", runs=runs, seed=seed, **execution)
     points = sweep_points(scenario)
     base = scenario.without_experiments()
     runs = runs or scenario.sweep.runs
@@ -706,7 +710,7 @@ def sweep(
                     **scalar_metrics(firm_summary),
                 }
             )
-    return pd.DataFrame(rows)
+    return invocation.kept_on(pd.DataFrame(rows))
 
 
 # --------------------------------------------------------------------------- writing outputs
@@ -718,8 +722,15 @@ def _provenance(scenario: Scenario, hashes: dict[str, str] | str) -> dict[str, A
     return {"version": __version__, "hash": hashes, "source": scenario.source}
 
 
-def write_replicates(reps: Replicates, scenario: Scenario, out: Path, figures: bool = True) -> None:
-    """``runs.parquet``, ``summary.json`` (means, ci95, provenance), the resolved scenario, figures."""
+def write_replicates(
+    reps: Replicates,
+    scenario: Scenario,
+    out: Path,
+    figures: bool = True,
+    invocation: Invocation | None = None,
+) -> None:
+    """``runs.parquet``, ``summary.json`` (means, ci95, provenance), the resolved scenario, figures
+    and ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own)."""
     from sim.plots import churn_by_reason_figure, customers_figure
     from sim.results import atomic_write, save_figure, write_json
 
@@ -733,10 +744,14 @@ def write_replicates(reps: Replicates, scenario: Scenario, out: Path, figures: b
             out / "figures" / "customers.png", customers_figure(reps.customer_counts(), scenario.name)
         )
         save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(reps.summary))
+    write_manifest(out, scenario, reps.summary["seeds"], invocation or reps.invocation)
 
 
-def write_comparison(result: Comparison, scenario: Scenario, out: Path) -> None:
-    """``comparison.json``, ``comparison.csv`` (arm x metric) and the resolved scenario."""
+def write_comparison(
+    result: Comparison, scenario: Scenario, out: Path, invocation: Invocation | None = None
+) -> None:
+    """``comparison.json``, ``comparison.csv`` (arm x metric), the resolved scenario and
+    ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own)."""
     from sim.results import atomic_write, write_json
 
     out.mkdir(parents=True, exist_ok=True)
@@ -745,10 +760,20 @@ def write_comparison(result: Comparison, scenario: Scenario, out: Path) -> None:
     )
     atomic_write(out / "comparison.csv", lambda p: result.table.to_csv(p, index=False))
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
+    seeds, arms = result.comparison["seeds"], result.comparison["hashes"]
+    write_manifest(out, scenario, seeds, invocation or result.invocation, arms=arms)
 
 
-def write_sweep(table: pd.DataFrame, scenario: Scenario, out: Path, firm: str, figures: bool = True) -> None:
-    """``sweep.parquet``, the resolved scenario and one figure per swept key."""
+def write_sweep(
+    table: pd.DataFrame,
+    scenario: Scenario,
+    out: Path,
+    firm: str,
+    figures: bool = True,
+    invocation: Invocation | None = None,
+) -> None:
+    """``sweep.parquet``, the resolved scenario, one figure per swept key and ``manifest.json``
+    (``invocation``, e.g. the command line, replaces the one :func:`sweep` kept on the table)."""
     from sim.plots import sweep_figure
     from sim.results import atomic_write, save_figure
 
@@ -758,3 +783,4 @@ def write_sweep(table: pd.DataFrame, scenario: Scenario, out: Path, firm: str, f
     if figures:
         for key in scenario.sweep.keys:
             save_figure(out / "figures" / f"sweep_{key}.png", sweep_figure(table, key, firm))
+    write_manifest(out, scenario, sorted(table["run"].unique()), invocation or Invocation.kept(table))

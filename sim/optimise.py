@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.manifest import Invocation, write_manifest
 from sim.scenario import OptimiseConfig, Scenario, ScenarioError, SweepRange
 from sim.strategies.base import Strategy
 
@@ -705,6 +706,7 @@ class Optimisation:
             point (several objectives); None when no candidate met the constraints.
         scenario: the scenario with the best plan written in (None without a best plan).
         info: the ``optimisation.json`` dict.
+        invocation: the call and its start, for the manifest.
         trace: one row per candidate: ``trial``, ``batch``, ``origin`` (warm start or sampler),
             the plan (``share_<lever>``, ``unspent``, ``budget``, ``start_<lever>``), each
             objective's score, ``mean_`` and ``downside_`` per metric, ``feasible``, ``pareto``.
@@ -716,6 +718,7 @@ class Optimisation:
     info: dict[str, Any]
     trace: pd.DataFrame
     references: pd.DataFrame
+    invocation: Invocation | None = None
 
 
 def _sampler(settings: OptimiseConfig, seed: int) -> Any:
@@ -785,8 +788,11 @@ def optimise(
         >>> s = load_scenario("scenarios/conquest_vs_relations.toml", {"market.size": 300, "run.weeks": 8})
         >>> result = optimise(s, "us", {"trials": 4, "runs": 2, "confirm_runs": 2}, jobs=1)  # doctest: +SKIP
     """
+    invocation = Invocation.api("sim.optimise.optimise", firm=firm, settings=settings, **execution)
     with contextlib.ExitStack() as stack:
-        return _optimise(scenario, firm, settings, _workers(stack, execution))
+        result = _optimise(scenario, firm, settings, _workers(stack, execution))
+    result.invocation = invocation
+    return result
 
 
 def _workers(stack: contextlib.ExitStack, execution: dict[str, Any]) -> dict[str, Any]:
@@ -1273,10 +1279,16 @@ def _robustness(result: Optimisation) -> Figure:
     )  # fmt: skip
 
 
-def write_optimisation(result: Optimisation, out: str | os.PathLike[str], figures: bool = True) -> Path:
+def write_optimisation(
+    result: Optimisation,
+    out: str | os.PathLike[str],
+    figures: bool = True,
+    invocation: Invocation | None = None,
+) -> Path:
     """``optimisation.json``, ``trace.parquet`` and ``trace.csv`` (every candidate),
     ``references.csv``, ``best.toml`` (the scenario with the best plan written in; ``sim run``
-    and :func:`sim.load_scenario` read it) and ``figures/`` (search, Pareto, robustness).
+    and :func:`sim.load_scenario` read it), ``figures/`` (search, Pareto, robustness) and
+    ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own).
 
     Example:
         >>> write_optimisation(optimise(scenario, "us"), "results/cvr/optimise")  # doctest: +SKIP
@@ -1308,6 +1320,8 @@ def write_optimisation(result: Optimisation, out: str | os.PathLike[str], figure
             save_figure(out / "figures" / "pareto.png", _pareto(result))
         if "robust" in info:
             save_figure(out / "figures" / "robustness.png", _robustness(result))
+    seeds = [*info["seeds"], *info.get("confirmation", {}).get("seeds", [])]  # search, then fresh
+    write_manifest(out, info, seeds, invocation or result.invocation)
     return out
 
 

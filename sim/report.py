@@ -49,6 +49,7 @@ from sim.experiments import (
     seeds_for,
     summarise_runs,
 )
+from sim.manifest import Invocation, write_manifest
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
@@ -382,7 +383,7 @@ def referral_cascade(scenario: Scenario, size: int, seed: int) -> tuple[pd.DataF
             return None
         market.run_model()
         customers = collect(market).customers
-        referred = int((customers["referrer"] >= 0).sum())
+        referred = int(customers["referrer"].notna().sum())
         if best is None or referred > best[0]:
             best = (referred, (customers, market.network.adjacency, [f.name for f in market.firm_list]))
     return best[1] if best else None
@@ -799,10 +800,13 @@ def build_report(
     progress: bool = False,
     cascade_size: int = 300,
     timeout: int = 1800,
+    invocation: Invocation | None = None,
 ) -> Path:
     """Run the experiments, execute the report notebook and write ``report.html`` and
     ``report.ipynb`` (the executed notebook) into ``out`` (default
-    ``results/<scenario name>/report/``), each atomically. Returns the page's path.
+    ``results/<scenario name>/report/``), each atomically, and ``manifest.json`` last
+    (``invocation``: what asked for the report, e.g. the command line; default this call).
+    Returns the page's path.
 
     The runs are computed here first (with a progress bar if asked; resumable: finished runs are
     kept under ``<out>/runs/``), so the notebook reads them back from the cache in seconds.
@@ -813,6 +817,10 @@ def build_report(
 
     from sim.results import atomic_write, write_json
 
+    invocation = invocation or Invocation.api(
+        "sim.report.build_report", scenario_file=scenario_file, runs=runs, out=out, jobs=jobs,
+        overrides=overrides, seed=seed, cascade_size=cascade_size,
+    )  # fmt: skip
     overrides = dict(overrides or {})
     scenario = load_scenario(scenario_file, overrides=overrides)
     if runs < 2:
@@ -852,6 +860,7 @@ def build_report(
     html = export_html(notebook, f"Customer strategy report: {scenario.name}")
     atomic_write(folder / "report.html", lambda p: p.write_text(html, encoding="utf-8"))
     (folder / "report.failed.ipynb").unlink(missing_ok=True)
+    write_manifest(folder, scenario, data.seeds, invocation)
     return folder / "report.html"
 
 

@@ -39,6 +39,7 @@ from sim.agents.customers import (
 from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS, RETENTION_LEVERS
 
 if TYPE_CHECKING:
+    from sim.manifest import Invocation
     from sim.model import CustomerMarket
     from sim.scenario import Scenario
 
@@ -504,16 +505,22 @@ class SimulationResult:
         timeseries: one row per week and firm.
         customers: one row per person who was ever in the market (see README, "Outputs").
         scenario: the scenario that was run (with its seed).
+        invocation: the call that ran it and when it started, for the manifest (None: not known).
     """
 
     summary: dict[str, Any]
     timeseries: pd.DataFrame
     customers: pd.DataFrame
     scenario: Scenario
+    invocation: Invocation | None = None
 
-    def write(self, out_dir: str | os.PathLike[str], figures: bool = True) -> Path:
-        """Write every output file into ``out_dir``; each file appears whole or not at all."""
+    def write(
+        self, out_dir: str | os.PathLike[str], figures: bool = True, invocation: Invocation | None = None
+    ) -> Path:
+        """Write every output file into ``out_dir``, ``manifest.json`` last (``invocation``, e.g.
+        the command line, replaces the result's own); each file appears whole or not at all."""
         from sim import __version__
+        from sim.manifest import write_manifest
         from sim.plots import churn_by_reason_figure, customers_figure, lifecycle_figure
 
         out = Path(out_dir)
@@ -528,6 +535,7 @@ class SimulationResult:
             )
             save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(self.summary))
             save_figure(out / "figures" / "lifecycle.png", lifecycle_figure(self.timeseries, self.summary))
+        write_manifest(out, self.scenario, [self.summary["seed"]], invocation or self.invocation)
         return out
 
 

@@ -483,7 +483,16 @@ class Customers:
         return record
 
     def table(self) -> pd.DataFrame:
-        """One row per person who was ever in the market: those here now and those who left."""
+        """One row per person who was ever in the market: those here now and those who left.
+
+        A value that does not apply is a null (``<NA>``; a real null in ``customers.parquet``),
+        never a stand-in such as -1 or "": ``firm`` for someone who buys from no firm,
+        ``acquired_week`` and ``channel`` for someone never won, ``referrer`` for a customer not
+        won by referral, ``churn_week`` and ``churn_reason`` for someone who never left a firm,
+        ``left_market_week`` and ``left_market_reason`` for someone still in the market. Weeks
+        are ``Int32``, ids ``Int64`` and labels ``string`` (pandas' nullable types); ``tier`` is
+        ``none`` (a fact: in no loyalty tier), not null.
+        """
         current = self._snapshot(np.arange(self.size))
         current["left_market_week"] = np.full(self.size, -1, dtype=np.int32)
         current["left_market_reason"] = np.full(self.size, -1, dtype=np.int8)
@@ -491,23 +500,22 @@ class Customers:
         raw = {key: np.concatenate([r[key] for r in records]) for key in current}
         order = np.argsort(raw["person_id"], kind="stable")
         raw = {key: values[order] for key, values in raw.items()}
-        reasons = np.array([*REASON_NAMES, ""])
         return pd.DataFrame(
             {
                 "id": raw["person_id"],
                 "slot": raw["slot"],
-                "persona": np.array(self.persona_names)[raw["persona"]],
-                "firm": np.array([*self.firm_names, ""])[raw["firm"]],
-                "status": np.array(STATUS_NAMES)[raw["status"]],
-                "acquired_week": raw["acquired_week"],
-                "channel": np.array([*CHANNEL_NAMES, ""])[raw["channel"]],
-                "referrer": raw["referrer"],
-                "churn_week": raw["churn_week"],
-                "churn_reason": reasons[raw["churn_reason"]],
+                "persona": _labels(raw["persona"], self.persona_names),
+                "firm": _labels(raw["firm"], self.firm_names),
+                "status": _labels(raw["status"], STATUS_NAMES),
+                "acquired_week": _numbers(raw["acquired_week"]),
+                "channel": _labels(raw["channel"], CHANNEL_NAMES),
+                "referrer": _numbers(raw["referrer"]),
+                "churn_week": _numbers(raw["churn_week"]),
+                "churn_reason": _labels(raw["churn_reason"], REASON_NAMES),
                 "purchases": raw["purchases"],
                 "revenue": raw["revenue"],
                 "margin": raw["margin"],
-                "tier": np.array(TIER_NAMES)[raw["tier"]],
+                "tier": _labels(raw["tier"], TIER_NAMES),
                 "arrival_week": raw["arrival_week"],
                 "products": raw["products"],
                 "spend_level": raw["spend_level"],
@@ -517,7 +525,29 @@ class Customers:
                 "product_churns": raw["product_churns"],
                 "spend_decreases": raw["spend_decreases"],
                 "revenue_after_reactivation": raw["revenue_after_reactivation"],
-                "left_market_week": raw["left_market_week"],
-                "left_market_reason": reasons[raw["left_market_reason"]],
+                "left_market_week": _numbers(raw["left_market_week"]),
+                "left_market_reason": _labels(raw["left_market_reason"], REASON_NAMES),
             }
         )
+
+
+def _labels(codes: np.ndarray, names: list[str]) -> pd.api.extensions.ExtensionArray:
+    """``names[code]`` per person as pandas' nullable ``string``, null where the code is -1
+    (the arrays' "none": no firm, never acquired, never left).
+
+    Example:
+        >>> _labels(np.array([1, -1, 0], dtype=np.int8), ["us", "rival"]).tolist()
+        ['rival', <NA>, 'us']
+    """
+    return pd.array(np.array([*names, None], dtype=object)[codes], dtype=pd.StringDtype())
+
+
+def _numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """A week or a person id as pandas' nullable integer of the same width (``Int32``,
+    ``Int64``), null where the array holds -1 (the arrays' "none").
+
+    Example:
+        >>> _numbers(np.array([3, -1], dtype=np.int32)).tolist()
+        [3, <NA>]
+    """
+    return pd.arrays.IntegerArray(values, values < 0)
