@@ -691,13 +691,20 @@ def write_comparison(result: Comparison, scenario: Scenario, out: Path) -> None:
 
 
 def write_sweep(table: pd.DataFrame, scenario: Scenario, out: Path, firm: str, figures: bool = True) -> None:
-    """``sweep.parquet``, the resolved scenario and one figure per swept key."""
-    from sim.plots import sweep_figure
+    """``sweep.parquet``, the resolved scenario and the figures: one per swept key (with one line
+    per value of another swept key, never silently averaged over it) and, for a grid over two
+    keys or more, a heatmap of profit over the first two."""
+    from sim.plots import sweep_figure, sweep_heatmap_figure
     from sim.results import atomic_write, save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     if figures:
-        for key in scenario.sweep.keys:
-            save_figure(out / "figures" / f"sweep_{key}.png", sweep_figure(table, key, firm))
+        keys = list(scenario.sweep.keys)
+        for key in keys:
+            by = next((k for k in keys if k != key), None)
+            save_figure(out / "figures" / f"sweep_{key}.png", sweep_figure(table, key, firm, by=by))
+        if len(keys) >= 2 and scenario.sweep.method == "grid":
+            heatmap = sweep_heatmap_figure(table, firm, "profit", (keys[0], keys[1]))
+            save_figure(out / "figures" / "sweep_heatmap.png", heatmap)
