@@ -34,13 +34,16 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from sim.scenario import Scenario, ScenarioError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Metrics where a lower value is better (for "probability the arm is better"); a nested table's
 # entries (``churned_by_reason.unappreciated``) follow their table.
@@ -661,9 +664,18 @@ def _provenance(scenario: Scenario, hashes: dict[str, str] | str) -> dict[str, A
     return {"version": __version__, "hash": hashes, "source": scenario.source}
 
 
+def replicate_figures(reps: Replicates, scenario: Scenario) -> dict[str, Figure]:
+    """The figures of ``sim run --runs``, by file name (without ``.png``)."""
+    from sim.plots import churn_by_reason_figure, customers_figure
+
+    return {
+        "customers": customers_figure(reps.customer_counts(), scenario.name),
+        "churn_by_reason": churn_by_reason_figure(reps.summary),
+    }
+
+
 def write_replicates(reps: Replicates, scenario: Scenario, out: Path, figures: bool = True) -> None:
     """``runs.parquet``, ``summary.json`` (means, ci95, provenance), the resolved scenario, figures."""
-    from sim.plots import churn_by_reason_figure, customers_figure
     from sim.results import atomic_write, save_figure, write_json
 
     out.mkdir(parents=True, exist_ok=True)
@@ -672,10 +684,8 @@ def write_replicates(reps: Replicates, scenario: Scenario, out: Path, figures: b
     write_json(out / "summary.json", {**reps.summary, **_provenance(scenario, reps.summary["hash"])})
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     if figures:
-        save_figure(
-            out / "figures" / "customers.png", customers_figure(reps.customer_counts(), scenario.name)
-        )
-        save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(reps.summary))
+        for name, figure in replicate_figures(reps, scenario).items():
+            save_figure(out / "figures" / f"{name}.png", figure)
 
 
 def write_comparison(result: Comparison, scenario: Scenario, out: Path) -> None:
@@ -690,21 +700,20 @@ def write_comparison(result: Comparison, scenario: Scenario, out: Path) -> None:
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
 
 
+def sweep_figures(table: pd.DataFrame, scenario: Scenario, firm: str) -> dict[str, Figure]:
+    """The figures of ``sim sweep``, by file name (without ``.png``): :func:`sim.plots.sweep_figures`."""
+    from sim.plots import sweep_figures as draw
+
+    return draw(table, firm, list(scenario.sweep.keys), grid=scenario.sweep.method == "grid")
+
+
 def write_sweep(table: pd.DataFrame, scenario: Scenario, out: Path, firm: str, figures: bool = True) -> None:
-    """``sweep.parquet``, the resolved scenario and the figures: one per swept key (with one line
-    per value of another swept key, never silently averaged over it) and, for a grid over two
-    keys or more, a heatmap of profit over the first two."""
-    from sim.plots import sweep_figure, sweep_heatmap_figure
+    """``sweep.parquet``, the resolved scenario and the figures of :func:`sweep_figures`."""
     from sim.results import atomic_write, save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     if figures:
-        keys = list(scenario.sweep.keys)
-        for key in keys:
-            by = next((k for k in keys if k != key), None)
-            save_figure(out / "figures" / f"sweep_{key}.png", sweep_figure(table, key, firm, by=by))
-        if len(keys) >= 2 and scenario.sweep.method == "grid":
-            heatmap = sweep_heatmap_figure(table, firm, "profit", (keys[0], keys[1]))
-            save_figure(out / "figures" / "sweep_heatmap.png", heatmap)
+        for name, figure in sweep_figures(table, scenario, firm).items():
+            save_figure(out / "figures" / f"{name}.png", figure)

@@ -458,6 +458,28 @@ def sweep_heatmap_figure(
         )
 
 
+def sweep_figures(table: pd.DataFrame, firm: str, keys: list[str], grid: bool = True) -> dict[str, Figure]:
+    """Every figure of a sweep, by name: ``sweep_<key>`` per swept key (:func:`sweep_figure`,
+    one line per value of another swept key, never silently averaged over it) and, for a grid over
+    two keys or more, ``sweep_heatmap`` of profit over the first two (:func:`sweep_heatmap_figure`).
+    A Latin hypercube has no grid to draw as a heatmap: its points are coloured by the other key.
+
+    Example:
+        >>> import pandas as pd
+        >>> table = pd.DataFrame({"firm": "us", "firms.us.budget": [1, 2], "profit": [5.0, 9.0],
+        ...                       "customers_end": [1, 2], "ltv_net": [3.0, 4.0]})
+        >>> list(sweep_figures(table, "us", ["firms.us.budget"]))
+        ['sweep_firms.us.budget']
+    """
+    figures = {}
+    for key in keys:
+        by = next((k for k in keys if k != key), None)
+        figures[f"sweep_{key}"] = sweep_figure(table, key, firm, by=by)
+    if len(keys) >= 2 and grid:
+        figures["sweep_heatmap"] = sweep_heatmap_figure(table, firm, "profit", (keys[0], keys[1]))
+    return figures
+
+
 METRIC_LABELS = {
     "profit": "profit (currency, margin - spend)",
     "customers_end": "customers at the end (people)",
@@ -1386,3 +1408,42 @@ def pareto_figure(
         lines = [textwrap.fill(part, int(11 * width)) for part in title.split("\n")]
         figure.suptitle("\n".join(lines), fontsize=10)
     return figure
+
+
+def report_figures(data: Any) -> dict[str, Figure]:
+    """Every figure of ``sim report``, by name, in the order of the page: customers over time,
+    the forest plot (two groups or more), acquisitions by channel, retention by group and by
+    channel (``retention_<group>``), the churn waterfall, CAC against LTV, the value distribution,
+    spend by lever, the sweep's figures (a scenario with ``[sweep]``) and the referral cascade.
+    The report notebook shows these, so a test of this function covers every figure of the page.
+
+    Args:
+        data: a :class:`sim.report.ReportData` (from :func:`sim.report.gather`).
+    """
+    figures: dict[str, Figure] = {}
+    if data.mode == "arms":
+        figures["customers"] = customers_by_group_figure(data.runs_by_group(), data.firm)
+    else:
+        figures["customers"] = customers_figure(next(iter(data.runs_by_group().values())), data.scenario.name)
+    if len(data.groups) > 1:
+        figures["forest"] = forest_figure(data.comparison)
+    channels = data.channels()
+    figures["acquisitions"] = acquisitions_by_channel_figure(channels)
+    figures["retention"] = retention_figure(data.retention(), "strategy" if data.mode == "arms" else "firm")
+    for label in data.groups:
+        curves = data.retention_by_channel(label)
+        if len(curves):
+            figures[f"retention_{label}"] = retention_figure(curves, "channel", bands=False, of=label)
+    figures["waterfall"] = churn_waterfall_figure(data.firm_means())
+    figures["cac_ltv"] = cac_ltv_figure(data.blended(), channels)
+    figures["value"] = value_distribution_figure(*data.values())
+    figures["spend"] = spend_by_lever_figure(data.spend())
+    if data.sweep is not None:
+        figures.update(
+            sweep_figures(
+                data.sweep, data.firm, list(data.scenario.sweep.keys), data.scenario.sweep.method == "grid"
+            )
+        )
+    if data.cascade is not None:
+        figures["cascade"] = referral_cascade_figure(*data.cascade)
+    return figures

@@ -39,6 +39,8 @@ from sim.agents.customers import (
 from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from sim.model import CustomerMarket
     from sim.scenario import Scenario
 
@@ -342,10 +344,19 @@ class SimulationResult:
     customers: pd.DataFrame
     scenario: Scenario
 
+    def figures(self) -> dict[str, Figure]:
+        """The figures ``write`` saves, by file name (without ``.png``)."""
+        from sim.plots import churn_by_reason_figure, customers_figure, lifecycle_figure
+
+        return {
+            "customers": customers_figure(self.timeseries, self.summary["scenario"]),
+            "churn_by_reason": churn_by_reason_figure(self.summary),
+            "lifecycle": lifecycle_figure(self.timeseries, self.summary),
+        }
+
     def write(self, out_dir: str | os.PathLike[str], figures: bool = True) -> Path:
         """Write every output file into ``out_dir``; each file appears whole or not at all."""
         from sim import __version__
-        from sim.plots import churn_by_reason_figure, customers_figure, lifecycle_figure
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -354,11 +365,8 @@ class SimulationResult:
         atomic_write(out / "customers.parquet", lambda p: self.customers.to_parquet(p, index=False))
         atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(self.scenario.to_toml()))
         if figures:
-            save_figure(
-                out / "figures" / "customers.png", customers_figure(self.timeseries, self.summary["scenario"])
-            )
-            save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(self.summary))
-            save_figure(out / "figures" / "lifecycle.png", lifecycle_figure(self.timeseries, self.summary))
+            for name, figure in self.figures().items():
+                save_figure(out / "figures" / f"{name}.png", figure)
         return out
 
 
