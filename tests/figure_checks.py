@@ -216,8 +216,9 @@ def data_problems(figure: Figure) -> list[str]:
 
 
 def layout_problems(figure: Figure) -> list[str]:
-    """Draw the figure and return every text and data problem (empty when its ink is on the page)."""
-    figure.canvas.draw()
+    """Lay the figure out as a draw would (without rasterising) and return every text and data
+    problem (empty when its ink is on the page)."""
+    figure.draw_without_rendering()
     return text_problems(figure) + data_problems(figure)
 
 

@@ -37,13 +37,16 @@ def figures(request):
     if scenario.sweep is not None:
         scenario = load_scenario(path, {**SMALL, "sweep.runs": 1})
     data = gather(scenario, runs=2, jobs=1, cascade_size=120)
-    drawn = {f"report/{name}": figure for name, figure in plots.report_figures(data).items()}
-    drawn.update({f"run/{name}": figure for name, figure in simulate(scenario).figures().items()})
-    reps = replicate(scenario, runs=2, jobs=1)
-    drawn.update({f"run --runs/{name}": figure for name, figure in replicate_figures(reps, scenario).items()})
-    if scenario.sweep is not None:
-        sweeps = sweep_figures(data.sweep, scenario, data.firm)
-        drawn.update({f"sweep/{name}": figure for name, figure in sweeps.items()})
+    with plt.rc_context({"figure.max_open_warning": 0}):  # all of them are open until the tests end
+        drawn = {f"report/{name}": figure for name, figure in plots.report_figures(data).items()}
+        drawn.update({f"run/{name}": figure for name, figure in simulate(scenario).figures().items()})
+        reps = replicate(scenario, runs=2, jobs=1)
+        drawn.update(
+            {f"run --runs/{name}": figure for name, figure in replicate_figures(reps, scenario).items()}
+        )
+        if scenario.sweep is not None:
+            sweeps = sweep_figures(data.sweep, scenario, data.firm)
+            drawn.update({f"sweep/{name}": figure for name, figure in sweeps.items()})
     yield drawn
     for figure in drawn.values():
         plt.close(figure)
