@@ -713,7 +713,7 @@ def retention_story(
         >>> import numpy as np
         >>> early = np.array([1.0, 0.95, 0.9, 0.7, 0.6])
         >>> late = np.array([1.0, 0.9, 0.8, 0.75, 0.7])
-        >>> retention_story({"conquest": early, "relations": late}, 4)[0].split(":")[0]
+        >>> retention_story({"conquest": early, "relations": late}, 4)[0].split(";")[0]
         'Customers won by conquest are kept best for the first 2 weeks, those won by relations after'
     """
     leaders = on_top(curves, horizon)
