@@ -745,7 +745,7 @@ def retention_story(
         ranked = sorted(weeks_on_top, key=weeks_on_top.get, reverse=True)
         headline = (
             f"{who(ranked[0]).capitalize()} are kept best in {100 * weeks_on_top[ranked[0]] / horizon:.0f}% "
-            f"of the first {horizon} weeks, {who(ranked[1])} in {100 * weeks_on_top[ranked[1]] / horizon:.0f}%"
+            f"of the first {horizon} weeks ({_words(ranked[1])} in {100 * weeks_on_top[ranked[1]] / horizon:.0f}%)"
         )
     order = sorted(at_end, key=at_end.get, reverse=True)
     shown = order if len(order) <= 3 else [order[0], order[-1]]
