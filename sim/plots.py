@@ -901,6 +901,16 @@ def _reference_line(axis: Any, slope: float, right: float, top: float, label: st
     axis.plot([0, x_end], [0, slope * x_end], color="#777777", linestyle=style, linewidth=1.2, label=label)
 
 
+def ratio_text(ratio: float) -> str:
+    """A ratio as "N.Nx", with two decimals below one so that a small ratio never reads 0.0x.
+
+    Example:
+        >>> ratio_text(6.25), ratio_text(0.041)
+        ('6.2x', '0.04x')
+    """
+    return f"{ratio:.1f}x" if abs(ratio) >= 1 else f"{ratio:.2f}x"
+
+
 def cac_ltv_figure(blended: pd.DataFrame, channels: pd.DataFrame) -> Figure:
     """Left: what a customer costs to win, fully loaded (all marketing spend per customer won),
     against what they bring net of what keeping them costs (LTV net of retention cost), per group,
@@ -977,7 +987,7 @@ def cac_ltv_figure(blended: pd.DataFrame, channels: pd.DataFrame) -> Figure:
             ranked = sorted(ratios, key=ratios.get, reverse=True)
             left.set_title(
                 "LTV net of retention cost / fully loaded CAC: "
-                + ", ".join(f"{_words(g)} {ratios[g]:.1f}x" for g in ranked)
+                + ", ".join(f"{_words(g)} {ratio_text(ratios[g])}" for g in ranked)
             )
         else:
             left.set_title("LTV net of retention cost against fully loaded CAC: nothing spent")

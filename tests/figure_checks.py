@@ -462,7 +462,9 @@ def _check_cac_ltv(figure: Figure, claims: dict) -> list[str]:
     if set(ratios) != set(claimed) or any(not _close(ratios[g], claimed[g], 1e-6) for g in ratios):
         problems.append(f"cac/ltv: ratios of the plotted points {ratios}, claimed {claimed}")
     ranked = sorted(ratios, key=ratios.get, reverse=True)
-    expected = ", ".join(f"{g} {ratios[g]:.1f}x" for g in ranked)
+    from sim.plots import ratio_text
+
+    expected = ", ".join(f"{g} {ratio_text(ratios[g])}" for g in ranked)
     if ratios and expected not in title:
         problems.append(f"cac/ltv: expected {expected!r} in {title!r}")
     legend = " ".join(t.get_text() for t in left.get_legend().get_texts())

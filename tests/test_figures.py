@@ -233,7 +233,7 @@ def test_cac_ltv_keeps_its_labels_clear_and_lists_groups_that_spent_nothing():
         blended([("relations", 75.0, -40.0), ("conquest", 40.0, 120.0)]), channel_rows()
     )
     assert layout_problems(figure) == [], layout_problems(figure)
-    assert "relations -0.5x" in figure.axes[0].get_title(), figure.axes[0].get_title()
+    assert "relations -0.53x" in figure.axes[0].get_title(), figure.axes[0].get_title()
 
 
 def budget_price_sweep() -> pd.DataFrame:
