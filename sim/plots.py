@@ -1294,10 +1294,10 @@ def referral_cascade_figure(customers: pd.DataFrame, adjacency, firms: list[str]
     import networkx as nx
 
     colours = firm_colours(firms)
-    current = customers[customers["left_market_week"] < 0]
+    current = customers[customers["left_market_week"].isna()]
     slot_of = dict(zip(customers["id"], customers["slot"], strict=True))
     friends = nx.from_scipy_sparse_array(adjacency)
-    referred = current[(current["referrer"] >= 0) & (current["firm"] != "")]
+    referred = current[current["referrer"].notna() & current["firm"].notna()]
     cascade = nx.DiGraph()
     for row in referred.itertuples():
         cascade.add_edge(int(slot_of[row.referrer]), int(row.slot), firm=row.firm)

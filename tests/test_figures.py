@@ -184,9 +184,9 @@ def test_cascade_title_with_long_firm_names_stays_on_the_canvas():
         {
             "id": np.arange(people),
             "slot": np.arange(people),
-            "left_market_week": -1,
-            "referrer": [-1 if i % 3 == 0 else i - 1 for i in range(people)],
-            "firm": [firms[(i // 3) % 3] for i in range(people)],
+            "left_market_week": pd.array([None] * people, dtype="Int32"),  # null: still in the market
+            "referrer": pd.array([None if i % 3 == 0 else i - 1 for i in range(people)], dtype="Int64"),
+            "firm": pd.array([firms[(i // 3) % 3] for i in range(people)], dtype="string"),
         }
     )
     ring = sparse.diags([1.0, 1.0], [1, -1], shape=(people, people), format="csr")
