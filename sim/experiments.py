@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ from scipy import stats
 
 from sim.manifest import Invocation, scenario_hash, write_manifest
 from sim.scenario import Scenario, ScenarioError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Metrics where a lower value is better (for "probability the arm is better"); a nested table's
 # entries (``churned_by_reason.unappreciated``) follow their table.
@@ -722,6 +725,16 @@ def _provenance(scenario: Scenario, hashes: dict[str, str] | str) -> dict[str, A
     return {"version": __version__, "hash": hashes, "source": scenario.source}
 
 
+def replicate_figures(reps: Replicates, scenario: Scenario) -> dict[str, Figure]:
+    """The figures of ``sim run --runs``, by file name (without ``.png``)."""
+    from sim.plots import churn_by_reason_figure, customers_figure
+
+    return {
+        "customers": customers_figure(reps.customer_counts(), scenario.name),
+        "churn_by_reason": churn_by_reason_figure(reps.summary),
+    }
+
+
 def write_replicates(
     reps: Replicates,
     scenario: Scenario,
@@ -731,7 +744,6 @@ def write_replicates(
 ) -> None:
     """``runs.parquet``, ``summary.json`` (means, ci95, provenance), the resolved scenario, figures
     and ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own)."""
-    from sim.plots import churn_by_reason_figure, customers_figure
     from sim.results import atomic_write, save_figure, write_json
 
     out.mkdir(parents=True, exist_ok=True)
@@ -740,10 +752,8 @@ def write_replicates(
     write_json(out / "summary.json", {**reps.summary, **_provenance(scenario, reps.summary["hash"])})
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     if figures:
-        save_figure(
-            out / "figures" / "customers.png", customers_figure(reps.customer_counts(), scenario.name)
-        )
-        save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(reps.summary))
+        for name, figure in replicate_figures(reps, scenario).items():
+            save_figure(out / "figures" / f"{name}.png", figure)
     write_manifest(out, scenario, reps.summary["seeds"], invocation or reps.invocation)
 
 
@@ -764,6 +774,13 @@ def write_comparison(
     write_manifest(out, scenario, seeds, invocation or result.invocation, arms=arms)
 
 
+def sweep_figures(table: pd.DataFrame, scenario: Scenario, firm: str) -> dict[str, Figure]:
+    """The figures of ``sim sweep``, by file name (without ``.png``): :func:`sim.plots.sweep_figures`."""
+    from sim.plots import sweep_figures as draw
+
+    return draw(table, firm, list(scenario.sweep.keys), grid=scenario.sweep.method == "grid")
+
+
 def write_sweep(
     table: pd.DataFrame,
     scenario: Scenario,
@@ -772,15 +789,15 @@ def write_sweep(
     figures: bool = True,
     invocation: Invocation | None = None,
 ) -> None:
-    """``sweep.parquet``, the resolved scenario, one figure per swept key and ``manifest.json``
-    (``invocation``, e.g. the command line, replaces the one :func:`sweep` kept on the table)."""
-    from sim.plots import sweep_figure
+    """``sweep.parquet``, the resolved scenario, the figures of :func:`sweep_figures` and
+    ``manifest.json`` (``invocation``, e.g. the command line, replaces the one :func:`sweep` kept
+    on the table)."""
     from sim.results import atomic_write, save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     if figures:
-        for key in scenario.sweep.keys:
-            save_figure(out / "figures" / f"sweep_{key}.png", sweep_figure(table, key, firm))
+        for name, figure in sweep_figures(table, scenario, firm).items():
+            save_figure(out / "figures" / f"{name}.png", figure)
     write_manifest(out, scenario, sorted(table["run"].unique()), invocation or Invocation.kept(table))

@@ -39,6 +39,8 @@ from sim.agents.customers import (
 from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS, RETENTION_LEVERS
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from sim.manifest import Invocation
     from sim.model import CustomerMarket
     from sim.scenario import Scenario
@@ -514,6 +516,16 @@ class SimulationResult:
     scenario: Scenario
     invocation: Invocation | None = None
 
+    def figures(self) -> dict[str, Figure]:
+        """The figures ``write`` saves, by file name (without ``.png``)."""
+        from sim.plots import churn_by_reason_figure, customers_figure, lifecycle_figure
+
+        return {
+            "customers": customers_figure(self.timeseries, self.summary["scenario"]),
+            "churn_by_reason": churn_by_reason_figure(self.summary),
+            "lifecycle": lifecycle_figure(self.timeseries, self.summary),
+        }
+
     def write(
         self, out_dir: str | os.PathLike[str], figures: bool = True, invocation: Invocation | None = None
     ) -> Path:
@@ -521,7 +533,6 @@ class SimulationResult:
         the command line, replaces the result's own); each file appears whole or not at all."""
         from sim import __version__
         from sim.manifest import write_manifest
-        from sim.plots import churn_by_reason_figure, customers_figure, lifecycle_figure
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -530,11 +541,8 @@ class SimulationResult:
         atomic_write(out / "customers.parquet", lambda p: self.customers.to_parquet(p, index=False))
         atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(self.scenario.to_toml()))
         if figures:
-            save_figure(
-                out / "figures" / "customers.png", customers_figure(self.timeseries, self.summary["scenario"])
-            )
-            save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(self.summary))
-            save_figure(out / "figures" / "lifecycle.png", lifecycle_figure(self.timeseries, self.summary))
+            for name, figure in self.figures().items():
+                save_figure(out / "figures" / f"{name}.png", figure)
         write_manifest(out, self.scenario, [self.summary["seed"]], invocation or self.invocation)
         return out
 
