@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.manifest import Invocation, write_manifest
 from sim.scenario import Scenario, ScenarioError
 
 if TYPE_CHECKING:
@@ -683,6 +684,7 @@ class Calibration:
     fit: dict[str, Any]
     trace: pd.DataFrame
     targets: TargetSet = field(repr=False)
+    invocation: Invocation | None = None  # the call and its start, for the manifest
 
 
 def calibrate(
@@ -711,10 +713,14 @@ def calibrate(
     """
     from scipy import optimize
 
-    from sim.experiments import RunSpec, execute, seeds_for
+    from sim.experiments import RunSpec, config_hash, execute, seeds_for
     from sim.sensitivity import _typed
 
     started = time.perf_counter()
+    invocation = Invocation.api(
+        "sim.calibration.calibrate", targets=targets if not isinstance(targets, TargetSet) else targets.source,
+        parameters=parameters, runs=runs, seed=seed, max_evaluations=max_evaluations, method=method, **execution,
+    )  # fmt: skip
     progress = execution.pop("progress", False)
     if not isinstance(targets, TargetSet):
         targets = load_targets(targets, scenario, parameters)
@@ -852,6 +858,7 @@ def calibrate(
     fit = {
         "scenario": scenario.name,
         "source": scenario.source,
+        "hash": config_hash(base),
         "targets_file": targets.source,
         "method": method,
         "evaluations": len(rows),
@@ -886,7 +893,7 @@ def calibrate(
         "objective_formula": "J = sum_t w_t E_t / sum_t w_t; E_t = mean_i ((s_ti - o_ti) / max(|o_ti|, 0.05 max_j |o_tj|))^2",
         "seconds": round(time.perf_counter() - started, 1),
     }
-    return Calibration(fitted, base.with_overrides(fitted), fit, trace, targets)
+    return Calibration(fitted, base.with_overrides(fitted), fit, trace, targets, invocation)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -974,9 +981,16 @@ def _short(value: float) -> str:
     return f"{value:.4g}"
 
 
-def write_calibration(calibration: Calibration, out: str | os.PathLike[str], figures: bool = True) -> Path:
+def write_calibration(
+    calibration: Calibration,
+    out: str | os.PathLike[str],
+    figures: bool = True,
+    invocation: Invocation | None = None,
+) -> Path:
     """``fitted.toml`` (the scenario with the fitted values; ``sim.load_scenario`` reads it),
-    ``fit.json``, ``trace.parquet`` and ``trace.csv`` (every evaluation) and ``figures/fit.png``.
+    ``fit.json``, ``trace.parquet`` and ``trace.csv`` (every evaluation), ``figures/fit.png`` and
+    ``manifest.json`` of the scenario calibrated (``invocation``, e.g. the command line, replaces
+    the result's own).
 
     Example:
         >>> write_calibration(calibrate(scenario, "data/cdnow/targets.toml"), "results/cdnow")  # doctest: +SKIP
@@ -1002,6 +1016,7 @@ def write_calibration(calibration: Calibration, out: str | os.PathLike[str], fig
     atomic_write(out / "trace.csv", lambda p: calibration.trace.to_csv(p, index=False))
     if figures:
         save_figure(out / "figures" / "fit.png", fit_figure(calibration))
+    write_manifest(out, fit, fit["seeds"], invocation or calibration.invocation)
     return out
 
 

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-# The scenario schema (pydantic, ~0.3 s to build) is imported where a command needs it, after the
-# arguments are parsed, so that `sim --help` answers at once.
+# The scenario schema (pydantic, ~0.3 s to build) and the manifest's package metadata are imported
+# where a command needs them, after the arguments are parsed, so that `sim --help` answers at once.
 
 EPILOG = """examples:
   sim run scenarios/baseline.toml
@@ -583,8 +583,10 @@ def _refuse(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script; returns the exit status."""
     args = _parser().parse_args(argv)  # `--help` and usage errors end here
+    from sim.manifest import Invocation
     from sim.scenario import Scenario, ScenarioError, load_scenario
 
+    args.invocation = Invocation.command_line(argv)  # the start and command line every manifest records
     problem = _check_options(args)
     if problem is not None:
         return _refuse(problem)
@@ -643,7 +645,7 @@ def _run(args: argparse.Namespace, scenario) -> int:
     result = simulate(scenario, seed=args.seed)
     elapsed = time.perf_counter() - started
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    result.write(out, figures=not args.no_figures)
+    result.write(out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(format_summary(result.summary))
         print(
@@ -662,6 +664,9 @@ def _facts(args: argparse.Namespace, scenario) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name / "facts"
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "facts.json", as_json(scenario, seed, results))
+    from sim.manifest import write_manifest
+
+    write_manifest(out, scenario, [seed], args.invocation)
     print(
         f"Stylised facts of {scenario.name!r} ({scenario.market.size:,} people, {scenario.run.weeks} weeks, seed {seed})"
     )
@@ -683,7 +688,7 @@ def _replicate(args: argparse.Namespace, scenario) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name
     started = time.perf_counter()
     reps = replicate(scenario, runs=args.runs, seed=args.seed, **_execution(args, out))
-    write_replicates(reps, scenario, out, figures=not args.no_figures)
+    write_replicates(reps, scenario, out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(format_summary(reps.summary, ci95=reps.summary["ci95"]))
         print(f"\n{args.runs} runs in {time.perf_counter() - started:.1f} s; results in {out}/")
@@ -696,7 +701,7 @@ def _compare(args: argparse.Namespace, scenario) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name / "compare"
     started = time.perf_counter()
     result = compare(scenario, runs=args.runs, firm=args.firm, seed=args.seed, **_execution(args, out))
-    write_comparison(result, scenario, out)
+    write_comparison(result, scenario, out, invocation=args.invocation)
     if not args.quiet:
         print(format_comparison(result.comparison))
         print(f"\n{len(result.results)} runs in {time.perf_counter() - started:.1f} s; results in {out}/")
@@ -716,6 +721,7 @@ def _report(args: argparse.Namespace, scenario) -> int:
         overrides=_overrides(args.overrides),
         seed=args.seed,
         progress=not args.quiet,
+        invocation=args.invocation,
     )
     if not args.quiet:
         print(
@@ -736,7 +742,7 @@ def _sweep(args: argparse.Namespace, scenario) -> int:
     points = len(sweep_points(scenario))
     started = time.perf_counter()
     table = sweep(scenario, runs=args.runs, seed=args.seed, **_execution(args, out))
-    write_sweep(table, scenario, out, firm, figures=not args.no_figures)
+    write_sweep(table, scenario, out, firm, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         runs = table["run"].nunique()
         keys = list(scenario.sweep.keys)
@@ -768,7 +774,7 @@ def _sensitivity(args: argparse.Namespace, scenario) -> int:
         seed=args.seed,
         **_execution(args, out),
     )
-    write_sensitivity(result, scenario, out, figures=not args.no_figures)
+    write_sensitivity(result, scenario, out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(format_sensitivity(result))
         print(
@@ -791,7 +797,7 @@ def _calibrate(args: argparse.Namespace, scenario) -> int:
         method=args.method,
         **_execution(args, out),
     )
-    write_calibration(result, out, figures=not args.no_figures)
+    write_calibration(result, out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(format_calibration(result))
         print(f"\n{result.fit['seconds']:.1f} s; fitted scenario in {out}/fitted.toml, the fit in {out}/")
@@ -810,7 +816,7 @@ def _optimise(args: argparse.Namespace, scenario) -> int:
         batch=args.batch, sampler=args.sampler, seed=args.seed,
     )  # fmt: skip
     result = optimise(scenario, args.firm, settings, **_execution(args, out))
-    write_optimisation(result, out, figures=not args.no_figures)
+    write_optimisation(result, out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(format_optimisation(result))
         where = f"the best plan as a scenario in {out}/best.toml, " if result.scenario is not None else ""
@@ -834,6 +840,9 @@ def _transactions(args: argparse.Namespace, scenario) -> int:
         write_log(run.log, out)
     except ValueError as error:
         raise ScenarioError(f"--out: {error}") from None
+    from sim.manifest import write_manifest
+
+    write_manifest(out.parent, scenario, [run.result.summary["seed"]], args.invocation, output=out.name)
     if not args.quiet:
         log = run.log
         revenue = sum(f["revenue"] for f in run.result.summary["firms"].values())
@@ -950,21 +959,74 @@ def _top_reason(reasons: dict[str, int]) -> str:
     return f"{reason.replace('_', ' ')} ({100 * reasons[reason] / total:.0f}%)"
 
 
-ROWS: list[tuple[str, Any]] = [
-    ("customers (start -> end)", lambda f: f"{_count(f['customers_start'])} -> {_count(f['customers_end'])}"),
-    ("market share at end", lambda f: _percent(f["market_share_end"])),
-    ("acquired", lambda f: _count(f["acquired"])),
-    ("CAC (acquisition spend / acquired)", lambda f: _money2(f["cac"])),
-    ("retention per year", lambda f: _percent(f["retention_yearly"])),
-    ("churned", lambda f: _count(f["churned"])),
-    ("main churn reason", lambda f: _top_reason(f["churned_by_reason"])),
-    ("revenue", lambda f: _money(f["revenue"])),
-    ("margin", lambda f: _money(f["margin"])),
-    ("spend", lambda f: _money(f["spend"])),
-    ("profit (margin - spend)", lambda f: _money(f["profit"])),
-    ("LTV per acquired customer", lambda f: _money2(f["ltv"])),
-    ("LTV / CAC", lambda f: _ratio(f["ltv_cac"])),
-]
+def _cost(metric: str, spend: str, fmt=_money2):
+    """A cost per customer (or per customer-year): "nothing spent" when the spend behind it is zero,
+    "none won" when nobody was won, never a cost of 0.00 or a bare n/a."""
+
+    def render(f: dict[str, Any]) -> str:
+        if f[metric] is not None:
+            return fmt(f[metric])
+        return "nothing spent" if not f.get(spend) else "none won" if not f.get("acquired") else "n/a"
+
+    return render
+
+
+def _payback(metric: str, spend: str):
+    def render(f: dict[str, Any]) -> str:
+        if f[metric] is not None:
+            weeks = f"{f[metric]:,.0f}" if float(f[metric]).is_integer() else f"{f[metric]:,.1f}"
+            return f"{weeks} week" if weeks == "1" else f"{weeks} weeks"
+        if not f.get(spend):
+            return "nothing spent"
+        if not f.get("acquired"):
+            return "none won"
+        missed = f.get("_censored", {}).get(metric)
+        runs = f" in {missed} of {f['_runs']} runs" if missed else ""
+        return f"not within {f.get('_weeks', '?')} weeks{runs}"
+
+    return render
+
+
+def _spend(f: dict[str, Any]) -> str:
+    return (
+        f"{_money(f['spend'])} = {_money(f['acquisition_spend'])} acq. + {_money(f['retention_spend'])} ret."
+    )
+
+
+# label, renderer, the metric behind the row (for its confidence interval; None: no interval)
+ROWS_WITH_METRIC: list[tuple[str, Any, str | None]] = [
+    ("customers (start -> end)", lambda f: f"{_count(f['customers_start'])} -> {_count(f['customers_end'])}", None),
+    ("market share at end", lambda f: _percent(f["market_share_end"]), "market_share_end"),
+    ("customers won", lambda f: _count(f["acquired"]), "acquired"),
+    ("CAC, acquisition-only (acquisition spend / won)", _cost("cac", "acquisition_spend"), "cac"),
+    ("CAC, fully loaded (all marketing spend / won)", _cost("cac_fully_loaded", "spend"), "cac_fully_loaded"),
+    ("cost to retain (retention spend / customer-year)", _cost("cost_to_retain", "retention_spend"), "cost_to_retain"),
+    ("retention per year", lambda f: _percent(f["retention_yearly"]), "retention_yearly"),
+    ("churned", lambda f: _count(f["churned"]), "churned"),
+    ("main churn reason", lambda f: _top_reason(f["churned_by_reason"]), None),
+    ("revenue", lambda f: _money(f["revenue"]), "revenue"),
+    ("margin", lambda f: _money(f["margin"]), "margin"),
+    ("marketing spend (acquisition + retention)", _spend, None),
+    ("profit (margin - spend)", lambda f: _money(f["profit"]), "profit"),
+    ("ROI ((margin - spend) / spend)", _cost("roi", "spend", _ratio), "roi"),
+    ("LTV gross (discounted margin / won)", lambda f: _money2(f["ltv"]), "ltv"),
+    ("LTV net of retention cost", lambda f: _money2(f["ltv_net"]), "ltv_net"),
+    ("LTV net / CAC fully loaded", _cost("ltv_net_cac_fully_loaded", "spend", _ratio), "ltv_net_cac_fully_loaded"),
+    ("payback on acquisition CAC", _payback("payback_weeks", "acquisition_spend"), "payback_weeks"),
+    ("payback on fully loaded CAC", _payback("payback_weeks_fully_loaded", "spend"), "payback_weeks_fully_loaded"),
+    ("customer equity (customers held at end)", lambda f: _money(f["customer_equity"]), "customer_equity"),
+]  # fmt: skip
+
+
+def _shown(summary: dict[str, Any], firm: str) -> dict[str, Any]:
+    """A firm's summary with what its renderers need besides: the weeks, and for means over runs
+    the number of runs and of runs a censored metric (payback) was not reached in."""
+    return {
+        **summary["firms"][firm],
+        "_weeks": summary["weeks"],
+        "_runs": summary.get("runs", 1),
+        "_censored": summary.get("censored", {}).get(firm, {}),
+    }
 
 
 def format_summary(summary: dict[str, Any], ci95: dict[str, Any] | None = None) -> str:
@@ -973,7 +1035,10 @@ def format_summary(summary: dict[str, Any], ci95: dict[str, Any] | None = None) 
     firms = list(summary["firms"])
     header = ["", *firms]
     body = [
-        [label, *(_with_ci(render, summary["firms"][firm], (ci95 or {}).get(firm), metric) for firm in firms)]
+        [
+            label,
+            *(_with_ci(render, _shown(summary, firm), (ci95 or {}).get(firm), metric) for firm in firms),
+        ]
         for label, render, metric in ROWS_WITH_METRIC
     ]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
@@ -992,19 +1057,11 @@ def format_summary(summary: dict[str, Any], ci95: dict[str, Any] | None = None) 
         lines.append(
             "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row))
         )
-    return "\n".join(lines)
-
-
-# The metric behind each row, for its confidence interval (None: no interval shown).
-ROWS_WITH_METRIC = [
-    (label, render, metric)
-    for (label, render), metric in zip(
-        ROWS,
-        [None, "market_share_end", "acquired", "cac", "retention_yearly", "churned", None, "revenue",
-         "margin", "spend", "profit", "ltv", "ltv_cac"],
-        strict=True,
+    lines.append(
+        "Acquisition spend: conquest levers and referral rewards; retention spend: the other relations "
+        "levers (docs/model.md, metrics glossary)."
     )
-]  # fmt: skip
+    return "\n".join(lines)
 
 
 def _with_ci(render, firm: dict[str, Any], ci95: dict[str, Any] | None, metric: str | None) -> str:
@@ -1017,16 +1074,21 @@ def _with_ci(render, firm: dict[str, Any], ci95: dict[str, Any] | None, metric: 
 
 # Metrics shown by `sim compare`, with their formatter.
 COMPARED = [
+    ("profit", "profit (margin - spend)", lambda v: f"{v:,.0f}"),
+    ("customer_equity", "customer equity at end", lambda v: f"{v:,.0f}"),
+    ("total_value", "discounted profit + equity", lambda v: f"{v:,.0f}"),
     ("customers_end", "customers at end", lambda v: f"{v:,.0f}"),
-    ("acquired", "acquired", lambda v: f"{v:,.0f}"),
-    ("cac", "CAC", lambda v: f"{v:,.2f}"),
+    ("acquired", "customers won", lambda v: f"{v:,.0f}"),
+    ("cac", "CAC, acquisition-only", lambda v: f"{v:,.2f}"),
+    ("cac_fully_loaded", "CAC, fully loaded", lambda v: f"{v:,.2f}"),
     ("retention_yearly", "retention per year", lambda v: f"{100 * v:.1f}%"),
     ("churned", "churned", lambda v: f"{v:,.0f}"),
-    ("ltv", "LTV", lambda v: f"{v:,.2f}"),
-    ("ltv_cac", "LTV / CAC", lambda v: f"{v:,.2f}"),
-    ("profit", "profit", lambda v: f"{v:,.0f}"),
+    ("ltv_net", "LTV net of retention cost", lambda v: f"{v:,.2f}"),
+    ("ltv_net_cac_fully_loaded", "LTV net / CAC fully loaded", lambda v: f"{v:,.2f}"),
     ("market_share_end", "market share", lambda v: f"{100 * v:.1f}%"),
 ]
+_COMPARED_FORMAT = {metric: fmt for metric, _, fmt in COMPARED}
+_COMPARED_LABEL = {metric: label for metric, label, _ in COMPARED}
 
 
 def _interval(fmt, mean, ci) -> str:
@@ -1072,7 +1134,35 @@ def format_comparison(comparison: dict[str, Any]) -> str:
             "standard error unpaired / paired",
             *_table(["metric", "difference", f"P({arm} better)", "pairing narrowed CI"], rows),
         ]
+    lines += ["", *format_rankings(comparison)]
     return "\n".join(lines)
+
+
+def format_rankings(comparison: dict[str, Any]) -> list[str]:
+    """The verdict: arms ranked on profit and on customer equity, each with the best arm's paired
+    difference from every other and whether its 95% CI clears zero (or the verdict is noise)."""
+    lines = []
+    for metric, ranking in comparison.get("rankings", {}).items():
+        fmt = _COMPARED_FORMAT.get(metric, lambda v: f"{v:,.2f}")
+        order = ranking["order"]
+        if not order:
+            lines.append(f"Ranked on {_COMPARED_LABEL.get(metric, metric)}: not defined for any arm.")
+            continue
+        means = ", ".join(f"{arm} {fmt(ranking['means'][arm])}" for arm in order)
+        lines.append(
+            f"Ranked on {_COMPARED_LABEL.get(metric, metric)} (mean of {comparison['runs']} runs): {means}"
+        )
+        best = order[0]
+        for arm, diff in ranking["versus"].items():
+            if diff["ci95"] is None:
+                lines.append(f"  {best} - {arm}: {fmt(diff['mean'])}; too few runs for an interval")
+                continue
+            low, high = diff["ci95"]
+            verdict = "clear of zero" if diff["clear"] else "includes zero: within the noise of these runs"
+            lines.append(
+                f"  {best} - {arm}: {fmt(diff['mean'])} [{fmt(low)}, {fmt(high)}], paired 95% CI {verdict}"
+            )
+    return lines
 
 
 def _table(header: list[str], body: list[list[str]]) -> list[str]:

@@ -34,22 +34,30 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.manifest import Invocation, scenario_hash, write_manifest
 from sim.scenario import Scenario, ScenarioError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Metrics where a lower value is better (for "probability the arm is better"); a nested table's
 # entries (``churned_by_reason.unappreciated``) follow their table.
 LOWER_IS_BETTER = {
-    "cac", "cac_paid", "churned", "spend", "acquisition_spend", "complaints", "complaint_rate",
+    "cac", "cac_paid", "cac_fully_loaded", "churned", "spend", "acquisition_spend", "retention_spend",
+    "cost_to_retain", "payback_weeks", "payback_weeks_fully_loaded", "complaints", "complaint_rate",
     "cac_by_channel", "churned_by_reason", "spend_by_lever", "product_churned",
     "product_churned_by_reason", "spend_decreased", "spend_decreased_by_reason", "churn_by_category",
     "dormant_end", "became_dormant", "tier_downgrades", "referred_churn_hazard", "other_churn_hazard",
 }  # fmt: skip
+# What a strategy is ranked on: the money it makes over the run and the value of the customers it
+# leaves (ratios are supporting evidence, never the headline).
+HEADLINE_METRICS = ("profit", "customer_equity")
 
 
 def lower_is_better(metric: str) -> bool:
@@ -88,12 +96,9 @@ class RunResult:
 
 
 def config_hash(scenario: Scenario) -> str:
-    """A short hash of the resolved scenario without its seed: the cache folder of its runs."""
-    data = scenario.without_experiments().to_dict()
-    for key in ("seed", "record_transactions", "start_date"):  # they do not change the numbers
-        data["run"].pop(key, None)
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """A short hash of the resolved scenario without its seed: the cache folder of its runs (and
+    the hash every manifest records: :func:`sim.manifest.scenario_hash`)."""
+    return scenario_hash(scenario)
 
 
 def _simulate(
@@ -385,22 +390,36 @@ def mean_ci(values: Iterable[float | None]) -> tuple[float | None, list[float] |
     return mean, [mean - half, mean + half]
 
 
+# Metrics that are None when something did not happen within the run (censored): a mean over only
+# the runs where it happened would flatter, so their mean is None if any run missed it.
+CENSORED_METRICS = ("payback_weeks", "payback_weeks_fully_loaded")
+
+
 def summarise_runs(results: list[RunResult]) -> dict[str, Any]:
-    """Means over runs of every metric, per firm, with a ``ci95`` block for scalar metrics."""
+    """Means over runs of every metric, per firm, with a ``ci95`` block for scalar metrics and a
+    ``censored`` block: per firm, how many runs did not reach each censored metric (payback within
+    the run), whose mean is then None."""
     first = results[0].summary
     firms: dict[str, Any] = {}
     ci95: dict[str, Any] = {}
+    censored: dict[str, Any] = {}
     for firm, template in first["firms"].items():
-        firms[firm], ci95[firm] = {}, {}
+        firms[firm], ci95[firm], censored[firm] = {}, {}, {}
         for name, value in template.items():
             if isinstance(value, dict):
                 firms[firm][name] = {
                     key: mean_ci(r.summary["firms"][firm][name][key] for r in results)[0] for key in value
                 }
-            else:
-                mean, interval = mean_ci(r.summary["firms"][firm][name] for r in results)
-                firms[firm][name] = mean
-                ci95[firm][name] = interval
+                continue
+            values = [r.summary["firms"][firm][name] for r in results]
+            missed = sum(v is None for v in values)
+            if name in CENSORED_METRICS and 0 < missed < len(values):
+                firms[firm][name], ci95[firm][name] = None, None
+                censored[firm][name] = missed
+                continue
+            mean, interval = mean_ci(values)
+            firms[firm][name] = mean
+            ci95[firm][name] = interval
     return {
         "scenario": results[0].spec.scenario.name,
         "runs": len(results),
@@ -408,6 +427,7 @@ def summarise_runs(results: list[RunResult]) -> dict[str, Any]:
         "weeks": first["weeks"],
         "firms": firms,
         "ci95": ci95,
+        "censored": censored,
     }
 
 
@@ -442,6 +462,39 @@ def paired_difference(base: list[float | None], arm: list[float | None], metric:
     return out
 
 
+def rank_arms(values: dict[str, list[float | None]], metric: str) -> dict[str, Any]:
+    """Arms ranked on ``metric`` by their mean over the same seeds, the best first, with the paired
+    difference of the best from each other arm (best - other: positive means the best is ahead for a
+    higher-is-better metric) and whether its 95% CI clears zero.
+
+    Args:
+        values: arm -> the metric per seed (the same seeds, in the same order, for every arm).
+        metric: the metric's name (for its direction).
+
+    Example:
+        >>> ranked = rank_arms({"a": [1.0, 2.0, 3.0], "b": [2.0, 3.5, 4.0]}, "profit")
+        >>> ranked["order"], ranked["versus"]["a"]["clear"]
+        (['b', 'a'], True)
+    """
+    means = {arm: mean_ci(series)[0] for arm, series in values.items()}
+    defined = [arm for arm, mean in means.items() if mean is not None]
+    lower = lower_is_better(metric)
+    order = sorted(defined, key=lambda arm: means[arm], reverse=not lower)
+    versus: dict[str, Any] = {}
+    if order:
+        best = order[0]
+        for arm in order[1:]:
+            diff = paired_difference(values[arm], values[best], metric)  # best - arm
+            interval = diff["ci95"]
+            versus[arm] = {
+                "mean": diff["mean"],
+                "ci95": interval,
+                "clear": interval is not None and (interval[0] > 0 or interval[1] < 0),
+            }
+    return {"metric": metric, "order": order, "means": means, "best": order[0] if order else None,
+            "versus": versus}  # fmt: skip
+
+
 # --------------------------------------------------------------------------- the three experiments
 
 
@@ -462,6 +515,7 @@ class Replicates:
     results: list[RunResult]
     runs_file: Path | None = None
     _runs: pd.DataFrame | None = None
+    invocation: Invocation | None = None  # the call and its start, for the manifest
 
     @property
     def runs(self) -> pd.DataFrame:
@@ -485,6 +539,7 @@ def replicate(scenario: Scenario, runs: int = 10, seed: int | None = None, **exe
         seed: first seed (default ``scenario.run.seed``).
         **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`execute`.
     """
+    invocation = Invocation.api("sim.replicate", runs=runs, seed=seed, **execution)
     base = scenario.without_experiments()
     specs = [RunSpec("run", base, s) for s in seeds_for(scenario, runs, seed)]
     results = execute(specs, **execution)
@@ -494,10 +549,10 @@ def replicate(scenario: Scenario, runs: int = 10, seed: int | None = None, **exe
     if out is not None:
         runs_file = Path(out) / "runs.parquet"
         RunCache(Path(out)).stream_timeseries(specs, runs_file)
-        return Replicates(summary, results, runs_file=runs_file)
+        return Replicates(summary, results, runs_file=runs_file, invocation=invocation)
     table = pd.concat([r.timeseries.assign(run=r.spec.seed) for r in results], ignore_index=True)
     table = table[["run", *[c for c in table.columns if c != "run"]]]
-    return Replicates(summary, results, _runs=table)
+    return Replicates(summary, results, _runs=table, invocation=invocation)
 
 
 @dataclass
@@ -507,6 +562,7 @@ class Comparison:
     table: pd.DataFrame
     comparison: dict[str, Any]
     results: list[RunResult]
+    invocation: Invocation | None = None  # the call and its start, for the manifest
 
 
 def arms_of(scenario: Scenario) -> dict[str, Scenario]:
@@ -531,6 +587,7 @@ def compare(
         seed: first seed (default ``scenario.run.seed``).
         **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`execute`.
     """
+    invocation = Invocation.api("sim.compare", runs=runs, firm=firm, seed=seed, **execution)
     arms = arms_of(scenario)
     firm = firm or scenario.firm_names[0]
     if firm not in scenario.firms:
@@ -569,9 +626,14 @@ def compare(
         "baseline_arm": first,
         "arms": arm_stats,
         "differences": differences,
+        "rankings": {
+            metric: rank_arms({label: [m[metric] for m in metrics[label]] for label in arms}, metric)
+            for metric in HEADLINE_METRICS
+            if metric in names
+        },
         "hashes": {label: config_hash(arm) for label, arm in arms.items()},
     }
-    return Comparison(pd.DataFrame(rows), comparison, results)
+    return Comparison(pd.DataFrame(rows), comparison, results, invocation)
 
 
 def sweep_points(scenario: Scenario) -> list[dict[str, Any]]:
@@ -618,8 +680,10 @@ def sweep(
 
     Returns:
         One row per point x replicate x firm: ``point``, ``run`` (the seed), ``firm``, the swept
-        keys and every summary metric (nested tables flattened as ``table.key``).
+        keys and every summary metric (nested tables flattened as ``table.key``); the call and
+        its start, for the manifest, in ``attrs["invocation"]``.
     """
+    invocation = Invocation.api("sim.sweep", runs=runs, seed=seed, **execution)
     points = sweep_points(scenario)
     base = scenario.without_experiments()
     runs = runs or scenario.sweep.runs
@@ -649,7 +713,7 @@ def sweep(
                     **scalar_metrics(firm_summary),
                 }
             )
-    return pd.DataFrame(rows)
+    return invocation.kept_on(pd.DataFrame(rows))
 
 
 # --------------------------------------------------------------------------- writing outputs
@@ -661,9 +725,25 @@ def _provenance(scenario: Scenario, hashes: dict[str, str] | str) -> dict[str, A
     return {"version": __version__, "hash": hashes, "source": scenario.source}
 
 
-def write_replicates(reps: Replicates, scenario: Scenario, out: Path, figures: bool = True) -> None:
-    """``runs.parquet``, ``summary.json`` (means, ci95, provenance), the resolved scenario, figures."""
+def replicate_figures(reps: Replicates, scenario: Scenario) -> dict[str, Figure]:
+    """The figures of ``sim run --runs``, by file name (without ``.png``)."""
     from sim.plots import churn_by_reason_figure, customers_figure
+
+    return {
+        "customers": customers_figure(reps.customer_counts(), scenario.name),
+        "churn_by_reason": churn_by_reason_figure(reps.summary),
+    }
+
+
+def write_replicates(
+    reps: Replicates,
+    scenario: Scenario,
+    out: Path,
+    figures: bool = True,
+    invocation: Invocation | None = None,
+) -> None:
+    """``runs.parquet``, ``summary.json`` (means, ci95, provenance), the resolved scenario, figures
+    and ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own)."""
     from sim.results import atomic_write, save_figure, write_json
 
     out.mkdir(parents=True, exist_ok=True)
@@ -672,14 +752,16 @@ def write_replicates(reps: Replicates, scenario: Scenario, out: Path, figures: b
     write_json(out / "summary.json", {**reps.summary, **_provenance(scenario, reps.summary["hash"])})
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     if figures:
-        save_figure(
-            out / "figures" / "customers.png", customers_figure(reps.customer_counts(), scenario.name)
-        )
-        save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(reps.summary))
+        for name, figure in replicate_figures(reps, scenario).items():
+            save_figure(out / "figures" / f"{name}.png", figure)
+    write_manifest(out, scenario, reps.summary["seeds"], invocation or reps.invocation)
 
 
-def write_comparison(result: Comparison, scenario: Scenario, out: Path) -> None:
-    """``comparison.json``, ``comparison.csv`` (arm x metric) and the resolved scenario."""
+def write_comparison(
+    result: Comparison, scenario: Scenario, out: Path, invocation: Invocation | None = None
+) -> None:
+    """``comparison.json``, ``comparison.csv`` (arm x metric), the resolved scenario and
+    ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own)."""
     from sim.results import atomic_write, write_json
 
     out.mkdir(parents=True, exist_ok=True)
@@ -688,16 +770,34 @@ def write_comparison(result: Comparison, scenario: Scenario, out: Path) -> None:
     )
     atomic_write(out / "comparison.csv", lambda p: result.table.to_csv(p, index=False))
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
+    seeds, arms = result.comparison["seeds"], result.comparison["hashes"]
+    write_manifest(out, scenario, seeds, invocation or result.invocation, arms=arms)
 
 
-def write_sweep(table: pd.DataFrame, scenario: Scenario, out: Path, firm: str, figures: bool = True) -> None:
-    """``sweep.parquet``, the resolved scenario and one figure per swept key."""
-    from sim.plots import sweep_figure
+def sweep_figures(table: pd.DataFrame, scenario: Scenario, firm: str) -> dict[str, Figure]:
+    """The figures of ``sim sweep``, by file name (without ``.png``): :func:`sim.plots.sweep_figures`."""
+    from sim.plots import sweep_figures as draw
+
+    return draw(table, firm, list(scenario.sweep.keys), grid=scenario.sweep.method == "grid")
+
+
+def write_sweep(
+    table: pd.DataFrame,
+    scenario: Scenario,
+    out: Path,
+    firm: str,
+    figures: bool = True,
+    invocation: Invocation | None = None,
+) -> None:
+    """``sweep.parquet``, the resolved scenario, the figures of :func:`sweep_figures` and
+    ``manifest.json`` (``invocation``, e.g. the command line, replaces the one :func:`sweep` kept
+    on the table)."""
     from sim.results import atomic_write, save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "sweep.parquet", lambda p: table.to_parquet(p, index=False))
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     if figures:
-        for key in scenario.sweep.keys:
-            save_figure(out / "figures" / f"sweep_{key}.png", sweep_figure(table, key, firm))
+        for name, figure in sweep_figures(table, scenario, firm).items():
+            save_figure(out / "figures" / f"{name}.png", figure)
+    write_manifest(out, scenario, sorted(table["run"].unique()), invocation or Invocation.kept(table))

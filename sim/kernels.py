@@ -10,11 +10,11 @@ an event happens to; the loops here only decide.
 
 Every kernel repeats the arithmetic of the NumPy form it replaced: the same integer operations,
 the same float32 or float64 rounding at each step, sums in the same order, Cephes' ndtri for
-normal quantiles (scipy's, bit for bit). Only exp and expm1 come from the compiler's maths library
-and may differ from NumPy's in the last bit; a decision can then change only when a uniform falls
-within that bit of a probability (about once in 10^9 draws), and the regression baseline did not
-change through any of these kernels (tests/test_kernels.py checks the kernels against their NumPy
-references). Kernels are compiled on first use and cached next to this file (``cache=True``), so
+normal quantiles (scipy's, bit for bit). exp and expm1 come from the C library, as everywhere in
+the model's numbers: NumPy's own exp, log and expm1 (and its argpartition) pick their code by the
+processor's SIMD level and so differ between machines, which :func:`exp_each`, :func:`smallest`
+and :func:`largest` avoid (tests/test_portable.py; tests/test_kernels.py checks the kernels against
+their NumPy references). Kernels are compiled on first use and cached next to this file (``cache=True``), so
 later processes load them in milliseconds. Lesson learned: do not call a helper with several
 arrays per person (each call pays reference counting, 55 ns a person here); pass tuples of arrays
 to a kernel and unpack them once.
@@ -106,6 +106,83 @@ def in_pieces(rows, count: int, *args) -> None:
     rows(bounds[0], bounds[1], *args)  # the calling thread takes the first piece
     for future in futures:
         future.result()
+
+
+# Exponentials of whole arrays for the model's numbers. NumPy's exp, log and expm1 loops pick their
+# code at run time by the processor's SIMD level (AVX2, AVX-512 with SVML, or neither), and the
+# three differ in the last bit on some inputs, so the same seed gave different customers on
+# different machines (a rating 3.85845 here, 3.85833 on an AVX-512 host). A compiled loop calls the
+# C library's function element by element, which does not depend on the SIMD level; scalars use
+# Python's math module, which is the same C library.
+
+
+@njit(cache=True)
+def exp_each(values: np.ndarray) -> np.ndarray:
+    """``exp`` of each element of a 1-D array (the C library's, as ``math.exp``), same dtype.
+
+    Example:
+        >>> exp_each(np.array([0.0, 1.0])).tolist() == [1.0, math.exp(1.0)]
+        True
+    """
+    out = np.empty_like(values)
+    for i in range(values.size):
+        out[i] = np.exp(values[i])
+    return out
+
+
+@njit(cache=True)
+def expm1_each(values: np.ndarray) -> np.ndarray:
+    """``expm1`` of each element of a 1-D array (the C library's), same dtype."""
+    out = np.empty_like(values)
+    for i in range(values.size):
+        out[i] = np.expm1(values[i])
+    return out
+
+
+# Choosing the k smallest or largest of many values. np.argpartition and np.argsort (unstable) pick
+# their algorithm by the processor's SIMD level (x86-simd-sort on AVX2 and AVX-512), and among tied
+# values each algorithm returns different elements: ties are common (new customers with no spend,
+# equal risk scores), so the same seed chose different customers on different machines. These
+# rank by (value, position): the same elements everywhere, in O(n).
+
+
+def smallest(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` smallest values, ties going to the lowest positions (unsorted).
+
+    Example:
+        >>> sorted(smallest(np.array([3.0, 1.0, 1.0, 1.0, 0.0]), 3).tolist())
+        [1, 2, 4]
+    """
+    n = values.size
+    if count >= n:
+        return np.arange(n)
+    if count <= 0:
+        return np.empty(0, dtype=np.int64)
+    cut = np.partition(values, count - 1)[
+        count - 1
+    ]  # the count-th smallest: one value, whatever the algorithm
+    below = np.flatnonzero(values < cut)
+    tied = np.flatnonzero(values == cut)[: count - below.size]
+    return np.concatenate((below, tied))
+
+
+def largest(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` largest values, ties going to the highest positions (unsorted):
+    the complement of :func:`smallest` (``n - count`` of them) in the same (value, position) order.
+
+    Example:
+        >>> sorted(largest(np.array([3.0, 1.0, 1.0, 1.0, 0.0]), 2).tolist())
+        [0, 3]
+    """
+    n = values.size
+    if count >= n:
+        return np.arange(n)
+    if count <= 0:
+        return np.empty(0, dtype=np.int64)
+    cut = np.partition(values, n - count)[n - count]
+    above = np.flatnonzero(values > cut)
+    tied = np.flatnonzero(values == cut)
+    return np.concatenate((above, tied[tied.size - (count - above.size) :]))
 
 
 @njit(cache=True, inline="always")
@@ -1082,6 +1159,19 @@ def population_counts(
 
 
 @njit(cache=True)
+def won_weight(firm_of: np.ndarray, won: np.ndarray, acquired: np.ndarray, factors: np.ndarray, firms: int):
+    """(firms,) float64: the sum, over each firm's customers won during the run, of
+    ``factors[week - acquired week]`` (``factors[k]`` is the discount factor k weeks after a
+    customer was won, with ``week`` folded into the table by the caller). What a week's retention
+    spend per customer costs the firm's won customers, discounted to the weeks they were won."""
+    out = np.zeros(firms, dtype=np.float64)
+    for slot in range(firm_of.size):
+        if won[slot] and firm_of[slot] >= 0:
+            out[firm_of[slot]] += factors[acquired[slot]]
+    return out
+
+
+@njit(cache=True)
 def prospect_departures(
     status: np.ndarray,
     churn_week: np.ndarray,
@@ -1266,7 +1356,13 @@ def reach(
 
 @njit(cache=True)
 def book_purchases(
-    slots: np.ndarray, count: np.ndarray, prices: tuple, records: tuple, lifetime: tuple, firms: int
+    slots: np.ndarray,
+    count: np.ndarray,
+    prices: tuple,
+    records: tuple,
+    lifetime: tuple,
+    firms: int,
+    margin_by_age: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Book this week's purchases of the buyers in ``slots``, in place: revenue = count x price x
     basket size, margin = revenue x margin rate; the buyers' running totals, last purchase week,
@@ -1277,7 +1373,9 @@ def book_purchases(
     rate). Returns each buyer's revenue and a (5, firms) table by firm, summed in slot
     order as np.bincount does: revenue, margin, reactivated customers' revenue, margin of
     customers won during the run discounted to their acquisition week, and the part of it from
-    customers won by referral."""
+    customers won by referral. ``margin_by_age`` (firms, weeks + 1) gathers, in place, the
+    undiscounted margin of customers won during the run by weeks since they were won (for the
+    payback period)."""
     price, margin_rate, basket = prices
     firm_of, purchases, revenue_total, margin_total, last_purchase, trailing, reactivated, after, week = (
         records
@@ -1301,6 +1399,7 @@ def book_purchases(
             after[slot] += value
             by_firm[2, firm] += value
         if won[slot]:
+            margin_by_age[firm, week[0] - acquired[slot]] += margin
             discounted = margin * discount_base ** -((week[0] - acquired[slot]) / 52.0)
             by_firm[3, firm] += discounted
             if channel[slot] == referral:

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -119,7 +120,7 @@ class Signals:
         sim/kernels.py compute it per person). Worked out once a week (adoption and churn ask)."""
         if self._gaps is None:
             rating_gap = self.proof_weight * (self.rating - self.rating.mean())
-            log_price = np.log(self.price)
+            log_price = np.array([math.log(price) for price in self.price])  # math: see kernels.exp_each
             self._gaps = (rating_gap.astype(np.float64), log_price - log_price.mean())
         return self._gaps
 

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.manifest import Invocation, write_manifest
 from sim.scenario import OptimiseConfig, Scenario, ScenarioError, SweepRange
 from sim.strategies.base import Strategy
 
@@ -67,8 +68,10 @@ REFERENCES = ("conquest", "relations", "balanced", "neglect", "adaptive")
 # Built-in strategies whose split is fixed, so they are also points of the plan space: the search
 # starts from them (a warm start), and so never reports a plan worse than the best of them.
 STATIC_REFERENCES = ("conquest", "relations", "balanced", "neglect")
-EXTRA_METRICS = ("customer_equity",)
-TRACE_METRICS = ("profit", "customer_equity", "customers_end", "retention_yearly", "cac", "ltv", "ltv_cac")
+TRACE_METRICS = (
+    "profit", "customer_equity", "total_value", "customers_end", "retention_yearly", "cac_fully_loaded",
+    "ltv_net", "ltv_net_cac_fully_loaded",
+)  # fmt: skip
 # The command-line option behind each setting, for error messages.
 OPTIONS = {
     "firm": "--firm", "objectives": "--objective", "levers": "--lever", "shares": "--share",
@@ -546,10 +549,10 @@ def check_settings(scenario: Scenario, settings: OptimiseConfig, cli: frozenset[
 
 
 def check_metrics(scenario: Scenario, settings: OptimiseConfig, cli: frozenset[str] = frozenset()) -> None:
-    """Objectives and constrained outcomes must be per-firm scalar metrics (or customer_equity)."""
+    """Objectives and constrained outcomes must be per-firm scalar metrics of the summary."""
     from sim.sensitivity import probe_metrics
 
-    known = [*probe_metrics(scenario)[0], *EXTRA_METRICS]
+    known = probe_metrics(scenario)[0]
     source = scenario.source or scenario.name
     for name, metrics in (("objectives", settings.objectives), ("constraints", list(settings.constraints))):
         for metric in metrics:
@@ -564,59 +567,6 @@ def check_metrics(scenario: Scenario, settings: OptimiseConfig, cli: frozenset[s
 
 
 # --------------------------------------------------------------------------- runs and scores
-
-
-@dataclass(frozen=True)
-class OutcomeRunner:
-    """Runs a simulation and adds ``customer_equity`` to every firm's summary.
-
-    Customer equity (Rust, Lemon and Zeithaml 2004; Gupta, Lehmann and Stuart 2004): the profit
-    of the horizon (margin - spend) discounted at ``run.discount_rate``, plus the customers held
-    at the end valued as a perpetuity of their recent margin with their recent retention
-    (the last 13 weeks: margin per customer-week ``m`` and weekly retention ``r``), discounted
-    from the end: ``customers_end * m * r d / (1 - r d)`` with weekly discount factor ``d``.
-    """
-
-    version: int = 1
-
-    def __call__(self, scenario: Scenario, seed: int) -> tuple[dict[str, Any], pd.DataFrame]:
-        from sim.simulation import simulate
-
-        result = simulate(scenario, seed=seed)
-        table = result.timeseries
-        factor = (1 + scenario.run.discount_rate) ** (-1 / 52)
-        for firm, summary in result.summary["firms"].items():
-            rows = table[table["firm"] == firm].sort_values("week")
-            summary["customer_equity"] = customer_equity(rows, factor)
-        return result.summary, table
-
-
-def customer_equity(rows: pd.DataFrame, factor: float, window: int = 13) -> float:
-    """Customer equity of one firm from its weekly rows (week 0 first): see :class:`OutcomeRunner`.
-
-    Example:
-        >>> rows = pd.DataFrame({"week": [0, 1], "customers": [10, 10], "margin": [0.0, 5.0],
-        ...                      "spend": [0.0, 1.0], "churned": [0, 0]})
-        >>> round(customer_equity(rows, 1.0, window=1), 2)  # no discount, no churn: no finite value
-        Traceback (most recent call last):
-        ...
-        ValueError: customer equity is infinite without churn or discounting (r d = 1)
-    """
-    weeks = rows["week"].to_numpy()
-    discount = factor ** weeks.astype(float)
-    profit = (rows["margin"] - rows["spend"]).to_numpy()
-    value = float((profit[1:] * discount[1:]).sum())
-    customers = rows["customers"].to_numpy(dtype=float)
-    recent = slice(max(1, len(rows) - window), len(rows))
-    exposure = customers[recent.start - 1 : recent.stop - 1].sum()
-    if customers[-1] > 0 and exposure > 0:
-        margin_per_customer = float(rows["margin"].to_numpy()[recent].sum() / exposure)
-        retention = 1.0 - float(rows["churned"].to_numpy()[recent].sum() / exposure)
-        keep = max(retention, 0.0) * factor
-        if keep >= 1:
-            raise ValueError("customer equity is infinite without churn or discounting (r d = 1)")
-        value += discount[-1] * customers[-1] * margin_per_customer * keep / (1 - keep)
-    return value
 
 
 def market_scenarios(
@@ -703,12 +653,7 @@ class Scores:
 def _specs(label: str, scenarios: list[Scenario], seeds: list[int]) -> list[Any]:
     from sim.experiments import RunSpec
 
-    runner = OutcomeRunner()
-    return [
-        RunSpec(f"{label}/market-{m}", s, seed, runner=runner)
-        for m, s in enumerate(scenarios)
-        for seed in seeds
-    ]
+    return [RunSpec(f"{label}/market-{m}", s, seed) for m, s in enumerate(scenarios) for seed in seeds]
 
 
 def _scores(results: list[Any], firm: str, metrics: Sequence[str], markets: int, seeds: int) -> Scores:
@@ -761,6 +706,7 @@ class Optimisation:
             point (several objectives); None when no candidate met the constraints.
         scenario: the scenario with the best plan written in (None without a best plan).
         info: the ``optimisation.json`` dict.
+        invocation: the call and its start, for the manifest.
         trace: one row per candidate: ``trial``, ``batch``, ``origin`` (warm start or sampler),
             the plan (``share_<lever>``, ``unspent``, ``budget``, ``start_<lever>``), each
             objective's score, ``mean_`` and ``downside_`` per metric, ``feasible``, ``pareto``.
@@ -772,6 +718,7 @@ class Optimisation:
     info: dict[str, Any]
     trace: pd.DataFrame
     references: pd.DataFrame
+    invocation: Invocation | None = None
 
 
 def _sampler(settings: OptimiseConfig, seed: int) -> Any:
@@ -841,8 +788,11 @@ def optimise(
         >>> s = load_scenario("scenarios/conquest_vs_relations.toml", {"market.size": 300, "run.weeks": 8})
         >>> result = optimise(s, "us", {"trials": 4, "runs": 2, "confirm_runs": 2}, jobs=1)  # doctest: +SKIP
     """
+    invocation = Invocation.api("sim.optimise.optimise", firm=firm, settings=settings, **execution)
     with contextlib.ExitStack() as stack:
-        return _optimise(scenario, firm, settings, _workers(stack, execution))
+        result = _optimise(scenario, firm, settings, _workers(stack, execution))
+    result.invocation = invocation
+    return result
 
 
 def _workers(stack: contextlib.ExitStack, execution: dict[str, Any]) -> dict[str, Any]:
@@ -1213,12 +1163,16 @@ def _percentile_interval(values: Sequence[float]) -> list[float] | None:
 
 LABELS = {
     "profit": "profit (currency, margin - spend)",
-    "customer_equity": "customer equity (currency, discounted)",
+    "customer_equity": "customer equity at the end (currency, net of retention cost, discounted)",
+    "total_value": "discounted profit + discounted customer equity (currency)",
     "customers_end": "customers at the end (people)",
     "retention_yearly": "retention per year (share)",
-    "cac": "acquisition cost per customer (currency)",
-    "ltv": "LTV per acquired customer (currency)",
-    "ltv_cac": "LTV / CAC",
+    "cac": "CAC, acquisition-only (currency per customer won)",
+    "cac_fully_loaded": "CAC, fully loaded (currency per customer won)",
+    "ltv": "LTV gross per customer won (currency)",
+    "ltv_net": "LTV net of retention cost per customer won (currency)",
+    "ltv_cac": "LTV gross / acquisition-only CAC",
+    "ltv_net_cac_fully_loaded": "LTV net / fully loaded CAC",
 }
 
 
@@ -1325,10 +1279,16 @@ def _robustness(result: Optimisation) -> Figure:
     )  # fmt: skip
 
 
-def write_optimisation(result: Optimisation, out: str | os.PathLike[str], figures: bool = True) -> Path:
+def write_optimisation(
+    result: Optimisation,
+    out: str | os.PathLike[str],
+    figures: bool = True,
+    invocation: Invocation | None = None,
+) -> Path:
     """``optimisation.json``, ``trace.parquet`` and ``trace.csv`` (every candidate),
     ``references.csv``, ``best.toml`` (the scenario with the best plan written in; ``sim run``
-    and :func:`sim.load_scenario` read it) and ``figures/`` (search, Pareto, robustness).
+    and :func:`sim.load_scenario` read it), ``figures/`` (search, Pareto, robustness) and
+    ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own).
 
     Example:
         >>> write_optimisation(optimise(scenario, "us"), "results/cvr/optimise")  # doctest: +SKIP
@@ -1360,6 +1320,8 @@ def write_optimisation(result: Optimisation, out: str | os.PathLike[str], figure
             save_figure(out / "figures" / "pareto.png", _pareto(result))
         if "robust" in info:
             save_figure(out / "figures" / "robustness.png", _robustness(result))
+    seeds = [*info["seeds"], *info.get("confirmation", {}).get("seeds", [])]  # search, then fresh
+    write_manifest(out, info, seeds, invocation or result.invocation)
     return out
 
 

@@ -37,16 +37,19 @@ import pandas as pd
 
 from sim.cohorts import LifecycleRunner, channel_table, survival_table, value_table
 from sim.experiments import (
+    HEADLINE_METRICS,
     RunSpec,
     arms_of,
     execute,
     lower_is_better,
     mean_ci,
     paired_difference,
+    rank_arms,
     scalar_metrics,
     seeds_for,
     summarise_runs,
 )
+from sim.manifest import Invocation, write_manifest
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
@@ -54,22 +57,40 @@ if TYPE_CHECKING:
 
 TEMPLATE = Path(__file__).with_name("report_template.ipynb")
 
-# The metrics of the comparison table: name, label, formatter.
+# The metrics of the comparison table: name, label, formatter. Every number the executive
+# summary quotes is one of these (or a paired difference of one), so it is on the page.
 REPORT_METRICS: list[tuple[str, str, Callable[[float], str]]] = [
+    ("profit", "profit over the run (margin - marketing spend)", lambda v: f"{v:,.0f}"),
+    ("customer_equity", "customer equity: value of the customers held at the end", lambda v: f"{v:,.0f}"),
+    ("total_value", "discounted profit + discounted customer equity", lambda v: f"{v:,.0f}"),
     ("customers_end", "customers at the end (people)", lambda v: f"{v:,.0f}"),
     ("market_share_end", "market share at the end", lambda v: f"{100 * v:.1f}%"),
     ("acquired", "customers won (people)", lambda v: f"{v:,.0f}"),
-    ("cac", "CAC: acquisition spend per customer won", lambda v: f"{v:,.2f}"),
+    ("cac", "CAC, acquisition-only: acquisition spend per customer won", lambda v: f"{v:,.2f}"),
+    ("cac_fully_loaded", "CAC, fully loaded: all marketing spend per customer won", lambda v: f"{v:,.2f}"),
+    ("cost_to_retain", "cost to retain: retention spend per customer-year", lambda v: f"{v:,.2f}"),
     ("retention_yearly", "retention per year", lambda v: f"{100 * v:.1f}%"),
     ("churned", "customers lost (people)", lambda v: f"{v:,.0f}"),
-    ("ltv", "LTV: discounted margin per customer won", lambda v: f"{v:,.2f}"),
-    ("ltv_cac", "LTV / CAC", lambda v: f"{v:.2f}"),
+    ("ltv", "LTV gross: discounted margin per customer won", lambda v: f"{v:,.2f}"),
+    ("ltv_net", "LTV net of retention cost, per customer won", lambda v: f"{v:,.2f}"),
+    ("ltv_net_cac_fully_loaded", "LTV net / CAC fully loaded", lambda v: f"{v:.2f}"),
+    ("payback_weeks_fully_loaded", "payback on fully loaded CAC (weeks)", lambda v: f"{v:,.1f}"),
     ("revenue", "revenue", lambda v: f"{v:,.0f}"),
-    ("spend", "marketing spend", lambda v: f"{v:,.0f}"),
-    ("profit", "profit (margin - spend)", lambda v: f"{v:,.0f}"),
+    ("spend", "marketing spend (acquisition + retention)", lambda v: f"{v:,.0f}"),
+    ("acquisition_spend", "acquisition spend", lambda v: f"{v:,.0f}"),
+    ("roi", "ROI: (margin - spend) / spend", lambda v: f"{v:.2f}"),
     ("referrals_converted", "customers won by referral (people)", lambda v: f"{v:,.0f}"),
-    ("referred_ltv", "LTV of a referred customer", lambda v: f"{v:,.2f}"),
+    ("referred_ltv", "LTV gross of a referred customer", lambda v: f"{v:,.2f}"),
 ]
+# A cost per customer is not defined when nothing was spent: the table says so.
+_SPEND_BEHIND = {
+    "cac": "acquisition_spend",
+    "cac_fully_loaded": "spend",
+    "cost_to_retain": "retention_spend",
+    "ltv_net_cac_fully_loaded": "spend",
+    "payback_weeks_fully_loaded": "spend",
+    "roi": "spend",
+}
 _FORMAT = {name: fmt for name, _, fmt in REPORT_METRICS}
 
 
@@ -175,11 +196,12 @@ class ReportData:
         return value_table({label: g.lifecycle for label, g in self.groups.items()})
 
     def blended(self) -> pd.DataFrame:
-        """CAC and LTV per group with their 95% intervals over runs."""
+        """CAC (acquisition-only and fully loaded) and LTV (gross and net of retention cost) per
+        group, with their 95% intervals over runs (None where not defined: nothing spent)."""
         rows = []
         for label in self.groups:
             row: dict[str, Any] = {"group": label}
-            for metric in ("cac", "ltv"):
+            for metric in ("cac", "cac_fully_loaded", "ltv", "ltv_net"):
                 stats = self.comparison["arms"][label][metric]
                 low, high = stats["ci95"] or (None, None)
                 row.update({metric: stats["mean"], f"{metric}_low": low, f"{metric}_high": high})
@@ -199,18 +221,55 @@ class ReportData:
             row = {"metric": label}
             for group in self.groups:
                 stats = self.comparison["arms"][group][metric]
-                row[_title(group, self)] = _interval(fmt, stats["mean"], stats["ci95"])
+                shown = _interval(fmt, stats["mean"], stats["ci95"])
+                spend = _SPEND_BEHIND.get(metric)
+                if stats["mean"] is None and spend and not self.comparison["arms"][group][spend]["mean"]:
+                    shown = "nothing spent"
+                elif metric.startswith("payback"):
+                    # A mean over only the runs that paid back would flatter: say how many did not.
+                    runs = [run[metric] for run in self.groups[group].firm_runs]
+                    missed = sum(value is None for value in runs)
+                    if missed:
+                        shown = f"not within {self.weeks} weeks in {missed} of {len(runs)} runs"
+                row[_title(group, self)] = shown
             for group in self.groups:
                 if group == base:
                     continue
                 diff = self.comparison["differences"][group][metric]
                 name = f"{group} - {base}"
-                row[f"{name} (paired)"] = _signed_interval(fmt, diff["mean"], diff["ci95"])
+                row[f"{name} (paired)"] = _signed_interval(
+                    _GAP_FORMAT.get(metric, fmt), diff["mean"], diff["ci95"]
+                )
                 row[f"P({group} better)"] = (
                     "n/a" if diff["prob_better"] is None else f"{100 * diff['prob_better']:.0f}%"
                 )
             rows.append(row)
         return pd.DataFrame(rows).set_index("metric")
+
+    def ranking_table(self) -> pd.DataFrame:
+        """The verdict behind the summary: on profit and on customer equity, every group ranked
+        by its mean, with the paired difference of the best from each other group and its 95% CI."""
+        rows = []
+        for metric, ranking in self.comparison["rankings"].items():
+            fmt = _FORMAT[metric]
+            label = dict((m, lab) for m, lab, _ in REPORT_METRICS)[metric]
+            best = ranking["best"]
+            for place, group in enumerate(ranking["order"], start=1):
+                diff = ranking["versus"].get(group)
+                rows.append(
+                    {
+                        "ranked on": label,
+                        "place": place,
+                        "strategy" if self.mode == "arms" else "firm": _title(group, self),
+                        "mean": fmt(ranking["means"][group]),
+                        "best minus this (paired, 95% CI)": "best"
+                        if diff is None
+                        else f"{_title(best, self)} ahead by "
+                        + _signed_interval(fmt, diff["mean"], diff["ci95"])
+                        + ("" if diff["clear"] else ": within the noise"),
+                    }
+                )
+        return pd.DataFrame(rows).set_index(["ranked on", "place"])
 
     def summary_markdown(self) -> str:
         """The executive summary, in prose generated from the numbers (Markdown)."""
@@ -324,7 +383,7 @@ def referral_cascade(scenario: Scenario, size: int, seed: int) -> tuple[pd.DataF
             return None
         market.run_model()
         customers = collect(market).customers
-        referred = int((customers["referrer"] >= 0).sum())
+        referred = int(customers["referrer"].notna().sum())
         if best is None or referred > best[0]:
             best = (referred, (customers, market.network.adjacency, [f.name for f in market.firm_list]))
     return best[1] if best else None
@@ -397,32 +456,57 @@ def compare_groups(data: ReportData) -> dict[str, Any]:
         "baseline_arm": base,
         "arms": arms,
         "differences": differences,
+        "rankings": {
+            metric: rank_arms({label: [m[metric] for m in metrics[label]] for label in labels}, metric)
+            for metric in HEADLINE_METRICS
+        },
     }
 
 
 # --------------------------------------------------------------------------- the summary in prose
 
 
+# The evidence behind the verdict: metric, title, unit. Costs are fully loaded and values net of
+# retention cost, so that no bullet treats money spent on keeping customers as free.
 _SUMMARY_METRICS = [
-    ("cac", "Acquisition cost (CAC)", "per customer won"),
+    (
+        "cac_fully_loaded",
+        "Cost to win a customer (CAC, fully loaded)",
+        "all marketing spend per customer won",
+    ),
+    ("ltv_net", "Lifetime value (LTV) net of retention cost", "discounted margin per customer won"),
     ("retention_yearly", "Retention", "share of customers kept per year"),
-    ("ltv", "Lifetime value (LTV)", "discounted margin per customer won"),
-    ("profit", "Profit", "margin minus marketing spend over the run"),
     ("customers_end", "Customers at the end", "people"),
 ]
+# The verdict's two measures and how the summary names them.
+_HEADLINE_TITLES = {
+    "profit": ("Profit", "margin minus all marketing spend over the run"),
+    "customer_equity": (
+        "Customer equity",
+        "the value of the customers held at the end: their projected margin net of what keeping "
+        "them costs, discounted",
+    ),
+}
+# A ratio is never the headline when its denominator leaves out more than this share of the spend.
+RATIO_SPEND_TOLERANCE = 0.1
 
 
 def _verdict(data: ReportData, metric: str, title: str, unit: str) -> str:
-    """One bullet: who wins on ``metric``, by how much, and whether the paired CI is clear of zero."""
+    """One bullet: who is best on ``metric``, the means with their CIs, and the paired difference
+    exactly as the comparison table shows it (a group minus the first), clear of zero or not."""
     arms = data.comparison["arms"]
     fmt = _FORMAT[metric]
     means = {g: arms[g][metric]["mean"] for g in data.groups if arms[g][metric]["mean"] is not None}
+    missing = {g: _undefined_because(data, metric, g) for g in data.groups if g not in means}
     if len(means) < 2:
-        return f"- **{title}** ({unit}): not defined for every strategy (no customers won)."
+        shown = [
+            f"{_title(g, data)} {_interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}"
+            for g in means
+        ] + [f"{_title(g, data)}: {why}" for g, why in missing.items()]
+        return f"- **{title}** ({unit}): " + "; ".join(shown) + "; nothing to compare."
     pick = min if lower_is_better(metric) else max
     best = pick(means, key=means.get)
     base = data.comparison["baseline_arm"]
-    # The paired difference shown is the winner's against the first group (or the runner-up's).
     diff_arm = best if best != base else pick((g for g in means if g != base), key=means.get)
     diff = data.comparison["differences"][diff_arm][metric]
     ranked = sorted(means, key=means.get, reverse=pick is max)
@@ -430,8 +514,9 @@ def _verdict(data: ReportData, metric: str, title: str, unit: str) -> str:
         f"{_title(g, data)} {_interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}"
         for g in ranked
     )
-    gap_fmt = _GAP_FORMAT.get(metric, fmt)
-    gap = _signed_interval(gap_fmt, diff["mean"], diff["ci95"])
+    if missing:
+        values += "; " + ", ".join(f"{_title(g, data)}: {why}" for g, why in missing.items())
+    gap = _signed_interval(_GAP_FORMAT.get(metric, fmt), diff["mean"], diff["ci95"])
     if diff["ci95"] is None:
         return f"- **{title}** ({unit}): {values}; too few runs for an interval."
     low, high = diff["ci95"]
@@ -442,8 +527,23 @@ def _verdict(data: ReportData, metric: str, title: str, unit: str) -> str:
         )
     return (
         f"- **{title}** ({unit}): **no clear winner**: {values}. "
-        f"Paired difference {diff_arm} - {base}: {gap}, which includes zero."
+        f"Paired difference {diff_arm} - {base}: {gap}, which includes zero: the gap is within the "
+        f"noise of {data.runs} runs."
     )
+
+
+def _undefined_because(data: ReportData, metric: str, group: str) -> str:
+    """Why a metric has no value for a group, as the table says it."""
+    spend = _SPEND_BEHIND.get(metric)
+    if spend and not data.comparison["arms"][group][spend]["mean"]:
+        return "nothing spent"
+    if metric.startswith("payback"):
+        return f"not paid back within {data.weeks} weeks"
+    return "not defined (no customers won)"
+
+
+def _noun(data: ReportData) -> str:
+    return "strategy" if data.mode == "arms" else "firm"
 
 
 # Differences of shares are in percentage points.
@@ -453,10 +553,72 @@ _GAP_FORMAT = {
 }
 
 
-def executive_summary(data: ReportData) -> str:
-    """The executive summary (Markdown): what was compared, who wins on CAC, retention, LTV,
-    profit and customers with 95% CIs, and the bottom line."""
+def _headline(data: ReportData, metric: str) -> tuple[str, str | None, bool]:
+    """The bullet for one headline measure, the group ranked first (None if undefined) and whether
+    its lead over every other group is clear of zero. Numbers as the ranking table shows them."""
+    ranking = data.comparison["rankings"][metric]
+    title, unit = _HEADLINE_TITLES[metric]
+    fmt = _FORMAT[metric]
+    if not ranking["order"]:
+        return f"- **{title}** ({unit}): not defined (no customers held).", None, False
+    best = ranking["best"]
     arms = data.comparison["arms"]
+    values = ", ".join(
+        f"{_title(g, data)} {_interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}"
+        for g in ranking["order"]
+    )
+    leads = []
+    clear = True
+    for other, diff in ranking["versus"].items():
+        if diff["ci95"] is None:
+            leads.append(f"ahead of {_title(other, data)} by {_signed(fmt, diff['mean'])} (too few runs)")
+            clear = False
+            continue
+        state = "clear of zero" if diff["clear"] else "within the noise"
+        clear = clear and diff["clear"]
+        leads.append(
+            f"ahead of {_title(other, data)} by {_signed_interval(fmt, diff['mean'], diff['ci95'])} ({state})"
+        )
+    verdict = (
+        f"**{_title(best, data)} is ahead**" if clear else f"**{_title(best, data)} leads, not clearly**"
+    )
+    return (
+        f"- **{title}** ({unit}): {verdict}: {values}. Paired by seed, {_title(best, data)} is "
+        + "; ".join(leads)
+        + ".",
+        best,
+        clear,
+    )
+
+
+def _left_out_ratios(data: ReportData) -> str | None:
+    """Why acquisition-only CAC and LTV / CAC are not the headline: the share of a group's spend
+    their denominator leaves out, from the spend rows of the table."""
+    arms = data.comparison["arms"]
+    notes = []
+    for g in data.groups:
+        spend = arms[g]["spend"]["mean"] or 0.0
+        acquisition = arms[g]["acquisition_spend"]["mean"] or 0.0
+        if spend > 0 and 1 - acquisition / spend > RATIO_SPEND_TOLERANCE:
+            notes.append(
+                f"{_title(g, data)} spends {_FORMAT['spend'](spend)}, of which "
+                f"{_FORMAT['acquisition_spend'](acquisition)} on acquisition: {100 * (1 - acquisition / spend):.0f}% left out"
+            )
+    if not notes:
+        return None
+    return (
+        "Acquisition-only CAC (and LTV over it) is shown in the table but not used to judge: its "
+        "denominator leaves out more than a tenth of the spend (" + "; ".join(notes) + "). "
+        "The costs above are fully loaded and the values net of retention cost, so every dollar is "
+        "counted once."
+    )
+
+
+def executive_summary(data: ReportData) -> str:
+    """The executive summary (Markdown): what was compared; the verdict on profit and customer
+    equity with paired 95% CIs; the evidence (fully loaded CAC, LTV net of retention cost,
+    retention, customers); and the bottom line. Every number in it is on the page (the comparison
+    and ranking tables) or computed from numbers there."""
     years = data.weeks / 52
     if data.mode == "arms":
         what = (
@@ -472,30 +634,64 @@ def executive_summary(data: ReportData) -> str:
             f"(seeds {data.seeds[0]}-{data.seeds[-1]}); differences are paired by run."
         )
     size = data.scenario.market.size
+    profit_line, profit_best, profit_clear = _headline(data, "profit")
+    equity_line, equity_best, equity_clear = _headline(data, "customer_equity")
     lines = [
         f"{what} The market has {size:,} people; each run covers {data.weeks} weeks ({years:.1f} years). "
         "Ranges in brackets are 95% confidence intervals over the runs.",
         "",
+        "**The verdict**, on the money each "
+        + _noun(data)
+        + " makes over the run and the customers it leaves behind:",
+        "",
+        profit_line,
+        equity_line,
+        "",
+        "**Why**:",
+        "",
         *(_verdict(data, metric, title, unit) for metric, title, unit in _SUMMARY_METRICS),
         "",
     ]
-    lines += [
-        "CAC counts only the spend on acquisition levers (ads, influencers, discounts, poaching, "
-        "referral rewards); money spent on keeping customers shows in profit.",
-        "",
-    ]
-    ratio = {g: arms[g]["ltv_cac"]["mean"] for g in data.groups if arms[g]["ltv_cac"]["mean"] is not None}
-    profit = {g: arms[g]["profit"]["mean"] for g in data.groups}
-    best_profit = max(profit, key=profit.get)
-    bottom = f"**Bottom line:** {_title(best_profit, data)} makes the most profit ({_FORMAT['profit'](profit[best_profit])} on average)"
-    if ratio:
-        best_ratio = max(ratio, key=ratio.get)
-        bottom += (
-            f", and {_title(best_ratio, data)} turns acquisition money into the most value: each customer "
-            f"brings {ratio[best_ratio]:.1f} times what winning them cost"
-        )
-    lines.append(bottom + ".")
+    note = _left_out_ratios(data)
+    if note:
+        lines += [note, ""]
+    lines.append(_bottom_line(data, profit_best, profit_clear, equity_best, equity_clear))
     return "\n".join(lines)
+
+
+def _bottom_line(
+    data: ReportData, profit_best: str | None, profit_clear: bool, equity_best: str | None, equity_clear: bool
+) -> str:
+    arms = data.comparison["arms"]
+    if profit_best is None:
+        return "**Bottom line:** profit is not defined for these runs."
+    profit = _FORMAT["profit"](arms[profit_best]["profit"]["mean"])
+    sentence = f"**Bottom line:** {_title(profit_best, data)} makes the most profit ({profit} on average)"
+    if not profit_clear:
+        sentence += ", though not clearly: the gap is within the noise of these runs"
+    if equity_best is None:
+        return sentence + "."
+    equity = _FORMAT["customer_equity"](arms[equity_best]["customer_equity"]["mean"])
+    if equity_best == profit_best:
+        sentence += f" and leaves the most valuable customer base (customer equity {equity})"
+        if not equity_clear:
+            sentence += ", not clearly"
+        return sentence + "."
+    sentence += (
+        f"; {_title(equity_best, data)} leaves the more valuable customer base (customer equity {equity}"
+        + ("" if equity_clear else ", not clearly")
+        + ")"
+    )
+    totals = {
+        g: arms[g]["total_value"]["mean"] for g in data.groups if arms[g]["total_value"]["mean"] is not None
+    }
+    if totals:
+        best_total = max(totals, key=totals.get)
+        sentence += (
+            f". Counting both, discounted profit plus discounted equity is highest for "
+            f"{_title(best_total, data)} ({_FORMAT['total_value'](totals[best_total])})"
+        )
+    return sentence + "."
 
 
 # --------------------------------------------------------------------------- the notebook and the page
@@ -604,10 +800,13 @@ def build_report(
     progress: bool = False,
     cascade_size: int = 300,
     timeout: int = 1800,
+    invocation: Invocation | None = None,
 ) -> Path:
     """Run the experiments, execute the report notebook and write ``report.html`` and
     ``report.ipynb`` (the executed notebook) into ``out`` (default
-    ``results/<scenario name>/report/``), each atomically. Returns the page's path.
+    ``results/<scenario name>/report/``), each atomically, and ``manifest.json`` last
+    (``invocation``: what asked for the report, e.g. the command line; default this call).
+    Returns the page's path.
 
     The runs are computed here first (with a progress bar if asked; resumable: finished runs are
     kept under ``<out>/runs/``), so the notebook reads them back from the cache in seconds.
@@ -618,6 +817,10 @@ def build_report(
 
     from sim.results import atomic_write, write_json
 
+    invocation = invocation or Invocation.api(
+        "sim.report.build_report", scenario_file=scenario_file, runs=runs, out=out, jobs=jobs,
+        overrides=overrides, seed=seed, cascade_size=cascade_size,
+    )  # fmt: skip
     overrides = dict(overrides or {})
     scenario = load_scenario(scenario_file, overrides=overrides)
     if runs < 2:
@@ -657,6 +860,7 @@ def build_report(
     html = export_html(notebook, f"Customer strategy report: {scenario.name}")
     atomic_write(folder / "report.html", lambda p: p.write_text(html, encoding="utf-8"))
     (folder / "report.failed.ipynb").unlink(missing_ok=True)
+    write_manifest(folder, scenario, data.seeds, invocation)
     return folder / "report.html"
 
 

@@ -36,9 +36,12 @@ from sim.agents.customers import (
     Channel,
     Status,
 )
-from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS
+from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS, RETENTION_LEVERS
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from sim.manifest import Invocation
     from sim.model import CustomerMarket
     from sim.scenario import Scenario
 
@@ -127,6 +130,14 @@ class Recorder:
         self.spend = np.zeros((weeks, n_firms, len(LEVER_NAMES)))
         self.rating = np.zeros((weeks, n_firms))
         self.series = {name: np.zeros((weeks, n_firms), dtype=dtype) for name, dtype in _FLOW_SERIES.items()}
+        # Margin of the customers won during the run by weeks since they were won (payback period).
+        self.margin_by_age = np.zeros((n_firms, weeks))
+        # Each week's sum over the customers won during the run and held at its end of the discount
+        # factor back to the week each was won: a week's retention spend per customer, times this,
+        # is what keeping them cost, discounted as their lifetime value is (``ltv_net``).
+        self.won_weight = np.zeros((weeks, n_firms))
+        # discount[k]: the factor k weeks on, at the scenario's yearly discount rate.
+        self.discount = (1 + market.scenario.run.discount_rate) ** (-np.arange(weeks) / 52.0)
         self.weeks_recorded = 0
         self.flows = WeekFlows(self, 0)
 
@@ -146,6 +157,9 @@ class Recorder:
         self.referred[w] = stocks[3, :n]
         self.other_won[w] = stocks[4, :n]
         self.spend[w] = [f.spend_this_week for f in market.firm_list]
+        if w > 0:  # nobody is won before the run starts
+            factors = self.discount[w::-1]  # factors[a]: the discount from week w back to week a
+            self.won_weight[w] = kernels.won_weight(c.firm, c.acquired_in_run, c.acquired_week, factors, n)
         self.rating[w] = market.ratings()
         self.weeks_recorded = w
 
@@ -216,7 +230,7 @@ def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, An
         acquisition_spend = float(sum(spend_by_lever[LEVER_NAMES.index(n)] for n in ACQUISITION_LEVERS))
         revenue = float(recorder.series["revenue"][rows, f].sum())
         margin = float(recorder.series["margin"][rows, f].sum())
-        cac = safe_ratio(acquisition_spend, acquired)
+        cac = spent_per(acquisition_spend, acquired)
         ltv = safe_ratio(float(recorder.series["ltv_margin"][rows, f].sum()), acquired)
         exposure = float(customers[:-1, f].sum())  # customers at the start of each week
         weekly_churn = safe_ratio(churned, exposure)
@@ -232,7 +246,7 @@ def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, An
             "acquired": acquired,
             "acquired_by_channel": by_channel,
             "cac": cac,
-            "cac_paid": safe_ratio(acquisition_spend, sum(by_channel[c] for c in PAID_CHANNELS)),
+            "cac_paid": spent_per(acquisition_spend, sum(by_channel[c] for c in PAID_CHANNELS)),
             "cac_by_channel": _cac_by_channel(by_channel, spend_by_lever),
             "acquisition_spend": acquisition_spend,
             "retention_yearly": None if weekly_churn is None else (1 - weekly_churn) ** 52,
@@ -245,6 +259,7 @@ def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, An
             "profit": margin - spend,
             "ltv": ltv,
             "ltv_cac": None if ltv is None or cac is None else safe_ratio(ltv, cac),
+            **_economics(scenario, recorder, f, acquired, cac),
             "market_share_end": safe_ratio(float(customers[-1, f]), float(total_end)),
             "referrals_made": int(recorder.series["referrals_made"][rows, f].sum()),
             "referrals_converted": int(recorder.series["referrals_converted"][rows, f].sum()),
@@ -255,6 +270,163 @@ def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, An
             **_lifecycle(recorder, rows, f, churned),
         }
     return {"scenario": scenario.name, "seed": seed, "weeks": weeks, "firms": firms}
+
+
+def spent_per(spend: float, count: float) -> float | None:
+    """Spend per unit of ``count`` (a cost per customer): None when nothing was spent (shown as
+    "nothing spent", never as a cost of 0) or when ``count`` is zero.
+
+    Example:
+        >>> spent_per(0.0, 10) is None, spent_per(50.0, 10)
+        (True, 5.0)
+    """
+    return safe_ratio(spend, count) if spend > 0 else None
+
+
+# The last weeks whose margin, retention spend and churn project the customers held at the end.
+PROJECTION_WEEKS = 13
+
+
+def _economics(
+    scenario: Scenario, recorder: Recorder, f: int, acquired: int, cac: float | None
+) -> dict[str, Any]:
+    """Acquisition economics that count every dollar once (docs/model.md, "Metrics glossary").
+
+    Acquisition spend (conquest levers and referral rewards) is in ``cac``; retention spend (the
+    other relations levers) is a cost inside lifetime value (``ltv_net``) and in ``cost_to_retain``;
+    ``cac_fully_loaded`` divides all marketing spend by the customers won. ``customer_equity``
+    values the customers held at the end by the projected lifetime value of a customer: the margin
+    net of retention cost per customer-week of the last weeks, kept with their weekly retention and
+    discounted (Gupta and Lehmann 2003; Gupta, Lehmann and Stuart 2004).
+    """
+    weeks = recorder.weeks_recorded
+    rows = slice(1, weeks + 1)
+    customers = recorder.customers[: weeks + 1, f].astype(float)
+    spend_weekly = recorder.spend[rows, f].sum(axis=1)
+    retention_weekly = recorder.spend[rows, f][:, _RETENTION_INDEX].sum(axis=1)
+    spend = float(spend_weekly.sum())
+    retention_spend = float(retention_weekly.sum())
+    margin_weekly = recorder.series["margin"][rows, f]
+    margin = float(margin_weekly.sum())
+    base = 1 + scenario.run.discount_rate
+    week_factor = base ** (-1 / 52)
+    held = customers[:-1]
+    retention_cost_won = float(retention_cost_of_won(recorder)[:, f].sum())
+    ltv_margin = float(recorder.series["ltv_margin"][rows, f].sum())
+    ltv_net = safe_ratio(ltv_margin - retention_cost_won, acquired)
+    cac_fully_loaded = spent_per(spend, acquired)
+    exposure = float(held.sum())
+    # Projected lifetime value of a customer held at the end, from the last weeks.
+    recent = slice(max(0, weeks - PROJECTION_WEEKS), weeks)
+    recent_exposure = float(held[recent].sum())
+    ltv_projected = None
+    if recent_exposure > 0:
+        churned = float(recorder.churned[rows, f].sum(axis=1)[recent].sum())
+        net_margin = float(margin_weekly[recent].sum() - retention_weekly[recent].sum()) / recent_exposure
+        keep = max(0.0, 1.0 - churned / recent_exposure) * week_factor
+        ltv_projected = net_margin * keep / (1 - keep) if keep < 1 else None
+    customer_equity = None if ltv_projected is None else float(customers[-1]) * ltv_projected
+    discount = base ** (-np.arange(1, weeks + 1) / 52.0)
+    profit_discounted = float(((margin_weekly - spend_weekly) * discount).sum())
+    total_value = None
+    if customer_equity is not None:
+        total_value = profit_discounted + customer_equity * base ** (-weeks / 52.0)
+    return {
+        "cac_fully_loaded": cac_fully_loaded,
+        "retention_spend": retention_spend,
+        "cost_to_retain": spent_per(retention_spend, exposure / 52),
+        "ltv_net": ltv_net,
+        "ltv_net_cac_fully_loaded": None
+        if ltv_net is None or cac_fully_loaded is None
+        else safe_ratio(ltv_net, cac_fully_loaded),
+        "roi": safe_ratio(margin - spend, spend) if spend > 0 else None,
+        "payback_weeks": payback_weeks(recorder, f, cac),
+        "payback_weeks_fully_loaded": payback_weeks(recorder, f, cac_fully_loaded),
+        "ltv_projected": ltv_projected,
+        "customer_equity": customer_equity,
+        "profit_discounted": profit_discounted,
+        "total_value": total_value,
+    }
+
+
+_RETENTION_INDEX = [LEVER_NAMES.index(name) for name in RETENTION_LEVERS]
+_ACQUISITION_INDEX = [LEVER_NAMES.index(name) for name in ACQUISITION_LEVERS]
+
+
+def retention_cost_of_won(recorder: Recorder) -> np.ndarray:
+    """(weeks, firms): the part of each week's retention spend that kept the customers won during
+    the run, discounted to the weeks they were won (what ``ltv_net`` subtracts).
+
+    A week's retention spend is spread evenly over the firm's customers at its start (the end of
+    the week before), so the won customers' part is spend / customers x their discounted headcount
+    (:func:`sim.kernels.won_weight`), one week further on.
+    """
+    weeks = recorder.weeks_recorded
+    retention = recorder.spend[1 : weeks + 1][..., _RETENTION_INDEX].sum(axis=2)
+    held = recorder.customers[:weeks].astype(float)
+    per_customer = np.divide(retention, held, out=np.zeros_like(retention), where=held > 0)
+    factor = recorder.discount[1] if len(recorder.discount) > 1 else 1.0
+    return per_customer * recorder.won_weight[:weeks] * factor
+
+
+def running_economics(recorder: Recorder) -> dict[str, np.ndarray]:
+    """Acquisition economics so far, week by week and per firm: what the summary would report had
+    the run stopped that week (the same definitions as :func:`summarise`; the dashboard draws them).
+
+    Returns:
+        ``weeks`` (1..week), and (weeks, firms) arrays ``acquired``, ``acquisition_spend``,
+        ``spend``, ``cac`` (acquisition-only), ``cac_fully_loaded``, ``ltv`` (gross) and
+        ``ltv_net`` (net of retention cost). A cost is NaN while nothing was spent or nobody won;
+        a value is NaN while nobody was won.
+
+    Example:
+        >>> from sim import CustomerMarket, load_scenario
+        >>> market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 300}))
+        >>> for _ in range(3): market.step()
+        >>> running_economics(market.recorder)["cac_fully_loaded"].shape
+        (3, 2)
+    """
+    last = recorder.weeks_recorded
+    rows = slice(1, last + 1)
+    acquired = recorder.acquired[rows][..., 1:].sum(axis=2).cumsum(axis=0)  # channel 0: initial
+    acquisition = recorder.spend[rows][..., _ACQUISITION_INDEX].sum(axis=2).cumsum(axis=0)
+    spend = recorder.spend[rows].sum(axis=2).cumsum(axis=0)
+    margin = recorder.series["ltv_margin"][rows].cumsum(axis=0)
+    net = margin - retention_cost_of_won(recorder).cumsum(axis=0)
+    won = acquired > 0
+    per_won = np.where(won, acquired, 1)
+    return {
+        "weeks": np.arange(1, last + 1),
+        "acquired": acquired,
+        "acquisition_spend": acquisition,
+        "spend": spend,
+        "cac": np.where(won & (acquisition > 0), acquisition / per_won, np.nan),
+        "cac_fully_loaded": np.where(won & (spend > 0), spend / per_won, np.nan),
+        "ltv": np.where(won, margin / per_won, np.nan),
+        "ltv_net": np.where(won, net / per_won, np.nan),
+    }
+
+
+def payback_weeks(recorder: Recorder, f: int, cost: float | None) -> int | None:
+    """Weeks until the margin of a customer won during the run, added up week by week since they
+    were won, covers ``cost`` (what winning a customer cost); None when nothing was spent, nobody
+    was won, or it is not covered within the run.
+
+    The margin k weeks after winning is averaged over the cohorts old enough to have reached k
+    weeks by the end of the run (margin at that age / customers won by week T - k), so late
+    cohorts do not drag the curve down by being observed for a short time only.
+    """
+    if cost is None:
+        return None
+    weeks = recorder.weeks_recorded
+    won_by_week = recorder.acquired[1 : weeks + 1, f, 1:].sum(axis=1)
+    won_by = np.cumsum(won_by_week)  # won_by[t - 1]: customers won in weeks 1..t
+    ages = np.arange(weeks)  # a customer won in week t can be k = 0 .. weeks - t weeks old
+    eligible = won_by[weeks - 1 - ages]  # won early enough to be k weeks old by the end
+    margin = recorder.margin_by_age[f, :weeks]
+    per_customer = np.divide(margin, eligible, out=np.zeros(weeks), where=eligible > 0)
+    covered = np.flatnonzero((np.cumsum(per_customer) >= cost) & (eligible > 0))
+    return int(covered[0]) + 1 if covered.size else None
 
 
 def _lifecycle(recorder: Recorder, rows: slice, f: int, churned: int) -> dict[str, Any]:
@@ -335,17 +507,32 @@ class SimulationResult:
         timeseries: one row per week and firm.
         customers: one row per person who was ever in the market (see README, "Outputs").
         scenario: the scenario that was run (with its seed).
+        invocation: the call that ran it and when it started, for the manifest (None: not known).
     """
 
     summary: dict[str, Any]
     timeseries: pd.DataFrame
     customers: pd.DataFrame
     scenario: Scenario
+    invocation: Invocation | None = None
 
-    def write(self, out_dir: str | os.PathLike[str], figures: bool = True) -> Path:
-        """Write every output file into ``out_dir``; each file appears whole or not at all."""
-        from sim import __version__
+    def figures(self) -> dict[str, Figure]:
+        """The figures ``write`` saves, by file name (without ``.png``)."""
         from sim.plots import churn_by_reason_figure, customers_figure, lifecycle_figure
+
+        return {
+            "customers": customers_figure(self.timeseries, self.summary["scenario"]),
+            "churn_by_reason": churn_by_reason_figure(self.summary),
+            "lifecycle": lifecycle_figure(self.timeseries, self.summary),
+        }
+
+    def write(
+        self, out_dir: str | os.PathLike[str], figures: bool = True, invocation: Invocation | None = None
+    ) -> Path:
+        """Write every output file into ``out_dir``, ``manifest.json`` last (``invocation``, e.g.
+        the command line, replaces the result's own); each file appears whole or not at all."""
+        from sim import __version__
+        from sim.manifest import write_manifest
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -354,11 +541,9 @@ class SimulationResult:
         atomic_write(out / "customers.parquet", lambda p: self.customers.to_parquet(p, index=False))
         atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(self.scenario.to_toml()))
         if figures:
-            save_figure(
-                out / "figures" / "customers.png", customers_figure(self.timeseries, self.summary["scenario"])
-            )
-            save_figure(out / "figures" / "churn_by_reason.png", churn_by_reason_figure(self.summary))
-            save_figure(out / "figures" / "lifecycle.png", lifecycle_figure(self.timeseries, self.summary))
+            for name, figure in self.figures().items():
+                save_figure(out / "figures" / f"{name}.png", figure)
+        write_manifest(out, self.scenario, [self.summary["seed"]], invocation or self.invocation)
         return out
 
 

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.manifest import Invocation, write_manifest
 from sim.scenario import Scenario, ScenarioError
 
 if TYPE_CHECKING:
@@ -190,11 +191,13 @@ class SensitivityResult:
         design: one row per sample point: ``point``, the parameter values, each outcome's mean
             over the replicates.
         info: the ``sensitivity.json`` dict.
+        invocation: the call and its start, for the manifest.
     """
 
     indices: pd.DataFrame
     design: pd.DataFrame
     info: dict[str, Any]
+    invocation: Invocation | None = None
 
 
 def _problem(parameters: Mapping[str, Sequence[float]]) -> dict[str, Any]:
@@ -269,6 +272,10 @@ def sensitivity(
     from sim.scenario import SensitivityConfig
 
     started = time.perf_counter()
+    invocation = Invocation.api(
+        "sim.sensitivity.sensitivity", parameters=parameters, method=method, samples=samples,
+        outcomes=outcomes, firm=firm, runs=runs, seed=seed, levels=levels, **execution,
+    )  # fmt: skip
     table = scenario.sensitivity
     if parameters is None:
         if table is None:
@@ -382,7 +389,7 @@ def sensitivity(
         "hash": config_hash(base),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    return SensitivityResult(indices, design, info)
+    return SensitivityResult(indices, design, info, invocation)
 
 
 def _analyse(
@@ -468,10 +475,15 @@ def _number(value: float) -> str:
 
 
 def write_sensitivity(
-    result: SensitivityResult, scenario: Scenario, out: str | os.PathLike[str], figures: bool = True
+    result: SensitivityResult,
+    scenario: Scenario,
+    out: str | os.PathLike[str],
+    figures: bool = True,
+    invocation: Invocation | None = None,
 ) -> Path:
     """``sensitivity.json``, ``sensitivity.parquet`` (indices), ``sensitivity_design.parquet``
-    (the points and their outcomes), the resolved scenario and ``figures/sensitivity.png``.
+    (the points and their outcomes), the resolved scenario, ``figures/sensitivity.png`` and
+    ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own).
 
     Example:
         >>> write_sensitivity(result, scenario, "results/research/sensitivity")  # doctest: +SKIP
@@ -487,6 +499,7 @@ def write_sensitivity(
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     if figures:
         save_figure(out / "figures" / "sensitivity.png", sensitivity_figure(result))
+    write_manifest(out, scenario, result.info["seeds"], invocation or result.invocation)
     return out
 
 

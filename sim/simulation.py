@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 
+from sim.manifest import Invocation
 from sim.model import CustomerMarket
 from sim.results import SimulationResult, summarise
 from sim.scenario import Scenario, ScenarioError
@@ -31,9 +32,12 @@ def simulate(
     Returns:
         A :class:`sim.results.SimulationResult` with ``.summary``, ``.timeseries``, ``.customers``.
     """
+    invocation = Invocation.api("sim.simulate", seed=seed)
     market = CustomerMarket(scenario, seed=seed, strategies=strategies)
     market.run_model()
-    return collect(market)
+    result = collect(market)
+    result.invocation = invocation  # what result.write() records in its manifest
+    return result
 
 
 def collect(market: CustomerMarket) -> SimulationResult:

@@ -536,10 +536,10 @@ def churn_measures(scenario: Scenario, seed: int) -> ChurnMeasures:
     result = simulate(scenario, seed=seed)
     firm = result.summary["firms"][scenario.firm_names[0]]
     people = result.customers
-    joined = people["acquired_week"].to_numpy()
-    left = people["churn_week"].to_numpy()
-    cohort = joined == 1
-    tenure = np.where(left >= 0, left, scenario.run.weeks) - joined
+    joined = people["acquired_week"]
+    cohort = (joined == 1).to_numpy(dtype=bool, na_value=False)
+    # still a customer (no churn week): observed until the end of the run
+    tenure = (people["churn_week"].fillna(scenario.run.weeks) - joined).to_numpy(dtype=float, na_value=np.nan)
     series = result.timeseries[result.timeseries["firm"] == scenario.firm_names[0]]
     acquired = int(firm["acquired"])
     return ChurnMeasures(

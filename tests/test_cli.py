@@ -25,7 +25,13 @@ def test_run_prints_the_summary_and_writes_every_file(tmp_path):
     out = tmp_path / "out"
     done = run_cli("run", str(CONQUEST_VS_RELATIONS), "--out", str(out), "--seed", "4", *SMALL)
     assert done.returncode == 0, f"expected success, got {done.returncode}: {done.stderr}"
-    for label in ("CAC", "retention per year", "LTV per acquired customer", "us", "rival"):
+    for label in (
+        "CAC, fully loaded",
+        "retention per year",
+        "LTV net of retention cost",
+        "customer equity",
+        "us",
+    ):
         assert label in done.stdout, f"expected {label!r} in the printed summary:\n{done.stdout}"
     expected = ["summary.json", "timeseries.csv", "customers.parquet", "scenario.resolved.toml"]
     for name in expected:
@@ -40,7 +46,8 @@ def test_run_prints_the_summary_and_writes_every_file(tmp_path):
     keys = {
         "customers_end", "acquired", "acquired_by_channel", "cac", "cac_by_channel", "retention_yearly",
         "churned", "churned_by_reason", "revenue", "margin", "spend", "spend_by_lever", "profit", "ltv",
-        "ltv_cac", "market_share_end",
+        "ltv_cac", "market_share_end", "cac_fully_loaded", "retention_spend", "cost_to_retain", "ltv_net",
+        "ltv_net_cac_fully_loaded", "roi", "payback_weeks", "payback_weeks_fully_loaded", "customer_equity",
     }  # fmt: skip
     assert keys <= set(firm), f"missing summary keys: {keys - set(firm)}"
     assert set(firm["churned_by_reason"]) == {

@@ -177,6 +177,13 @@ def test_running_cac_and_ltv_end_where_the_summary_does(small):
     us = small.firm_names.index("us")
     assert math.isclose(metrics["cac"][-1, us], summary["us"]["cac"], rel_tol=1e-12)
     assert math.isclose(metrics["ltv"][-1, us], summary["us"]["ltv"], rel_tol=1e-12)
+    for metric in ("cac_fully_loaded", "ltv_net"):
+        assert math.isclose(metrics[metric][-1, us], summary["us"][metric], rel_tol=1e-12), (
+            f"the dashboard's running {metric} should end where the summary does"
+        )
+    assert np.isnan(metrics["cac_fully_loaded"][:, small.firm_names.index("rival")]).all(), (
+        "the rival spends nothing: its fully loaded CAC is never a number (shown as 'nothing spent')"
+    )
     assert metrics["acquired"][-1, us] == summary["us"]["acquired"]
     rival = small.firm_names.index("rival")
     first_win = int(np.argmax(metrics["acquired"][:, rival] > 0))

@@ -16,6 +16,7 @@ import sim.experiments as experiments
 from sim import ScenarioError, load_scenario, simulate
 from sim.cli import main
 from sim.experiments import (
+    CENSORED_METRICS,
     LOWER_IS_BETTER,
     RunSpec,
     compare,
@@ -143,6 +144,11 @@ def test_replicate_summary_is_the_mean_of_the_runs_with_t_intervals(write_scenar
         assert set(means) == set(per_run[0]), f"expected every metric of {firm} to be summarised"
         for name, mean in means.items():
             values = [run[name] for run in per_run if run[name] is not None]
+            if name in CENSORED_METRICS and 0 < len(values) < len(per_run):
+                assert mean is None, f"{firm}.{name}: not reached in some runs, so no mean, got {mean}"
+                missed = reps.summary["censored"][firm][name]
+                assert missed == len(per_run) - len(values), f"{firm}.{name}: {missed} runs missed"
+                continue
             if not values:
                 assert mean is None, f"{firm}.{name}: expected None where no run defines it, got {mean}"
                 continue

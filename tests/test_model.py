@@ -92,7 +92,7 @@ def test_customers_table_keeps_people_who_left_the_market():
     assert set(departed["left_market_reason"]) <= {"died", "moved"}
     assert (people["status"] != "departed").sum() == 2000
     referred = people[people["channel"] == "referral"]
-    assert (referred["referrer"] >= 0).all(), "expected referred customers to name their referrer"
+    assert referred["referrer"].notna().all(), "expected referred customers to name their referrer"
     assert referred["referrer"].isin(people["id"]).all(), "expected referrers to be people in the table"
 
 

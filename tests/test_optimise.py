@@ -19,7 +19,6 @@ from sim.experiments import RunCache
 from sim.optimise import (
     BudgetPlan,
     Plan,
-    customer_equity,
     fill_shares,
     market_scenarios,
     optimise,
@@ -121,18 +120,6 @@ def test_a_plan_runs_as_a_strategy_and_its_levers_start_when_told(dominant):
     assert spend["spend"].max() <= 150 + 1e-9, f"expected at most the budget, got {spend['spend'].max()}"
     with pytest.raises(TypeError, match="start_<lever>"):
         BudgetPlan({"search_ads": 1.0}, begin_search_ads=3)
-
-
-def test_customer_equity_is_discounted_profit_plus_the_customers_kept():
-    rows = {"week": [0, 1, 2], "customers": [10, 10, 10], "margin": [0.0, 5.0, 5.0], "spend": [0.0, 1.0, 1.0]}
-    import pandas as pd
-
-    table = pd.DataFrame({**rows, "churned": [0, 1, 1]})
-    # Profit 4 in weeks 1 and 2, discounted by d and d^2 (d = 0.9); then, from the end of week 2,
-    # 10 customers x 0.5 margin per customer-week x r d / (1 - r d) with weekly retention r = 0.9.
-    keep = 0.9 * 0.9
-    expected = 4 * 0.9 + 4 * 0.9**2 + 0.9**2 * 10 * 0.5 * keep / (1 - keep)
-    assert customer_equity(table, 0.9, window=2) == pytest.approx(expected), "expected the stated formula"
 
 
 # --------------------------------------------------------------------------- settings
@@ -316,7 +303,7 @@ def test_pareto_front_and_robust_choice(dominant, tmp_path):
 
     search = {
         **SEARCH,
-        "objectives": ["customers_end", "cac"],
+        "objectives": ["customers_end", "spend"],
         "levers": ["search_ads", "social_ads", "loyalty_rewards"],
         "spend_all": False,
         "trials": 10,
@@ -329,8 +316,11 @@ def test_pareto_front_and_robust_choice(dominant, tmp_path):
     for _, row in front.iterrows():
         dominated = (
             (result.trace["customers_end"] >= row["customers_end"])
-            & (result.trace["cac"] <= row["cac"])
-            & ((result.trace["customers_end"] > row["customers_end"]) | (result.trace["cac"] < row["cac"]))
+            & (result.trace["spend"] <= row["spend"])
+            & (
+                (result.trace["customers_end"] > row["customers_end"])
+                | (result.trace["spend"] < row["spend"])
+            )
             & result.trace["feasible"]
         )
         assert not dominated.any(), f"trial {row['trial']} is on the front but dominated"

@@ -1,6 +1,7 @@
 """Every figure of sim/plots.py drawn from real runs at small size: it returns a Figure whose title
-says what the reader should see (computed from the data), whose axes carry units, and whose colours
-mean the same strategy or firm in every figure."""
+says what the reader should see (computed from the data and checked against the plotted artists by
+tests/figure_checks.py), whose axes carry units, and whose colours mean the same strategy or firm in
+every figure. (tests/test_figures.py checks every figure's layout for every shipped scenario.)"""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from matplotlib.colors import to_hex
 from sim import load_scenario, plots
 from sim.experiments import sweep
 from sim.report import gather
+from tests.figure_checks import claim_problems
 
 # Small enough to run in seconds in this process (jobs=1), big enough that every channel and
 # reason has customers: 800 people for 60 weeks, 3 seeds per arm.
@@ -45,9 +47,9 @@ def test_customers_by_group_draws_a_panel_per_strategy_with_bands(arms):
     ends = {label: g.timeseries.query("firm == 'us'").groupby("week")["customers"].median().iloc[-1]
             for label, g in arms.groups.items()}  # fmt: skip
     leader = max(ends, key=ends.get)
-    assert f"playing {leader}" in figure._suptitle.get_text(), (
+    assert f"playing {leader}" in figure.get_suptitle(), (
         f"the title should name the arm with the most customers at the end ({leader}); "
-        f"got {figure._suptitle.get_text()!r}"
+        f"got {figure.get_suptitle()!r}"
     )
     assert figure.axes[0].collections, "each panel should shade the 10-90% band of the runs"
     assert line_colours(figure.axes[0])["us"] == plots.PALETTE[0], "us should keep the first firm colour"
@@ -65,7 +67,9 @@ def test_retention_curves_start_at_one_fall_and_keep_strategy_colours(arms):
     colours = line_colours(figure.axes[0])
     assert colours["relations"] == plots.STRATEGY_COLOURS["relations"], "relations is always green"
     assert colours["conquest"] == plots.STRATEGY_COLOURS["conquest"], "conquest is always orange"
-    assert "stay longest" in figure.axes[0].get_title(), figure.axes[0].get_title()
+    assert claim_problems(figure) == [], (
+        f"the title should hold over the whole curves: {claim_problems(figure)}"
+    )
     by_channel = plots.retention_figure(
         arms.retention_by_channel("conquest", min_won=10), "channel", bands=False
     )
@@ -101,33 +105,38 @@ def test_churn_waterfall_goes_from_start_to_end(arms):
         assert firm["customers_start"] + firm["acquired"] - reasons == pytest.approx(firm["customers_end"]), (
             f"{label}: the waterfall should close (start + won - lost = end)"
         )
-    assert figure._suptitle.get_text().startswith("Why customers leave")
+    assert figure.get_suptitle().startswith("Why customers leave")
 
 
 def test_cac_ltv_value_spend_forest_and_cascade_figures(arms):
     figure = plots.cac_ltv_figure(arms.blended(), arms.channels())
-    assert "(currency)" in figure.axes[0].get_xlabel() and "(currency)" in figure.axes[0].get_ylabel()
-    assert "what a customer costs to win" in figure.axes[0].get_title()
+    assert "currency" in figure.axes[0].get_xlabel() and "currency" in figure.axes[0].get_ylabel()
+    assert "fully loaded" in figure.axes[0].get_xlabel() and "net of retention" in figure.axes[0].get_ylabel()
+    assert "LTV net of retention cost / fully loaded CAC" in figure.axes[0].get_title().replace("\n", " ")
+    assert claim_problems(figure) == [], claim_problems(figure)
 
     deciles, lorenz = arms.values()
     figure = plots.value_distribution_figure(deciles, lorenz)
-    assert "top 20% of customers bring" in figure._suptitle.get_text()
+    assert "top 20% of customers bring" in figure.get_suptitle()
     for label, rows in deciles.groupby("group"):
         assert rows["value"].is_monotonic_decreasing, f"{label}: deciles are ranked, most valuable first"
 
     spend = arms.spend()
     figure = plots.spend_by_lever_figure(spend)
-    assert "conquest spends most on search ads" in figure.axes[0].get_title(), figure.axes[0].get_title()
+    title = " ".join(figure.axes[0].get_title().split())
+    assert "conquest spends most on search ads" in title, title
 
     figure = plots.forest_figure(arms.comparison)
     rows = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert rows == list(plots.FOREST_METRICS.values()), f"one row per metric, got {rows}"
     assert "relations vs conquest" in figure.axes[0].get_title()
+    assert claim_problems(figure) == [], claim_problems(figure)
 
     customers, adjacency, firms = arms.cascade
     figure = plots.referral_cascade_figure(customers, adjacency, firms)
-    referred = int((customers.query("left_market_week < 0")["referrer"] >= 0).sum())
-    assert f"{referred} customers were referred" in figure.axes[0].get_title(), figure.axes[0].get_title()
+    referred = int(customers.loc[customers["left_market_week"].isna(), "referrer"].notna().sum())
+    title = " ".join(figure.axes[0].get_title().split())
+    assert f"{referred} customers were referred" in title, title
 
 
 def test_sweep_heatmap_and_response_curves(grid):
@@ -135,12 +144,14 @@ def test_sweep_heatmap_and_response_curves(grid):
     figure = plots.sweep_heatmap_figure(grid, "us", "profit", keys)
     means = grid[grid["firm"] == "us"].groupby(list(keys))["profit"].mean()
     budget, wom = means.idxmax()
-    assert f"{keys[0]} = {budget:g}" in figure.axes[0].get_title(), (
-        f"the title should name the best point ({budget:g}, {wom:g}); got {figure.axes[0].get_title()!r}"
+    title = " ".join(figure.axes[0].get_title().split())
+    assert f"{keys[0]} = {budget:g} and {keys[1]} = {wom:g}" in title, (
+        f"the title should name the best point ({budget:g}, {wom:g}); got {title!r}"
     )
     assert len(figure.axes[0].texts) == 9, "each cell of the 3 x 3 grid is annotated with its value"
     figure = plots.sweep_response_figure(grid, keys[0], keys[1], "us", "customers_end")
     assert len(figure.axes[0].get_lines()) == 3, "one line per value of the second key"
+    assert claim_problems(figure) == [], claim_problems(figure)
     with pytest.raises(ValueError, match="two swept keys"):
         plots.sweep_heatmap_figure(grid, "us", "profit", (keys[0],))
 

@@ -86,16 +86,22 @@ def test_comparison_pairs_arms_by_seed_and_summary_names_the_winners(arms):
             f"{metric}: the difference should be the mean of per-seed differences"
         )
     text = arms.summary_markdown()
-    cac = {g: comparison["arms"][g]["cac"]["mean"] for g in arms.groups}
-    cheaper = min(cac, key=cac.get)
-    line = next(line for line in text.splitlines() if line.startswith("- **Acquisition cost"))
-    assert f"**{cheaper} is better**" in line or "no clear winner" in line, (
-        f"the CAC line should name {cheaper} (lower CAC) as the winner: {line}"
-    )
-    for title in ("Acquisition cost (CAC)", "Retention", "Lifetime value (LTV)", "Profit"):
-        assert f"**{title}**" in text, f"the summary should have a line on {title}"
+    for metric, title in (("profit", "Profit"), ("customer_equity", "Customer equity")):
+        means = {g: comparison["arms"][g][metric]["mean"] for g in arms.groups}
+        best = max(means, key=means.get)
+        line = next(line for line in text.splitlines() if line.startswith(f"- **{title}**"))
+        assert f"**{best} is ahead**" in line or f"**{best} leads, not clearly**" in line, (
+            f"the {title} line should name {best} (the higher mean) first: {line}"
+        )
+        assert comparison["rankings"][metric]["order"][0] == best
+    for title in ("Cost to win a customer (CAC, fully loaded)", "Retention", "Lifetime value (LTV) net"):
+        assert f"**{title}" in text, f"the summary should have a line on {title}"
     assert len(re.findall(r"\[[-+0-9.,% p]+, [-+0-9.,% p]+\]", text)) >= 8, (
         "values should carry their 95% CIs"
+    )
+    bottom = next(line for line in text.splitlines() if line.startswith("**Bottom line:**"))
+    assert "CAC" not in bottom and "times what winning" not in bottom, (
+        f"a ratio is never the headline: {bottom}"
     )
     table = arms.table()
     assert list(table.index) == [label for _, label, _ in REPORT_METRICS]
@@ -105,6 +111,40 @@ def test_comparison_pairs_arms_by_seed_and_summary_names_the_winners(arms):
         "relations - conquest (paired)",
         "P(relations better)",
     ]
+
+
+def _numbers(text: str) -> list[str]:
+    """Every formatted number in a text: 1,234, -12.5, 85.4%, +0.5 pp, 31,437 ..."""
+    return re.findall(r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?(?: pp|%)?", text)
+
+
+def test_every_number_of_the_verdict_is_on_the_page(arms):
+    """The executive summary's verdict and evidence quote only numbers shown in the comparison
+    and ranking tables (or the run's size), so a reader can find each one."""
+    page = arms.table().to_html() + arms.ranking_table().to_html()
+    text = arms.summary_markdown()
+    verdict = text[text.index("**The verdict**") :]
+    derived = re.compile(r"\d+% left out")  # a share computed from two numbers of the table
+    allowed = {str(arms.runs), f"{arms.weeks}", "95"}
+    missing = [
+        n
+        for n in _numbers(derived.sub("", verdict))
+        if n.lstrip("+-") not in allowed and n.lstrip("+-") not in page
+    ]
+    assert not missing, f"numbers of the summary not on the page: {missing}"
+
+
+def test_a_ratio_whose_denominator_leaves_out_spend_is_not_the_headline(arms):
+    arm = arms.comparison["arms"]["relations"]
+    assert arm["acquisition_spend"]["mean"] < 0.9 * arm["spend"]["mean"], (
+        "the test needs an arm that spends mostly on keeping customers"
+    )
+    text = arms.summary_markdown()
+    assert "not used to judge" in text and "relations spends" in text, (
+        "the summary should say why acquisition-only CAC is not used for relations"
+    )
+    headline = text[text.index("**The verdict**") : text.index("**Why**")]
+    assert "CAC" not in headline and "LTV" not in headline, f"the verdict is on profit and equity: {headline}"
 
 
 def test_without_arms_the_report_compares_the_firms_of_the_same_runs():

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from enum import IntEnum
 
@@ -163,9 +164,9 @@ def sampler(dist: Dist) -> Callable[[np.ndarray], np.ndarray]:
         scale = dist.mean / shape
         return lambda u: special.gammaincinv(shape, u) * scale
     if dist.dist == "lognormal":
-        sigma2 = np.log1p(dist.cv**2)
-        location, spread = np.log(dist.mean) - sigma2 / 2, np.sqrt(sigma2)
-        return lambda u: np.exp(location + spread * special.ndtri(u))
+        sigma2 = math.log1p(dist.cv**2)
+        location, spread = math.log(dist.mean) - sigma2 / 2, math.sqrt(sigma2)
+        return lambda u: kernels.exp_each(location + spread * special.ndtri(u))
     raise ValueError(f"unknown distribution {dist.dist!r}")  # pragma: no cover
 
 
@@ -202,10 +203,10 @@ def persona_sampler(dists: list[Dist]) -> Callable[[np.ndarray, np.ndarray], np.
         scale = np.array([dist.mean / (1.0 / dist.cv**2) for dist in dists], dtype=np.float64)
         return lambda u, persona: special.gammaincinv(shape[persona], u) * scale[persona]
     if family == "lognormal":
-        sigma2 = [np.log1p(dist.cv**2) for dist in dists]
-        location = np.array([np.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)])
-        spread = np.array([np.sqrt(s2) for s2 in sigma2])
-        return lambda u, persona: np.exp(location[persona] + spread[persona] * special.ndtri(u))
+        sigma2 = [math.log1p(dist.cv**2) for dist in dists]
+        location = np.array([math.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)])
+        spread = np.array([math.sqrt(s2) for s2 in sigma2])
+        return lambda u, persona: kernels.exp_each(location[persona] + spread[persona] * special.ndtri(u))
     return None  # pragma: no cover
 
 
@@ -227,7 +228,7 @@ def _sample_rows(
 
 def weekly_hazard(yearly_probability: float) -> float:
     """The constant weekly hazard that gives ``yearly_probability`` over 52 weeks."""
-    return -np.log1p(-min(yearly_probability, 1 - 1e-12)) / 52.0
+    return -math.log1p(-min(yearly_probability, 1 - 1e-12)) / 52.0
 
 
 class Customers:
@@ -423,7 +424,8 @@ class Customers:
             death = self.persona_death_hazard if died else np.zeros_like(self.persona_death_hazard)
             move = self.persona_move_hazard if moved else np.zeros_like(self.persona_move_hazard)
             total = death + move
-            self._demographic_chances[died, moved] = (-np.expm1(-total), death / np.maximum(total, 1e-12))
+            chance = -kernels.expm1_each(-total)  # not np.expm1: see kernels.exp_each
+            self._demographic_chances[died, moved] = (chance, death / np.maximum(total, 1e-12))
         return self._demographic_chances[died, moved]
 
     # ------------------------------------------------------------------ joining
@@ -484,7 +486,16 @@ class Customers:
         return record
 
     def table(self) -> pd.DataFrame:
-        """One row per person who was ever in the market: those here now and those who left."""
+        """One row per person who was ever in the market: those here now and those who left.
+
+        A value that does not apply is a null (``<NA>``; a real null in ``customers.parquet``),
+        never a stand-in such as -1 or "": ``firm`` for someone who buys from no firm,
+        ``acquired_week`` and ``channel`` for someone never won, ``referrer`` for a customer not
+        won by referral, ``churn_week`` and ``churn_reason`` for someone who never left a firm,
+        ``left_market_week`` and ``left_market_reason`` for someone still in the market. Weeks
+        are ``Int32``, ids ``Int64`` and labels ``string`` (pandas' nullable types); ``tier`` is
+        ``none`` (a fact: in no loyalty tier), not null.
+        """
         current = self._snapshot(np.arange(self.size))
         current["left_market_week"] = np.full(self.size, -1, dtype=np.int32)
         current["left_market_reason"] = np.full(self.size, -1, dtype=np.int8)
@@ -492,23 +503,22 @@ class Customers:
         raw = {key: np.concatenate([r[key] for r in records]) for key in current}
         order = np.argsort(raw["person_id"], kind="stable")
         raw = {key: values[order] for key, values in raw.items()}
-        reasons = np.array([*REASON_NAMES, ""])
         return pd.DataFrame(
             {
                 "id": raw["person_id"],
                 "slot": raw["slot"],
-                "persona": np.array(self.persona_names)[raw["persona"]],
-                "firm": np.array([*self.firm_names, ""])[raw["firm"]],
-                "status": np.array(STATUS_NAMES)[raw["status"]],
-                "acquired_week": raw["acquired_week"],
-                "channel": np.array([*CHANNEL_NAMES, ""])[raw["channel"]],
-                "referrer": raw["referrer"],
-                "churn_week": raw["churn_week"],
-                "churn_reason": reasons[raw["churn_reason"]],
+                "persona": _labels(raw["persona"], self.persona_names),
+                "firm": _labels(raw["firm"], self.firm_names),
+                "status": _labels(raw["status"], STATUS_NAMES),
+                "acquired_week": _numbers(raw["acquired_week"]),
+                "channel": _labels(raw["channel"], CHANNEL_NAMES),
+                "referrer": _numbers(raw["referrer"]),
+                "churn_week": _numbers(raw["churn_week"]),
+                "churn_reason": _labels(raw["churn_reason"], REASON_NAMES),
                 "purchases": raw["purchases"],
                 "revenue": raw["revenue"],
                 "margin": raw["margin"],
-                "tier": np.array(TIER_NAMES)[raw["tier"]],
+                "tier": _labels(raw["tier"], TIER_NAMES),
                 "arrival_week": raw["arrival_week"],
                 "products": raw["products"],
                 "spend_level": raw["spend_level"],
@@ -518,7 +528,29 @@ class Customers:
                 "product_churns": raw["product_churns"],
                 "spend_decreases": raw["spend_decreases"],
                 "revenue_after_reactivation": raw["revenue_after_reactivation"],
-                "left_market_week": raw["left_market_week"],
-                "left_market_reason": reasons[raw["left_market_reason"]],
+                "left_market_week": _numbers(raw["left_market_week"]),
+                "left_market_reason": _labels(raw["left_market_reason"], REASON_NAMES),
             }
         )
+
+
+def _labels(codes: np.ndarray, names: list[str]) -> pd.api.extensions.ExtensionArray:
+    """``names[code]`` per person as pandas' nullable ``string``, null where the code is -1
+    (the arrays' "none": no firm, never acquired, never left).
+
+    Example:
+        >>> _labels(np.array([1, -1, 0], dtype=np.int8), ["us", "rival"]).tolist()
+        ['rival', <NA>, 'us']
+    """
+    return pd.array(np.array([*names, None], dtype=object)[codes], dtype=pd.StringDtype())
+
+
+def _numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """A week or a person id as pandas' nullable integer of the same width (``Int32``,
+    ``Int64``), null where the array holds -1 (the arrays' "none").
+
+    Example:
+        >>> _numbers(np.array([3, -1], dtype=np.int32)).tolist()
+        [3, <NA>]
+    """
+    return pd.arrays.IntegerArray(values, values < 0)

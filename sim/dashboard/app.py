@@ -49,12 +49,14 @@ def headline(model: DashboardModel):
         for index, (name, firm) in enumerate(market.scenario.firms.items()):
             won = int(metrics["acquired"][-1, index]) if market.week else 0
             lost = int(recorder.churned[1 : market.week + 1, index].sum())
-            cac = metrics["cac"][-1, index] if market.week else float("nan")
-            ltv = metrics["ltv"][-1, index] if market.week else float("nan")
+            cac = metrics["cac_fully_loaded"][-1, index] if market.week else float("nan")
+            ltv = metrics["ltv_net"][-1, index] if market.week else float("nan")
+            spent = market.week and metrics["spend"][-1, index] > 0
             solara.Text(
                 f"{name} ({firm.strategy}, {firm.budget:,.0f} a week): "
                 f"{recorder.customers[market.week, index]:,} customers; won {won:,}, lost {lost:,}; "
-                f"CAC {_money(cac)}, LTV {_money(ltv)}",
+                f"CAC fully loaded {_money(cac) if spent else 'nothing spent'}, "
+                f"LTV net of retention cost {_money(ltv)}",
                 classes=["sim-firm"],
             )
         for notice in model.notices:

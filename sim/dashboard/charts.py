@@ -116,19 +116,31 @@ def churn_chart(model: DashboardModel) -> Figure:
 
 
 def cac_ltv_chart(model: DashboardModel) -> Figure:
-    """CAC (solid) and LTV (dashed) so far of each firm, as the run's summary would give them."""
+    """Fully loaded CAC (solid) and LTV net of retention cost (dashed) so far of each firm, as the
+    run's summary would give them: the pair that counts every dollar once. A firm that has spent
+    nothing has no CAC line (its legend says "nothing spent")."""
     market = model.market
     metrics = running_metrics(market.recorder)
     colours = firm_colours(market.recorder.firm_names)
     figure, (axis,) = _figure()
     for index, firm in enumerate(market.recorder.firm_names):
         colour = colours[firm]
-        axis.plot(metrics["weeks"], metrics["cac"][:, index], color=colour, label=f"{firm} CAC")
+        spent = bool(np.isfinite(metrics["cac_fully_loaded"][:, index]).any())
         axis.plot(
-            metrics["weeks"], metrics["ltv"][:, index], color=colour, linestyle="--", label=f"{firm} LTV"
+            metrics["weeks"],
+            metrics["cac_fully_loaded"][:, index],
+            color=colour,
+            label=f"{firm} CAC, fully loaded" if spent else f"{firm} CAC: nothing spent",
+        )
+        axis.plot(
+            metrics["weeks"],
+            metrics["ltv_net"][:, index],
+            color=colour,
+            linestyle="--",
+            label=f"{firm} LTV net of retention",
         )
     axis.set_xlim(0, _horizon(market))
-    axis.set_title("CAC and LTV so far (per customer won)")
+    axis.set_title("Fully loaded CAC and LTV net of retention cost so far (per customer won)")
     axis.set_xlabel("week")
     axis.set_ylabel("currency per customer")
     axis.grid(alpha=0.3)
@@ -192,11 +204,13 @@ def comparison_chart(model: DashboardModel) -> Figure:
         _customer_lines(axis, market)
         index = market.recorder.firm_names.index(firm)
         metrics = running_metrics(market.recorder)
-        cac = metrics["cac"][-1, index] if market.week else np.nan
-        ltv = metrics["ltv"][-1, index] if market.week else np.nan
+        cac = metrics["cac_fully_loaded"][-1, index] if market.week else np.nan
+        ltv = metrics["ltv_net"][-1, index] if market.week else np.nan
         customers = market.recorder.customers[market.week, index]
+        spent = market.recorder.spend[1 : market.week + 1, index].sum() > 0
         axis.set_title(
-            f"{model.arm_label(market)}\n{firm}: {customers:,} customers, CAC {_money(cac)}, LTV {_money(ltv)}",
+            f"{model.arm_label(market)}\n{firm}: {customers:,} customers, "
+            f"CAC fully loaded {_money(cac) if spent else 'nothing spent'}, LTV net {_money(ltv)}",
             fontsize=9,
         )
     axes[0].set_ylabel("customers (people)")

@@ -25,13 +25,12 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.agents.customers import CHANNEL_NAMES
 from sim.model import CustomerMarket
-from sim.results import Recorder
+from sim.results import Recorder, running_economics
 from sim.scenario import Scenario, ScenarioError
 from sim.strategies.base import STRATEGIES, resolve_strategy_class
 from sim.strategies.builtin import CONQUEST_SPLIT, RELATIONS_SPLIT
-from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS
+from sim.strategies.levers import LEVERS
 
 NO_COMPARISON = "none"  # the comparison select's value that switches the second arm off
 # The strategy whose split the "share on relations" slider sets (half and half by default).
@@ -270,12 +269,9 @@ def settings_overrides(scenario: Scenario, settings: dict[str, Any]) -> dict[str
 
 
 def running_metrics(recorder: Recorder) -> dict[str, np.ndarray]:
-    """CAC and LTV so far, week by week, per firm: what ``summary.json`` would report had the run
-    stopped that week (the same definitions as :func:`sim.results.summarise`).
-
-    Returns:
-        ``weeks`` (1..week), and (weeks, firms) arrays ``acquired``, ``acquisition_spend``,
-        ``cac`` and ``ltv``; CAC and LTV are NaN while a firm has won nobody.
+    """Acquisition economics so far, week by week, per firm: what ``summary.json`` would report
+    had the run stopped that week (:func:`sim.results.running_economics`: acquisition-only and
+    fully loaded CAC, LTV gross and net of retention cost).
 
     Example:
         >>> from sim import CustomerMarket, load_scenario
@@ -284,25 +280,7 @@ def running_metrics(recorder: Recorder) -> dict[str, np.ndarray]:
         >>> running_metrics(market.recorder)["cac"].shape
         (3, 2)
     """
-    last = recorder.weeks_recorded
-    rows = slice(1, last + 1)
-    initial = CHANNEL_NAMES.index("initial")
-    channels = [i for i in range(len(CHANNEL_NAMES)) if i != initial]
-    acquired = recorder.acquired[rows][..., channels].sum(axis=2).cumsum(axis=0)
-    levers = [LEVER_NAMES.index(name) for name in ACQUISITION_LEVERS]
-    spend = recorder.spend[rows][..., levers].sum(axis=2).cumsum(axis=0)
-    margin = recorder.series["ltv_margin"][rows].cumsum(axis=0)
-    won = acquired > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cac = np.where(won, spend / np.where(won, acquired, 1), np.nan)
-        ltv = np.where(won, margin / np.where(won, acquired, 1), np.nan)
-    return {
-        "weeks": np.arange(1, last + 1),
-        "acquired": acquired,
-        "acquisition_spend": spend,
-        "cac": cac,
-        "ltv": ltv,
-    }
+    return running_economics(recorder)
 
 
 class DashboardModel(mesa.Model):

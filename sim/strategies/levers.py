@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
@@ -44,7 +45,8 @@ def reach_share(allocation: float, unit_cost: float, eligible: int, max_reach: f
     """Share of eligible people a lever reaches for this allocation (concave, saturating)."""
     if eligible <= 0 or allocation <= 0:
         return 0.0
-    return float(max_reach * -np.expm1(-allocation / (unit_cost * eligible)))
+    # math, not NumPy: the same bits on every processor (see sim.kernels.exp_each)
+    return max_reach * -math.expm1(-allocation / (unit_cost * eligible))
 
 
 def in_schedule(config, week: int) -> bool:
@@ -372,9 +374,8 @@ class RetentionOffers(Lever):
             return slots
         risk = risk_score(market, slots)
         count = max(1, round(config.at_risk_share * slots.size))
-        riskiest = (-risk).argpartition(count - 1)[:count] if count < slots.size else np.arange(slots.size)
-        chosen = slots[riskiest]
-        chosen.sort()  # the methods, not np.argpartition and np.sort: the same, without a wrapper
+        chosen = slots[kernels.largest(risk, count)]  # ties: the same customers on every machine
+        chosen.sort()
         return chosen
 
     def effect(self, market, firm, config, reached):
@@ -419,3 +420,6 @@ CONQUEST_LEVERS = tuple(n for n, lever in LEVERS.items() if lever.kind == "conqu
 RELATIONS_LEVERS = tuple(n for n, lever in LEVERS.items() if lever.kind == "relations")
 # Spend that buys new customers, for CAC: every conquest lever plus referral rewards.
 ACQUISITION_LEVERS = (*CONQUEST_LEVERS, "referral_programme")
+# Spend that keeps customers, charged inside lifetime value (CLV net of retention cost): every
+# other relations lever. The two lists cover every lever once (fully loaded CAC counts both).
+RETENTION_LEVERS = tuple(n for n in RELATIONS_LEVERS if n not in ACQUISITION_LEVERS)

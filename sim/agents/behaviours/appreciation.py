@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,7 +33,7 @@ def run(market: CustomerMarket) -> None:
     if not config.enabled:
         return
     c = market.customers
-    params = [np.exp(-1.0 / config.contact_memory_weeks), config.fatigue_contacts, config.fatigue_drop]
+    params = [math.exp(-1.0 / config.contact_memory_weeks), config.fatigue_contacts, config.fatigue_drop]
     kernels.appreciation_week(
         c.firm,
         (c.appreciation, c.contacts),

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,7 +41,7 @@ def run(market: CustomerMarket, sales: Sales) -> None:
         return
     c = market.customers
     week = market.week
-    memory = np.exp(-1.0 / config.rating_memory_weeks)
+    memory = math.exp(-1.0 / config.rating_memory_weeks)
     market.review_sum *= memory
     market.review_count *= memory
     if market.effects.used("satisfaction_lift"):  # a retention offer moves it toward 1

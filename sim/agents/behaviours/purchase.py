@@ -75,7 +75,13 @@ def run(market: CustomerMarket) -> Sales:
     lifetime = (c.acquired_in_run, c.acquired_week, c.channel, np.int8(Channel.REFERRAL))
     lifetime += (1 + market.scenario.run.discount_rate,)
     revenue, by_firm = kernels.book_purchases(
-        slots, count, (market.prices, market.margin_rates, c.basket_size), records, lifetime, c.n_firms
+        slots,
+        count,
+        (market.prices, market.margin_rates, c.basket_size),
+        records,
+        lifetime,
+        c.n_firms,
+        market.recorder.margin_by_age,
     )
     flows = market.recorder.flows
     flows.revenue += by_firm[0]
@@ -116,12 +122,12 @@ def _assign_tiers(market: CustomerMarket, customers: np.ndarray) -> None:
         n = mine.size
         if n == 0:
             continue
-        bronze, gold = n // 5, n - n // 5  # ranks [0, bronze) bronze, [gold, n) gold
+        # Ranked by (trailing spend, slot): ties (new customers at zero) split the same way on
+        # every machine (sim.kernels.smallest).
         tier = np.full(n, Tier.SILVER, dtype=np.int8)
-        kth = [k for k in (bronze, gold) if 0 < k < n]
-        order = np.argpartition(c.trailing_spend[mine], kth) if kth else np.arange(n)
-        tier[order[:bronze]] = Tier.BRONZE
-        tier[order[gold:]] = Tier.GOLD
+        spend = c.trailing_spend[mine]
+        tier[kernels.smallest(spend, n // 5)] = Tier.BRONZE
+        tier[kernels.largest(spend, n // 5)] = Tier.GOLD
         before = c.tier[mine]
         downgraded = mine[(tier < before) & (before != Tier.NONE)]
         drop = np.float32(market.scenario.behaviours.appreciation.downgrade_drop)
