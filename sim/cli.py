@@ -529,6 +529,12 @@ def _option_ranges() -> dict[str, tuple[int, int]]:
 # What messages name as the file when a command runs the built-in defaults (no scenario file).
 DEFAULTS = "(built-in defaults)"
 
+
+def _named(message: str, scenario: str | None) -> str:
+    """A refusal of the built-in defaults names them where a file's name would stand."""
+    return message.replace("<scenario>", DEFAULTS, 1) if scenario is None else message
+
+
 # Commands whose --out names a file (the others name a folder).
 FILE_OUTPUTS = ("transactions", "targets-from-log", "targets-from-sim")
 
@@ -596,13 +602,11 @@ def main(argv: list[str] | None = None) -> int:
         return _dashboard(args)
     try:
         if args.command == "facts" and args.scenario is None:
-            scenario = Scenario(run={"name": "defaults"}, source=DEFAULTS).with_overrides(
-                _overrides(args.overrides)
-            )
+            scenario = Scenario(run={"name": "defaults"}).with_overrides(_overrides(args.overrides))
         else:
             scenario = load_scenario(args.scenario, overrides=_overrides(args.overrides))
     except ScenarioError as error:
-        return _refuse(str(error))
+        return _refuse(_named(str(error), args.scenario))
     if args.command == "validate":
         print(
             f"{args.scenario}: valid ({len(scenario.firms)} firms, {scenario.market.size} people, "
@@ -1210,11 +1214,11 @@ def _dashboard(args: argparse.Namespace) -> int:
     try:
         overrides = _overrides(args.overrides)
         if args.scenario is None:
-            Scenario(run={"name": "defaults"}, source=DEFAULTS).with_overrides(overrides)
+            Scenario(run={"name": "defaults"}).with_overrides(overrides)
         else:
             load_scenario(args.scenario, overrides=overrides)
     except ScenarioError as error:
-        return _refuse(str(error))
+        return _refuse(_named(str(error), args.scenario))
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: --host {args.host}: the dashboard is reachable from other machines", file=sys.stderr)
     try:
