@@ -50,9 +50,10 @@ class ScenarioError(ValueError):
 # --------------------------------------------------------------------------- limits
 # What keeps every run finite and within this machine (docs/scenario.md, "Limits"): a value
 # outside them is refused when the scenario is read, never found out by a run that crashes or
-# writes inf. Money: a price of MAX_PRICE bought by 10^8 people for MAX_WEEKS weeks, or
-# MAX_BUDGET spent for MAX_WEEKS weeks, stays below 10^17, where float64 sums are still exact to
-# about 10 units; the smallest unit cost keeps the reach a budget buys (budget / unit cost)
+# writes inf. Money: MAX_PRICE x 40 purchases a week (the most a person's weekly count takes) x
+# a basket of MAX_TRAIT x 10^8 people x MAX_WEEKS is about 2e25 (2e31 for a lognormal basket's
+# farthest draws, ~10^6 times its mean at MAX_CV), and MAX_BUDGET for MAX_WEEKS weeks 5e15, far inside the float64 (1.8e308) and float32 (3.4e38) ranges, so no sum becomes
+# inf; the smallest unit cost keeps the reach a budget buys (MAX_BUDGET / MIN_UNIT_COST = 1e16)
 # within a 64-bit integer.
 MAX_NUMBER = 1e12  # no number in a scenario is larger in size (the money sums stay finite)
 MAX_PRICE = 1e9  # currency per purchase
