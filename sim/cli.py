@@ -589,10 +589,12 @@ def _refuse(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script; returns the exit status."""
     args = _parser().parse_args(argv)  # `--help` and usage errors end here
-    from sim.manifest import Invocation
     from sim.scenario import Scenario, ScenarioError, load_scenario
 
-    args.invocation = Invocation.command_line(argv)  # the start and command line every manifest records
+    if args.command != "validate":  # validate writes nothing (and need not read package metadata)
+        from sim.manifest import Invocation
+
+        args.invocation = Invocation.command_line(argv)  # the start and command line every manifest records
     problem = _check_options(args)
     if problem is not None:
         return _refuse(problem)
