@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
+import math
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from sim.manifest import Invocation, write_manifest
-from sim.scenario import Scenario, ScenarioError, load_scenario
+# The scenario schema (pydantic, ~0.3 s to build) and the manifest's package metadata are imported
+# where a command needs them, after the arguments are parsed, so that `sim --help` answers at once.
 
 EPILOG = """examples:
   sim run scenarios/baseline.toml
@@ -49,9 +51,20 @@ def _command(commands: Any, name: str, **options: Any) -> argparse.ArgumentParse
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    from sim import __version__
+class _Version(argparse.Action):
+    """``--version``: the package version, looked up only when asked for (it reads the installed
+    package's metadata, which `sim --help` need not pay for)."""
 
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from sim import __version__
+
+        print(f"{parser.prog} {__version__}")
+        parser.exit()
+
+
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    """The parser of every command (made once: parsing does not change it)."""
     parser = argparse.ArgumentParser(
         prog="sim",
         description=(
@@ -61,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = _command(
@@ -483,6 +496,8 @@ def _add_set_option(command: argparse.ArgumentParser) -> None:
 
 
 def _overrides(pairs: list[str]) -> dict[str, str]:
+    from sim.scenario import ScenarioError
+
     out: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -492,10 +507,97 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def _option_ranges() -> dict[str, tuple[int, int]]:
+    """Whole-number options and their allowed range (the same limits as the scenario's tables)."""
+    from sim.scenario import MAX_SEED, MAX_WEEKS
+
+    return {
+        "runs": (1, 10_000),
+        "jobs": (1, 1024),
+        "seed": (0, MAX_SEED),
+        "samples": (2, 1_000_000),
+        "max_evaluations": (1, 1_000_000),
+        "trials": (1, 1_000_000),
+        "batch": (1, 10_000),
+        "market_scenarios": (2, 10_000),
+        "confirm_runs": (2, 10_000),
+        "window": (1, MAX_WEEKS),
+        "port": (0, 65535),
+    }
+
+
+# What messages name as the file when a command runs the built-in defaults (no scenario file).
+DEFAULTS = "(built-in defaults)"
+
+
+def _named(message: str, scenario: str | None) -> str:
+    """A refusal of the built-in defaults names them where a file's name would stand."""
+    return message.replace("<scenario>", DEFAULTS, 1) if scenario is None else message
+
+
+# Commands whose --out names a file (the others name a folder).
+FILE_OUTPUTS = ("transactions", "targets-from-log", "targets-from-sim")
+
+
+def _check_options(args: argparse.Namespace) -> str | None:
+    """The problem with a whole-number option or an output path, or None: checked before
+    anything runs or is written."""
+    for option, (low, high) in _option_ranges().items():
+        value = getattr(args, option, None)
+        if value is not None and not low <= value <= high:
+            return f"--{option.replace('_', '-')} {value}: must be a whole number from {low} to {high:,}"
+    downside = getattr(args, "downside", None)
+    if downside is not None and not (math.isfinite(downside) and 0 <= downside < 0.5):
+        return f"--downside {downside}: must be at least 0 and below 0.5"
+    out = getattr(args, "out", None)
+    if out is not None:
+        return out_problem(out, file=args.command in FILE_OUTPUTS)
+    return None
+
+
+def out_problem(out: str, file: bool = False) -> str | None:
+    """Why ``--out`` cannot be used, or None. It may not climb out of a folder through '..'
+    (``results/../x`` or ``../x``): a path is written from the current folder or from /, as
+    given. A folder output may not be an existing file, nor a file output an existing folder.
+
+    Example:
+        >>> out_problem("results/cvr"), out_problem("../elsewhere")
+        (None, "--out '../elsewhere': may not contain '..'; name the folder from here or from /")
+    """
+    path = Path(out)
+    if not out.strip():
+        return f"--out {out!r}: give a {'file' if file else 'folder'} name"
+    if ".." in path.parts:
+        return f"--out {out!r}: may not contain '..'; name the {'file' if file else 'folder'} from here or from /"
+    if "\0" in out:
+        return f"--out {out!r}: may not contain a NUL character"
+    if file and path.is_dir():
+        return f"--out {out!r}: is a folder; give a file name"
+    if not file and path.exists() and not path.is_dir():
+        return f"--out {out!r}: is a file; give a folder name"
+    return None
+
+
+def _refuse(message: str) -> int:
+    """Print a refusal as one line (exit status 2: nothing was run or written). Characters that
+    would break the line or the terminal (a control character in a file or key name) are escaped."""
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message.replace("\n", " "))
+    print(f"error: {line}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
-    args.invocation = Invocation.command_line(argv)  # the start and command line every manifest records
+    args = _parser().parse_args(argv)  # `--help` and usage errors end here
+    from sim.scenario import Scenario, ScenarioError, load_scenario
+
+    if args.command != "validate":  # validate writes nothing (and need not read package metadata)
+        from sim.manifest import Invocation
+
+        args.invocation = Invocation.command_line(argv)  # the start and command line every manifest records
+    problem = _check_options(args)
+    if problem is not None:
+        return _refuse(problem)
     if args.command == "targets-from-log":
         return _targets_from_log(args)
     if args.command == "dashboard":
@@ -506,20 +608,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             scenario = load_scenario(args.scenario, overrides=_overrides(args.overrides))
     except ScenarioError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return _refuse(_named(str(error), args.scenario))
     if args.command == "validate":
         print(
             f"{args.scenario}: valid ({len(scenario.firms)} firms, {scenario.market.size} people, "
             f"{scenario.run.weeks} weeks)"
         )
         return 0
-    for option in ("runs", "jobs", "seed", "samples", "max_evaluations"):
-        value = getattr(args, option, None)
-        if value is not None and value < (0 if option == "seed" else 1):
-            allowed = "a non-negative integer" if option == "seed" else "an integer >= 1"
-            print(f"error: --{option.replace('_', '-')} {value}: must be {allowed}", file=sys.stderr)
-            return 2
     try:
         if args.command == "facts":
             return _facts(args, scenario)
@@ -543,8 +638,7 @@ def main(argv: list[str] | None = None) -> int:
             return _replicate(args, scenario)
         return _run(args, scenario)
     except ScenarioError as error:  # problems found while building (an edge-list file, no arms)
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return _refuse(str(error))
     except KeyboardInterrupt:
         print("\ninterrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
         return 130
@@ -576,6 +670,8 @@ def _facts(args: argparse.Namespace, scenario) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name / "facts"
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "facts.json", as_json(scenario, seed, results))
+    from sim.manifest import write_manifest
+
     write_manifest(out, scenario, [seed], args.invocation)
     print(
         f"Stylised facts of {scenario.name!r} ({scenario.market.size:,} people, {scenario.run.weeks} weeks, seed {seed})"
@@ -643,6 +739,7 @@ def _report(args: argparse.Namespace, scenario) -> int:
 
 def _sweep(args: argparse.Namespace, scenario) -> int:
     from sim.experiments import sweep, sweep_points, write_sweep
+    from sim.scenario import ScenarioError
 
     out = Path(args.out) if args.out else Path("results") / scenario.name / "sweep"
     firm = args.firm or scenario.firm_names[0]
@@ -734,6 +831,7 @@ def _optimise(args: argparse.Namespace, scenario) -> int:
 
 
 def _transactions(args: argparse.Namespace, scenario) -> int:
+    from sim.scenario import ScenarioError
     from sim.transactions import simulate_transactions, write_log
 
     out = Path(args.out) if args.out else Path("results") / scenario.name / "transactions.parquet"
@@ -748,6 +846,8 @@ def _transactions(args: argparse.Namespace, scenario) -> int:
         write_log(run.log, out)
     except ValueError as error:
         raise ScenarioError(f"--out: {error}") from None
+    from sim.manifest import write_manifest
+
     write_manifest(out.parent, scenario, [run.result.summary["seed"]], args.invocation, output=out.name)
     if not args.quiet:
         log = run.log
@@ -763,6 +863,7 @@ def _transactions(args: argparse.Namespace, scenario) -> int:
 def _targets_from_sim(args: argparse.Namespace, scenario) -> int:
     from sim.calibration import load_targets, simulate_targets, write_target_set
     from sim.experiments import seeds_for
+    from sim.scenario import ScenarioError
 
     template = load_targets(args.targets, scenario, template=True)
     started = time.perf_counter()
@@ -789,6 +890,7 @@ def _targets_from_sim(args: argparse.Namespace, scenario) -> int:
 
 
 def _targets_from_log(args: argparse.Namespace) -> int:
+    from sim.scenario import ScenarioError
     from sim.transactions import describe_curves, read_log, targets_from_log, write_targets
 
     try:
@@ -816,8 +918,8 @@ def _targets_from_log(args: argparse.Namespace) -> int:
             settings=settings,
         )
     except (OSError, ValueError, ScenarioError) as error:
-        print(f"error: {args.log}: {error}", file=sys.stderr)
-        return 2
+        message = str(error)  # most name the log already
+        return _refuse(message if message.startswith(args.log) else f"{args.log}: {message}")
     write_targets(data, Path(args.out), describe_curves(curves, args.log))
     print(describe_curves(curves, args.log))
     for target in data["targets"]:
@@ -1109,6 +1211,7 @@ def _add_dashboard_command(commands: Any) -> None:
 
 def _dashboard(args: argparse.Namespace) -> int:
     from sim.dashboard.server import DashboardUnavailable, serve
+    from sim.scenario import Scenario, ScenarioError, load_scenario
 
     try:
         overrides = _overrides(args.overrides)
@@ -1117,18 +1220,13 @@ def _dashboard(args: argparse.Namespace) -> int:
         else:
             load_scenario(args.scenario, overrides=overrides)
     except ScenarioError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if not 0 <= args.port <= 65535:
-        print(f"error: --port {args.port}: must be 0-65535", file=sys.stderr)
-        return 2
+        return _refuse(_named(str(error), args.scenario))
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: --host {args.host}: the dashboard is reachable from other machines", file=sys.stderr)
     try:
         serve(args.scenario, overrides, host=args.host, port=args.port)
     except DashboardUnavailable as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return _refuse(str(error))
     except KeyboardInterrupt:
         pass
     return 0

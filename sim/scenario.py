@@ -14,9 +14,14 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 import datetime
+import functools
+import json
 import math
+import numbers
 import os
+import time
 import tomllib
 import types
 from collections.abc import Mapping
@@ -24,7 +29,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -40,10 +47,133 @@ class ScenarioError(ValueError):
     """A scenario file or override is invalid; the message names file, dotted key and value."""
 
 
-class _Strict(BaseModel):
-    """Base for every scenario table: unknown keys are errors, values are frozen."""
+# --------------------------------------------------------------------------- limits
+# What keeps every run finite and within this machine (docs/scenario.md, "Limits"): a value
+# outside them is refused when the scenario is read, never found out by a run that crashes or
+# writes inf. Money: MAX_PRICE x 40 purchases a week (the most a person's weekly count takes) x
+# a basket of MAX_TRAIT x 10^8 people x MAX_WEEKS is about 2e25 (2e31 for a lognormal basket's
+# farthest draws, ~10^6 times its mean at MAX_CV), and MAX_BUDGET for MAX_WEEKS weeks 5e15, far inside the float64 (1.8e308) and float32 (3.4e38) ranges, so no sum becomes
+# inf; the smallest unit cost keeps the reach a budget buys (MAX_BUDGET / MIN_UNIT_COST = 1e16)
+# within a 64-bit integer.
+MAX_NUMBER = 1e12  # no number in a scenario is larger in size (the money sums stay finite)
+MAX_PRICE = 1e9  # currency per purchase
+MAX_BUDGET = 1e12  # currency per week
+MIN_UNIT_COST = 1e-4  # currency per person reached: a hundredth of a cent
+MAX_WEEKS = 5200  # a hundred years: runs, lever schedules, memories and waiting times
+MAX_SEED = 2**31 - 1  # seed + runs stays within the 32 bits third-party generators take
+MAX_DEGREE = 1000  # mean ties per person (the network's memory grows with it)
+MAX_PERSONAS = 32_767  # the persona index is a 16-bit integer
+MAX_TRAIT = 1000.0  # traits without a natural bound (rates, sensitivities, basket multiples)
+MAX_CV = 10.0  # coefficient of variation of a gamma or lognormal trait
+MAX_FILE_BYTES = 10_000_000  # a scenario or targets file (TOML text) is at most 10 MB
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+def _kind(value: Any) -> str:
+    """What a value is, in TOML's words (a user wrote TOML, not Python)."""
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        return f"a string ({_show(value)})"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, datetime.date | datetime.time):
+        return f"a date or time ({value})"
+    return type(value).__name__
+
+
+def _number(value: Any) -> Any:
+    """A finite number: true/false and text are refused (lax parsing would read true as 1.0 and
+    "40" as 40), and so are inf, nan and 1e999."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"expected a number, got {_kind(value)}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer beyond the largest float
+        finite = False
+    if not finite:
+        raise ValueError("must be a finite number (inf, nan and numbers beyond 1.8e308 are not allowed)")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    """A whole number (52 or 52.0, not 52.5), as :func:`_number` allows."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"expected a whole number, got {_kind(value)}")
+    _number(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if float(value).is_integer():
+        return int(value)
+    raise ValueError(f"expected a whole number, got {value!r}")
+
+
+def _bounded(value: float) -> float:
+    """No larger than MAX_NUMBER in size; checked after a key's own range, which is narrower."""
+    if abs(value) > MAX_NUMBER:
+        raise ValueError(f"must be at most {MAX_NUMBER:.0e} in size (see Limits in docs/scenario.md)")
+    return value
+
+
+def _flag(value: Any) -> Any:
+    """true or false only (lax parsing would read 1, "yes" and "off" as booleans)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {_kind(value)}")
+    return value
+
+
+LAST_START_DATE = datetime.date(9899, 12, 31)  # MAX_WEEKS later is still within the calendar
+
+
+def _date(value: Any) -> Any:
+    """A date; a number is refused (lax parsing would read 0 as 1970-01-01)."""
+    if isinstance(value, bool | numbers.Number):
+        raise ValueError(f"expected a date such as 2026-01-05, got {_kind(value)}")
+    return value
+
+
+def _early_enough(value: datetime.date) -> datetime.date:
+    if value > LAST_START_DATE:
+        raise ValueError(
+            f"must be on or before {LAST_START_DATE} (a run of {MAX_WEEKS} weeks must end by 9999)"
+        )
+    return value
+
+
+# A real and a whole number of a scenario: finite, of bounded size, never a boolean or text; a
+# flag is true or false; a date is a date (a week count from it stays within the calendar).
+Real = Annotated[float, BeforeValidator(_number), AfterValidator(_bounded)]
+Whole = Annotated[int, BeforeValidator(_whole), AfterValidator(_bounded)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Date = Annotated[datetime.date, BeforeValidator(_date), AfterValidator(_early_enough)]
+
+
+PLAIN_NAME_RULE = (
+    "must be a plain folder name: 1-100 characters, no '/', '\\', ':', '*', '?', '\"', '<', '>', '|' "
+    "or control characters, not starting with '.' or ending with '.' or a space"
+)
+
+
+def is_plain_name(name: str) -> bool:
+    """Whether ``name`` is one folder's name on any common file system (no path, no '..').
+
+    Example:
+        >>> is_plain_name("cvr-7"), is_plain_name("../escaped"), is_plain_name("a/b")
+        (True, False, False)
+    """
+    return (
+        0 < len(name) <= 100
+        and not name.startswith(".")
+        and not name.endswith((".", " "))
+        and not any(c in '/\\:*?"<>|' or ord(c) < 32 or ord(c) == 127 for c in name)
+    )
+
+
+class _Strict(BaseModel):
+    """Base for every scenario table: unknown keys are errors, values are frozen and finite."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- distributions
@@ -58,12 +188,12 @@ class Dist(_Strict):
     """
 
     dist: Literal["constant", "uniform", "beta", "gamma", "lognormal"]
-    value: float | None = None
-    low: float | None = None
-    high: float | None = None
-    mean: float | None = None
-    sd: float | None = Field(None, gt=0)
-    cv: float | None = Field(None, gt=0)
+    value: Real | None = None
+    low: Real | None = None
+    high: Real | None = None
+    mean: Real | None = None
+    sd: Real | None = Field(None, gt=0)
+    cv: Real | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _check_parameters(self) -> Dist:
@@ -104,7 +234,8 @@ def _as_dist(value: Any) -> Any:
     return value
 
 
-# Allowed values of each persona trait: probabilities and shares lie in [0, 1], rates are >= 0.
+# Allowed values of each persona trait: probabilities and shares lie in [0, 1]; rates, sensitivities
+# and basket multiples (None here) are >= 0 and at most MAX_TRAIT.
 TRAIT_RANGES: dict[str, tuple[float, float | None]] = {
     "bandwagon_threshold": (0.0, 1.0),
     "price_sensitivity": (0.0, None),
@@ -121,7 +252,7 @@ TRAIT_RANGES: dict[str, tuple[float, float | None]] = {
 class Persona(_Strict):
     """One segment of the market and the distributions of its people's traits."""
 
-    share: float = Field(1.0, gt=0)  # relative weight of the segment in the market (normalised)
+    share: Real = Field(1.0, gt=0)  # relative weight of the segment in the market (normalised)
     bandwagon_threshold: Dist = Dist(dist="beta", mean=0.35, sd=0.15)  # neighbour share to hop on
     price_sensitivity: Dist = Dist(dist="lognormal", mean=1.0, cv=0.5)  # weight on log price ratio
     proof_sensitivity: Dist = Dist(dist="lognormal", mean=1.0, cv=0.5)  # weight on rating gap
@@ -131,9 +262,9 @@ class Persona(_Strict):
     complaint_propensity: Dist = constant(0.04)  # P(complain | dissatisfying experience)
     referral_propensity: Dist = Dist(dist="gamma", mean=0.01, cv=1.0)  # referrals per week
     products: Dist = Dist(dist="uniform", low=1.0, high=4.0)  # products held on joining (floored, >= 1)
-    channel_response: dict[str, float] = {}  # lever -> response multiplier (e.g. search_ads = 1.5)
-    death_rate: float = Field(0.003, ge=0, le=1)  # per year (calibrated to the seeds' churn mix)
-    move_rate: float = Field(0.009, ge=0, le=1)  # per year (calibrated to the seeds' churn mix)
+    channel_response: dict[str, Real] = {}  # lever -> response multiplier (e.g. search_ads = 1.5)
+    death_rate: Real = Field(0.003, ge=0, le=1)  # per year (calibrated to the seeds' churn mix)
+    move_rate: Real = Field(0.009, ge=0, le=1)  # per year (calibrated to the seeds' churn mix)
 
     @field_validator(
         "bandwagon_threshold",
@@ -166,17 +297,24 @@ class Persona(_Strict):
     @classmethod
     def _trait_in_range(cls, dist: Dist, info: ValidationInfo) -> Dist:
         low, high = TRAIT_RANGES[info.field_name]
-        if dist.dist == "constant":
-            bounds = (dist.value, dist.value)
-        elif dist.dist == "uniform":
-            bounds = (dist.low, dist.high)
-        elif high is not None and dist.dist != "beta":
-            raise ValueError(f"a {dist.dist} distribution can exceed {high}; use constant, uniform or beta")
-        else:
-            return dist  # beta lies in (0, 1); gamma and lognormal are positive
-        if bounds[0] < low or (high is not None and bounds[1] > high):
-            allowed = f"[{low}, {high}]" if high is not None else f">= {low}"
-            raise ValueError(f"values must be in {allowed}, got {bounds[0]}..{bounds[1]}")
+        if dist.dist in ("gamma", "lognormal"):
+            if high is not None:
+                raise ValueError(
+                    f"a {dist.dist} distribution can exceed {high}; use constant, uniform or beta"
+                )
+            # Positive and unbounded: the mean and spread are bounded so that the draws stay
+            # finite in the float32 arrays that hold them (see Limits in docs/scenario.md).
+            if dist.mean > MAX_TRAIT:
+                raise ValueError(f"mean must be at most {MAX_TRAIT:g}, got {dist.mean}")
+            if dist.cv > MAX_CV:
+                raise ValueError(f"cv must be at most {MAX_CV:g}, got {dist.cv}")
+            return dist
+        if dist.dist == "beta":
+            return dist  # beta lies in (0, 1)
+        bounds = (dist.value, dist.value) if dist.dist == "constant" else (dist.low, dist.high)
+        top = MAX_TRAIT if high is None else high
+        if bounds[0] < low or bounds[1] > top:
+            raise ValueError(f"values must be in [{low:g}, {top:g}], got {bounds[0]}..{bounds[1]}")
         return dist
 
 
@@ -204,24 +342,32 @@ def default_personas() -> dict[str, Persona]:
 
 
 class RunConfig(_Strict):
-    name: str | None = None  # defaults to the scenario file's stem
-    weeks: int = Field(260, ge=1, le=5200)  # simulated weeks (52 per year)
-    seed: int = Field(1, ge=0)  # replicate seed; `sim run --seed` overrides it
-    discount_rate: float = Field(0.10, ge=0, lt=1)  # per year, for lifetime value
-    record_transactions: bool = False  # keep one row per buyer and week (sim/transactions.py)
-    start_date: datetime.date = datetime.date(2026, 1, 5)  # calendar date of week 0 (a Monday)
+    name: str | None = None  # defaults to the scenario file's stem; results go to results/<name>/
+    weeks: Whole = Field(260, ge=1, le=MAX_WEEKS)  # simulated weeks (52 per year)
+    seed: Whole = Field(1, ge=0, le=MAX_SEED)  # replicate seed; `sim run --seed` overrides it
+    discount_rate: Real = Field(0.10, ge=0, lt=1)  # per year, for lifetime value
+    record_transactions: Flag = False  # keep one row per buyer and week (sim/transactions.py)
+    start_date: Date = datetime.date(2026, 1, 5)  # calendar date of week 0 (a Monday)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_folder_name(cls, value: str | None) -> str | None:
+        # The name becomes a folder under results/: "../x" or "/tmp/x" would write elsewhere.
+        if value is not None and not is_plain_name(value):
+            raise ValueError(PLAIN_NAME_RULE)
+        return value
 
 
 class MarketConfig(_Strict):
-    size: int = Field(10_000, ge=2, le=100_000_000)  # people in the addressable market
-    initial_awareness: float = Field(0.3, ge=0, le=1)  # share of prospects aware of each firm
-    in_market_rate: float = Field(0.05, ge=0, le=1)  # share searching each week, without a buying cycle
+    size: Whole = Field(10_000, ge=2, le=100_000_000)  # people in the addressable market
+    initial_awareness: Real = Field(0.3, ge=0, le=1)  # share of prospects aware of each firm
+    in_market_rate: Real = Field(0.05, ge=0, le=1)  # share searching each week, without a buying cycle
 
 
 class WattsStrogatz(_Strict):
     type: Literal["watts_strogatz"] = "watts_strogatz"
-    mean_degree: int = Field(10, ge=2)  # k: ring neighbours before rewiring (even)
-    rewire: float = Field(0.1, ge=0, le=1)  # probability each tie is rewired
+    mean_degree: Whole = Field(10, ge=2, le=MAX_DEGREE)  # k: ring neighbours before rewiring (even)
+    rewire: Real = Field(0.1, ge=0, le=1)  # probability each tie is rewired
 
     @field_validator("mean_degree")
     @classmethod
@@ -233,18 +379,18 @@ class WattsStrogatz(_Strict):
 
 class BarabasiAlbert(_Strict):
     type: Literal["barabasi_albert"]
-    attach: int = Field(5, ge=1)  # m: ties each newcomer makes (mean degree ~ 2m)
+    attach: Whole = Field(5, ge=1, le=MAX_DEGREE // 2)  # m: ties each newcomer makes (mean degree ~ 2m)
 
 
 class ErdosRenyi(_Strict):
     type: Literal["erdos_renyi"]
-    mean_degree: float = Field(10.0, gt=0)  # expected ties per person
+    mean_degree: Real = Field(10.0, gt=0, le=MAX_DEGREE)  # expected ties per person
 
 
 class PowerlawCluster(_Strict):
     type: Literal["powerlaw_cluster"]
-    attach: int = Field(5, ge=1)  # m, as in Barabasi-Albert
-    triangle: float = Field(0.3, ge=0, le=1)  # probability of closing a triangle
+    attach: Whole = Field(5, ge=1, le=MAX_DEGREE // 2)  # m, as in Barabasi-Albert
+    triangle: Real = Field(0.3, ge=0, le=1)  # probability of closing a triangle
 
 
 class Complete(_Strict):
@@ -266,14 +412,14 @@ NetworkConfig = Annotated[
 
 
 class FirmConfig(_Strict):
-    price: float = Field(40.0, gt=0)  # currency per purchase (before the person's basket size)
-    quality: float = Field(0.75, ge=0, le=1)  # satisfaction a good experience pulls toward
-    margin: float = Field(0.30, ge=0, le=1)  # share of revenue kept as gross margin
-    failure_rate: float = Field(0.03, ge=0, le=1)  # probability a purchase goes wrong
-    initial_share: float = Field(0.10, ge=0, lt=1)  # share of the market who are customers at week 0
-    budget: float = Field(0.0, ge=0)  # currency per week the strategy may spend
+    price: Real = Field(40.0, gt=0, le=MAX_PRICE)  # currency per purchase (before the person's basket size)
+    quality: Real = Field(0.75, ge=0, le=1)  # satisfaction a good experience pulls toward
+    margin: Real = Field(0.30, ge=0, le=1)  # share of revenue kept as gross margin
+    failure_rate: Real = Field(0.03, ge=0, le=1)  # probability a purchase goes wrong
+    initial_share: Real = Field(0.10, ge=0, lt=1)  # share of the market who are customers at week 0
+    budget: Real = Field(0.0, ge=0, le=MAX_BUDGET)  # currency per week the strategy may spend
     strategy: str = "neglect"  # built-in name or "package.module:ClassName"
-    split: dict[str, float] | None = None  # lever -> share of budget; None = strategy's default
+    split: dict[str, Real] | None = None  # lever -> share of budget; None = strategy's default
     params: dict[str, float | int | str | bool] = {}  # extra parameters of a custom strategy
 
     @field_validator("strategy")
@@ -282,6 +428,18 @@ class FirmConfig(_Strict):
         from sim.strategies.base import resolve_strategy_class
 
         resolve_strategy_class(value)  # raises ValueError naming the allowed strategies
+        return value
+
+    @field_validator("params")
+    @classmethod
+    def _finite_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # A strategy's own parameters may be flags or text; numbers obey the scenario's limits.
+        for key, param in value.items():
+            if isinstance(param, int | float) and not isinstance(param, bool):
+                try:
+                    _bounded(_number(param))
+                except ValueError as error:
+                    raise ValueError(f"{key} = {param!r}: {error}") from None
         return value
 
     @field_validator("split")
@@ -316,55 +474,59 @@ class FirmConfig(_Strict):
 
 
 class AdoptionConfig(_Strict):
-    enabled: bool = True
-    innovation: float = Field(0.0006, ge=0)  # p: weekly hazard for an aware prospect (Bass)
-    word_of_mouth: float = Field(0.01, ge=0)  # q: weekly hazard per unit neighbour share (Bass)
-    bandwagon_jump: float = Field(0.02, ge=0)  # weekly hazard added once share >= threshold
-    penetration_weight: float = Field(
+    enabled: Flag = True
+    innovation: Real = Field(0.0006, ge=0)  # p: weekly hazard for an aware prospect (Bass)
+    word_of_mouth: Real = Field(0.01, ge=0)  # q: weekly hazard per unit neighbour share (Bass)
+    bandwagon_jump: Real = Field(0.02, ge=0)  # weekly hazard added once share >= threshold
+    penetration_weight: Real = Field(
         0.0, ge=0
     )  # weekly hazard per unit of the firm's customers / market size
-    social_proof_weight: float = Field(0.5, ge=0)  # log-attraction per rating star x sensitivity
-    price_weight: float = Field(1.0, ge=0)  # log-attraction per log price ratio x sensitivity
-    awareness_required: bool = True  # unaware people cannot choose a firm (seed 000)
-    forget_rate: float = Field(0.01, ge=0, le=1)  # weekly chance awareness of a firm fades
-    rejoin_lockout_weeks: int = Field(26, ge=0)  # a churner does not rejoin the firm they left
+    social_proof_weight: Real = Field(0.5, ge=0)  # log-attraction per rating star x sensitivity
+    price_weight: Real = Field(1.0, ge=0)  # log-attraction per log price ratio x sensitivity
+    awareness_required: Flag = True  # unaware people cannot choose a firm (seed 000)
+    forget_rate: Real = Field(0.01, ge=0, le=1)  # weekly chance awareness of a firm fades
+    rejoin_lockout_weeks: Whole = Field(
+        26, ge=0, le=MAX_WEEKS
+    )  # a churner does not rejoin the firm they left
 
 
 class ReferralConfig(_Strict):
-    enabled: bool = True
-    satisfaction_threshold: float = Field(0.6, ge=0, le=1)  # only customers this satisfied refer
-    conversion: float = Field(0.25, ge=0, le=1)  # P(a referred prospect becomes a customer)
-    programme_boost: float = Field(1.0, ge=0)  # referral propensity x (1 + boost) with a programme
-    choosiness: int = Field(2, ge=1, le=20)  # friends a referrer weighs before referring the best fit
+    enabled: Flag = True
+    satisfaction_threshold: Real = Field(0.6, ge=0, le=1)  # only customers this satisfied refer
+    conversion: Real = Field(0.25, ge=0, le=1)  # P(a referred prospect becomes a customer)
+    programme_boost: Real = Field(1.0, ge=0)  # referral propensity x (1 + boost) with a programme
+    choosiness: Whole = Field(2, ge=1, le=20)  # friends a referrer weighs before referring the best fit
 
 
 class PurchaseConfig(_Strict):
-    enabled: bool = True
-    offer_uplift: float = Field(0.5, ge=0)  # purchase-rate uplift the week a personal offer lands
-    tier_review_weeks: int = Field(13, ge=1)  # loyalty tiers are reviewed this often (a quarter)
+    enabled: Flag = True
+    offer_uplift: Real = Field(0.5, ge=0)  # purchase-rate uplift the week a personal offer lands
+    tier_review_weeks: Whole = Field(
+        13, ge=1, le=MAX_WEEKS
+    )  # loyalty tiers are reviewed this often (a quarter)
 
 
 class ExperienceConfig(_Strict):
-    enabled: bool = True
-    unhandled_bad_review: float = Field(0.5, ge=0, le=1)  # P(an unhandled complaint ends in a 1-star review)
-    failure_drop: float = Field(0.3, ge=0, le=1)  # satisfaction lost per failed purchase week
-    learning_rate: float = Field(0.2, ge=0, le=1)  # pull toward quality after a good week
-    initial_satisfaction: float = Field(0.7, ge=0, le=1)  # of a new customer
-    dissatisfied_below: float = Field(0.5, ge=0, le=1)  # satisfaction under which one may complain
-    review_rate: float = Field(0.03, ge=0, le=1)  # P(review) after a week with purchases
-    extreme_review_boost: float = Field(3.0, ge=0)  # extra review chance for extreme experiences
-    rating_prior_mean: float = Field(3.5, ge=1, le=5)  # stars a firm with no reviews is shown at
-    rating_prior_weight: float = Field(20.0, ge=0)  # pseudo-reviews behind the prior
-    rating_memory_weeks: float = Field(26.0, gt=0)  # reviews fade with this time constant
+    enabled: Flag = True
+    unhandled_bad_review: Real = Field(0.5, ge=0, le=1)  # P(an unhandled complaint ends in a 1-star review)
+    failure_drop: Real = Field(0.3, ge=0, le=1)  # satisfaction lost per failed purchase week
+    learning_rate: Real = Field(0.2, ge=0, le=1)  # pull toward quality after a good week
+    initial_satisfaction: Real = Field(0.7, ge=0, le=1)  # of a new customer
+    dissatisfied_below: Real = Field(0.5, ge=0, le=1)  # satisfaction under which one may complain
+    review_rate: Real = Field(0.03, ge=0, le=1)  # P(review) after a week with purchases
+    extreme_review_boost: Real = Field(3.0, ge=0)  # extra review chance for extreme experiences
+    rating_prior_mean: Real = Field(3.5, ge=1, le=5)  # stars a firm with no reviews is shown at
+    rating_prior_weight: Real = Field(20.0, ge=0)  # pseudo-reviews behind the prior
+    rating_memory_weeks: Real = Field(26.0, gt=0, le=MAX_WEEKS)  # reviews fade with this time constant
 
 
 class AppreciationConfig(_Strict):
-    enabled: bool = True
-    initial: float = Field(0.9, ge=0, le=1)  # a new customer's feeling of being valued
-    downgrade_drop: float = Field(0.1, ge=0, le=1)  # appreciation lost when one's tier falls
-    fatigue_contacts: float = Field(3.0, ge=0)  # recent contacts a person tolerates ("bombardment")
-    fatigue_drop: float = Field(0.05, ge=0, le=1)  # appreciation lost per contact beyond that
-    contact_memory_weeks: float = Field(4.0, gt=0)  # how long a contact counts as recent
+    enabled: Flag = True
+    initial: Real = Field(0.9, ge=0, le=1)  # a new customer's feeling of being valued
+    downgrade_drop: Real = Field(0.1, ge=0, le=1)  # appreciation lost when one's tier falls
+    fatigue_contacts: Real = Field(3.0, ge=0)  # recent contacts a person tolerates ("bombardment")
+    fatigue_drop: Real = Field(0.05, ge=0, le=1)  # appreciation lost per contact beyond that
+    contact_memory_weeks: Real = Field(4.0, gt=0, le=MAX_WEEKS)  # how long a contact counts as recent
 
 
 class BuyingCycleConfig(_Strict):
@@ -372,18 +534,18 @@ class BuyingCycleConfig(_Strict):
     give about 6.6% of prospects in market (research or comparison) at a time, and weights that
     average about 1 over the stages, so the cycle reshapes adoption without changing its level."""
 
-    enabled: bool = True
-    research_rate: float = Field(0.02, ge=0, le=1)  # weekly P(awareness -> research)
-    comparison_rate: float = Field(0.3, ge=0, le=1)  # weekly P(research -> comparison)
-    dropout_rate: float = Field(0.15, ge=0, le=1)  # weekly P(research -> awareness)
-    comparison_dropout_rate: float = Field(0.5, ge=0, le=1)  # weekly P(comparison -> awareness)
-    awareness_weight: float = Field(0.85, ge=0)  # adoption hazard multiplier in awareness
-    research_weight: float = Field(2.0, ge=0)  # adoption hazard multiplier in research
-    comparison_weight: float = Field(4.0, ge=0)  # adoption hazard multiplier in comparison
-    positive: float = Field(0.3, ge=0, le=1)  # P(positive interest) to a campaign contact: one stage on
-    negative: float = Field(0.1, ge=0, le=1)  # P(negative): that firm contacts them no more
-    later: float = Field(0.15, ge=0, le=1)  # P("contact me later")
-    recontact_weeks: int = Field(8, ge=1)  # when "later" may be contacted again
+    enabled: Flag = True
+    research_rate: Real = Field(0.02, ge=0, le=1)  # weekly P(awareness -> research)
+    comparison_rate: Real = Field(0.3, ge=0, le=1)  # weekly P(research -> comparison)
+    dropout_rate: Real = Field(0.15, ge=0, le=1)  # weekly P(research -> awareness)
+    comparison_dropout_rate: Real = Field(0.5, ge=0, le=1)  # weekly P(comparison -> awareness)
+    awareness_weight: Real = Field(0.85, ge=0)  # adoption hazard multiplier in awareness
+    research_weight: Real = Field(2.0, ge=0)  # adoption hazard multiplier in research
+    comparison_weight: Real = Field(4.0, ge=0)  # adoption hazard multiplier in comparison
+    positive: Real = Field(0.3, ge=0, le=1)  # P(positive interest) to a campaign contact: one stage on
+    negative: Real = Field(0.1, ge=0, le=1)  # P(negative): that firm contacts them no more
+    later: Real = Field(0.15, ge=0, le=1)  # P("contact me later")
+    recontact_weeks: Whole = Field(8, ge=1, le=MAX_WEEKS)  # when "later" may be contacted again
 
     @model_validator(mode="after")
     def _responses_are_a_distribution(self) -> BuyingCycleConfig:
@@ -401,21 +563,21 @@ class BuyingCycleConfig(_Strict):
 
 
 class PartialChurnConfig(_Strict):
-    enabled: bool = True
-    product_intensity: float = Field(0.25, ge=0)  # product-churn hazard / account-churn hazard
-    spend_intensity: float = Field(0.25, ge=0)  # decreased-spend hazard / account-churn hazard
-    spend_drop: float = Field(0.2, ge=0, le=1)  # share of spend level lost per decrease
-    min_spend_level: float = Field(0.2, ge=0, le=1)  # spend level never falls below this
+    enabled: Flag = True
+    product_intensity: Real = Field(0.25, ge=0)  # product-churn hazard / account-churn hazard
+    spend_intensity: Real = Field(0.25, ge=0)  # decreased-spend hazard / account-churn hazard
+    spend_drop: Real = Field(0.2, ge=0, le=1)  # share of spend level lost per decrease
+    min_spend_level: Real = Field(0.2, ge=0, le=1)  # spend level never falls below this
 
 
 class DormancyConfig(_Strict):
-    enabled: bool = True
-    weeks: int = Field(13, ge=1)  # weeks without a purchase after which a customer is dormant
-    receptive: float = Field(0.35, ge=0, le=1)  # P(a contacted dormant customer comes back)
-    later: float = Field(0.15, ge=0, le=1)  # P("contact me later")
-    negative: float = Field(0.2, ge=0, le=1)  # P(a negative response: never contact again)
-    recontact_weeks: int = Field(4, ge=1)  # when "later" asked to be contacted again
-    self_return: float = Field(0.25, ge=0)  # a dormant customer's weekly return hazard / purchase rate
+    enabled: Flag = True
+    weeks: Whole = Field(13, ge=1, le=MAX_WEEKS)  # weeks without a purchase after which a customer is dormant
+    receptive: Real = Field(0.35, ge=0, le=1)  # P(a contacted dormant customer comes back)
+    later: Real = Field(0.15, ge=0, le=1)  # P("contact me later")
+    negative: Real = Field(0.2, ge=0, le=1)  # P(a negative response: never contact again)
+    recontact_weeks: Whole = Field(4, ge=1, le=MAX_WEEKS)  # when "later" asked to be contacted again
+    self_return: Real = Field(0.25, ge=0)  # a dormant customer's weekly return hazard / purchase rate
 
     @model_validator(mode="after")
     def _responses_are_a_distribution(self) -> DormancyConfig:
@@ -433,24 +595,24 @@ class ChurnConfig(_Strict):
     followed a friend 5%, better value 9%, dissatisfied 14%, unappreciated 68%): measured
     1.1/3.2/5.0/8.0/15.6/67.0% on seed 1, every reason within 3 points on seeds 1-5 (`sim facts`)."""
 
-    enabled: bool = True
-    died: bool = True  # demographic exits (persona death_rate)
-    moved: bool = True  # demographic exits (persona move_rate)
-    follow_friend_rate: float = Field(0.05, ge=0)  # weekly hazard per unit share of friends who left
-    follow_window_weeks: int = Field(8, ge=1)  # how long a friend's switch stays "recent"
-    better_value_rate: float = Field(0.01, ge=0)  # weekly hazard per unit value gap
-    value_noise: float = Field(0.3, ge=0)  # sd of a week's perceived value of each firm (log units)
-    dissatisfied_tell_friends: bool = True  # a dissatisfied leaver counts for friends' follow hazard
-    belonging: float = Field(
+    enabled: Flag = True
+    died: Flag = True  # demographic exits (persona death_rate)
+    moved: Flag = True  # demographic exits (persona move_rate)
+    follow_friend_rate: Real = Field(0.05, ge=0)  # weekly hazard per unit share of friends who left
+    follow_window_weeks: Whole = Field(8, ge=1, le=MAX_WEEKS)  # how long a friend's switch stays "recent"
+    better_value_rate: Real = Field(0.01, ge=0)  # weekly hazard per unit value gap
+    value_noise: Real = Field(0.3, ge=0)  # sd of a week's perceived value of each firm (log units)
+    dissatisfied_tell_friends: Flag = True  # a dissatisfied leaver counts for friends' follow hazard
+    belonging: Real = Field(
         0.5, ge=0, le=1
     )  # cut in unappreciated/better-value hazards at 100% friends in the firm
-    referrer_tie: float = Field(
+    referrer_tie: Real = Field(
         0.3, ge=0, le=1
     )  # further cut for a referred customer while their referrer buys from the same firm
-    dissatisfied_rate: float = Field(0.14, ge=0)  # weekly hazard at zero satisfaction
-    satisfaction_tolerance: float = Field(0.5, ge=0, le=1)  # hazard starts below this
-    unappreciated_rate: float = Field(0.011, ge=0)  # weekly hazard at zero appreciation
-    appreciation_tolerance: float = Field(0.5, ge=0, le=1)  # hazard starts below this
+    dissatisfied_rate: Real = Field(0.14, ge=0)  # weekly hazard at zero satisfaction
+    satisfaction_tolerance: Real = Field(0.5, ge=0, le=1)  # hazard starts below this
+    unappreciated_rate: Real = Field(0.011, ge=0)  # weekly hazard at zero appreciation
+    appreciation_tolerance: Real = Field(0.5, ge=0, le=1)  # hazard starts below this
 
 
 class BehavioursConfig(_Strict):
@@ -469,109 +631,111 @@ class BehavioursConfig(_Strict):
 
 
 class _ScheduledLever(_Strict):
-    unit_cost: float = Field(gt=0)  # currency per person reached (or per conversion)
-    strength: float = Field(ge=0)  # effect on a reached person (see docs/model.md)
-    start_week: int = Field(0, ge=0)  # first week the lever may spend
-    stop_week: int | None = Field(None, ge=0)  # first week it no longer spends (None = never)
-    pulse_on: int | None = Field(None, ge=1)  # pulsing: weeks on in each cycle (None = always on)
-    pulse_off: int = Field(0, ge=0)  # pulsing: weeks off in each cycle
+    unit_cost: Real = Field(ge=MIN_UNIT_COST)  # currency per person reached (or per conversion)
+    strength: Real = Field(ge=0)  # effect on a reached person (see docs/model.md)
+    start_week: Whole = Field(0, ge=0, le=MAX_WEEKS)  # first week the lever may spend
+    stop_week: Whole | None = Field(None, ge=0, le=MAX_WEEKS)  # first week it no longer spends (None = never)
+    pulse_on: Whole | None = Field(
+        None, ge=1, le=MAX_WEEKS
+    )  # pulsing: weeks on in each cycle (None = always on)
+    pulse_off: Whole = Field(0, ge=0, le=MAX_WEEKS)  # pulsing: weeks off in each cycle
 
 
 class _LeverBase(_ScheduledLever):
-    max_reach: float = Field(1.0, ge=0, le=1)  # share of eligible people reached at saturation
+    max_reach: Real = Field(1.0, ge=0, le=1)  # share of eligible people reached at saturation
     personas: list[str] | None = None  # restrict targets to these personas (None = all)
     tiers: list[Literal["gold", "silver", "bronze"]] | None = None  # restrict customer targets to tiers
 
 
 class SearchAds(_LeverBase):
-    unit_cost: float = Field(10.0, gt=0)
-    max_reach: float = Field(0.8, ge=0, le=1)
-    strength: float = Field(0.15, ge=0)  # weekly adoption hazard added for a reached searcher
+    unit_cost: Real = Field(10.0, ge=MIN_UNIT_COST)
+    max_reach: Real = Field(0.8, ge=0, le=1)
+    strength: Real = Field(0.15, ge=0)  # weekly adoption hazard added for a reached searcher
 
 
 class SocialAds(_LeverBase):
-    unit_cost: float = Field(2.0, gt=0)
-    max_reach: float = Field(0.6, ge=0, le=1)
-    strength: float = Field(0.01, ge=0)  # weekly adoption hazard added for a reached prospect
+    unit_cost: Real = Field(2.0, ge=MIN_UNIT_COST)
+    max_reach: Real = Field(0.6, ge=0, le=1)
+    strength: Real = Field(0.01, ge=0)  # weekly adoption hazard added for a reached prospect
 
 
 class InfluencerSeeding(_LeverBase):
-    unit_cost: float = Field(300.0, gt=0)  # per influencer paid
-    max_reach: float = Field(1.0, ge=0, le=1)  # most of the eligible pool paid in one week
-    strength: float = Field(0.5, ge=0)  # weekly adoption hazard added for a paid influencer
-    pool: float = Field(0.02, gt=0, le=1)  # best-connected share of the market considered
+    unit_cost: Real = Field(300.0, ge=MIN_UNIT_COST)  # per influencer paid
+    max_reach: Real = Field(1.0, ge=0, le=1)  # most of the eligible pool paid in one week
+    strength: Real = Field(0.5, ge=0)  # weekly adoption hazard added for a paid influencer
+    pool: Real = Field(0.02, gt=0, le=1)  # best-connected share of the market considered
 
 
 class LoyaltyRewards(_LeverBase):
-    unit_cost: float = Field(1.0, gt=0)
-    max_reach: float = Field(0.9, ge=0, le=1)
-    strength: float = Field(0.10, ge=0)  # appreciation touch per reward
+    unit_cost: Real = Field(1.0, ge=MIN_UNIT_COST)
+    max_reach: Real = Field(0.9, ge=0, le=1)
+    strength: Real = Field(0.10, ge=0)  # appreciation touch per reward
 
 
 class Recognition(_LeverBase):
-    unit_cost: float = Field(3.0, gt=0)
-    max_reach: float = Field(0.9, ge=0, le=1)
-    strength: float = Field(0.25, ge=0)  # appreciation touch per recognition
+    unit_cost: Real = Field(3.0, ge=MIN_UNIT_COST)
+    max_reach: Real = Field(0.9, ge=0, le=1)
+    strength: Real = Field(0.25, ge=0)  # appreciation touch per recognition
     tiers: list[Literal["gold", "silver", "bronze"]] | None = ["gold"]  # who is recognised
 
 
 class PersonalOffers(_LeverBase):
-    unit_cost: float = Field(2.0, gt=0)
-    max_reach: float = Field(0.8, ge=0, le=1)
-    strength: float = Field(0.15, ge=0)  # appreciation touch per offer (plus a purchase uplift)
+    unit_cost: Real = Field(2.0, ge=MIN_UNIT_COST)
+    max_reach: Real = Field(0.8, ge=0, le=1)
+    strength: Real = Field(0.15, ge=0)  # appreciation touch per offer (plus a purchase uplift)
 
 
 class ReferralProgramme(_ScheduledLever):
-    unit_cost: float = Field(25.0, gt=0)  # reward paid per converted referral
-    strength: float = Field(1.0, ge=0)  # scales behaviours.referral.programme_boost
+    unit_cost: Real = Field(25.0, ge=MIN_UNIT_COST)  # reward paid per converted referral
+    strength: Real = Field(1.0, ge=0)  # scales behaviours.referral.programme_boost
 
 
 class AcquisitionDiscount(_ScheduledLever):
-    unit_cost: float = Field(1.0, gt=0)  # currency of discount per currency given away (always 1)
-    strength: float = Field(0.2, ge=0, le=0.9)  # discount on a new customer's purchases (share)
-    weeks: int = Field(4, ge=1)  # how long after joining the discount applies
+    unit_cost: Real = Field(1.0, ge=MIN_UNIT_COST)  # currency of discount per currency given away (always 1)
+    strength: Real = Field(0.2, ge=0, le=0.9)  # discount on a new customer's purchases (share)
+    weeks: Whole = Field(4, ge=1, le=MAX_WEEKS)  # how long after joining the discount applies
 
 
 class SocialProofMarketing(_LeverBase):
-    unit_cost: float = Field(0.5, gt=0)  # per customer asked for a review
-    max_reach: float = Field(0.8, ge=0, le=1)
-    strength: float = Field(3.0, ge=0)  # review chance x (1 + strength) for an asked customer
-    show_weight: float = Field(0.5, ge=0)  # extra social-proof weight while the firm shows reviews
+    unit_cost: Real = Field(0.5, ge=MIN_UNIT_COST)  # per customer asked for a review
+    max_reach: Real = Field(0.8, ge=0, le=1)
+    strength: Real = Field(3.0, ge=0)  # review chance x (1 + strength) for an asked customer
+    show_weight: Real = Field(0.5, ge=0)  # extra social-proof weight while the firm shows reviews
 
 
 class Poaching(_LeverBase):
-    unit_cost: float = Field(6.0, gt=0)  # per rival customer sent a better-value offer
-    max_reach: float = Field(0.5, ge=0, le=1)
-    strength: float = Field(0.3, ge=0)  # value the offer adds to the poacher (log-attraction units)
+    unit_cost: Real = Field(6.0, ge=MIN_UNIT_COST)  # per rival customer sent a better-value offer
+    max_reach: Real = Field(0.5, ge=0, le=1)
+    strength: Real = Field(0.3, ge=0)  # value the offer adds to the poacher (log-attraction units)
 
 
 class Communications(_LeverBase):
-    unit_cost: float = Field(0.2, gt=0)  # per newsletter
-    max_reach: float = Field(1.0, ge=0, le=1)
-    strength: float = Field(0.04, ge=0)  # appreciation touch per newsletter
+    unit_cost: Real = Field(0.2, ge=MIN_UNIT_COST)  # per newsletter
+    max_reach: Real = Field(1.0, ge=0, le=1)
+    strength: Real = Field(0.04, ge=0)  # appreciation touch per newsletter
 
 
 class ServiceQuality(_ScheduledLever):
-    unit_cost: float = Field(1.0, gt=0)  # currency per week per customer for the full effect scale
-    strength: float = Field(0.6, ge=0, le=1)  # largest share of service failures removed
+    unit_cost: Real = Field(1.0, ge=MIN_UNIT_COST)  # currency per week per customer for the full effect scale
+    strength: Real = Field(0.6, ge=0, le=1)  # largest share of service failures removed
 
 
 class ComplaintHandling(_ScheduledLever):
-    unit_cost: float = Field(20.0, gt=0)  # per complaint handled
-    strength: float = Field(0.85, ge=0, le=1)  # satisfaction a handled complaint restores
+    unit_cost: Real = Field(20.0, ge=MIN_UNIT_COST)  # per complaint handled
+    strength: Real = Field(0.85, ge=0, le=1)  # satisfaction a handled complaint restores
 
 
 class Reactivation(_LeverBase):
-    unit_cost: float = Field(5.0, gt=0)  # per dormant customer contacted
-    max_reach: float = Field(0.8, ge=0, le=1)
-    strength: float = Field(0.15, ge=0)  # appreciation touch for a contacted customer
+    unit_cost: Real = Field(5.0, ge=MIN_UNIT_COST)  # per dormant customer contacted
+    max_reach: Real = Field(0.8, ge=0, le=1)
+    strength: Real = Field(0.15, ge=0)  # appreciation touch for a contacted customer
 
 
 class RetentionOffers(_LeverBase):
-    unit_cost: float = Field(8.0, gt=0)  # per offer to an at-risk customer
-    max_reach: float = Field(0.9, ge=0, le=1)
-    strength: float = Field(0.3, ge=0)  # appreciation touch per offer (satisfaction too)
-    at_risk_share: float = Field(0.1, gt=0, le=1)  # the riskiest share of customers targeted
+    unit_cost: Real = Field(8.0, ge=MIN_UNIT_COST)  # per offer to an at-risk customer
+    max_reach: Real = Field(0.9, ge=0, le=1)
+    strength: Real = Field(0.3, ge=0)  # appreciation touch per offer (satisfaction too)
+    at_risk_share: Real = Field(0.1, gt=0, le=1)  # the riskiest share of customers targeted
 
 
 class LeversConfig(_Strict):
@@ -592,15 +756,12 @@ class LeversConfig(_Strict):
     retention_offers: RetentionOffers = RetentionOffers()
 
 
-# --------------------------------------------------------------------------- the scenario
-
-
 # --------------------------------------------------------------------------- experiments
 
 
 class SweepRange(_Strict):
-    low: float  # lowest value sampled
-    high: float  # highest value sampled
+    low: Real  # lowest value sampled
+    high: Real  # highest value sampled
 
     @model_validator(mode="after")
     def _ordered(self) -> SweepRange:
@@ -613,8 +774,8 @@ class SweepConfig(_Strict):
     """A design over dotted keys: every combination of value lists (grid) or a Latin hypercube."""
 
     method: Literal["grid", "lhs"] = "grid"  # full factorial, or Latin hypercube sampling
-    samples: int | None = Field(None, ge=1, le=100_000)  # points of a Latin hypercube
-    runs: int = Field(1, ge=1, le=10_000)  # replicates per point (`--runs` overrides)
+    samples: Whole | None = Field(None, ge=1, le=100_000)  # points of a Latin hypercube
+    runs: Whole = Field(1, ge=1, le=10_000)  # replicates per point (`--runs` overrides)
     keys: dict[str, list[Any] | SweepRange]  # dotted key -> values (grid) or {low, high} (lhs)
 
     @field_validator("keys", mode="before")
@@ -640,12 +801,12 @@ class SensitivityConfig(_Strict):
     """A global sensitivity analysis over dotted keys (`sim sensitivity`, sim/sensitivity.py)."""
 
     method: Literal["sobol", "morris"] = "sobol"  # variance-based indices, or elementary-effect screening
-    samples: int = Field(64, ge=2, le=1_000_000)  # base samples N: Sobol N (D + 2) points, Morris N (D + 1)
-    runs: int = Field(1, ge=1, le=10_000)  # replicates per point, the same seeds at every point
+    samples: Whole = Field(64, ge=2, le=1_000_000)  # base samples N: Sobol N (D + 2) points, Morris N (D + 1)
+    runs: Whole = Field(1, ge=1, le=10_000)  # replicates per point, the same seeds at every point
     outcomes: list[str] = ["customers_end", "profit", "ltv", "retention_yearly"]  # summary metrics
     firm: str | None = None  # the firm whose outcomes are analysed (None = the first)
-    levels: int = Field(4, ge=2, le=20)  # Morris: grid levels per parameter (even)
-    parameters: dict[str, list[float]]  # dotted key -> [low, high]
+    levels: Whole = Field(4, ge=2, le=20)  # Morris: grid levels per parameter (even)
+    parameters: dict[str, list[Real]]  # dotted key -> [low, high]
 
     @field_validator("parameters", mode="before")
     @classmethod
@@ -671,8 +832,8 @@ class SensitivityConfig(_Strict):
 class Bounds(_Strict):
     """A lower and/or upper bound: a lever's share of the budget, or a floor/ceiling on an outcome."""
 
-    min: float | None = None
-    max: float | None = None
+    min: Real | None = None
+    max: Real | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Bounds:
@@ -690,20 +851,20 @@ class OptimiseConfig(_Strict):
     objectives: list[str] = Field(["profit"], min_length=1, max_length=3)  # per-firm metrics
     levers: list[str] | None = None  # the levers a plan may use (None = every lever)
     shares: dict[str, Bounds] = {}  # lever -> {min, max}: its share of the weekly budget
-    spend_all: bool = False  # shares sum to 1; else part of the budget may stay unspent
-    budget: list[float] | None = None  # [low, high]: the weekly budget is a decision too
-    start_weeks: dict[str, list[int]] = {}  # lever -> [earliest, latest] week it starts
+    spend_all: Flag = False  # shares sum to 1; else part of the budget may stay unspent
+    budget: list[Real] | None = None  # [low, high]: the weekly budget is a decision too
+    start_weeks: dict[str, list[Whole]] = {}  # lever -> [earliest, latest] week it starts
     constraints: dict[str, Bounds] = {}  # metric -> {min, max}, e.g. retention_yearly = {min = 0.8}
     uncertainties: dict[str, list[Any] | SweepRange] = {}  # dotted key -> values, or {low, high}
-    market_scenarios: int = Field(8, ge=2, le=10_000)  # markets sampled when a range is given
-    downside: float = Field(0.0, ge=0, lt=0.5)  # 0: the worst market; q: the q-quantile
+    market_scenarios: Whole = Field(8, ge=2, le=10_000)  # markets sampled when a range is given
+    downside: Real = Field(0.0, ge=0, lt=0.5)  # 0: the worst market; q: the q-quantile
     robust: Literal["downside", "mean"] = "downside"  # what the search optimises across markets
-    trials: int = Field(60, ge=1, le=1_000_000)  # candidate plans evaluated
-    runs: int = Field(6, ge=2, le=10_000)  # replicate seeds per candidate (the same for all)
-    confirm_runs: int = Field(10, ge=2, le=10_000)  # fresh seeds for the best plan vs the built-ins
-    batch: int = Field(4, ge=1, le=10_000)  # candidates asked of the sampler at a time
+    trials: Whole = Field(60, ge=1, le=1_000_000)  # candidate plans evaluated
+    runs: Whole = Field(6, ge=2, le=10_000)  # replicate seeds per candidate (the same for all)
+    confirm_runs: Whole = Field(10, ge=2, le=10_000)  # fresh seeds for the best plan vs the built-ins
+    batch: Whole = Field(4, ge=1, le=10_000)  # candidates asked of the sampler at a time
     sampler: Literal["tpe", "nsga2", "random"] = "tpe"  # optuna's sampler
-    seed: int | None = Field(None, ge=0)  # first seed and the sampler's (None = run.seed)
+    seed: Whole | None = Field(None, ge=0, le=MAX_SEED)  # first seed and the sampler's (None = run.seed)
 
     @field_validator("uncertainties", mode="before")
     @classmethod
@@ -733,7 +894,7 @@ class Scenario(_Strict):
     run: RunConfig = RunConfig()
     market: MarketConfig = MarketConfig()
     network: NetworkConfig = WattsStrogatz()
-    personas: dict[str, Persona] = Field(default_factory=default_personas)
+    personas: dict[str, Persona] = Field(default_factory=default_personas, max_length=MAX_PERSONAS)
     firms: dict[str, FirmConfig] = Field(default_factory=_default_firms, min_length=1, max_length=100)
     behaviours: BehavioursConfig = BehavioursConfig()
     levers: LeversConfig = LeversConfig()
@@ -791,7 +952,14 @@ class Scenario(_Strict):
 
     @property
     def name(self) -> str:
-        return self.run.name or (Path(self.source).stem if self.source else "scenario")
+        """``run.name``, else the file's stem made a plain folder name (``my:file`` -> ``my_file``)."""
+        if self.run.name:
+            return self.run.name
+        stem = Path(self.source).stem if self.source else ""
+        if is_plain_name(stem):
+            return stem
+        plain = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 or ord(c) == 127 else c for c in stem)
+        return plain.strip(". ")[:100] or "scenario"
 
     @property
     def firm_names(self) -> list[str]:
@@ -821,19 +989,222 @@ class Scenario(_Strict):
         return _validate(_apply_overrides(data, overrides, self.source or "<scenario>"), self.source)
 
 
+# --------------------------------------------------------------------------- memory
+# Peak resident memory of `sim run` (network, population, weekly steps, outputs written): a fixed
+# part (interpreter, libraries), a part a person, a part a tie (one undirected pair; the largest of
+# the network types') and a part a departure (a person who died or moved keeps a row in the
+# customer table while a newcomer takes the slot). Measured by benchmarks/memory.py on 2026-12-03
+# (benchmarks/README.md, "Memory against size"): 1,019.9 bytes a person at 5 ties each, less
+# 5 x 36.9 a tie; the fixed part is the line's upper envelope over the measured sizes (373 MiB,
+# the least-squares intercept being 338), so the estimate errs on the safe side. Measure again when
+# the engine's arrays change. Not counted: a transaction log (run.record_transactions), which
+# grows with the purchases.
+MEMORY_FIXED_BYTES = 373 * 2**20
+MEMORY_BYTES_PER_PERSON = 835
+MEMORY_BYTES_PER_TIE = 37
+MEMORY_BYTES_PER_DEPARTURE = 513
+
+
+def memory_estimate(scenario: Scenario) -> int:
+    """Bytes a run of ``scenario`` needs at its peak (the measured line of benchmarks/memory.py).
+
+    Example:
+        >>> round(memory_estimate(Scenario(market={"size": 1_000_000})) / 2**30, 2)  # GiB
+        1.34
+    """
+    return int(
+        MEMORY_FIXED_BYTES
+        + MEMORY_BYTES_PER_PERSON * scenario.market.size
+        + MEMORY_BYTES_PER_TIE * ties(scenario)
+        + MEMORY_BYTES_PER_DEPARTURE * departures(scenario)
+    )
+
+
+def departures(scenario: Scenario) -> float:
+    """The expected number of people who leave the market (die or move) during the run: the
+    personas' weekly chance of leaving, weighted by their shares, x people x weeks."""
+    churn = scenario.behaviours.churn
+    total = sum(p.share for p in scenario.personas.values())
+    weekly = 0.0
+    for persona in scenario.personas.values():
+        hazard = (churn.died and churn.enabled) * _weekly_hazard(persona.death_rate) + (
+            churn.moved and churn.enabled
+        ) * _weekly_hazard(persona.move_rate)
+        weekly += persona.share / total * -math.expm1(-hazard)
+    return weekly * scenario.market.size * scenario.run.weeks
+
+
+def _weekly_hazard(yearly: float) -> float:
+    # as sim.agents.customers.weekly_hazard (not imported: it would load NumPy and SciPy)
+    return -math.log1p(-min(yearly, 1 - 1e-12)) / 52.0
+
+
+def ties(scenario: Scenario) -> int:
+    """The expected number of ties (undirected pairs) of the scenario's network."""
+    network, size = scenario.network, scenario.market.size
+    if network.type in ("watts_strogatz", "erdos_renyi"):
+        return math.ceil(size * network.mean_degree / 2)
+    if network.type in ("barabasi_albert", "powerlaw_cluster"):
+        return size * network.attach
+    if network.type == "edge_list":
+        return _edge_list_lines(network.path, scenario.source or "<scenario>")
+    return 0  # complete: mean field, no ties stored
+
+
+def _edge_list_lines(path: str, source: str) -> int:
+    """The lines of an edge-list network's file (at most its ties), after checking that it is a
+    non-empty, readable UTF-8 text file; a ScenarioError naming the scenario, key and path if not.
+    (Each line's two person ids are checked against market.size when the network is built.)"""
+    where = f"{source}: network.path = {path!r}"
+    file = Path(path)
+    try:
+        if not file.exists():
+            raise ScenarioError(f"{where}: edge-list file not found")
+        if not file.is_file():
+            raise ScenarioError(f"{where}: not a file; an edge list is a text file of 'a b' person-id pairs")
+        stat = file.stat()
+        if stat.st_size == 0:
+            raise ScenarioError(
+                f"{where}: the edge-list file is empty; it holds one 'a b' pair of person ids a line"
+            )
+        return _count_lines(str(file), stat.st_mtime_ns, stat.st_size)
+    except UnicodeDecodeError as error:
+        raise ScenarioError(f"{where}: not UTF-8 text ({error.reason}); an edge list is text") from None
+    except OSError as error:
+        raise ScenarioError(f"{where}: cannot read the edge-list file: {error.strerror or error}") from None
+
+
+@functools.lru_cache(maxsize=16)
+def _count_lines(path: str, modified_ns: int, size: int) -> int:
+    """Lines of a UTF-8 text file (raises UnicodeDecodeError if it is not), read in pieces; cached
+    by modification time and size, since every override of the scenario asks again."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 0
+    with open(path, "rb") as handle:
+        while piece := handle.read(1 << 20):
+            decoder.decode(piece)
+            lines += piece.count(b"\n")
+        decoder.decode(b"", final=True)
+    return max(lines, 1)
+
+
+_memory_read: tuple[float, int | None] = (-math.inf, None)  # (when, bytes): read at most once a second
+
+
+def available_memory() -> int | None:
+    """Bytes this process may still allocate: the system's MemAvailable, or less when a
+    control group (a container) limits it; None where neither can be read (not Linux). Read
+    at most once a second (a sweep validates hundreds of points)."""
+    global _memory_read
+    now = time.monotonic()
+    if now - _memory_read[0] > 1.0:
+        _memory_read = (now, _read_available_memory())
+    return _memory_read[1]
+
+
+def _read_available_memory() -> int | None:
+    available = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if available is None:
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            return None
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),  # cgroup v2
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
+        try:
+            limit = int(Path(limit_file).read_text().strip())  # "max" (no limit) fails here
+            usage = int(Path(usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        available = min(available, max(limit - usage, 0))
+    return available
+
+
+def check_memory(scenario: Scenario) -> None:
+    """Refuse a market too large for this machine's memory, with the estimate and what is free.
+
+    Raises:
+        ScenarioError: naming the file, ``market.size``, the estimate and the memory available.
+    """
+    needed = memory_estimate(scenario)
+    available = available_memory()
+    if available is None or needed <= available:
+        return
+    size = scenario.market.size
+    count = ties(scenario)
+    leaving = departures(scenario)
+    # The largest market that would fit, at this network's ties and departures a person.
+    per_person = (
+        MEMORY_BYTES_PER_PERSON + (MEMORY_BYTES_PER_TIE * count + MEMORY_BYTES_PER_DEPARTURE * leaving) / size
+    )
+    largest = max(0, int((available - MEMORY_FIXED_BYTES) / per_person))
+    raise ScenarioError(
+        f"{scenario.source or '<scenario>'}: market.size = {size}: too large for this machine's memory: "
+        f"a run needs about {needed / 2**30:.1f} GiB ({MEMORY_BYTES_PER_PERSON} bytes a person, "
+        f"{MEMORY_BYTES_PER_TIE} a tie for {count:,} ties, {MEMORY_BYTES_PER_DEPARTURE} a departure for "
+        f"{leaving:,.0f} expected, {MEMORY_FIXED_BYTES // 2**20} MiB fixed), "
+        f"{available / 2**30:.1f} GiB is available; at most about {largest:,} people fit"
+    )
+
+
 # --------------------------------------------------------------------------- loading
 
 
-def read_toml(path: str | Path, kind: str) -> dict[str, Any]:
-    """The tables of a TOML file, or a ScenarioError naming the file: ``kind`` not found, or not
-    valid TOML (with the parser's line and column)."""
+def read_toml(path: str | os.PathLike[str], kind: str) -> dict[str, Any]:
+    """The tables of a TOML file, or a ScenarioError naming the file and what is wrong with it:
+    not found, a folder or other non-file, unreadable, larger than MAX_FILE_BYTES, not UTF-8 text,
+    empty, or not valid TOML (with the parser's line and column).
+
+    Example:
+        >>> read_toml("scenarios", "scenario file")
+        Traceback (most recent call last):
+        ...
+        sim.scenario.ScenarioError: scenarios: is a folder, not a scenario file (give a .toml file)
+    """
+    file = Path(path)
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        if file.is_dir():
+            raise ScenarioError(f"{path}: is a folder, not a {kind} (give a .toml file)")
+        if file.exists() and not file.is_file():  # a device or a pipe would be read forever
+            raise ScenarioError(f"{path}: is not a regular file; a {kind} is a TOML text file")
+        if file.exists() and file.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(
+                f"{path}: {file.stat().st_size:,} bytes; a {kind} is TOML text of at most "
+                f"{MAX_FILE_BYTES:,} bytes"
+            )
+        raw = file.read_bytes()
     except FileNotFoundError:
         raise ScenarioError(f"{path}: {kind} not found") from None
+    except OSError as error:  # permission denied, a name too long, ...
+        raise ScenarioError(f"{path}: cannot read the {kind}: {error.strerror or error}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {error.start} is 0x{raw[error.start]:02x}); a {kind} is TOML text"
+        ) from None
+    guide = "docs/research.md" if "targets" in kind else "docs/scenario.md"
+    if not text.strip():
+        raise ScenarioError(f"{path}: the {kind} is empty; see {guide} for what it holds")
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    if not data:
+        raise ScenarioError(f"{path}: the {kind} holds only comments; see {guide} for its tables")
+    return data
 
 
 def load_scenario(path: str | os.PathLike[str], overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -876,6 +1247,19 @@ def _check_experiment_keys(scenario: Scenario) -> None:
                     base.with_overrides({key: value})
                 except ScenarioError as error:
                     raise ScenarioError(f"in [sweep.keys] {key} = {value!r}: {error}") from None
+        # Each value alone may fit in memory and the largest market with the most ties not:
+        # check that point too (the values that size the market: its size and the network's degree).
+        largest = {
+            key: max(values if isinstance(values, list) else (values.low, values.high))
+            for key, values in scenario.sweep.keys.items()
+            if key in ("market.size", "network.mean_degree", "network.attach")
+            and all(isinstance(v, int | float) for v in (values if isinstance(values, list) else [0]))
+        }
+        if len(largest) > 1:
+            try:
+                base.with_overrides(largest)
+            except ScenarioError as error:
+                raise ScenarioError(f"in [sweep.keys] at {largest}: {error}") from None
     if scenario.sensitivity is not None:
         from sim.sensitivity import check_design
 
@@ -944,44 +1328,71 @@ def _is_reset_key(dotted: str) -> bool:
 
 def _validate(data: dict[str, Any], source: str | None) -> Scenario:
     try:
-        return Scenario.model_validate({**data, "source": source})
+        scenario = Scenario.model_validate({**data, "source": source})
     except ValidationError as error:
         raise ScenarioError(_format_errors(error, source or "<scenario>", data)) from None
+    check_memory(scenario)
+    return scenario
+
+
+# Pydantic's errors that only say a value is not of one member's type: when a union (a list or a
+# range, a number or nothing) has a more telling error at the same key, that one is shown.
+_TYPE_ERRORS = {"list_type", "dict_type", "model_type", "model_attributes_type", "float_type", "int_type"}
 
 
 def _format_errors(error: ValidationError, source: str, data: dict[str, Any]) -> str:
-    lines = []
+    """One line: the first problem in full (file, dotted key, value, what is allowed), then the
+    keys of any others (fix one, validate again)."""
+    problems: dict[str, tuple[bool, str]] = {}  # dotted key -> (a type mismatch only, its line)
     for item in error.errors():
-        loc = _strip_union_tags(item["loc"])
-        dotted = ".".join(str(p) for p in loc) or "(top level)"
+        loc = _strip_union_tags(item["loc"], data)
+        dotted = _dotted(loc) or "(top level)"
         if item["type"] == "extra_forbidden":
             allowed = _allowed_keys(item["loc"][:-1])
-            parent = ".".join(str(p) for p in loc[:-1])
+            parent = _dotted(loc[:-1])
             where = f"[{parent}]" if parent else "the top level"
-            lines.append(
+            line = (
                 f"{source}: {dotted} = {_show(item['input'])}: unknown key; "
                 f"allowed keys in {where}: {', '.join(allowed)}"
             )
         elif item["type"] == "union_tag_invalid":
             context = item.get("ctx", {})
-            lines.append(
+            line = (
                 f"{source}: {dotted}.{context.get('discriminator', 'type').strip(chr(39))} = "
                 f"{context.get('tag')!r}: not a known type; allowed: {context.get('expected_tags')}"
             )
         elif item["type"] == "missing":
-            lines.append(f"{source}: {dotted}: required key is missing")
+            line = f"{source}: {dotted}: required key is missing"
         else:
             message = item["msg"].removeprefix("Value error, ")
             if not loc:  # a check across tables: its message names the keys itself
-                lines.append(f"{source}: {message}")
-                continue
-            shown = _show(_lookup(data, loc, item.get("input")))
-            lines.append(f"{source}: {dotted} = {shown}: {message}")
-    return "\n".join(lines)
+                line = f"{source}: {message}"
+            else:
+                line = f"{source}: {dotted} = {_show(_lookup(data, loc, item.get('input')))}: {message}"
+        mismatch = item["type"] in _TYPE_ERRORS
+        if dotted not in problems or (problems[dotted][0] and not mismatch):
+            problems[dotted] = (mismatch, line)
+    lines = [line for _, line in problems.values()]
+    more = list(problems)[1:]
+    if more:
+        shown = ", ".join(more[:5]) + (", ..." if len(more) > 5 else "")
+        return f"{lines[0]} (and {len(more)} more: {shown})"
+    return lines[0]
+
+
+def _dotted(parts: tuple[Any, ...]) -> str:
+    """A location as a TOML dotted key: bare parts as they are, others quoted (``a."b c".d``), so
+    that a key holding a control character or a dot cannot break or fake the message."""
+    return ".".join(
+        str(p)
+        if isinstance(p, int) or (str(p) and all(c.isascii() and (c.isalnum() or c in "_-") for c in str(p)))
+        else json.dumps(str(p), ensure_ascii=False)
+        for p in parts
+    )
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = str(value) if isinstance(value, datetime.date | datetime.time) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -1004,13 +1415,27 @@ _NETWORK_TAGS = {
 }
 
 
-def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Pydantic puts the network union's tag into the location; users never wrote it."""
-    return tuple(
-        part
-        for index, part in enumerate(loc)
-        if not (index == 1 and loc[0] == "network" and part in _NETWORK_TAGS)
-    )
+def _strip_union_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """The location as the user wrote it: pydantic puts the member of a union it tried into the
+    location (``network.watts_strogatz.rewire``, ``sweep.keys.x.list[any]``); users never wrote it."""
+    out = []
+    node = data
+    for index, part in enumerate(loc):
+        written = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        tag = isinstance(part, str) and (
+            "[" in part
+            or part[:1].isupper()
+            or (index == 1 and loc[0] == "network" and part in _NETWORK_TAGS)
+        )
+        # a tag pydantic added, or a key inside a value the user wrote as a plain number (a
+        # trait's ``value``, filled in by the constant distribution it stands for)
+        if not written and (tag or (node is not None and not isinstance(node, dict | list))):
+            continue
+        out.append(part)
+        node = node[part] if written else None
+    return tuple(out)
 
 
 def _allowed_keys(raw_parent: tuple[Any, ...]) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from sim import load_scenario, simulate
 from sim.cli import main
 
-from .helpers import BASELINE, CONQUEST_VS_RELATIONS
+from .helpers import BASELINE, CONQUEST_VS_RELATIONS, ROOT
 
 SMALL = ["--set", "market.size=1500", "--set", "run.weeks=40"]
 
@@ -114,3 +114,175 @@ def test_validate_command(write_scenario, capsys):
 def test_negative_seed_is_rejected(tmp_path, bad_seed):
     done = run_cli("run", str(BASELINE), "--seed", bad_seed, "--out", str(tmp_path / "o"), *SMALL)
     assert done.returncode == 2 and "--seed" in done.stderr
+
+
+# --------------------------------------------------------------------------- inputs that cannot crash a run
+
+
+def test_out_may_not_climb_out_of_its_folder(tmp_path, capsys):
+    for command in (
+        ["run", str(BASELINE)],
+        ["report", str(BASELINE)],
+        ["compare", str(CONQUEST_VS_RELATIONS)],
+    ):
+        code = main([*command, "--out", str(tmp_path / "a" / ".." / "b")])
+        err = capsys.readouterr().err
+        assert code == 2 and "may not contain '..'" in err, (
+            f"expected a refusal of '..' for {command[0]}: {err}"
+        )
+    assert not list(tmp_path.iterdir()), "expected nothing written"
+
+
+def test_run_name_cannot_escape_results(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", str(BASELINE), "--set", 'run.name="../escaped"', *SMALL])
+    err = capsys.readouterr().err
+    assert code == 2 and "run.name = '../escaped': must be a plain folder name" in err, err
+    assert not list(tmp_path.iterdir()) and not (tmp_path.parent / "escaped").exists(), (
+        "expected nothing written"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8 text (byte 0 is 0x89)"),
+        ("[run]\nname = 'caf\u00e9'\n".encode("latin-1"), "not UTF-8 text (byte 17 is 0xe9)"),
+        (b"", "the scenario file is empty"),
+        (b"  \n\n", "the scenario file is empty"),
+        (b"# only a comment\n", "the scenario file holds only comments"),
+        (b"a = " + b"[" * 5000, "not valid TOML"),
+    ],
+)
+def test_unreadable_scenario_files_are_refused(tmp_path, capsys, content, expected):
+    path = tmp_path / "bad.toml"
+    path.write_bytes(content)
+    for command in ("validate", "run"):
+        code = main(
+            [command, str(path), "--out", str(tmp_path / "out")] if command == "run" else [command, str(path)]
+        )
+        err = capsys.readouterr().err
+        assert code == 2, f"expected exit status 2 from {command}, got {code}"
+        assert err.startswith(f"error: {path}: ") and err.count("\n") == 1, (
+            f"expected one line naming the file: {err}"
+        )
+        assert expected in err, f"expected {expected!r} in: {err}"
+    assert not (tmp_path / "out").exists(), "expected nothing written"
+
+
+def test_a_folder_or_a_device_is_not_a_scenario(tmp_path, capsys):
+    assert main(["validate", str(tmp_path)]) == 2
+    assert "is a folder, not a scenario file" in capsys.readouterr().err
+    assert main(["validate", "/dev/zero"]) == 2, "expected /dev/zero refused (it would be read forever)"
+    assert "is not a regular file" in capsys.readouterr().err
+
+
+def test_a_market_too_large_for_memory_is_refused_by_validate_and_run(tmp_path, capsys, monkeypatch):
+    import sim.scenario
+
+    monkeypatch.setattr(sim.scenario, "available_memory", lambda: 2 * 2**30)  # a 2 GiB machine
+    big = ["--set", "market.size=3000000", "--set", "run.weeks=3"]
+    for command in (["validate", str(BASELINE)], ["run", str(BASELINE), "--out", str(tmp_path / "out")]):
+        assert main([*command, *big]) == 2, f"expected {command[0]} to refuse 3,000,000 people on 2 GiB"
+        err = capsys.readouterr().err
+        assert "market.size = 3000000: too large for this machine's memory" in err, err
+        assert "GiB is available" in err and "at most about" in err, err
+    assert not (tmp_path / "out").exists(), "expected nothing written"
+    assert main(["validate", str(BASELINE), "--set", "market.size=1000000"]) == 0, "expected 1M to fit 2 GiB"
+
+
+def test_more_than_127_personas_run(tmp_path):
+    shares = [f"personas.p{i}.share={1 + i % 4}" for i in range(200)]
+    sets = [part for s in shares for part in ("--set", s)]
+    out = tmp_path / "out"
+    code = main(["run", str(BASELINE), *sets, "--set", "market.size=3000", "--set", "run.weeks=8", "--out", str(out), "--no-figures", "--quiet"])  # fmt: skip
+    assert code == 0, "expected 200 personas to run (the persona index was 8 bits)"
+    people = pd.read_parquet(out / "customers.parquet")
+    assert people["persona"].nunique() > 127, (
+        f"expected over 127 personas drawn, got {people['persona'].nunique()}"
+    )
+    assert {"p0", "p199"} <= set(people["persona"]), "expected the first and last persona among the people"
+
+
+# --------------------------------------------------------------------------- a command line that answers at once
+
+HEAVY = ("scipy", "numba", "mesa", "pandas", "matplotlib", "dask", "optuna", "networkx")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", str(BASELINE)]], ids=["help", "validate"])
+def test_help_and_validate_load_no_heavy_library(args):
+    # -X importtime lists every module the process imports, on stderr: the behaviour, not a timing.
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "sim.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, f"expected success, got {done.returncode}: {done.stderr[-500:]}"
+    imported = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "sim" in imported, "expected the import list of the process"
+    loaded = sorted(set(HEAVY) & imported)
+    assert not loaded, f"expected `sim {' '.join(args)}` to import none of {HEAVY}, got {loaded}"
+
+
+def test_the_public_api_loads_on_first_use():
+    import sim
+
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None, f"expected sim.{name}"
+    assert set(sim.__all__) <= set(dir(sim)), "expected every public name in dir(sim)"
+    with pytest.raises(AttributeError):
+        sim.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run"],
+        ["run", "--runs", "3"],
+        ["compare"],
+        ["sweep"],
+        ["report"],
+        ["facts"],
+        ["sensitivity"],
+        ["calibrate", "--targets", "data/cdnow/targets.toml"],
+        ["optimise"],
+        ["transactions"],
+        ["targets-from-sim", "--targets", "data/targets/recovery.toml", "--out", "OUT/t.toml"],
+        ["dashboard"],
+        ["validate"],
+    ],
+    ids=lambda c: " ".join(c[:3]),
+)
+def test_every_command_refuses_a_bad_value_in_one_line_and_writes_nothing(
+    tmp_path, capsys, monkeypatch, command
+):
+    monkeypatch.chdir(tmp_path)  # the default output folders would land here
+    name, *options = command
+    options = [o.replace("OUT", str(tmp_path / "out")) for o in options]
+    if name == "calibrate" or name == "targets-from-sim":
+        options = [str(ROOT / o) if o.startswith("data/") else o for o in options]
+    out = [] if name in ("validate", "dashboard", "targets-from-sim") else ["--out", str(tmp_path / "out")]
+    code = main([name, str(CONQUEST_VS_RELATIONS), *options, *out, "--set", "firms.us.budget=inf"])
+    err = capsys.readouterr().err
+    assert code == 2, f"expected `sim {name}` to exit with status 2, got {code}: {err}"
+    assert err.count("\n") == 1 and err.startswith(
+        f"error: {CONQUEST_VS_RELATIONS}: firms.us.budget = inf: "
+    ), err
+    assert not list(tmp_path.iterdir()), (
+        f"expected `sim {name}` to write nothing, found {list(tmp_path.iterdir())}"
+    )
+
+
+def test_targets_from_log_refuses_a_folder_an_empty_or_a_binary_log(tmp_path, capsys):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "binary.csv").write_bytes(b"\x00\xff\xfe\x00" * 10)
+    for log in (tmp_path, tmp_path / "empty.csv", tmp_path / "binary.csv", tmp_path / "missing.csv"):
+        code = main(["targets-from-log", str(log), "--out", str(tmp_path / "targets.toml")])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith(f"error: {log}") and err.count("\n") == 1, f"{log}: {err}"
+    assert not (tmp_path / "targets.toml").exists(), "expected nothing written"

@@ -29,10 +29,13 @@ import pandas as pd
 from scipy import special
 
 from sim import kernels
-from sim.scenario import Dist, Scenario
+from sim.scenario import MAX_PERSONAS, Dist, Scenario
 from sim.streams import Streams
 
 NO_FIRM = -1
+# Each person's persona index: 16 bits, for up to MAX_PERSONAS personas (8 bits overflowed at 128).
+PERSONA_DTYPE = np.int16
+assert np.iinfo(PERSONA_DTYPE).max >= MAX_PERSONAS - 1, "the persona index must hold every persona"
 
 
 class Code(IntEnum):
@@ -268,7 +271,7 @@ class Customers:
         # identity and traits
         self.person_id = np.arange(n, dtype=np.int64)
         self.next_person_id = n
-        self.persona = np.zeros(n, dtype=np.int8)
+        self.persona = np.zeros(n, dtype=PERSONA_DTYPE)
         for trait in TRAITS:
             setattr(self, trait, np.zeros(n, dtype=np.float32))
         self.death_hazard = np.zeros(n, dtype=np.float32)  # weekly
@@ -330,7 +333,7 @@ class Customers:
     def draw_traits(self, slots: np.ndarray, week: int) -> None:
         """Persona and traits for the people arriving in ``slots`` in ``week``."""
         u = self.streams.uniform("persona", week, slots)
-        persona = np.searchsorted(self._persona_cumulative, u, side="right").astype(np.int8)
+        persona = np.searchsorted(self._persona_cumulative, u, side="right").astype(PERSONA_DTYPE)
         persona = np.minimum(persona, len(self.persona_names) - 1)
         self.persona[slots] = persona
         self.arrival_week[slots] = week
