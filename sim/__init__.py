@@ -8,6 +8,11 @@ The public API:
     ['rival', 'us']
 """
 
+from sim import lifeline
+
+if lifeline.is_spawned_worker():  # first: a worker must end with its parent even while importing
+    lifeline.watch_parent()
+
 from importlib.metadata import PackageNotFoundError, version
 
 try:

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim import lifeline
 from sim.scenario import Scenario, ScenarioError
 
 # Metrics where a lower value is better (for "probability the arm is better"); a nested table's
@@ -198,6 +199,13 @@ def _one_kernel_thread() -> None:
     kernels.set_threads(1)
 
 
+def _start_worker(parent: int) -> None:
+    """Pool worker set-up: end this worker when ``parent`` dies (:mod:`sim.lifeline`), and run
+    the kernels in one thread."""
+    lifeline.watch_parent(parent)
+    _one_kernel_thread()
+
+
 def _simulate_in_worker(
     scenario_data: dict[str, Any], seed: int, runner: Callable[..., Any] | None = None
 ) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -209,7 +217,10 @@ def _simulate_in_worker(
 def _local_pool(jobs: int) -> ProcessPoolExecutor:
     # Spawned, not forked: forking a process that holds threads (Jupyter, BLAS) can hang.
     return ProcessPoolExecutor(
-        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_one_kernel_thread
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
 
 
