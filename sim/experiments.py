@@ -453,6 +453,29 @@ def paired_difference(base: list[float | None], arm: list[float | None], metric:
     return out
 
 
+def pairing_effect(se_unpaired: float | None, se_paired: float | None) -> str:
+    """What pairing by seed did to the 95% interval of a difference, in words: the ratio of the
+    unpaired standard error to the paired one (the interval's width scales with it), as
+    "narrowed" when above 1 and "widened" (by its inverse) when below.
+
+    Example:
+        >>> pairing_effect(3.2, 1.0)
+        'narrowed the interval 3.2x'
+        >>> pairing_effect(1.0, 1.1)
+        'widened the interval 1.1x'
+        >>> pairing_effect(1.0, 0.99), pairing_effect(2.0, 0.0), pairing_effect(None, None)
+        ('left the interval as wide (1.0x)', 'narrowed the interval to a point', 'n/a')
+    """
+    if se_unpaired is None or se_paired is None:
+        return "n/a"
+    if se_paired == 0:
+        return "narrowed the interval to a point" if se_unpaired > 0 else "n/a (no spread either way)"
+    ratio = se_unpaired / se_paired
+    if round(ratio, 1) == 1.0:  # as shown: neither word would be true at the precision printed
+        return "left the interval as wide (1.0x)"
+    return f"narrowed the interval {ratio:.1f}x" if ratio > 1 else f"widened the interval {1 / ratio:.1f}x"
+
+
 # --------------------------------------------------------------------------- the three experiments
 
 

@@ -23,6 +23,7 @@ from sim.experiments import (
     execute,
     mean_ci,
     paired_difference,
+    pairing_effect,
     replicate,
     scalar_metrics,
     sweep,
@@ -253,6 +254,27 @@ def test_paired_difference_by_hand():
     assert (same["mean"], same["prob_better"], same["se_paired"]) == (0.0, 0.5, 0.0), (
         f"expected no difference and an even chance for identical arms, got {same}"
     )
+
+
+def test_pairing_effect_says_widened_when_pairing_widened_the_interval():
+    # Arms that move against each other seed by seed: pairing adds their spreads instead of
+    # cancelling them. se unpaired = sqrt(2 x 1.667 / 4) = 0.913, paired = sd(3, 1, -1, -3) / 2 =
+    # 1.291: the paired interval is 1.291 / 0.913 = 1.41 times wider.
+    d = paired_difference([1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0], "acquired")
+    worded = pairing_effect(d["se_unpaired"], d["se_paired"])
+    assert worded == "widened the interval 1.4x", f"expected 'widened the interval 1.4x', got {worded!r}"
+    together = paired_difference([1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 4.0, 6.0], "acquired")  # ratio 3.2
+    worded = pairing_effect(together["se_unpaired"], together["se_paired"])
+    assert worded == f"narrowed the interval {together['narrowing']:.1f}x" and together["narrowing"] > 1, (
+        f"expected 'narrowed' for arms that move together, got {worded!r}"
+    )
+    cases = {(1.0, 0.96): "left the interval as wide (1.0x)", (1.0, 0.0): "narrowed the interval to a point",
+             (0.0, 0.0): "n/a (no spread either way)", (None, None): "n/a"}  # fmt: skip
+    for (unpaired, paired), expected in cases.items():
+        worded = pairing_effect(unpaired, paired)
+        assert worded == expected, (
+            f"se {unpaired} unpaired, {paired} paired: expected {expected!r}, got {worded!r}"
+        )
 
 
 def test_fewer_churners_of_a_reason_is_better():
