@@ -146,7 +146,8 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         metavar="J",
-        help="processes to run replicates on (default: every core); results do not depend on it",
+        help="processes to run on (default: this one when the runs are too small for more to pay, "
+        "else every core); results do not depend on it",
     )
     _add_set_option(report)
     report.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar)")
@@ -454,7 +455,8 @@ def _add_execution_options(command: argparse.ArgumentParser) -> None:
         "--jobs",
         type=int,
         metavar="J",
-        help="processes to run replicates on (default: every core); results do not depend on it",
+        help="processes to run on (default: this one when the runs are too small for more to pay, "
+        "else every core); results do not depend on it",
     )
     command.add_argument(
         "--cluster",

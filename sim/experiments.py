@@ -224,8 +224,76 @@ def _local_pool(jobs: int) -> ProcessPoolExecutor:
     )
 
 
-# Pools kept open by :func:`shared_pool`, by number of processes.
+# --------------------------------------------------------------------------- how many processes
+
+# What ``jobs=None`` weighs (see :func:`default_jobs`), measured on the project's 2-core machine by
+# benchmarks/jobs.py (figures in benchmarks/README.md). A worker's start-up: spawning it, importing
+# NumPy, pandas, SciPy and sim, and loading the compiled kernels from numba's cache; two workers
+# start in parallel, one per core, in about the time of one.
+WORKER_START_SECONDS = 4.0
+# One run's cost in a warm process: a fixed part (the network, the population, the summary) ...
+RUN_SECONDS = 0.02
+# ... and a part per person and week simulated (conquest_vs_relations.toml: two firms, every
+# behaviour on; the other shipped scenarios cost about the same per person-week).
+PERSON_WEEK_SECONDS = 0.25e-6
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system reports one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def estimated_seconds(specs: Iterable[RunSpec]) -> float:
+    """The seconds ``specs`` take in one warm process: per run :data:`RUN_SECONDS` plus
+    :data:`PERSON_WEEK_SECONDS` x people (``market.size``) x ``run.weeks``.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/baseline.toml", {"market.size": 3000, "run.weeks": 260})
+        >>> round(estimated_seconds([RunSpec("run", s, seed) for seed in range(16)]), 1)
+        3.4
+    """
+    return sum(
+        RUN_SECONDS + PERSON_WEEK_SECONDS * s.scenario.market.size * s.scenario.run.weeks for s in specs
+    )
+
+
+def default_jobs(specs: Iterable[RunSpec], cores: int | None = None) -> int:
+    """The processes ``jobs=None`` runs ``specs`` on: every core, unless the work each process
+    would get is less than a worker's start-up, in which case 1 (this process, no workers).
+
+    The rule: ``estimated_seconds(specs) / cores < WORKER_START_SECONDS`` gives 1, else
+    ``cores``. With C processes the runs take about start-up + work / C instead of work, so for
+    two cores processes pay exactly when the work per process exceeds the start-up (with more
+    cores, a little earlier: the rule errs towards one process). The estimate counts people x
+    weeks x runs; what a run does per person-week (network degree, strategies, behaviours) moves
+    it by a factor of about two either way, which only matters near the threshold, where the
+    two choices take about as long.
+
+    Args:
+        specs: the runs still to compute.
+        cores: the cores to use when processes pay (default: :func:`available_cores`).
+
+    Example:
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/baseline.toml", {"market.size": 3000, "run.weeks": 260})
+        >>> default_jobs([RunSpec("run", s, seed) for seed in range(16)], cores=2)  # 3.4 s of work
+        1
+        >>> default_jobs([RunSpec("run", s, seed) for seed in range(64)], cores=2)  # 13.5 s
+        2
+    """
+    cores = available_cores() if cores is None else cores
+    if cores <= 1 or estimated_seconds(specs) / cores < WORKER_START_SECONDS:
+        return 1
+    return cores
+
+
+# Pools kept open by :func:`shared_pool`, by number of processes, and those whose workers have
+# started (they were given work): a later batch uses those whatever its size, the start-up is paid.
 _SHARED_POOLS: dict[int, ProcessPoolExecutor] = {}
+_STARTED_POOLS: set[int] = set()
 
 
 @contextlib.contextmanager
@@ -233,25 +301,30 @@ def shared_pool(jobs: int | None = None) -> Iterator[None]:
     """Every :func:`execute` call in the block with this many ``jobs`` uses one process pool, so a
     search that runs many small batches (``sim optimise``) starts its processes once.
 
+    With ``jobs=None`` the pool has a process per core, started only when a batch is large enough
+    for processes to pay (:func:`default_jobs`); from then on every batch of the block uses it.
+
     Example:
         >>> with shared_pool(jobs=1):
         ...     pass
     """
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or available_cores()
     if jobs == 1 or jobs in _SHARED_POOLS:  # in this process, or an outer block holds one
         yield
         return
-    with _local_pool(jobs) as pool:
+    with _local_pool(jobs) as pool:  # spawned workers start at the first submit, not here
         _SHARED_POOLS[jobs] = pool
         try:
             yield
         finally:
             del _SHARED_POOLS[jobs]
+            _STARTED_POOLS.discard(jobs)
 
 
 def _pool_for(jobs: int) -> contextlib.AbstractContextManager[ProcessPoolExecutor]:
     """The shared pool for ``jobs`` if a :func:`shared_pool` block holds one, else a new pool."""
     if jobs in _SHARED_POOLS:
+        _STARTED_POOLS.add(jobs)
         return contextlib.nullcontext(_SHARED_POOLS[jobs])
     return _local_pool(jobs)
 
@@ -313,7 +386,9 @@ def execute(
     Args:
         specs: the runs.
         out: folder of the run cache; None keeps results in memory only.
-        jobs: processes (default: every core); 1 runs in this process.
+        jobs: processes; 1 runs in this process. Default: :func:`default_jobs` (this process
+            when the runs are too small for worker processes to pay, else every core), or every
+            core with a ``cluster``. The numbers do not depend on it.
         cluster: a Dask scheduler address ``tcp://host:port``, or ``"local"`` to start one.
         progress: show a progress bar with the time left (on standard error).
         on_result: called with each result as it arrives (e.g. to stream it elsewhere).
@@ -321,7 +396,6 @@ def execute(
             (with ``out`` the tables stay on disk, so memory does not grow with the runs).
     """
     keep = out is None if keep_timeseries is None else keep_timeseries
-    jobs = jobs or os.cpu_count() or 1
     cache = RunCache(Path(out)) if out is not None else None
     done: dict[int, RunResult] = {}
     pending: list[tuple[int, RunSpec]] = []
@@ -333,6 +407,11 @@ def execute(
             done[index] = cached
         else:
             pending.append((index, spec))
+    if jobs is None and cluster is not None:
+        jobs = available_cores()
+    elif jobs is None:
+        cores = available_cores()
+        jobs = cores if cores in _STARTED_POOLS else default_jobs([spec for _, spec in pending], cores)
     bar = None
     if progress:
         from tqdm import tqdm
