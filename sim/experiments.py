@@ -226,16 +226,20 @@ def _local_pool(jobs: int) -> ProcessPoolExecutor:
 
 # --------------------------------------------------------------------------- how many processes
 
-# What ``jobs=None`` weighs (see :func:`default_jobs`), measured on the project's 2-core machine by
-# benchmarks/jobs.py (figures in benchmarks/README.md). A worker's start-up: spawning it, importing
-# NumPy, pandas, SciPy and sim, and loading the compiled kernels from numba's cache; two workers
-# start in parallel, one per core, in about the time of one.
-WORKER_START_SECONDS = 4.0
-# One run's cost in a warm process: a fixed part (the network, the population, the summary) ...
-RUN_SECONDS = 0.02
-# ... and a part per person and week simulated (conquest_vs_relations.toml: two firms, every
-# behaviour on; the other shipped scenarios cost about the same per person-week).
-PERSON_WEEK_SECONDS = 0.25e-6
+# What ``jobs=None`` weighs (see :func:`default_jobs`), measured on the project's 2-core machine,
+# quiet, by benchmarks/jobs.py (figures and the busy machine's in benchmarks/README.md). What a pool
+# of workers adds to a command: spawning them, importing NumPy, pandas, SciPy and sim in each,
+# loading the compiled kernels from numba's cache, handing runs over and back, closing the pool.
+WORKER_START_SECONDS = 4.4
+# One run's cost in a warm process: a fixed part (network, population, summary), a part per week
+# (the Python and NumPy calls around the kernels) and a part per person and week
+# (conquest_vs_relations.toml: two firms, every behaviour on).
+RUN_SECONDS = 0.01
+WEEK_SECONDS = 0.0009
+PERSON_WEEK_SECONDS = 0.29e-6
+# How much of a core each worker is worth once started: two started workers ran the same runs
+# 1.8-2.0 times as fast as this process (the parent collects and stores the results).
+PROCESS_EFFICIENCY = 0.9
 
 
 def available_cores() -> int:
@@ -246,31 +250,33 @@ def available_cores() -> int:
 
 
 def estimated_seconds(specs: Iterable[RunSpec]) -> float:
-    """The seconds ``specs`` take in one warm process: per run :data:`RUN_SECONDS` plus
-    :data:`PERSON_WEEK_SECONDS` x people (``market.size``) x ``run.weeks``.
+    """The seconds ``specs`` take in one warm process: per run :data:`RUN_SECONDS`, plus per week
+    :data:`WEEK_SECONDS` and :data:`PERSON_WEEK_SECONDS` x people (``market.size``).
 
     Example:
         >>> from sim import load_scenario
         >>> s = load_scenario("scenarios/baseline.toml", {"market.size": 3000, "run.weeks": 260})
         >>> round(estimated_seconds([RunSpec("run", s, seed) for seed in range(16)]), 1)
-        3.4
+        7.5
     """
     return sum(
-        RUN_SECONDS + PERSON_WEEK_SECONDS * s.scenario.market.size * s.scenario.run.weeks for s in specs
+        RUN_SECONDS + s.scenario.run.weeks * (WEEK_SECONDS + PERSON_WEEK_SECONDS * s.scenario.market.size)
+        for s in specs
     )
 
 
 def default_jobs(specs: Iterable[RunSpec], cores: int | None = None) -> int:
-    """The processes ``jobs=None`` runs ``specs`` on: every core, unless the work each process
-    would get is less than a worker's start-up, in which case 1 (this process, no workers).
+    """The processes ``jobs=None`` runs ``specs`` on: 1 (this process, no workers) unless worker
+    processes would save more time than their start-up costs, else every core.
 
-    The rule: ``estimated_seconds(specs) / cores < WORKER_START_SECONDS`` gives 1, else
-    ``cores``. With C processes the runs take about start-up + work / C instead of work, so for
-    two cores processes pay exactly when the work per process exceeds the start-up (with more
-    cores, a little earlier: the rule errs towards one process). The estimate counts people x
-    weeks x runs; what a run does per person-week (network degree, strategies, behaviours) moves
-    it by a factor of about two either way, which only matters near the threshold, where the
-    two choices take about as long.
+    The rule: with work W (:func:`estimated_seconds`), C cores and start-up S
+    (:data:`WORKER_START_SECONDS`), C workers take about S + W / (C x E) (E:
+    :data:`PROCESS_EFFICIENCY`) against W here, so they are used when ``W (1 - 1 / (C E)) > S``.
+    With perfect workers on two cores that is "the work per process exceeds the start-up"
+    (W / 2 > S). The estimate counts runs, weeks and people x weeks; what a run does per
+    person-week (network degree, strategies, behaviours) moves it (the shipped scenarios at 3,000
+    people x 156 weeks measured 0.66-1.53 times the estimate), which only matters near the
+    threshold, where the two choices take about as long.
 
     Args:
         specs: the runs still to compute.
@@ -279,15 +285,17 @@ def default_jobs(specs: Iterable[RunSpec], cores: int | None = None) -> int:
     Example:
         >>> from sim import load_scenario
         >>> s = load_scenario("scenarios/baseline.toml", {"market.size": 3000, "run.weeks": 260})
-        >>> default_jobs([RunSpec("run", s, seed) for seed in range(16)], cores=2)  # 3.4 s of work
+        >>> default_jobs([RunSpec("run", s, seed) for seed in range(16)], cores=2)  # 7.5 s of work
         1
-        >>> default_jobs([RunSpec("run", s, seed) for seed in range(64)], cores=2)  # 13.5 s
+        >>> default_jobs([RunSpec("run", s, seed) for seed in range(64)], cores=2)  # 30 s
         2
     """
     cores = available_cores() if cores is None else cores
-    if cores <= 1 or estimated_seconds(specs) / cores < WORKER_START_SECONDS:
+    speedup = cores * PROCESS_EFFICIENCY
+    if cores <= 1 or speedup <= 1:
         return 1
-    return cores
+    saved = estimated_seconds(specs) * (1 - 1 / speedup)
+    return cores if saved > WORKER_START_SECONDS else 1
 
 
 # Pools kept open by :func:`shared_pool`, by number of processes, and those whose workers have

@@ -232,9 +232,11 @@ def test_default_jobs_is_one_process_for_small_work_and_every_core_for_large(wri
     assert experiments.default_jobs(sixty_four_large, cores=1) == 1, "expected one process on one core"
     assert experiments.default_jobs([], cores=2) == 1, "expected one process when nothing is left to run"
 
-    # The threshold is the work per process against a worker's start-up, whatever makes the work.
+    # The threshold: four workers save work x (1 - 1 / (4 x efficiency)); they are used once that
+    # exceeds their start-up, whatever makes the work.
     per_run = experiments.estimated_seconds([RunSpec("run", large, 1)])
-    needed = math.floor(experiments.WORKER_START_SECONDS * 4 / per_run)  # work / 4 cores < start-up
+    saved_share = 1 - 1 / (4 * experiments.PROCESS_EFFICIENCY)
+    needed = math.floor(experiments.WORKER_START_SECONDS / saved_share / per_run)
     below = [RunSpec("run", large, seed) for seed in range(needed)]
     above = [RunSpec("run", large, seed) for seed in range(needed + 1)]
     assert experiments.default_jobs(below, cores=4) == 1, f"expected 1 process for {needed} runs on 4 cores"
@@ -244,10 +246,13 @@ def test_default_jobs_is_one_process_for_small_work_and_every_core_for_large(wri
         [RunSpec("run", large.with_overrides({"run.weeks": 520}), 1)]
     )
     assert twice_as_long - fixed == pytest.approx(2 * (per_run - fixed)), "expected work to scale with weeks"
+    people_part = experiments.PERSON_WEEK_SECONDS * 10000 * 260
     twice_as_many = experiments.estimated_seconds(
         [RunSpec("run", large.with_overrides({"market.size": 20000}), 1)]
     )
-    assert twice_as_many - fixed == pytest.approx(2 * (per_run - fixed)), "expected work to scale with people"
+    assert twice_as_many - per_run == pytest.approx(people_part), (
+        "expected the people part to scale with people"
+    )
 
 
 def _count_pool_batches(monkeypatch) -> list[int]:
