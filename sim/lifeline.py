@@ -18,8 +18,12 @@ imports the parent's main module first (``sim.cli`` for the command line) and th
 next, so this is a tenth of a second after the process starts, rather than after the seconds it
 spends importing NumPy, pandas, SciPy and the compiled kernels. The pool's initializer then calls
 :func:`watch_parent` with the pid the parent passed in, which also catches a parent that died
-before the worker imported anything. This module imports only the standard library, so that the
-check costs nothing in start-up time.
+before the worker imported anything. A Dask worker (``--cluster local``) has its own watch, a
+pipe from its nanny, which lives in the command's process: it exits at once too. One window is
+left: a parent killed in the first 0.2-0.7 s of a worker's life (measured here), before the
+worker's first import of ``sim``; the worker then ends when its imports finish (a pool worker, at
+its initializer) or when Dask's watch starts, seconds later. This module imports only the
+standard library, so that the check costs nothing in start-up time.
 
 Example:
     >>> is_spawned_worker()  # this process was not started by multiprocessing's spawn
