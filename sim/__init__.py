@@ -14,6 +14,11 @@ imports the engine, ``from sim import load_scenario`` only the scenario schema.
 
 from __future__ import annotations
 
+from sim import lifeline
+
+if lifeline.is_spawned_worker():  # first: a worker must end with its parent even while importing
+    lifeline.watch_parent()
+
 import importlib
 from typing import TYPE_CHECKING, Any
 

@@ -116,8 +116,8 @@ def _parser() -> argparse.ArgumentParser:
             "Run each arm of the scenario on the same R seeds (common random numbers) and report, "
             "per arm and metric, the mean with its 95% CI, and per metric the paired difference "
             "against the first arm with its 95% CI, the probability the arm is better, and how much "
-            "pairing narrowed the interval compared with unpaired runs. Writes comparison.json and "
-            "comparison.csv."
+            "pairing narrowed (or widened) the interval compared with unpaired runs. Writes "
+            "comparison.json and comparison.csv."
         ),
     )
     compare.add_argument("scenario", metavar="SCENARIO", help="scenario file with [arms.<label>] tables")
@@ -160,7 +160,8 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         metavar="J",
-        help="processes to run replicates on (default: every core); results do not depend on it",
+        help="processes to run on (default: this one when the runs are too small for more to pay, "
+        "else every core); results do not depend on it",
     )
     _add_set_option(report)
     report.add_argument("--quiet", action="store_true", help="print nothing but errors (no progress bar)")
@@ -468,7 +469,8 @@ def _add_execution_options(command: argparse.ArgumentParser) -> None:
         "--jobs",
         type=int,
         metavar="J",
-        help="processes to run replicates on (default: every core); results do not depend on it",
+        help="processes to run on (default: this one when the runs are too small for more to pay, "
+        "else every core); results do not depend on it",
     )
     command.add_argument(
         "--cluster",
@@ -1105,6 +1107,8 @@ def _interval(fmt, mean, ci) -> str:
 
 def format_comparison(comparison: dict[str, Any]) -> str:
     """Arms side by side (mean [95% CI]), then each arm's paired difference from the first."""
+    from sim import experiments
+
     arms = list(comparison["arms"])
     base = comparison["baseline_arm"]
     header = ["metric", *arms]
@@ -1132,13 +1136,13 @@ def format_comparison(comparison: dict[str, Any]) -> str:
                 continue
             sign = lambda v, f=fmt: ("+" if v >= 0 else "-") + f(abs(v))  # noqa: E731
             ci = f"{sign(d['mean'])} [{sign(d['ci95'][0])}, {sign(d['ci95'][1])}]"
-            narrowing = "n/a" if d["narrowing"] is None else f"{d['narrowing']:.1f}x"
+            narrowing = experiments.pairing_effect(d["se_unpaired"], d["se_paired"])
             rows.append([label, ci, f"{100 * d['prob_better']:.0f}%", narrowing])
         lines += [
             "",
             f"{arm} minus {base}, paired by seed: difference [95% CI], P({arm} better), "
             "standard error unpaired / paired",
-            *_table(["metric", "difference", f"P({arm} better)", "pairing narrowed CI"], rows),
+            *_table(["metric", "difference", f"P({arm} better)", "pairing"], rows),
         ]
     lines += ["", *format_rankings(comparison)]
     return "\n".join(lines)

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim import lifeline
 from sim.manifest import Invocation, scenario_hash, write_manifest
 from sim.scenario import Scenario, ScenarioError
 
@@ -203,6 +204,13 @@ def _one_kernel_thread() -> None:
     kernels.set_threads(1)
 
 
+def _start_worker(parent: int) -> None:
+    """Pool worker set-up: end this worker when ``parent`` dies (:mod:`sim.lifeline`), and run
+    the kernels in one thread."""
+    lifeline.watch_parent(parent)
+    _one_kernel_thread()
+
+
 def _simulate_in_worker(
     scenario_data: dict[str, Any], seed: int, runner: Callable[..., Any] | None = None
 ) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -214,12 +222,91 @@ def _simulate_in_worker(
 def _local_pool(jobs: int) -> ProcessPoolExecutor:
     # Spawned, not forked: forking a process that holds threads (Jupyter, BLAS) can hang.
     return ProcessPoolExecutor(
-        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_one_kernel_thread
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
 
 
-# Pools kept open by :func:`shared_pool`, by number of processes.
+# --------------------------------------------------------------------------- how many processes
+
+# What ``jobs=None`` weighs (see :func:`default_jobs`), measured on the project's 2-core machine,
+# quiet, by benchmarks/jobs.py (figures and the busy machine's in benchmarks/README.md). What a pool
+# of workers adds to a command: spawning them, importing NumPy, pandas, SciPy and sim in each,
+# loading the compiled kernels from numba's cache, handing runs over and back, closing the pool.
+WORKER_START_SECONDS = 4.4
+# One run's cost in a warm process: a fixed part (network, population, summary), a part per week
+# (the Python and NumPy calls around the kernels) and a part per person and week
+# (conquest_vs_relations.toml: two firms, every behaviour on).
+RUN_SECONDS = 0.01
+WEEK_SECONDS = 0.0009
+PERSON_WEEK_SECONDS = 0.29e-6
+# How much of a core each worker is worth once started: two started workers ran the same runs
+# 1.8-2.0 times as fast as this process (the parent collects and stores the results).
+PROCESS_EFFICIENCY = 0.9
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system reports one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def estimated_seconds(specs: Iterable[RunSpec]) -> float:
+    """The seconds ``specs`` take in one warm process: per run :data:`RUN_SECONDS`, plus per week
+    :data:`WEEK_SECONDS` and :data:`PERSON_WEEK_SECONDS` x people (``market.size``).
+
+    Example:
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/baseline.toml", {"market.size": 3000, "run.weeks": 260})
+        >>> round(estimated_seconds([RunSpec("run", s, seed) for seed in range(16)]), 1)
+        7.5
+    """
+    return sum(
+        RUN_SECONDS + s.scenario.run.weeks * (WEEK_SECONDS + PERSON_WEEK_SECONDS * s.scenario.market.size)
+        for s in specs
+    )
+
+
+def default_jobs(specs: Iterable[RunSpec], cores: int | None = None) -> int:
+    """The processes ``jobs=None`` runs ``specs`` on: 1 (this process, no workers) unless worker
+    processes would save more time than their start-up costs, else every core.
+
+    The rule: with work W (:func:`estimated_seconds`), C cores and start-up S
+    (:data:`WORKER_START_SECONDS`), C workers take about S + W / (C x E) (E:
+    :data:`PROCESS_EFFICIENCY`) against W here, so they are used when ``W (1 - 1 / (C E)) > S``.
+    With perfect workers on two cores that is "the work per process exceeds the start-up"
+    (W / 2 > S). The estimate counts runs, weeks and people x weeks; what a run does per
+    person-week (network degree, strategies, behaviours) moves it (the shipped scenarios at 3,000
+    people x 156 weeks measured 0.66-1.53 times the estimate), which only matters near the
+    threshold, where the two choices take about as long.
+
+    Args:
+        specs: the runs still to compute.
+        cores: the cores to use when processes pay (default: :func:`available_cores`).
+
+    Example:
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/baseline.toml", {"market.size": 3000, "run.weeks": 260})
+        >>> default_jobs([RunSpec("run", s, seed) for seed in range(16)], cores=2)  # 7.5 s of work
+        1
+        >>> default_jobs([RunSpec("run", s, seed) for seed in range(64)], cores=2)  # 30 s
+        2
+    """
+    cores = available_cores() if cores is None else cores
+    speedup = cores * PROCESS_EFFICIENCY
+    if cores <= 1 or speedup <= 1:
+        return 1
+    saved = estimated_seconds(specs) * (1 - 1 / speedup)
+    return cores if saved > WORKER_START_SECONDS else 1
+
+
+# Pools kept open by :func:`shared_pool`, by number of processes, and those whose workers have
+# started (they were given work): a later batch uses those whatever its size, the start-up is paid.
 _SHARED_POOLS: dict[int, ProcessPoolExecutor] = {}
+_STARTED_POOLS: set[int] = set()
 
 
 @contextlib.contextmanager
@@ -227,25 +314,30 @@ def shared_pool(jobs: int | None = None) -> Iterator[None]:
     """Every :func:`execute` call in the block with this many ``jobs`` uses one process pool, so a
     search that runs many small batches (``sim optimise``) starts its processes once.
 
+    With ``jobs=None`` the pool has a process per core, started only when a batch is large enough
+    for processes to pay (:func:`default_jobs`); from then on every batch of the block uses it.
+
     Example:
         >>> with shared_pool(jobs=1):
         ...     pass
     """
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or available_cores()
     if jobs == 1 or jobs in _SHARED_POOLS:  # in this process, or an outer block holds one
         yield
         return
-    with _local_pool(jobs) as pool:
+    with _local_pool(jobs) as pool:  # spawned workers start at the first submit, not here
         _SHARED_POOLS[jobs] = pool
         try:
             yield
         finally:
             del _SHARED_POOLS[jobs]
+            _STARTED_POOLS.discard(jobs)
 
 
 def _pool_for(jobs: int) -> contextlib.AbstractContextManager[ProcessPoolExecutor]:
     """The shared pool for ``jobs`` if a :func:`shared_pool` block holds one, else a new pool."""
     if jobs in _SHARED_POOLS:
+        _STARTED_POOLS.add(jobs)
         return contextlib.nullcontext(_SHARED_POOLS[jobs])
     return _local_pool(jobs)
 
@@ -307,7 +399,9 @@ def execute(
     Args:
         specs: the runs.
         out: folder of the run cache; None keeps results in memory only.
-        jobs: processes (default: every core); 1 runs in this process.
+        jobs: processes; 1 runs in this process. Default: :func:`default_jobs` (this process
+            when the runs are too small for worker processes to pay, else every core), or every
+            core with a ``cluster``. The numbers do not depend on it.
         cluster: a Dask scheduler address ``tcp://host:port``, or ``"local"`` to start one.
         progress: show a progress bar with the time left (on standard error).
         on_result: called with each result as it arrives (e.g. to stream it elsewhere).
@@ -315,7 +409,6 @@ def execute(
             (with ``out`` the tables stay on disk, so memory does not grow with the runs).
     """
     keep = out is None if keep_timeseries is None else keep_timeseries
-    jobs = jobs or os.cpu_count() or 1
     cache = RunCache(Path(out)) if out is not None else None
     done: dict[int, RunResult] = {}
     pending: list[tuple[int, RunSpec]] = []
@@ -327,6 +420,11 @@ def execute(
             done[index] = cached
         else:
             pending.append((index, spec))
+    if jobs is None and cluster is not None:
+        jobs = available_cores()
+    elif jobs is None:
+        cores = available_cores()
+        jobs = cores if cores in _STARTED_POOLS else default_jobs([spec for _, spec in pending], cores)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -493,6 +591,29 @@ def rank_arms(values: dict[str, list[float | None]], metric: str) -> dict[str, A
             }
     return {"metric": metric, "order": order, "means": means, "best": order[0] if order else None,
             "versus": versus}  # fmt: skip
+
+
+def pairing_effect(se_unpaired: float | None, se_paired: float | None) -> str:
+    """What pairing by seed did to the 95% interval of a difference, in words: the ratio of the
+    unpaired standard error to the paired one (the interval's width scales with it), as
+    "narrowed" when above 1 and "widened" (by its inverse) when below.
+
+    Example:
+        >>> pairing_effect(3.2, 1.0)
+        'narrowed the interval 3.2x'
+        >>> pairing_effect(1.0, 1.1)
+        'widened the interval 1.1x'
+        >>> pairing_effect(1.0, 0.99), pairing_effect(2.0, 0.0), pairing_effect(None, None)
+        ('left the interval as wide (1.0x)', 'narrowed the interval to a point', 'n/a')
+    """
+    if se_unpaired is None or se_paired is None:
+        return "n/a"
+    if se_paired == 0:
+        return "narrowed the interval to a point" if se_unpaired > 0 else "n/a (no spread either way)"
+    ratio = se_unpaired / se_paired
+    if round(ratio, 1) == 1.0:  # as shown: neither word would be true at the precision printed
+        return "left the interval as wide (1.0x)"
+    return f"narrowed the interval {ratio:.1f}x" if ratio > 1 else f"widened the interval {1 / ratio:.1f}x"
 
 
 # --------------------------------------------------------------------------- the three experiments

@@ -47,6 +47,13 @@ if TYPE_CHECKING:
 SOBOL_COLUMNS = ["S1", "S1_conf", "ST", "ST_conf"]
 MORRIS_COLUMNS = ["mu_star", "mu_star_conf", "mu", "sigma"]
 
+# When the sample is too small for an index (see :func:`check_precision`): its 95% interval is
+# wider than the index itself, unless it is narrower than this, which is precise enough for an
+# index of any size (a Sobol index is a share of variance: 0.1 is +- 0.05 of it) ...
+SOBOL_PRECISE_WIDTH = 0.1
+# ... for Morris, whose mu* is in the outcome's units: a tenth of the outcome's largest mu*.
+MORRIS_PRECISE_SHARE = 0.1
+
 
 # --------------------------------------------------------------------------- parameters
 
@@ -389,7 +396,103 @@ def sensitivity(
         "hash": config_hash(base),
         "seconds": round(time.perf_counter() - started, 1),
     }
+    info["precision"] = check_precision(indices, method, samples, len(keys), runs)
     return SensitivityResult(indices, design, info, invocation)
+
+
+def check_precision(
+    indices: pd.DataFrame, method: str, samples: int, parameters: int, runs: int = 1
+) -> dict[str, Any]:
+    """Whether the sample is large enough for the indices in ``indices``, and which size would be.
+
+    An index is too imprecise when its 95% interval (twice the half-width ``*_conf``) is wider
+    than the index itself and wider than :data:`SOBOL_PRECISE_WIDTH` (Morris: a tenth of the
+    outcome's largest ``mu_star``), or, for a first-order Sobol index, when it is below zero
+    beyond its interval (``S1 + S1_conf < 0``: a share of variance is at least 0, so the estimate
+    is off by at least ``|S1|``). The widths of bootstrap intervals shrink about as one over the
+    square root of the sample size N (Sobol base samples, Morris trajectories), so the size that
+    brings a width w under a target t is ``N (w / t) ** 2``; the target is the larger of the index
+    and the precise width (for a negative ``S1``: the precise width, with its error counted as at
+    least ``2 |S1|``). The recommendation is the largest over the flagged indices (Sobol: rounded
+    up to a power of two). It is an estimate: the intervals of a small sample are rough too.
+
+    Args:
+        indices: the table of :class:`SensitivityResult`.
+        method: ``"sobol"`` or ``"morris"``.
+        samples: the N that produced ``indices``.
+        parameters: the number of parameters D (for the number of points).
+        runs: replicates per point (for the number of runs).
+
+    Returns:
+        ``flagged`` (one dict per imprecise index: outcome, parameter, index, value, half_width,
+        reason ``"wide"`` or ``"negative"``, width and target (the interval's width and the width
+        it must get under), samples_needed (for this index alone)), ``recommended_samples`` (None
+        when nothing is flagged), the ``rule`` in words and ``warning`` (the text printed, or None).
+
+    Example:
+        >>> table = pd.DataFrame({"outcome": ["profit"], "parameter": ["firms.us.budget"],
+        ...                       "S1": [0.5], "S1_conf": [0.1], "ST": [0.6], "ST_conf": [0.4]})
+        >>> found = check_precision(table, "sobol", 16, parameters=1)
+        >>> [(f["index"], f["reason"]) for f in found["flagged"]], found["recommended_samples"]
+        ([('ST', 'wide')], 32)
+    """
+    sobol = method == "sobol"
+    names = [("S1", "S1_conf"), ("ST", "ST_conf")] if sobol else [("mu_star", "mu_star_conf")]
+    flagged = []
+    for outcome, table in indices.groupby("outcome", sort=False):
+        precise = SOBOL_PRECISE_WIDTH if sobol else MORRIS_PRECISE_SHARE * float(table["mu_star"].abs().max())
+        if not precise > 0:  # Morris: nothing moves this outcome (every index is exactly 0)
+            continue
+        for _, row in table.iterrows():
+            for name, conf in names:
+                value, half = float(row[name]), float(row[conf])
+                if not (math.isfinite(value) and math.isfinite(half)):
+                    continue
+                if name == "S1" and value + half < 0:
+                    reason, width, target = "negative", 2 * max(half, -value), precise
+                elif 2 * half > max(abs(value), precise):
+                    reason, width, target = "wide", 2 * half, max(abs(value), precise)
+                else:
+                    continue
+                needed = math.ceil(samples * (width / target) ** 2)
+                flagged.append({"outcome": outcome, "parameter": row["parameter"], "index": name, "value": value,
+                                "half_width": half, "reason": reason, "width": width, "target": target,
+                                "samples_needed": _power_of_two(needed) if sobol else needed})  # fmt: skip
+    recommended = max((f["samples_needed"] for f in flagged), default=None)
+    if sobol:
+        rule = f"a 95% CI no wider than the larger of the index and {SOBOL_PRECISE_WIDTH:g}; S1 not below 0 beyond it"
+    else:
+        rule = "a 95% CI no wider than the larger of mu* and a tenth of the outcome's largest mu*"
+    warning = None
+    if flagged:
+        per_point = parameters + 2 if sobol else parameters + 1
+        lines = [
+            f"warning: the sample is too small for {len(flagged)} of the {len(indices) * len(names)} indices "
+            f"({'Sobol' if sobol else 'Morris'}, --samples {samples}; wanted: {rule}):"
+        ]
+        for f in flagged:
+            shown = f"{f['index']} of {f['parameter']} = {_number(f['value'])} ± {_number(f['half_width'])}"
+            if f["reason"] == "negative":
+                why = "below 0 beyond its 95% CI (a share of variance is at least 0)"
+            elif f["target"] == abs(f["value"]):
+                why = f"95% CI {_number(f['width'])} wide, wider than the index"
+            else:
+                why = (
+                    f"95% CI {_number(f['width'])} wide, wider than the index and than {_number(f['target'])}"
+                )
+            lines.append(f"  {f['outcome']}: {shown}: {why}")
+        lines.append(
+            f"  CI widths shrink about as 1/sqrt(samples): --samples {recommended} would bring each within "
+            f"the rule ({recommended} x {per_point} points x {runs} run(s) = {recommended * per_point * runs:,} "
+            f"runs, against {samples * per_point * runs:,} now)."
+        )
+        warning = "\n".join(lines)
+    return {"rule": rule, "flagged": flagged, "recommended_samples": recommended, "warning": warning}
+
+
+def _power_of_two(n: int) -> int:
+    """The smallest power of two >= ``n`` (Sobol's Saltelli design needs one)."""
+    return 1 << max(n - 1, 0).bit_length()
 
 
 def _analyse(
@@ -529,4 +632,7 @@ def format_sensitivity(result: SensitivityResult) -> str:
                     f"  {row['rank']}. {row['parameter']:<45} mu* {_number(row['mu_star']):>10} "
                     f"± {_number(row['mu_star_conf']):<8} sigma {_number(row['sigma'])}"
                 )
+    warning = info.get("precision", {}).get("warning")
+    if warning:
+        lines += ["", warning]
     return "\n".join(lines)

@@ -24,6 +24,7 @@ from sim.experiments import (
     execute,
     mean_ci,
     paired_difference,
+    pairing_effect,
     replicate,
     scalar_metrics,
     sweep,
@@ -222,6 +223,91 @@ def test_execute_keeps_the_order_of_its_specs_and_reports_each_new_result(write_
     assert results[0].summary == simulate(specs[0].scenario, seed=7).summary, "expected spec 0's own run"
 
 
+# --------------------------------------------------------------------------- how many processes
+
+
+def test_default_jobs_is_one_process_for_small_work_and_every_core_for_large(write_scenario):
+    base = load_scenario(write_scenario(TINY))
+    small = base.with_overrides({"market.size": 3000, "run.weeks": 260})
+    large = base.with_overrides({"market.size": 10000, "run.weeks": 260})
+    # The issue's case: 16 runs at 3,000 people took 3.0 s in one process and 11.6 s in two.
+    sixteen_small = [RunSpec("run", small, seed) for seed in range(16)]
+    assert experiments.default_jobs(sixteen_small, cores=2) == 1, "expected one process for 16 small runs"
+    sixty_four_large = [RunSpec("run", large, seed) for seed in range(64)]
+    assert experiments.default_jobs(sixty_four_large, cores=2) == 2, "expected both cores for 64 large runs"
+    assert experiments.default_jobs(sixty_four_large, cores=1) == 1, "expected one process on one core"
+    assert experiments.default_jobs([], cores=2) == 1, "expected one process when nothing is left to run"
+
+    # The threshold: four workers save work x (1 - 1 / (4 x efficiency)); they are used once that
+    # exceeds their start-up, whatever makes the work.
+    per_run = experiments.estimated_seconds([RunSpec("run", large, 1)])
+    saved_share = 1 - 1 / (4 * experiments.PROCESS_EFFICIENCY)
+    needed = math.floor(experiments.WORKER_START_SECONDS / saved_share / per_run)
+    below = [RunSpec("run", large, seed) for seed in range(needed)]
+    above = [RunSpec("run", large, seed) for seed in range(needed + 1)]
+    assert experiments.default_jobs(below, cores=4) == 1, f"expected 1 process for {needed} runs on 4 cores"
+    assert experiments.default_jobs(above, cores=4) == 4, f"expected 4 processes for {needed + 1} runs"
+    fixed = experiments.RUN_SECONDS
+    twice_as_long = experiments.estimated_seconds(
+        [RunSpec("run", large.with_overrides({"run.weeks": 520}), 1)]
+    )
+    assert twice_as_long - fixed == pytest.approx(2 * (per_run - fixed)), "expected work to scale with weeks"
+    people_part = experiments.PERSON_WEEK_SECONDS * 10000 * 260
+    twice_as_many = experiments.estimated_seconds(
+        [RunSpec("run", large.with_overrides({"market.size": 20000}), 1)]
+    )
+    assert twice_as_many - per_run == pytest.approx(people_part), (
+        "expected the people part to scale with people"
+    )
+
+
+def _count_pool_batches(monkeypatch) -> list[int]:
+    """Record the processes of every batch sent to worker processes (``jobs`` > 1)."""
+    calls: list[int] = []
+    real = experiments._run_remote
+
+    def recording(pending, jobs, cluster):
+        calls.append(jobs)
+        return real(pending, jobs, cluster)
+
+    monkeypatch.setattr(experiments, "_run_remote", recording)
+    return calls
+
+
+def test_jobs_none_runs_small_work_in_this_process(write_scenario, monkeypatch):
+    specs = [RunSpec("run", load_scenario(write_scenario(TINY)), seed) for seed in (1, 2)]
+    to_workers = _count_pool_batches(monkeypatch)
+    results = execute(specs)  # jobs=None: 2 runs of 500 people x 12 weeks are far below a start-up
+    assert to_workers == [], (
+        f"expected both runs computed in this process, got batches for {to_workers} workers"
+    )
+    assert [r.summary for r in results] == [r.summary for r in execute(specs, jobs=1)], (
+        "expected the same numbers as jobs=1"
+    )
+
+
+@pytest.mark.skipif(experiments.available_cores() < 2, reason="needs two cores to start a pool")
+def test_a_shared_pool_starts_only_for_large_work_and_then_serves_every_batch(write_scenario, monkeypatch):
+    specs = [RunSpec("run", load_scenario(write_scenario(TINY)), seed) for seed in (1, 2)]
+    to_workers = _count_pool_batches(monkeypatch)
+    cores = experiments.available_cores()
+    with experiments.shared_pool():
+        execute(specs[:1])
+        assert to_workers == [], f"expected a small batch computed in this process, got {to_workers}"
+        assert cores not in experiments._STARTED_POOLS, "expected the shared pool's workers not started"
+        pooled = execute(specs, jobs=cores)  # an explicit --jobs is obeyed: the workers start
+        assert to_workers == [cores], f"expected the explicit jobs sent to {cores} workers, got {to_workers}"
+        again = execute(specs)  # small, but the workers are running: no start-up left to pay
+        assert to_workers == [cores, cores], (
+            f"expected a started pool to serve small batches, got {to_workers}"
+        )
+    in_process = execute(specs, jobs=1)
+    assert [r.summary for r in pooled] == [r.summary for r in again] == [r.summary for r in in_process], (
+        "expected the same numbers from the pool and from this process"
+    )
+    assert not experiments._STARTED_POOLS, "expected no started pool left after the block"
+
+
 # --------------------------------------------------------------------------- statistics
 
 
@@ -259,6 +345,27 @@ def test_paired_difference_by_hand():
     assert (same["mean"], same["prob_better"], same["se_paired"]) == (0.0, 0.5, 0.0), (
         f"expected no difference and an even chance for identical arms, got {same}"
     )
+
+
+def test_pairing_effect_says_widened_when_pairing_widened_the_interval():
+    # Arms that move against each other seed by seed: pairing adds their spreads instead of
+    # cancelling them. se unpaired = sqrt(2 x 1.667 / 4) = 0.913, paired = sd(3, 1, -1, -3) / 2 =
+    # 1.291: the paired interval is 1.291 / 0.913 = 1.41 times wider.
+    d = paired_difference([1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0], "acquired")
+    worded = pairing_effect(d["se_unpaired"], d["se_paired"])
+    assert worded == "widened the interval 1.4x", f"expected 'widened the interval 1.4x', got {worded!r}"
+    together = paired_difference([1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 4.0, 6.0], "acquired")  # ratio 3.2
+    worded = pairing_effect(together["se_unpaired"], together["se_paired"])
+    assert worded == f"narrowed the interval {together['narrowing']:.1f}x" and together["narrowing"] > 1, (
+        f"expected 'narrowed' for arms that move together, got {worded!r}"
+    )
+    cases = {(1.0, 0.96): "left the interval as wide (1.0x)", (1.0, 0.0): "narrowed the interval to a point",
+             (0.0, 0.0): "n/a (no spread either way)", (None, None): "n/a"}  # fmt: skip
+    for (unpaired, paired), expected in cases.items():
+        worded = pairing_effect(unpaired, paired)
+        assert worded == expected, (
+            f"se {unpaired} unpaired, {paired} paired: expected {expected!r}, got {worded!r}"
+        )
 
 
 def test_fewer_churners_of_a_reason_is_better():

@@ -12,7 +12,14 @@ import pytest
 
 from sim import ScenarioError, load_scenario
 from sim.cli import main
-from sim.sensitivity import check_design, parse_param, sample_points, sensitivity
+from sim.sensitivity import (
+    check_design,
+    check_precision,
+    format_sensitivity,
+    parse_param,
+    sample_points,
+    sensitivity,
+)
 
 from .helpers import ROOT
 
@@ -148,3 +155,105 @@ def test_cli_writes_the_files_and_resumes(tmp_path, capsys):
     assert "outcome 'profitt': not a scalar metric" in capsys.readouterr().err, (
         "expected the allowed outcomes"
     )
+
+
+def test_precision_rule_by_hand():
+    table = pd.DataFrame(
+        {
+            "outcome": ["profit"] * 4,
+            "parameter": ["wide", "negative", "small_and_precise", "precise"],
+            "S1": [0.30, -0.20, 0.02, 0.60],
+            "S1_conf": [0.05, 0.05, 0.03, 0.20],
+            "ST": [0.40, 0.01, 0.04, 0.70],
+            "ST_conf": [0.30, 0.01, 0.04, 0.30],
+        }
+    )
+    found = check_precision(table, "sobol", 16, parameters=4, runs=2)
+    flagged = {(f["parameter"], f["index"]): f for f in found["flagged"]}
+    # "wide": ST's interval is 0.6 wide, wider than ST = 0.4; "negative": S1 = -0.2 with its whole
+    # interval below 0; "small_and_precise": intervals of 0.06 and 0.08 are wider than the indices
+    # but within 0.1, precise enough; "precise": 0.4 and 0.6 wide, narrower than 0.6 and 0.7.
+    assert set(flagged) == {("wide", "ST"), ("negative", "S1")}, (
+        f"expected two flagged indices, got {set(flagged)}"
+    )
+    assert flagged[("negative", "S1")]["reason"] == "negative", "expected the negative S1 called negative"
+    # Widths shrink as 1/sqrt(N): 0.6 -> 0.4 needs 16 (0.6/0.4)^2 = 36, a power of two: 64; the
+    # negative S1's error (at least 2 x 0.2) -> 0.1 needs 16 x 16 = 256.
+    assert flagged[("wide", "ST")]["samples_needed"] == 64, f"expected 64, got {flagged[('wide', 'ST')]}"
+    assert found["recommended_samples"] == 256, f"expected 256 samples, got {found['recommended_samples']}"
+    warning = found["warning"]
+    assert "ST of wide = 0.4 ± 0.3" in warning and "S1 of negative = -0.2 ± 0.05" in warning, (
+        f"expected the warning to name both indices with their values:\n{warning}"
+    )
+    assert "small_and_precise" not in warning and "--samples 256" in warning, (
+        f"expected only the flagged indices and the recommended size:\n{warning}"
+    )
+    assert "256 x 6 points x 2 run(s) = 3,072 runs, against 192 now" in warning, (
+        f"expected the cost of the recommendation in runs:\n{warning}"
+    )
+
+    precise = table[table["parameter"].isin(["small_and_precise", "precise"])]
+    good = check_precision(precise, "sobol", 16, parameters=2)
+    assert good["flagged"] == [] and good["warning"] is None and good["recommended_samples"] is None, (
+        f"expected nothing flagged without the wide and the negative index, got {good}"
+    )
+
+
+def test_morris_precision_is_relative_to_the_largest_effect():
+    table = pd.DataFrame(
+        {
+            "outcome": ["customers_end"] * 3 + ["ltv"],
+            "parameter": ["big", "noisy", "small", "still"],
+            "mu_star": [500.0, 100.0, 20.0, 0.0],
+            "mu_star_conf": [100.0, 80.0, 20.0, 0.0],
+            "mu": [500.0, 50.0, 0.0, 0.0],
+            "sigma": [10.0, 10.0, 10.0, 0.0],
+        }
+    )
+    found = check_precision(table, "morris", 10, parameters=3)
+    # "big": 200 wide < 500; "noisy": 160 wide > 100 (and > 50, a tenth of 500): flagged and
+    # needs 10 (160/100)^2 = 25.6 -> 26 trajectories; "small": 40 wide < 50, precise enough.
+    assert [(f["parameter"], f["samples_needed"]) for f in found["flagged"]] == [("noisy", 26)], (
+        f"expected only 'noisy' flagged, needing 26 trajectories, got {found['flagged']}"
+    )
+
+
+def test_sensitivity_warns_when_its_sample_is_too_small_and_not_at_the_size_it_recommends(tmp_path, capsys):
+    out = tmp_path / "sens"
+    args = ["sensitivity", str(RESEARCH), "--set", "market.size=300", "--set", "run.weeks=16",
+            "--param", "firms.us.budget=0:2000", "--param", "run.discount_rate=0:0.5", "--samples", "8",
+            "--runs", "1", "--outcome", "customers_end", "--outcome", "ltv", "--jobs", "1", "--no-figures",
+            "--out", str(out)]  # fmt: skip
+    assert main(args) == 0, "expected sim sensitivity to succeed"
+    printed = capsys.readouterr().out
+    precision = json.loads((out / "sensitivity.json").read_text())["precision"]
+    # Measured with seed 1: with N = 8 the first-order indices of ltv are 1.43 ± 1.06 (budget) and
+    # -0.05 ± 0.12 (discount rate); customers_end's are precise (its only driver is the budget).
+    flagged = {(f["outcome"], f["parameter"], f["index"]) for f in precision["flagged"]}
+    assert ("ltv", "firms.us.budget", "S1") in flagged, (
+        f"expected ltv's S1 of the budget flagged, got {flagged}"
+    )
+    assert not any(outcome == "customers_end" for outcome, _, _ in flagged), (
+        f"expected no index of customers_end flagged, got {flagged}"
+    )
+    assert precision["warning"] and precision["warning"] in printed, (
+        f"expected the warning printed after the indices:\n{printed}"
+    )
+    assert "S1 of firms.us.budget" in precision["warning"], (
+        f"expected the index named:\n{precision['warning']}"
+    )
+    recommended = precision["recommended_samples"]
+    assert recommended is not None and 8 < recommended <= 128 and not recommended & (recommended - 1), (
+        f"expected a power of two above 8 (64 measured), got {recommended}"
+    )
+
+    scenario = load_scenario(RESEARCH, TINY)
+    design = {"firms.us.budget": [0.0, 2000.0], "run.discount_rate": [0.0, 0.5]}
+    enough = sensitivity(
+        scenario, design, samples=recommended, runs=1, outcomes=["customers_end", "ltv"], jobs=1
+    )
+    assert enough.info["precision"]["flagged"] == [], (
+        f"expected no index flagged with the recommended {recommended} samples, got "
+        f"{enough.info['precision']['flagged']}"
+    )
+    assert "warning" not in format_sensitivity(enough), "expected no warning printed at the recommended size"
