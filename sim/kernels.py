@@ -27,316 +27,23 @@ Example:
 
 from __future__ import annotations
 
-import math
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_TO_UNIT = 2.0**-53
-
-
-# --------------------------------------------------------------------------- threads
-# The heaviest kernels (a pass over every customer or prospect: hazards, adoption, purchases,
-# churn decisions) split large populations into pieces run on threads: each person's work is
-# their own (their own uniforms, their own rows), so any split gives the same numbers. The
-# pieces are compiled with ``nogil`` and run on a small pool of Python threads, not numba's
-# parallel loops: parallel loops cannot take our tuples of arrays, and their OpenMP threads spin
-# and are not safe after fork.
-
-# Below this many people a kernel runs in the calling thread: its work is then a millisecond or
-# less, and handing half of it to a thread the system may have put to sleep gains nothing
-# (measured: the 100,000-person Mesa comparison, about 60,000 customers, ran 6% slower split).
-# From here up it pays: with 162,000 customers (2 cores, quiet) the hazard kernel went from 9.8 to
-# 7.7 ms a call (median), adoption 8.2 to 5.0, churn decisions 2.7 to 1.9, purchases 2.5 to 2.1.
-PARALLEL_FROM = 65536
-_threads: int | None = None
-_pool: ThreadPoolExecutor | None = None
-
-
-def threads() -> int:
-    """Threads the kernels use: ``SIM_THREADS`` if set, else the cores this process may use.
-
-    Example:
-        >>> threads() >= 1
-        True
-    """
-    global _threads
-    if _threads is None:
-        wanted = os.environ.get("SIM_THREADS")
-        if not wanted:
-            _threads = max(1, len(os.sched_getaffinity(0)))
-        elif wanted.strip().isdigit() and int(wanted) >= 1:
-            _threads = int(wanted)
-        else:
-            raise ValueError(f"SIM_THREADS must be a whole number of threads, 1 or more; got {wanted!r}")
-    return _threads
-
-
-def set_threads(count: int) -> None:
-    """Use ``count`` threads from now on (1: everything in the calling thread); worker
-    processes of a sweep use 1, since the processes already fill the cores."""
-    global _threads, _pool
-    if count < 1:
-        raise ValueError(f"threads must be at least 1, got {count}")
-    _threads = count
-    if _pool is not None:
-        _pool.shutdown(wait=False)
-        _pool = None
-
-
-def in_pieces(rows, count: int, *args) -> None:
-    """Call ``rows(first, last, *args)`` over ``0..count`` in pieces, one per thread (only for
-    ``count >= PARALLEL_FROM`` and more than one thread; else in one call here)."""
-    pieces = threads()  # read first: a bad SIM_THREADS fails in any market, not only large ones
-    if count < PARALLEL_FROM:
-        pieces = 1
-    if pieces == 1:
-        rows(0, count, *args)
-        return
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=pieces, thread_name_prefix="sim-kernel")
-    bounds = [count * piece // pieces for piece in range(pieces + 1)]
-    futures = [_pool.submit(rows, bounds[p], bounds[p + 1], *args) for p in range(1, pieces)]
-    rows(bounds[0], bounds[1], *args)  # the calling thread takes the first piece
-    for future in futures:
-        future.result()
-
-
-# Exponentials of whole arrays for the model's numbers. NumPy's exp, log and expm1 loops pick their
-# code at run time by the processor's SIMD level (AVX2, AVX-512 with SVML, or neither), and the
-# three differ in the last bit on some inputs, so the same seed gave different customers on
-# different machines (a rating 3.85845 here, 3.85833 on an AVX-512 host). A compiled loop calls the
-# C library's function element by element, which does not depend on the SIMD level; scalars use
-# Python's math module, which is the same C library.
-
-
-@njit(cache=True)
-def exp_each(values: np.ndarray) -> np.ndarray:
-    """``exp`` of each element of a 1-D array (the C library's, as ``math.exp``), same dtype.
-
-    Example:
-        >>> exp_each(np.array([0.0, 1.0])).tolist() == [1.0, math.exp(1.0)]
-        True
-    """
-    out = np.empty_like(values)
-    for i in range(values.size):
-        out[i] = np.exp(values[i])
-    return out
-
-
-@njit(cache=True)
-def expm1_each(values: np.ndarray) -> np.ndarray:
-    """``expm1`` of each element of a 1-D array (the C library's), same dtype."""
-    out = np.empty_like(values)
-    for i in range(values.size):
-        out[i] = np.expm1(values[i])
-    return out
-
-
-# Choosing the k smallest or largest of many values. np.argpartition and np.argsort (unstable) pick
-# their algorithm by the processor's SIMD level (x86-simd-sort on AVX2 and AVX-512), and among tied
-# values each algorithm returns different elements: ties are common (new customers with no spend,
-# equal risk scores), so the same seed chose different customers on different machines. These
-# rank by (value, position): the same elements everywhere, in O(n).
-
-
-def smallest(values: np.ndarray, count: int) -> np.ndarray:
-    """Positions of the ``count`` smallest values, ties going to the lowest positions (unsorted).
-
-    Example:
-        >>> sorted(smallest(np.array([3.0, 1.0, 1.0, 1.0, 0.0]), 3).tolist())
-        [1, 2, 4]
-    """
-    n = values.size
-    if count >= n:
-        return np.arange(n)
-    if count <= 0:
-        return np.empty(0, dtype=np.int64)
-    cut = np.partition(values, count - 1)[
-        count - 1
-    ]  # the count-th smallest: one value, whatever the algorithm
-    below = np.flatnonzero(values < cut)
-    tied = np.flatnonzero(values == cut)[: count - below.size]
-    return np.concatenate((below, tied))
-
-
-def largest(values: np.ndarray, count: int) -> np.ndarray:
-    """Positions of the ``count`` largest values, ties going to the highest positions (unsorted):
-    the complement of :func:`smallest` (``n - count`` of them) in the same (value, position) order.
-
-    Example:
-        >>> sorted(largest(np.array([3.0, 1.0, 1.0, 1.0, 0.0]), 2).tolist())
-        [0, 3]
-    """
-    n = values.size
-    if count >= n:
-        return np.arange(n)
-    if count <= 0:
-        return np.empty(0, dtype=np.int64)
-    cut = np.partition(values, n - count)[n - count]
-    above = np.flatnonzero(values > cut)
-    tied = np.flatnonzero(values == cut)
-    return np.concatenate((above, tied[tied.size - (count - above.size) :]))
-
-
-@njit(cache=True, inline="always")
-def _splitmix(x: np.uint64) -> np.uint64:
-    x ^= x >> np.uint64(30)
-    x *= _MIX1
-    x ^= x >> np.uint64(27)
-    x *= _MIX2
-    x ^= x >> np.uint64(31)
-    return x
-
-
-@njit(cache=True, inline="always")
-def uniform_one(key: np.uint64, slot: np.int64) -> float:
-    """The uniform of one slot for the stream cell ``key`` (see :mod:`sim.streams`)."""
-    x = _splitmix(np.uint64(slot) * _GOLDEN + key)
-    return float(x >> np.uint64(11)) * _TO_UNIT
-
-
-@njit(cache=True, inline="always")
-def below_chance(u: float, hazard: np.float32) -> bool:
-    """``u < -expm1(-hazard)`` (the chance of an event at this weekly hazard, float32), without
-    computing expm1 when u is clearly above it: 1 - exp(-h) < h, so u >= h x (1 + 1e-6) decides
-    it (the margin covers float32 rounding). The same answer either way, at a fraction of the cost
-    for the many people whose chance is small."""
-    if u >= np.float64(hazard) * 1.000001:
-        return False
-    return u < -np.expm1(-hazard)
-
-
-# Cephes' ndtri (Moshier), which scipy.special.ndtri implements: the same coefficients and the
-# same operations, so the same numbers bit for bit (checked on 7 million uniforms, tails included).
-_S2PI = 2.50662827463100050242e0
-_EXP_MINUS_2 = 0.13533528323661269189
-_P0 = (
-    -5.99633501014107895267e1,
-    9.80010754185999661536e1,
-    -5.66762857469070293439e1,
-    1.39312609387279679503e1,
-    -1.23916583867381258016e0,
+from sim.numerics import (  # noqa: F401 - the old names of the shared machinery, kept for now
+    answer_of,
+    below_chance,
+    exp_each,
+    expm1_each,
+    largest,
+    may_be_below,
+    normal_quantile,
+    normal_quantile_cells,
+    pick_in_proportion,
+    smallest,
 )
-_Q0 = (
-    1.95448858338141759834e0,
-    4.67627912898881538453e0,
-    8.63602421390890590575e1,
-    -2.25462687854119370527e2,
-    2.00260212380060660359e2,
-    -8.20372256168333339912e1,
-    1.59056225126211695515e1,
-    -1.18331621121330003142e0,
-)
-_P1 = (
-    4.05544892305962419923e0,
-    3.15251094599893866154e1,
-    5.71628192246421288162e1,
-    4.40805073893200834700e1,
-    1.46849561928858024014e1,
-    2.18663306850790267539e0,
-    -1.40256079171354495875e-1,
-    -3.50424626827848203418e-2,
-    -8.57456785154685413611e-4,
-)
-_Q1 = (
-    1.57799883256466749731e1,
-    4.53907635128879210584e1,
-    4.13172038254672030440e1,
-    1.50425385692907503408e1,
-    2.50464946208309415979e0,
-    -1.42182922854787788574e-1,
-    -3.80806407691578277194e-2,
-    -9.33259480895457427372e-4,
-)
-_P2 = (
-    3.23774891776946035970e0,
-    6.91522889068984211695e0,
-    3.93881025292474443415e0,
-    1.33303460815807542389e0,
-    2.01485389549179081538e-1,
-    1.23716634817820021358e-2,
-    3.01581553508235416007e-4,
-    2.65806974686737550832e-6,
-    6.23974539184983293730e-9,
-)
-_Q2 = (
-    6.02427039364742014255e0,
-    3.67983563856160859403e0,
-    1.37702099489081330271e0,
-    2.16236993594496635890e-1,
-    1.34204006088543189037e-2,
-    3.28014464682127739104e-4,
-    2.89247864745380683936e-6,
-    6.79019408009981274425e-9,
-)
-
-
-@njit(cache=True, inline="always")
-def _polevl(x: float, coef: tuple) -> float:
-    value = coef[0]
-    for i in range(1, len(coef)):
-        value = value * x + coef[i]
-    return value
-
-
-@njit(cache=True, inline="always")
-def _p1evl(x: float, coef: tuple) -> float:
-    value = x + coef[0]
-    for i in range(1, len(coef)):
-        value = value * x + coef[i]
-    return value
-
-
-@njit(cache=True, inline="always")
-def normal_quantile(y: float) -> float:
-    """The standard normal quantile of y in (0, 1): ``scipy.special.ndtri``, compiled."""
-    if y == 0.0:
-        return -np.inf
-    if y == 1.0:
-        return np.inf
-    lower = True
-    if y > 1.0 - _EXP_MINUS_2:
-        y = 1.0 - y
-        lower = False
-    if y > _EXP_MINUS_2:
-        y = y - 0.5
-        y2 = y * y
-        return (y + y * (y2 * _polevl(y2, _P0) / _p1evl(y2, _Q0))) * _S2PI
-    x = math.sqrt(-2.0 * math.log(y))
-    x0 = x - math.log(x) / x
-    z = 1.0 / x
-    if x < 8.0:  # noqa: SIM108 - the two tuples differ in type (length), so no ternary
-        x1 = z * _polevl(z, _P1) / _p1evl(z, _Q1)
-    else:
-        x1 = z * _polevl(z, _P2) / _p1evl(z, _Q2)
-    return -(x0 - x1) if lower else x0 - x1
-
-
-@njit(cache=True)
-def uniform_for_slots(key: np.uint64, slots: np.ndarray) -> np.ndarray:
-    """Uniform draws in [0, 1), one per slot: :meth:`sim.streams.Streams.uniform` in one pass."""
-    out = np.empty(slots.size, dtype=np.float64)
-    for i in range(slots.size):
-        out[i] = uniform_one(key, np.int64(slots[i]))
-    return out
-
-
-@njit(cache=True)
-def uniforms_for_keys(keys: np.ndarray, slots: np.ndarray) -> np.ndarray:
-    """(keys, slots) uniforms: row r is :func:`uniform_for_slots` of ``keys[r]`` (several
-    streams' draws for the same people in one call)."""
-    out = np.empty((keys.size, slots.size), dtype=np.float64)
-    for r in range(keys.size):
-        for i in range(slots.size):
-            out[r, i] = uniform_one(keys[r], np.int64(slots[i]))
-    return out
+from sim.streams import uniform_for_slots, uniform_one, uniforms_for_keys  # noqa: F401
+from sim.threads import PARALLEL_FROM, in_pieces, set_threads, threads  # noqa: F401
 
 
 @njit(cache=True)
@@ -829,23 +536,6 @@ def adoption_week(
     return adopters, hazard[adopters]
 
 
-@njit(cache=True)
-def _pick_reason(hazard: np.ndarray, row: int, first: int, last: int, u: float) -> int:
-    """Index (first..last) of the reason drawn in proportion to ``hazard[row, first:last + 1]``:
-    the first whose float32 running sum exceeds u x the total."""
-    total = np.float32(0.0)
-    for r in range(first, last + 1):
-        total += hazard[row, r]
-    target = u * np.float64(total)
-    running = np.float32(0.0)
-    below = 0
-    for r in range(first, last + 1):
-        running += hazard[row, r]
-        if running <= target:
-            below += 1
-    return first + min(below, last - first)
-
-
 @njit(cache=True, inline="always")
 def _hazard_sum(hazard: np.ndarray, row: int, first: int, last: int) -> np.float32:
     """hazard[row, first] + ... + hazard[row, last], summed in float32 in that order."""
@@ -853,13 +543,6 @@ def _hazard_sum(hazard: np.ndarray, row: int, first: int, last: int) -> np.float
     for r in range(first, last + 1):
         total += hazard[row, r]
     return total
-
-
-@njit(cache=True, inline="always")
-def _may_be_below(u: float, bound: np.float32) -> bool:
-    """Whether :func:`below_chance` of u could hold for a hazard at most ``bound`` (its own
-    shortcut, negated: u >= bound x (1 + 1e-6) decides no for every hazard up to the bound)."""
-    return u < np.float64(bound) * 1.000001
 
 
 @njit(cache=True, nogil=True)
@@ -888,11 +571,11 @@ def _churn_outcome_rows(
         slot = slots[i]
         u = uniform_one(churn_key, slot)
         total = _hazard_sum(hazard, i, 0, 5)
-        if best_rival[i] < 0 and _may_be_below(u, total):
+        if best_rival[i] < 0 and may_be_below(u, total):
             _churn_hazard_rows(i, i + 1, hazard_inputs, hazard, best_rival)
             total = _hazard_sum(hazard, i, 0, 5)
         if below_chance(u, total):
-            account[i] = _pick_reason(hazard, i, 0, 5, uniform_one(reason_key, slot))
+            account[i] = pick_in_proportion(hazard, i, 0, 5, uniform_one(reason_key, slot))
             continue
         can_drop_product = with_product and products[slot] > 1
         can_cut_spend = with_spend and spend_level[slot] > min_spend_level
@@ -901,18 +584,18 @@ def _churn_outcome_rows(
         pressure = _hazard_sum(hazard, i, 2, 5)
         if can_drop_product:
             u = uniform_one(keys[2], slot)
-            if best_rival[i] < 0 and _may_be_below(u, intensity[0] * pressure):
+            if best_rival[i] < 0 and may_be_below(u, intensity[0] * pressure):
                 _churn_hazard_rows(i, i + 1, hazard_inputs, hazard, best_rival)
                 pressure = _hazard_sum(hazard, i, 2, 5)
             if below_chance(u, intensity[0] * pressure):
-                product[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[3], slot))
+                product[i] = pick_in_proportion(hazard, i, 2, 5, uniform_one(keys[3], slot))
         if can_cut_spend:
             u = uniform_one(keys[4], slot)
-            if best_rival[i] < 0 and _may_be_below(u, intensity[1] * pressure):
+            if best_rival[i] < 0 and may_be_below(u, intensity[1] * pressure):
                 _churn_hazard_rows(i, i + 1, hazard_inputs, hazard, best_rival)
                 pressure = _hazard_sum(hazard, i, 2, 5)
             if below_chance(u, intensity[1] * pressure):
-                spend[i] = _pick_reason(hazard, i, 2, 5, uniform_one(keys[5], slot))
+                spend[i] = pick_in_proportion(hazard, i, 2, 5, uniform_one(keys[5], slot))
 
 
 def churn_outcomes(
@@ -1111,63 +794,6 @@ def customers_per_firm(firm_of: np.ndarray, firms: int) -> np.ndarray:
         for slot in range(firm_of.size):
             count += firm_of[slot] == firm
         out[firm] = count
-    return out
-
-
-@njit(cache=True)
-def population_counts(
-    firm_of: np.ndarray,
-    status: np.ndarray,
-    stage: np.ndarray,
-    won: np.ndarray,
-    channel: np.ndarray,
-    codes: np.ndarray,
-    firms: int,
-) -> np.ndarray:
-    """The recorder's weekly stocks in one pass: a (5, max(firms, stages)) int64 table whose
-    rows are customers by firm, dormant by firm, prospects by buying-cycle stage, customers won by
-    referral during the run by firm and customers won otherwise during the run by firm.
-    ``codes`` is (PROSPECT, DORMANT, REFERRAL, number of stages)."""
-    prospect, dormant, referral, stages = codes[0], codes[1], codes[2], codes[3]
-    out = np.zeros((5, max(firms, stages)), dtype=np.int64)
-    people = firm_of.size
-    # One pass per firm (and per stage) of branch-free sums, which the compiler vectorises: 2-3
-    # times faster than one pass with a branch per person on firm and status.
-    for firm in range(firms):
-        customers = 0
-        dormants = 0
-        by_referral = 0
-        otherwise = 0
-        for slot in range(people):
-            mine = firm_of[slot] == firm
-            customers += mine
-            dormants += mine & (status[slot] == dormant)
-            won_here = mine & won[slot]
-            referred = channel[slot] == referral
-            by_referral += won_here & referred
-            otherwise += won_here & (not referred)
-        out[0, firm] = customers
-        out[1, firm] = dormants
-        out[3, firm] = by_referral
-        out[4, firm] = otherwise
-    for stage_code in range(stages):
-        waiting = 0
-        for slot in range(people):
-            waiting += (status[slot] == prospect) & (stage[slot] == stage_code)
-        out[2, stage_code] = waiting
-    return out
-
-
-@njit(cache=True)
-def won_weight(firm_of: np.ndarray, won: np.ndarray, acquired: np.ndarray, factors: np.ndarray, firms: int):
-    """(firms,) float64: the sum, over each firm's customers won during the run, of
-    ``factors[week - acquired week]`` (``factors[k]`` is the discount factor k weeks after a
-    customer was won, with ``week`` folded into the table by the caller). What a week's retention
-    spend per customer costs the firm's won customers, discounted to the weeks they were won."""
-    out = np.zeros(firms, dtype=np.float64)
-    for slot in range(firm_of.size):
-        if won[slot] and firm_of[slot] >= 0:
-            out[firm_of[slot]] += factors[acquired[slot]]
     return out
 
 
@@ -1564,15 +1190,6 @@ def experience_week(
 # (buying_cycle, dormancy); these loops do one firm's or one week's answers in one pass.
 
 
-@njit(cache=True, inline="always")
-def _answer(edges: np.ndarray, u: float) -> int:
-    """``np.searchsorted(edges, u, side="right")``: how many of the cumulative chances are <= u."""
-    answer = 0
-    for edge in edges:
-        answer += edge <= u
-    return answer
-
-
 @njit(cache=True)
 def campaign_answers(
     contact: np.ndarray,
@@ -1595,7 +1212,7 @@ def campaign_answers(
         for slot in range(contact.shape[0]):
             if not contact[slot, firm]:
                 continue
-            answer = _answer(edges, uniform_one(keys[firm], np.int64(slot)))
+            answer = answer_of(edges, uniform_one(keys[firm], np.int64(slot)))
             answers[firm, answer] += 1
             if answer == 0:  # positive
                 stage[slot] = min(stage[slot] + 1, last_stage)
@@ -1625,7 +1242,7 @@ def reactivation_answers(
         firm = contact[slot]
         if firm < 0 or status[slot] != dormant or firm_of[slot] != firm:
             continue  # no contact, or no longer a dormant customer of the firm that sent it
-        answer = _answer(edges, uniform_one(key, np.int64(slot)))
+        answer = answer_of(edges, uniform_one(key, np.int64(slot)))
         answers[firm, answer] += 1
         if answer == 0:  # positive: back
             status[slot] = active
@@ -1685,7 +1302,7 @@ def adoption_choices(
     reasons = np.empty((1, channels.size), dtype=np.float32)
     for i in range(count):
         slot = slots[i]
-        firm = _pick_reason(hazard, i, 0, hazard.shape[1] - 1, uniform_one(keys[0], np.int64(slot)))
+        firm = pick_in_proportion(hazard, i, 0, hazard.shape[1] - 1, uniform_one(keys[0], np.int64(slot)))
         share = neighbour_share[slot, firm]
         reasons[0, 0] = innovation
         for r in range(3):
@@ -1693,7 +1310,7 @@ def adoption_choices(
         reasons[0, 4] = word_of_mouth * share
         bandwagon = jump if (share >= threshold[slot] and share > 0) else zero
         reasons[0, 5] = bandwagon + penetration_term[firm]
-        reason = _pick_reason(reasons, 0, 0, channels.size - 1, uniform_one(keys[1], np.int64(slot)))
+        reason = pick_in_proportion(reasons, 0, 0, channels.size - 1, uniform_one(keys[1], np.int64(slot)))
         firm_of[i] = firm
         channel_of[i] = channels[reason]
         acquired[firm, channels[reason]] += 1
@@ -1762,25 +1379,6 @@ def buyers(slots: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 # --------------------------------------------------------------------------- churn bookkeeping
-
-
-def normal_quantile_cells(cells: int) -> np.ndarray:
-    """(cells, 2) float64: for a uniform u in [k / cells, (k + 1) / cells), bounds of
-    :func:`normal_quantile` of u clipped to [1e-12, 1 - 1e-12] (as the perceived-value noise
-    clips it): the quantiles of the cell's ends (of the clip at the outer ends), widened by 1e-9
-    so that a last-bit wobble where the piecewise approximation changes pieces cannot break them.
-    """
-    edges = _normal_quantiles(np.clip(np.arange(cells + 1) / cells, 1e-12, 1.0 - 1e-12))
-    widen = 1e-9 * (1.0 + np.abs(edges))
-    return np.ascontiguousarray(np.stack([edges[:-1] - widen[:-1], edges[1:] + widen[1:]], axis=1))
-
-
-@njit(cache=True)
-def _normal_quantiles(u: np.ndarray) -> np.ndarray:
-    out = np.empty(u.size, dtype=np.float64)
-    for i in range(u.size):
-        out[i] = normal_quantile(u[i])
-    return out
 
 
 @njit(cache=True)

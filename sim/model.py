@@ -37,7 +37,7 @@ from sim.agents.behaviours import (
 from sim.agents.customers import Channel, Customers, Stage, Status
 from sim.agents.firm import Firm
 from sim.network import NeighbourCounts, ReferralNetwork, build_network
-from sim.results import Recorder
+from sim.recording import Recorder
 from sim.scenario import Scenario
 from sim.strategies.base import Strategy, resolve_strategy_class
 from sim.streams import Streams
@@ -202,6 +202,7 @@ class CustomerMarket(mesa.Model):
         adoption.run(self, signals)  # 3. prospects choose a firm (reasons to choose)
         referral.run(self, signals)  # 4. satisfied customers refer friends
         sales = purchase.run(self)  # 5. customers buy; revenue, margin, loyalty tiers
+        self.recorder.purchased(self, sales)  # 5b. purchase hooks (e.g. a transaction log) see them
         experience.run(self, sales)  # 6. service failures, satisfaction, complaints, reviews
         appreciation.run(self)  # 7. appreciation decays and is raised by relations touches
         churn.run(self, signals)  # 8. competing churn hazards, reason recorded; partial churn

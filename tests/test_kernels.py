@@ -3,17 +3,23 @@ same numbers, so the model's results do not depend on which form ran)."""
 
 import numpy as np
 
-from sim import kernels
-from sim.streams import _GOLDEN, _S11, _TO_UNIT, Streams, _key, _mix_in_place, poisson_from_uniform
+from sim import kernels, threads
+from sim.streams import Streams
+
+from . import reference
 
 
 def test_uniform_kernel_equals_the_numpy_hash():
     slots = np.concatenate([np.arange(10_000), [2**40, 2**62]])
-    x = slots.astype(np.uint64) * _GOLDEN + _key(5, "adopt", 3, 1)
-    _mix_in_place(x)
-    expected = (x >> _S11).astype(np.float64) * _TO_UNIT
+    expected = reference.uniforms(reference.stream_key(5, "adopt", 3, 1), slots)
     np.testing.assert_array_equal(
         Streams(5).uniform("adopt", 3, slots, sub=1), expected, "expected the same uniforms bit for bit"
+    )
+    grid = slots[:10_000].reshape(100, 100)  # any shape: the same numbers, shaped like the slots
+    np.testing.assert_array_equal(
+        Streams(5).uniform("adopt", 3, grid, sub=1),
+        expected[:10_000].reshape(100, 100),
+        "expected a 2-D array of slots to draw the same uniforms, shaped like it",
     )
 
 
@@ -29,7 +35,7 @@ def test_purchase_counts_equal_poisson_by_inversion():
     key = Streams(2).key("purchase", 7)
     counts = kernels.purchase_counts(slots, (rate, spend, products, joining), offered, 0.5, key)
     mean = rate * spend * (products / np.maximum(joining, 1)) * (1 + 0.5 * offered)
-    expected = poisson_from_uniform(Streams(2).uniform("purchase", 7, slots), mean)
+    expected = reference.poisson_from_uniform(Streams(2).uniform("purchase", 7, slots), mean)
     mismatches = int((counts != expected).sum())
     # exp() may differ in the last bit between NumPy and numba; a count can then flip only when a
     # uniform falls within ~1e-16 of a cumulative probability.
@@ -262,15 +268,15 @@ def test_results_do_not_depend_on_how_many_threads_the_kernels_use(monkeypatch):
     from sim.simulation import simulate
 
     scenario = load_scenario("scenarios/baseline.toml", {"market.size": 3000, "run.weeks": 40})
-    monkeypatch.setattr(kernels, "PARALLEL_FROM", 64)  # split even this small market
+    monkeypatch.setattr(threads, "PARALLEL_FROM", 64)  # split even this small market
     runs = {}
-    default = kernels.threads()
+    default = threads.threads()
     for count in (1, 3):
-        kernels.set_threads(count)
+        threads.set_threads(count)
         try:
             result = simulate(scenario, seed=4)
         finally:
-            kernels.set_threads(default)
+            threads.set_threads(default)
         runs[count] = (result.summary, result.timeseries)
     assert runs[1][0] == runs[3][0], "expected the same summary with 1 and 3 kernel threads"
     assert runs[1][1].equals(runs[3][1]), "expected the same weekly series with 1 and 3 kernel threads"

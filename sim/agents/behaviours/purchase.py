@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import kernels, transactions
+from sim import kernels
 from sim.agents.customers import Channel, Status, Tier
 
 if TYPE_CHECKING:
@@ -89,8 +89,6 @@ def run(market: CustomerMarket) -> Sales:
     flows.reactivated_revenue += by_firm[2]
     flows.ltv_margin += by_firm[3]
     flows.ltv_margin_referred += by_firm[4]
-    if market.scenario.run.record_transactions:  # a transaction log (sim/transactions.py); off by default
-        transactions.record(market, slots, firm, revenue, count)
     _give_discounts(market, slots, firm, revenue)
 
     if week == 1 or week % config.tier_review_weeks == 0:  # a first review at the start
