@@ -26,11 +26,13 @@ from enum import IntEnum
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from scipy import special
 
-from sim import kernels
+from sim.numerics import exp_each, expm1_each
 from sim.scenario import MAX_PERSONAS, Dist, Scenario
-from sim.streams import Streams
+from sim.streams import Streams, uniforms_for_keys
+from sim.threads import in_pieces
 
 NO_FIRM = -1
 # Each person's persona index: 16 bits, for up to MAX_PERSONAS personas (8 bits overflowed at 128).
@@ -166,7 +168,7 @@ def sampler(dist: Dist) -> Callable[[np.ndarray], np.ndarray]:
     if dist.dist == "lognormal":
         sigma2 = math.log1p(dist.cv**2)
         location, spread = math.log(dist.mean) - sigma2 / 2, math.sqrt(sigma2)
-        return lambda u: kernels.exp_each(location + spread * special.ndtri(u))
+        return lambda u: exp_each(location + spread * special.ndtri(u))
     raise ValueError(f"unknown distribution {dist.dist!r}")  # pragma: no cover
 
 
@@ -206,17 +208,17 @@ def persona_sampler(dists: list[Dist]) -> Callable[[np.ndarray, np.ndarray], np.
         sigma2 = [math.log1p(dist.cv**2) for dist in dists]
         location = np.array([math.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)])
         spread = np.array([math.sqrt(s2) for s2 in sigma2])
-        return lambda u, persona: kernels.exp_each(location[persona] + spread[persona] * special.ndtri(u))
+        return lambda u, persona: exp_each(location[persona] + spread[persona] * special.ndtri(u))
     return None  # pragma: no cover
 
 
 def _sampled(inverse: Callable[..., np.ndarray], u: np.ndarray, *per_person: np.ndarray) -> np.ndarray:
     """``inverse(u, *per_person)`` as float64, for a large population in pieces on the kernels'
-    threads (:func:`sim.kernels.in_pieces`): scipy's inverse distribution functions work element
+    threads (:func:`sim.threads.in_pieces`): scipy's inverse distribution functions work element
     by element and release the GIL, and at a million people one trait's betaincinv took ~4 s in
     one thread. Each element is computed as in one call, so the split changes no number."""
     out = np.empty(u.size, dtype=np.float64)
-    kernels.in_pieces(_sample_rows, u.size, inverse, out, u, *per_person)
+    in_pieces(_sample_rows, u.size, inverse, out, u, *per_person)
     return out
 
 
@@ -344,7 +346,7 @@ class Customers:
         # ``streams.uniform("trait", week, slots, sub=number)`` per trait): newcomers arrive a
         # few at a time each week, so the per-call costs are what matters here.
         keys = np.array([self.streams.key("trait", week, sub=n) for n in range(len(TRAITS))])
-        uniforms = np.clip(kernels.uniforms_for_keys(keys, np.asarray(slots, dtype=np.int64)), 1e-9, 1 - 1e-9)
+        uniforms = np.clip(uniforms_for_keys(keys, np.asarray(slots, dtype=np.int64)), 1e-9, 1 - 1e-9)
         for number, trait in enumerate(TRAITS):
             u = uniforms[number]
             values = getattr(self, trait)
@@ -424,7 +426,7 @@ class Customers:
             death = self.persona_death_hazard if died else np.zeros_like(self.persona_death_hazard)
             move = self.persona_move_hazard if moved else np.zeros_like(self.persona_move_hazard)
             total = death + move
-            chance = -kernels.expm1_each(-total)  # not np.expm1: see kernels.exp_each
+            chance = -expm1_each(-total)  # not np.expm1: see sim.numerics
             self._demographic_chances[died, moved] = (chance, death / np.maximum(total, 1e-12))
         return self._demographic_chances[died, moved]
 
@@ -554,3 +556,51 @@ def _numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
         [3, <NA>]
     """
     return pd.arrays.IntegerArray(values, values < 0)
+
+
+# --------------------------------------------------------------------------- population-wide passes
+
+
+@njit(cache=True)
+def slots_with(codes: np.ndarray, value: np.int8) -> np.ndarray:
+    """``np.flatnonzero(codes == value)`` in one branch-free pass."""
+    out = np.empty(codes.size, dtype=np.int64)
+    count = 0
+    for slot in range(codes.size):
+        out[count] = slot
+        count += codes[slot] == value
+    return out[:count].copy()
+
+
+@njit(cache=True)
+def active_customers_of(firm_of: np.ndarray, status: np.ndarray, firm: int, active: np.int8) -> np.ndarray:
+    """Slots of ``firm``'s active customers: ``np.flatnonzero((firm_of == firm) & (status ==
+    active))`` in one branch-free pass."""
+    out = np.empty(firm_of.size, dtype=np.int64)
+    count = 0
+    for slot in range(firm_of.size):
+        out[count] = slot
+        count += (firm_of[slot] == firm) & (status[slot] == active)  # write always, keep if so
+    return out[:count].copy()
+
+
+@njit(cache=True)
+def customers_per_firm(firm_of: np.ndarray, firms: int) -> np.ndarray:
+    """(firms,) int64 number of people whose firm is f (``np.bincount`` of the non-negative
+    codes, without the boolean-mask copy)."""
+    out = np.zeros(firms, dtype=np.int64)
+    for firm in range(firms):  # a branch-free (vectorised) count per firm
+        count = 0
+        for slot in range(firm_of.size):
+            count += firm_of[slot] == firm
+        out[firm] = count
+    return out
+
+
+@njit(cache=True)
+def count_of(codes: np.ndarray, value: int) -> int:
+    """``np.count_nonzero(codes == value)`` without the boolean temporary (a branch-free count)."""
+    count = 0
+    for slot in range(codes.size):
+        count += codes[slot] == value
+    return count

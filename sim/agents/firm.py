@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import kernels
-from sim.agents.customers import Status
+from sim.agents.customers import Status, active_customers_of, count_of
 from sim.scenario import FirmConfig
 from sim.strategies.base import Strategy
 from sim.strategies.levers import LEVER_INDEX, LEVER_NAMES, LEVERS
@@ -75,7 +74,7 @@ class Firm(mesa.Agent):
     @property
     def customers(self) -> int:
         """Current number of customers (active or dormant)."""
-        return kernels.count_of(self.model.customers.firm, self.index)
+        return count_of(self.model.customers.firm, self.index)
 
     def act(self) -> None:
         """Step 1 of the week: the strategy allocates the budget and each lever is applied."""
@@ -102,7 +101,7 @@ class Firm(mesa.Agent):
         if self.active_slots is not None:
             return self.active_slots
         c = self.model.customers
-        slots = kernels.active_customers_of(c.firm, c.status, self.index, _ACTIVE)
+        slots = active_customers_of(c.firm, c.status, self.index, _ACTIVE)
         if self._acting:
             self.active_slots = slots
         return slots
