@@ -33,7 +33,7 @@ from sim.agents.behaviours import (
     purchase,
     referral,
 )
-from sim.agents.customers import Channel, Customers, Stage, Status, customers_per_firm, slots_with
+from sim.agents.customers import Channel, Customers, Stage, Status
 from sim.agents.firm import Firm
 from sim.network import NeighbourCounts, ReferralNetwork, build_network
 from sim.recording import Recorder
@@ -195,7 +195,7 @@ class CustomerMarket(mesa.Model):
         self.week += 1
         self.recorder.start_week(self.week)
         self.effects.clear()
-        self.prospects = slots_with(self.customers.status, np.int8(Status.PROSPECT))
+        self.prospects = np.flatnonzero(self.customers.status == Status.PROSPECT)
         self.firms.do("act")  # 1. strategies act: budgets split over levers, levers applied
         buying_cycle.run(self)  # 1b. campaign responses; prospects move through the buying cycle
         signals = self.signals()  # 2. neighbour shares, market shares, ratings, prices
@@ -225,7 +225,7 @@ class CustomerMarket(mesa.Model):
         return Signals(
             neighbour_share=self._customer_counts.shares(c.firm),
             leaver_share=leaver_share,
-            penetration=customers_per_firm(c.firm, n_firms).astype(np.float64) / c.size,
+            penetration=np.array([np.count_nonzero(c.firm == f) for f in range(n_firms)]) / c.size,
             rating=self.ratings(),
             price=self.prices * (1 - np.array([f.discount for f in self.firm_list])),
             proof_weight=adoption_config.social_proof_weight

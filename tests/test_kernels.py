@@ -497,16 +497,6 @@ def test_lever_effect_kernels_write_what_the_fancy_indexing_wrote():
     targeting.add_in_column(reached, values, 0, np.float32(0.3))
     np.testing.assert_array_equal(values, want, "expected values[slots, column] += amount in float32")
 
-    for values, value in (
-        (rng.random(size).astype(np.float32), np.float32(0.3)),
-        (np.zeros(size, dtype=bool), True),
-        (np.full(size, -1, dtype=np.int8), np.int8(1)),
-    ):
-        want = values.copy()
-        want[reached] = value
-        targeting.set_at(reached, values, value)
-        np.testing.assert_array_equal(values, want, f"expected values[slots] = value ({values.dtype})")
-
 
 def test_touch_multiplies_by_the_float32_rounded_keep():
     rng = np.random.default_rng(5)
@@ -519,19 +509,3 @@ def test_touch_multiplies_by_the_float32_rounded_keep():
     targeting.touch(slots, untouched, touches, keep)
     np.testing.assert_array_equal(untouched, expected, "expected a float32 product with the rounded keep")
     assert touches.sum() == 200, "expected one more contact for each touched slot"
-
-
-def test_dormant_contactable_equals_the_array_form():
-    rng = np.random.default_rng(6)
-    for size in (0, 5, 8, 13, 4_001):  # whole and partial runs of eight slots
-        firm = rng.integers(-1, 2, size).astype(np.int8)
-        status = rng.integers(0, 4, size).astype(np.int8)
-        do_not_contact = rng.random(size) < 0.2
-        recontact_week = rng.integers(0, 30, size).astype(np.int32)
-        people = (firm, status, do_not_contact, recontact_week)
-        expected = np.flatnonzero((firm == 1) & (status == 2) & ~do_not_contact & (recontact_week <= 15))
-        np.testing.assert_array_equal(
-            targeting.dormant_contactable(people, 1, 15, np.int8(2)),
-            expected,
-            f"expected the firm's contactable dormant customers in slot order ({size} people)",
-        )

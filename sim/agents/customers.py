@@ -26,7 +26,6 @@ from enum import IntEnum
 
 import numpy as np
 import pandas as pd
-from numba import njit
 from scipy import special
 
 from sim.numerics import exp_each, expm1_each
@@ -556,51 +555,3 @@ def _numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
         [3, <NA>]
     """
     return pd.arrays.IntegerArray(values, values < 0)
-
-
-# --------------------------------------------------------------------------- population-wide passes
-
-
-@njit(cache=True)
-def slots_with(codes: np.ndarray, value: np.int8) -> np.ndarray:
-    """``np.flatnonzero(codes == value)`` in one branch-free pass."""
-    out = np.empty(codes.size, dtype=np.int64)
-    count = 0
-    for slot in range(codes.size):
-        out[count] = slot
-        count += codes[slot] == value
-    return out[:count].copy()
-
-
-@njit(cache=True)
-def active_customers_of(firm_of: np.ndarray, status: np.ndarray, firm: int, active: np.int8) -> np.ndarray:
-    """Slots of ``firm``'s active customers: ``np.flatnonzero((firm_of == firm) & (status ==
-    active))`` in one branch-free pass."""
-    out = np.empty(firm_of.size, dtype=np.int64)
-    count = 0
-    for slot in range(firm_of.size):
-        out[count] = slot
-        count += (firm_of[slot] == firm) & (status[slot] == active)  # write always, keep if so
-    return out[:count].copy()
-
-
-@njit(cache=True)
-def customers_per_firm(firm_of: np.ndarray, firms: int) -> np.ndarray:
-    """(firms,) int64 number of people whose firm is f (``np.bincount`` of the non-negative
-    codes, without the boolean-mask copy)."""
-    out = np.zeros(firms, dtype=np.int64)
-    for firm in range(firms):  # a branch-free (vectorised) count per firm
-        count = 0
-        for slot in range(firm_of.size):
-            count += firm_of[slot] == firm
-        out[firm] = count
-    return out
-
-
-@njit(cache=True)
-def count_of(codes: np.ndarray, value: int) -> int:
-    """``np.count_nonzero(codes == value)`` without the boolean temporary (a branch-free count)."""
-    count = 0
-    for slot in range(codes.size):
-        count += codes[slot] == value
-    return count

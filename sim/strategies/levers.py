@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from sim.model import CustomerMarket
 
 
-_DORMANT = np.int8(Status.DORMANT)  # the codes the kernels compare with, made once
 _BRONZE = np.int8(Tier.BRONZE)
 _TIER_NAMES = tuple(tier.name.lower() for tier in Tier)  # by code, as the scenario spells them
 
@@ -242,7 +241,7 @@ class PersonalOffers(TouchLever):
 
     def effect(self, market, firm, config, reached):
         super().effect(market, firm, config, reached)
-        targeting.set_at(reached, market.effects.offered, True)  # offered[reached] = True
+        market.effects.offered[reached] = True
 
 
 class ReferralProgramme(Lever):
@@ -292,8 +291,7 @@ class SocialProofMarketing(Lever):
         return spend, share
 
     def effect(self, market, firm, config, reached):
-        # review_boost[reached] = strength
-        targeting.set_at(reached, market.effects.review_boost, np.float32(config.strength))
+        market.effects.review_boost[reached] = np.float32(config.strength)
 
 
 class Poaching(Lever):
@@ -353,12 +351,15 @@ class Reactivation(Lever):
 
     def eligible(self, market, firm, config):
         c = market.customers
-        people = (c.firm, c.status, c.do_not_contact, c.recontact_week)
-        return targeting.dormant_contactable(people, firm.index, market.week, _DORMANT)
+        return np.flatnonzero(
+            (c.firm == firm.index)
+            & (c.status == Status.DORMANT)
+            & ~c.do_not_contact
+            & (c.recontact_week <= market.week)
+        )
 
     def effect(self, market, firm, config, reached):
-        # reactivation_contact[reached] = firm
-        targeting.set_at(reached, market.effects.reactivation_contact, np.int8(firm.index))
+        market.effects.reactivation_contact[reached] = firm.index
         market.effects.touch(reached, config.strength)
 
 
@@ -381,8 +382,7 @@ class RetentionOffers(Lever):
 
     def effect(self, market, firm, config, reached):
         market.effects.touch(reached, config.strength)
-        # satisfaction_lift[reached] = strength
-        targeting.set_at(reached, market.effects.satisfaction_lift, np.float32(config.strength))
+        market.effects.satisfaction_lift[reached] = np.float32(config.strength)
 
 
 def risk_score(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:

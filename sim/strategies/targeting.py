@@ -86,24 +86,6 @@ def rivals_customers_aware_of(firm_of: np.ndarray, aware: np.ndarray, firm: int)
 
 
 @njit(cache=True)
-def dormant_contactable(people: tuple, firm: int, week: int, dormant: np.int8) -> np.ndarray:
-    """Slots of ``firm``'s dormant customers that a reactivation campaign may contact: not after
-    a "no", not before a "later" date. ``people`` is (firm, status, do not contact, recontact week)."""
-    firm_of, status, do_not_contact, recontact_week = people
-    # Two passes: the test of every slot vectorises on its own; the few wanted are then
-    # collected, eight slots at a time passed over when none of them is wanted.
-    wanted = np.empty(firm_of.size, dtype=np.uint8)
-    for slot in range(firm_of.size):
-        wanted[slot] = (
-            (firm_of[slot] == firm)
-            & (status[slot] == dormant)
-            & (not do_not_contact[slot])
-            & (recontact_week[slot] <= week)
-        )
-    return _slots_wanted(wanted)
-
-
-@njit(cache=True)
 def risk_score(slots: np.ndarray, records: tuple, tier_bronze: np.int8, week: int) -> np.ndarray:
     """:func:`sim.strategies.levers.risk_score` in one pass. ``records`` is (last purchase week,
     acquired week, purchases, spend level, products, joining products, complaints, tier)."""
@@ -127,13 +109,6 @@ def risk_score(slots: np.ndarray, records: tuple, tier_bronze: np.int8, week: in
 # fancy-index operation per buffer (each a gather, a check of the indices and a scatter). The
 # reached slots are distinct (a lever reaches each eligible person at most once), so a loop and
 # NumPy's buffered fancy indexing write the same values.
-
-
-@njit(cache=True)
-def set_at(slots: np.ndarray, values: np.ndarray, value) -> None:
-    """``values[slots] = value`` in place (``value`` cast to the buffer's dtype, as NumPy does)."""
-    for i in range(slots.size):
-        values[slots[i]] = value
 
 
 @njit(cache=True)
@@ -167,23 +142,3 @@ def touch(slots: np.ndarray, untouched: np.ndarray, touches: np.ndarray, keep: f
         slot = slots[i]
         untouched[slot] *= keep32
         touches[slot] += 1
-
-
-@njit(cache=True, inline="always")
-def _slots_wanted(wanted: np.ndarray) -> np.ndarray:
-    """The slots whose ``wanted`` byte (uint8, 0 or 1) is 1, in order; eight zero bytes at a time
-    are skipped with one test."""
-    size = wanted.size
-    whole = size - size % 8
-    words = wanted[:whole].view(np.uint64)
-    out = np.empty(size, dtype=np.int64)
-    count = 0
-    for word in range(words.size):
-        if words[word] != 0:
-            for slot in range(8 * word, 8 * word + 8):  # branch-free within the eight
-                out[count] = slot
-                count += wanted[slot]
-    for slot in range(whole, size):
-        out[count] = slot
-        count += wanted[slot]
-    return out[:count].copy()

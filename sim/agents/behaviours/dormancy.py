@@ -74,7 +74,7 @@ def run(market: CustomerMarket) -> None:
     config = market.scenario.behaviours.dormancy
     c = market.customers
     week = market.week
-    _count_dormant_week(c.status, c.dormant_weeks)
+    c.dormant_weeks += c.status == Status.DORMANT  # one more week spent dormant
     if not config.enabled:
         return
     _respond_to_reactivation(market)
@@ -117,13 +117,6 @@ def _respond_to_reactivation(market: CustomerMarket) -> None:
 
 
 # --------------------------------------------------------------------------- the compiled rule
-
-
-@njit(cache=True)
-def _count_dormant_week(status: np.ndarray, dormant_weeks: np.ndarray) -> None:
-    """One more week spent dormant for every dormant customer, in place."""
-    for slot in range(status.size):  # branch-free (vectorised)
-        dormant_weeks[slot] += status[slot] == _DORMANT
 
 
 @njit(cache=True)
