@@ -115,7 +115,7 @@ def params(scenario: Scenario) -> ChurnParams:
         dissatisfied_rate=f32(config.dissatisfied_rate),
         unappreciated_rate=f32(config.unappreciated_rate),
         belonging=f32(config.belonging),
-        tie_keep=f32(f32(1 - config.referrer_tie)),
+        tie_keep=f32(1 - config.referrer_tie),
         price_weight=f32(scenario.behaviours.adoption.price_weight),
         died=bool(config.died),
         moved=bool(config.moved),
