@@ -15,6 +15,9 @@ here, 3.85833 on an AVX-512 host). A compiled loop calls the C library's functio
 element, which does not depend on the SIMD level; scalars use Python's math module, which is the
 same C library (tests/test_portable.py).
 
+The behaviours' kernels inline these helpers; numba's cache of a kernel is checked against the
+kernel's own file only, so after editing a helper here delete the caches (README, "Speed").
+
 Example:
     >>> import numpy as np
     >>> bool(below_chance(0.5, np.float32(1.0))), bool(below_chance(0.7, np.float32(1.0)))

@@ -9,7 +9,8 @@ a counter-based generator that passes BigCrush, applied to a key that mixes thos
 This module holds the one definition of that hash: :func:`uniform_one` (a slot's uniform from
 its stream cell), compiled, which :class:`Streams` calls for whole arrays of slots
 (:func:`uniform_for_slots`) and every behaviour's kernel calls for one person at a time, so a
-draw is the same number whichever asks for it.
+draw is the same number whichever asks for it (the kernels inline it; after editing the hash,
+delete numba's caches: README, "Speed").
 
 Why counter-based rather than one NumPy generator per decision and week (Starsim's approach):
 it gives the same guarantee (a person's luck does not depend on anyone else's state), but draws

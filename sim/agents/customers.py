@@ -47,6 +47,9 @@ class Code(IntEnum):
     which made each ``array == Status.ACTIVE`` cost 3-4 us more than with a plain int (about 4% of
     a week at 10,000 people). Naming ndarray's own defaults here tells NumPy what the missing
     attribute told it, that the codes do not override anything, without the slow lookup.
+
+    The codes are those of the results files, and the behaviours' compiled kernels take them as
+    constants when they compile: a changed code needs numba's caches deleted (README, "Speed").
     """
 
     __array_ufunc__ = np.ndarray.__array_ufunc__
