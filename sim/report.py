@@ -3,11 +3,13 @@
 Owns building ``report.html``: :func:`gather` runs (or reads back from the run cache) the
 replicates a report needs, with every run's cohort spells (:class:`sim.cohorts.LifecycleRunner`);
 :class:`ReportData` turns them into the tables the figures of :mod:`sim.plots` draw, the strategy
-comparison with 95% CIs and an executive summary written from the numbers; :func:`build_report`
-executes the parameterised notebook ``sim/report_template.ipynb`` (shipped with the package) with
-nbclient and exports it with nbconvert to one self-contained page: figures embedded as PNG, no
-code, no prompts, nothing fetched from the network when it is opened. The executed notebook is
-kept beside the page (``report.ipynb``) for a consultant to open and adapt.
+comparison with 95% CIs and an executive summary written from the numbers. The report workflow,
+:func:`report`, gathers them and returns a :class:`ReportResult`, whose ``write`` executes the
+parameterised notebook ``sim/report_template.ipynb`` (shipped with the package) with nbclient and
+exports it with nbconvert to one self-contained page: figures embedded as PNG, no code, no
+prompts, nothing fetched from the network when it is opened. The executed notebook is kept beside
+the page (``report.ipynb``) for a consultant to open and adapt. :func:`build_report` does both for
+a scenario file.
 
 What is compared: with ``[arms.<label>]`` tables, the arms (strategies of the first firm), on the
 same seeds; without, the scenario's firms against each other within the same runs. Either way the
@@ -36,21 +38,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.cohorts import LifecycleRunner, channel_table, survival_table, value_table
-from sim.experiments import (
-    HEADLINE_METRICS,
-    RunSpec,
-    arms_of,
-    execute,
-    lower_is_better,
-    mean_ci,
-    paired_difference,
-    rank_arms,
-    scalar_metrics,
-    seeds_for,
-    summarise_runs,
-)
+from sim.execution import RunResult, RunSpec, config_hash, execute, seeds_for
+from sim.experiments import arms_of, sweep
+from sim.formatting import interval, signed, signed_interval
 from sim.manifest import Invocation, write_manifest
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.statistics import compare_metrics, lower_is_better, scalar_metrics, summarise_runs
+from sim.workflow import WorkflowResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -141,8 +135,6 @@ class ReportData:
 
     def firm_means(self) -> dict[str, dict[str, Any]]:
         """Each group's firm summary, averaged over runs (nested tables included)."""
-        from sim.experiments import RunResult
-
         means = {}
         for label, group in self.groups.items():
             results = [
@@ -221,7 +213,7 @@ class ReportData:
             row = {"metric": label}
             for group in self.groups:
                 stats = self.comparison["arms"][group][metric]
-                shown = _interval(fmt, stats["mean"], stats["ci95"])
+                shown = interval(fmt, stats["mean"], stats["ci95"])
                 spend = _SPEND_BEHIND.get(metric)
                 if stats["mean"] is None and spend and not self.comparison["arms"][group][spend]["mean"]:
                     shown = "nothing spent"
@@ -237,7 +229,7 @@ class ReportData:
                     continue
                 diff = self.comparison["differences"][group][metric]
                 name = f"{group} - {base}"
-                row[f"{name} (paired)"] = _signed_interval(
+                row[f"{name} (paired)"] = signed_interval(
                     _GAP_FORMAT.get(metric, fmt), diff["mean"], diff["ci95"]
                 )
                 row[f"P({group} better)"] = (
@@ -265,7 +257,7 @@ class ReportData:
                         "best minus this (paired, 95% CI)": "best"
                         if diff is None
                         else f"{_title(best, self)} ahead by "
-                        + _signed_interval(fmt, diff["mean"], diff["ci95"])
+                        + signed_interval(fmt, diff["mean"], diff["ci95"])
                         + ("" if diff["clear"] else ": within the noise"),
                     }
                 )
@@ -280,24 +272,6 @@ def _title(group: str, data: ReportData) -> str:
     if data.mode == "firms":
         return f"{group} ({data.groups[group].strategy})"
     return group
-
-
-def _interval(fmt: Callable[[float], str], mean: float | None, ci: list[float] | None) -> str:
-    if mean is None:
-        return "n/a"
-    return fmt(mean) if not ci else f"{fmt(mean)} [{fmt(ci[0])}, {fmt(ci[1])}]"
-
-
-def _signed(fmt: Callable[[float], str], value: float) -> str:
-    return ("+" if value >= 0 else "-") + fmt(abs(value))
-
-
-def _signed_interval(fmt: Callable[[float], str], mean: float | None, ci: list[float] | None) -> str:
-    if mean is None:
-        return "n/a"
-    if not ci:
-        return _signed(fmt, mean)
-    return f"{_signed(fmt, mean)} [{_signed(fmt, ci[0])}, {_signed(fmt, ci[1])}]"
 
 
 # --------------------------------------------------------------------------- gathering the runs
@@ -349,8 +323,6 @@ def gather(
                 groups[firm] = Group(firm, firm, config.strategy, summaries, table)
     table_sweep = None
     if scenario.sweep is not None:
-        from sim.experiments import sweep
-
         table_sweep = sweep(scenario, seed=seed, out=out, jobs=jobs, cluster=cluster, progress=progress)
     cascade = None
     if cascade_size:
@@ -400,7 +372,6 @@ def _cached_cascade(
 
     from scipy import sparse
 
-    from sim.experiments import config_hash
     from sim.results import atomic_write
 
     candidates = list(arms_of(scenario).values()) if scenario.arms else [scenario.without_experiments()]
@@ -431,35 +402,22 @@ def _save_sparse(path: Path, matrix: Any) -> None:
 
 
 def compare_groups(data: ReportData) -> dict[str, Any]:
-    """Means with 95% CIs per group and metric, and each group's paired difference from the first
-    (the shape of :func:`sim.experiments.compare`'s ``comparison``)."""
-    labels = list(data.groups)
-    metrics = {label: [scalar_metrics(f) for f in data.groups[label].firm_runs] for label in labels}
-    base = labels[0]
-    arms: dict[str, Any] = {}
-    differences: dict[str, Any] = {}
-    for label in labels:
-        arms[label] = {}
-        for name in metrics[label][0]:
-            mean, interval = mean_ci(m[name] for m in metrics[label])
-            arms[label][name] = {"mean": mean, "ci95": interval}
-            if label != base:
-                differences.setdefault(label, {})[name] = paired_difference(
-                    [m[name] for m in metrics[base]], [m[name] for m in metrics[label]], name
-                )
+    """Means with 95% CIs per group and metric, each group's paired difference from the first and
+    the rankings: :func:`sim.statistics.compare_metrics`, the statistics of :func:`sim.compare`,
+    in the shape of its ``comparison`` (with ``mode``, without the arms' hashes)."""
+    compared = compare_metrics(
+        {label: [scalar_metrics(f) for f in group.firm_runs] for label, group in data.groups.items()}
+    )
     return {
         "scenario": data.scenario.name,
         "firm": data.firm,
         "mode": data.mode,
         "runs": data.runs,
         "seeds": data.seeds,
-        "baseline_arm": base,
-        "arms": arms,
-        "differences": differences,
-        "rankings": {
-            metric: rank_arms({label: [m[metric] for m in metrics[label]] for label in labels}, metric)
-            for metric in HEADLINE_METRICS
-        },
+        "baseline_arm": compared["baseline_arm"],
+        "arms": compared["arms"],
+        "differences": compared["differences"],
+        "rankings": compared["rankings"],
     }
 
 
@@ -500,7 +458,7 @@ def _verdict(data: ReportData, metric: str, title: str, unit: str) -> str:
     missing = {g: _undefined_because(data, metric, g) for g in data.groups if g not in means}
     if len(means) < 2:
         shown = [
-            f"{_title(g, data)} {_interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}"
+            f"{_title(g, data)} {interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}"
             for g in means
         ] + [f"{_title(g, data)}: {why}" for g, why in missing.items()]
         return f"- **{title}** ({unit}): " + "; ".join(shown) + "; nothing to compare."
@@ -511,12 +469,12 @@ def _verdict(data: ReportData, metric: str, title: str, unit: str) -> str:
     diff = data.comparison["differences"][diff_arm][metric]
     ranked = sorted(means, key=means.get, reverse=pick is max)
     values = ", ".join(
-        f"{_title(g, data)} {_interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}"
+        f"{_title(g, data)} {interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}"
         for g in ranked
     )
     if missing:
         values += "; " + ", ".join(f"{_title(g, data)}: {why}" for g, why in missing.items())
-    gap = _signed_interval(_GAP_FORMAT.get(metric, fmt), diff["mean"], diff["ci95"])
+    gap = signed_interval(_GAP_FORMAT.get(metric, fmt), diff["mean"], diff["ci95"])
     if diff["ci95"] is None:
         return f"- **{title}** ({unit}): {values}; too few runs for an interval."
     low, high = diff["ci95"]
@@ -564,20 +522,20 @@ def _headline(data: ReportData, metric: str) -> tuple[str, str | None, bool]:
     best = ranking["best"]
     arms = data.comparison["arms"]
     values = ", ".join(
-        f"{_title(g, data)} {_interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}"
+        f"{_title(g, data)} {interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}"
         for g in ranking["order"]
     )
     leads = []
     clear = True
     for other, diff in ranking["versus"].items():
         if diff["ci95"] is None:
-            leads.append(f"ahead of {_title(other, data)} by {_signed(fmt, diff['mean'])} (too few runs)")
+            leads.append(f"ahead of {_title(other, data)} by {signed(fmt, diff['mean'])} (too few runs)")
             clear = False
             continue
         state = "clear of zero" if diff["clear"] else "within the noise"
         clear = clear and diff["clear"]
         leads.append(
-            f"ahead of {_title(other, data)} by {_signed_interval(fmt, diff['mean'], diff['ci95'])} ({state})"
+            f"ahead of {_title(other, data)} by {signed_interval(fmt, diff['mean'], diff['ci95'])} ({state})"
         )
     verdict = (
         f"**{_title(best, data)} is ahead**" if clear else f"**{_title(best, data)} leads, not clearly**"
@@ -790,6 +748,176 @@ body { max-width: 1250px; margin: 0 auto; padding: 1.5em 2em 4em; }
 """
 
 
+# --------------------------------------------------------------------------- the report workflow
+
+
+@dataclass
+class ReportResult(WorkflowResult):
+    """What :func:`report` returns: the report's numbers (``data``, a :class:`ReportData` whose
+    runs are kept under ``<folder>/runs/``), which print as the comparison and ranking tables,
+    draw the report's figures and :meth:`write` the page.
+
+    Attributes:
+        data: what the page shows (:func:`gather`).
+        folder: where the runs were gathered (their cache, ``<folder>/runs/``, which the report
+            notebook reads back).
+        runs, seed, cascade_size: as given to :func:`report` (the notebook gathers the same).
+        source, overrides: the scenario file and dotted overrides the notebook loads (None: the
+            scenario's own file when it reproduces the scenario, else a resolved copy written
+            beside the page as ``report.scenario.toml``).
+        timeout: seconds the notebook may take to execute.
+        invocation: what asked for the report and when, for the manifest.
+    """
+
+    data: ReportData
+    folder: Path
+    runs: int
+    seed: int | None = None
+    cascade_size: int = 300
+    source: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    timeout: int = 1800
+    invocation: Invocation | None = None
+
+    def table(self) -> str:
+        """The page's comparison table and its ranking, as text."""
+        return "\n\n".join([self.data.table().to_string(), self.data.ranking_table().to_string()])
+
+    def figures(self) -> dict[str, Figure]:
+        """Every figure of the page, by name (:func:`sim.plots.report_figures`)."""
+        from sim.plots import report_figures
+
+        return report_figures(self.data)
+
+    def write(
+        self,
+        out: str | os.PathLike[str] | None = None,
+        figures: bool = True,
+        invocation: Invocation | None = None,
+    ) -> Path:
+        """Execute the report notebook and write ``comparison.json``, ``report.ipynb`` (the
+        executed notebook) and ``report.html`` into ``out`` (default: the folder the runs were
+        gathered in), each atomically, and ``manifest.json`` last (``invocation``, e.g. the
+        command line, replaces the result's own). Returns the folder. The page always embeds its
+        figures (``figures`` is for the shape every workflow shares and changes nothing here).
+
+        The notebook reads the runs back from ``<folder>/runs/`` in seconds.
+        """
+        import nbformat
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError
+
+        from sim.results import atomic_write, write_json
+
+        folder = Path(out) if out is not None else self.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        scenario = self.data.scenario
+        write_json(folder / "comparison.json", self.data.comparison)
+        scenario_file, overrides = self._notebook_scenario(folder)
+        notebook = nbformat.read(TEMPLATE, as_version=4)
+        inject_parameters(
+            notebook,
+            {
+                "SCENARIO": scenario_file,
+                "OVERRIDES": overrides,
+                "RUNS": self.runs,
+                "SEED": self.seed,
+                "OUT": str(self.folder.resolve()),
+                "CASCADE_SIZE": self.cascade_size,
+            },
+        )
+        client = NotebookClient(
+            notebook,
+            timeout=self.timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(folder.resolve())}},
+            # The kernel's own warnings (e.g. that it listens on localhost TCP) are not the reader's concern.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+        try:
+            client.execute()
+        except CellExecutionError as error:
+            atomic_write(folder / "report.failed.ipynb", lambda p: nbformat.write(notebook, str(p)))
+            raise RuntimeError(
+                f"the report notebook failed; the partly executed notebook is in {folder / 'report.failed.ipynb'}:\n{error}"
+            ) from None
+        atomic_write(folder / "report.ipynb", lambda p: nbformat.write(notebook, str(p)))
+        html = export_html(notebook, f"Customer strategy report: {scenario.name}")
+        atomic_write(folder / "report.html", lambda p: p.write_text(html, encoding="utf-8"))
+        (folder / "report.failed.ipynb").unlink(missing_ok=True)
+        write_manifest(folder, scenario, self.data.seeds, invocation or self.invocation)
+        return folder
+
+    def _notebook_scenario(self, folder: Path) -> tuple[str, dict[str, Any]]:
+        """The scenario file (absolute) and overrides the notebook loads to get this scenario."""
+        from sim.results import atomic_write
+
+        if self.source is not None:
+            return str(Path(self.source).resolve()), dict(self.overrides)
+        scenario = self.data.scenario
+        if scenario.source and Path(scenario.source).is_file():
+            try:
+                reloaded = load_scenario(scenario.source).to_dict()
+            except ScenarioError:
+                reloaded = None
+            if reloaded == scenario.to_dict():
+                return str(Path(scenario.source).resolve()), {}
+        resolved = folder / "report.scenario.toml"
+        atomic_write(resolved, lambda p: p.write_text(scenario.to_toml()))
+        return str(resolved.resolve()), {}
+
+
+def report(
+    scenario: Scenario,
+    runs: int = 10,
+    seed: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    jobs: int | None = None,
+    progress: bool = False,
+    cascade_size: int = 300,
+    source: str | os.PathLike[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+    timeout: int = 1800,
+) -> ReportResult:
+    """Gather the runs of the client report of ``scenario`` (its arms, or without arms its firms,
+    on the same seeds); ``.write()`` executes the report notebook and writes ``report.html``.
+
+    Args:
+        scenario: a scenario, with or without ``[arms]``.
+        runs: seeds per arm (at least 2, for the confidence intervals).
+        seed: first seed (default ``scenario.run.seed``).
+        out: the report's folder: the runs are kept (and resumed) under ``<out>/runs/``, where the
+            notebook reads them back; default ``results/<scenario name>/report/``.
+        jobs, progress: as in :func:`sim.execution.execute`.
+        cascade_size: people in the small market whose referral cascade is drawn (0: none).
+        source, overrides: the scenario file and the dotted overrides that make ``scenario``, for
+            the notebook to load (default: see :class:`ReportResult`).
+        timeout: seconds the notebook may take to execute.
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario
+        >>> scenario = load_scenario("scenarios/conquest_vs_relations.toml", {"market.size": 200, "run.weeks": 6})
+        >>> result = report(scenario, runs=2, jobs=1, cascade_size=0, out=tempfile.mkdtemp())
+        >>> result.data.comparison["rankings"]["profit"]["order"]
+        ['relations', 'conquest']
+    """
+    invocation = Invocation.api(
+        "sim.report", runs=runs, seed=seed, out=out, jobs=jobs, cascade_size=cascade_size, source=source,
+        overrides=overrides,
+    )  # fmt: skip
+    if runs < 2:
+        raise ScenarioError(f"--runs {runs}: a report needs at least 2 runs for its confidence intervals")
+    folder = Path(out) if out is not None else Path("results") / scenario.name / "report"
+    folder.mkdir(parents=True, exist_ok=True)
+    data = gather(scenario, runs, seed, out=folder, jobs=jobs, progress=progress, cascade_size=cascade_size)
+    return ReportResult(
+        data, folder, runs, seed, cascade_size,
+        source=None if source is None else os.fspath(source), overrides=dict(overrides or {}),
+        timeout=timeout, invocation=invocation,
+    )  # fmt: skip
+
+
 def build_report(
     scenario_file: str | os.PathLike[str],
     runs: int = 10,
@@ -802,66 +930,26 @@ def build_report(
     timeout: int = 1800,
     invocation: Invocation | None = None,
 ) -> Path:
-    """Run the experiments, execute the report notebook and write ``report.html`` and
-    ``report.ipynb`` (the executed notebook) into ``out`` (default
-    ``results/<scenario name>/report/``), each atomically, and ``manifest.json`` last
+    """:func:`report` of a scenario file, written: run the experiments, execute the report
+    notebook and write ``report.html`` and ``report.ipynb`` (the executed notebook) into ``out``
+    (default ``results/<scenario name>/report/``), each atomically, and ``manifest.json`` last
     (``invocation``: what asked for the report, e.g. the command line; default this call).
     Returns the page's path.
 
     The runs are computed here first (with a progress bar if asked; resumable: finished runs are
     kept under ``<out>/runs/``), so the notebook reads them back from the cache in seconds.
     """
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    from sim.results import atomic_write, write_json
-
     invocation = invocation or Invocation.api(
         "sim.report.build_report", scenario_file=scenario_file, runs=runs, out=out, jobs=jobs,
         overrides=overrides, seed=seed, cascade_size=cascade_size,
     )  # fmt: skip
     overrides = dict(overrides or {})
     scenario = load_scenario(scenario_file, overrides=overrides)
-    if runs < 2:
-        raise ScenarioError(f"--runs {runs}: a report needs at least 2 runs for its confidence intervals")
-    folder = Path(out) if out is not None else Path("results") / scenario.name / "report"
-    folder.mkdir(parents=True, exist_ok=True)
-    data = gather(scenario, runs, seed, out=folder, jobs=jobs, progress=progress, cascade_size=cascade_size)
-    write_json(folder / "comparison.json", data.comparison)
-    notebook = nbformat.read(TEMPLATE, as_version=4)
-    inject_parameters(
-        notebook,
-        {
-            "SCENARIO": str(Path(scenario_file).resolve()),
-            "OVERRIDES": overrides,
-            "RUNS": runs,
-            "SEED": seed,
-            "OUT": str(folder.resolve()),
-            "CASCADE_SIZE": cascade_size,
-        },
-    )
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(folder.resolve())}},
-        # The kernel's own warnings (e.g. that it listens on localhost TCP) are not the reader's concern.
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
-    )
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        atomic_write(folder / "report.failed.ipynb", lambda p: nbformat.write(notebook, str(p)))
-        raise RuntimeError(
-            f"the report notebook failed; the partly executed notebook is in {folder / 'report.failed.ipynb'}:\n{error}"
-        ) from None
-    atomic_write(folder / "report.ipynb", lambda p: nbformat.write(notebook, str(p)))
-    html = export_html(notebook, f"Customer strategy report: {scenario.name}")
-    atomic_write(folder / "report.html", lambda p: p.write_text(html, encoding="utf-8"))
-    (folder / "report.failed.ipynb").unlink(missing_ok=True)
-    write_manifest(folder, scenario, data.seeds, invocation)
-    return folder / "report.html"
+    result = report(
+        scenario, runs=runs, seed=seed, out=out, jobs=jobs, progress=progress, cascade_size=cascade_size,
+        source=scenario_file, overrides=overrides, timeout=timeout,
+    )  # fmt: skip
+    return result.write(invocation=invocation) / "report.html"
 
 
 def report_facts(html: str) -> dict[str, int]:
