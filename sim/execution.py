@@ -37,7 +37,6 @@ from sim import lifeline
 from sim.manifest import scenario_hash
 from sim.scenario import Scenario
 
-
 # --------------------------------------------------------------------------- one run
 
 
@@ -431,7 +430,6 @@ def execute(
         if bar is not None:
             bar.close()
     return [done[i] for i in range(len(specs))]
-
 
 
 def seeds_for(scenario: Scenario, runs: int, seed: int | None = None) -> list[int]:

@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
@@ -126,6 +126,15 @@ class Replicates(WorkflowResult):
     With an output folder the weekly tables live in ``runs_file`` and ``runs`` reads them on
     demand; without one they are held in memory. ``scenario`` is the scenario replicated (what
     :meth:`write` records as ``scenario.resolved.toml``).
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario
+        >>> reps = replicate(load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 3}),
+        ...                  runs=2, jobs=1)
+        >>> folder = reps.write(tempfile.mkdtemp(), figures=False)
+        >>> sorted(p.name for p in folder.iterdir())
+        ['manifest.json', 'runs.parquet', 'scenario.resolved.toml', 'summary.json']
     """
 
     summary: dict[str, Any]
@@ -244,6 +253,16 @@ class Comparison(WorkflowResult):
 
     ``table()`` is the text ``sim compare`` prints; ``table`` used as a DataFrame (its meaning
     before the workflows shared one shape) still gives ``table_frame``, with a DeprecationWarning.
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario
+        >>> cmp = compare(load_scenario("scenarios/conquest_vs_relations.toml",
+        ...     {"market.size": 200, "run.weeks": 3}), runs=2, jobs=1)
+        >>> sorted(p.name for p in cmp.write(tempfile.mkdtemp()).iterdir())
+        ['comparison.csv', 'comparison.json', 'manifest.json', 'scenario.resolved.toml']
+        >>> sorted(cmp.table_frame["arm"].unique())
+        ['conquest', 'relations']
     """
 
     table_frame: pd.DataFrame
@@ -470,9 +489,19 @@ class SweepResult(pd.DataFrame, WorkflowResult):
     does; a frame derived from it (a selection, a copy, a group-by) is a plain DataFrame.
     ``scenario`` is the scenario swept and ``focal_firm`` the firm the table and figures show; the
     call that made it is in ``attrs["invocation"]``, as before.
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario
+        >>> table = sweep(load_scenario("scenarios/what_if.toml", {"market.size": 200, "run.weeks": 3}),
+        ...               runs=1, jobs=1, firm="rival")
+        >>> isinstance(table, pd.DataFrame), table.focal_firm, sorted(table["firm"].unique())
+        (True, 'rival', ['rival', 'us'])
+        >>> sorted(p.name for p in table.write(tempfile.mkdtemp(), figures=False).iterdir())
+        ['manifest.json', 'scenario.resolved.toml', 'sweep.parquet']
     """
 
-    _metadata = ["scenario", "focal_firm"]
+    _metadata: ClassVar[list[str]] = ["scenario", "focal_firm"]  # what pandas keeps on it
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:
@@ -540,7 +569,9 @@ def sweep(
         >>> len(table), table.table().splitlines()[0]
         (18, "Sweep of firms.us.budget, behaviours.adoption.word_of_mouth for 'us': 9 points x 1 runs (means)")
     """
-    invocation = Invocation.api("sim.sweep", runs=runs, seed=seed, **({"firm": firm} if firm else {}), **execution)
+    invocation = Invocation.api(
+        "sim.sweep", runs=runs, seed=seed, **({"firm": firm} if firm else {}), **execution
+    )
     firm = firm or scenario.firm_names[0]
     if firm not in scenario.firms:
         raise ScenarioError(f"--firm {firm!r}: no such firm; firms: {', '.join(scenario.firms)}")

@@ -214,6 +214,13 @@ class FactsResult(WorkflowResult):
         seed: the seed of both runs.
         facts: one :class:`FactResult` per fact of :data:`FACTS`, in that order.
         invocation: the call that measured them and when it started, for the manifest.
+
+    Example:
+        >>> import tempfile
+        >>> facts = measure_facts(Scenario(run={"name": "defaults"}).with_overrides(
+        ...     {"market.size": 200, "run.weeks": 4}))
+        >>> sorted(p.name for p in facts.write(tempfile.mkdtemp()).iterdir())
+        ['facts.json', 'manifest.json']
     """
 
     scenario: Scenario

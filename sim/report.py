@@ -469,8 +469,7 @@ def _verdict(data: ReportData, metric: str, title: str, unit: str) -> str:
     diff = data.comparison["differences"][diff_arm][metric]
     ranked = sorted(means, key=means.get, reverse=pick is max)
     values = ", ".join(
-        f"{_title(g, data)} {interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}"
-        for g in ranked
+        f"{_title(g, data)} {interval(fmt, arms[g][metric]['mean'], arms[g][metric]['ci95'])}" for g in ranked
     )
     if missing:
         values += "; " + ", ".join(f"{_title(g, data)}: {why}" for g, why in missing.items())
@@ -767,6 +766,16 @@ class ReportResult(WorkflowResult):
             beside the page as ``report.scenario.toml``).
         timeout: seconds the notebook may take to execute.
         invocation: what asked for the report and when, for the manifest.
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario
+        >>> scenario = load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 6})
+        >>> result = report(scenario, runs=2, jobs=1, cascade_size=0, out=tempfile.mkdtemp())
+        >>> result.data.mode, result.table().splitlines()[0].split()[0]
+        ('firms', 'us')
+        >>> sorted(result.figures())[:3]
+        ['acquisitions', 'cac_ltv', 'customers']
     """
 
     data: ReportData
@@ -813,7 +822,7 @@ class ReportResult(WorkflowResult):
         folder.mkdir(parents=True, exist_ok=True)
         scenario = self.data.scenario
         write_json(folder / "comparison.json", self.data.comparison)
-        scenario_file, overrides = self._notebook_scenario(folder)
+        scenario_file, overrides = self.notebook_scenario(folder)
         notebook = nbformat.read(TEMPLATE, as_version=4)
         inject_parameters(
             notebook,
@@ -848,8 +857,10 @@ class ReportResult(WorkflowResult):
         write_manifest(folder, scenario, self.data.seeds, invocation or self.invocation)
         return folder
 
-    def _notebook_scenario(self, folder: Path) -> tuple[str, dict[str, Any]]:
-        """The scenario file (absolute) and overrides the notebook loads to get this scenario."""
+    def notebook_scenario(self, folder: Path) -> tuple[str, dict[str, Any]]:
+        """The scenario file (absolute) and overrides the notebook loads to get this scenario:
+        ``source`` and ``overrides`` if given; else the scenario's own file if it reproduces the
+        scenario; else a resolved copy written into ``folder`` as ``report.scenario.toml``."""
         from sim.results import atomic_write
 
         if self.source is not None:
@@ -938,6 +949,11 @@ def build_report(
 
     The runs are computed here first (with a progress bar if asked; resumable: finished runs are
     kept under ``<out>/runs/``), so the notebook reads them back from the cache in seconds.
+
+    Example (executing the notebook takes seconds; tests/test_report.py builds pages):
+        >>> page = build_report("scenarios/conquest_vs_relations.toml", runs=2, out="/tmp/cvr-report")  # doctest: +SKIP
+        >>> page.name  # doctest: +SKIP
+        'report.html'
     """
     invocation = invocation or Invocation.api(
         "sim.report.build_report", scenario_file=scenario_file, runs=runs, out=out, jobs=jobs,

@@ -511,6 +511,14 @@ class SimulationResult(WorkflowResult):
         customers: one row per person who was ever in the market (see README, "Outputs").
         scenario: the scenario that was run (with its seed).
         invocation: the call that ran it and when it started, for the manifest (None: not known).
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario, simulate
+        >>> result = simulate(load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 3}))
+        >>> folder = result.write(tempfile.mkdtemp(), figures=False)
+        >>> sorted(p.name for p in folder.iterdir())
+        ['customers.parquet', 'manifest.json', 'scenario.resolved.toml', 'summary.json', 'timeseries.csv']
     """
 
     summary: dict[str, Any]

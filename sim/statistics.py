@@ -199,7 +199,6 @@ def pairing_effect(se_unpaired: float | None, se_paired: float | None) -> str:
     return f"narrowed the interval {ratio:.1f}x" if ratio > 1 else f"widened the interval {1 / ratio:.1f}x"
 
 
-
 def compare_metrics(metrics: dict[str, list[dict[str, float | None]]]) -> dict[str, Any]:
     """Arms on the same seeds compared: per arm and metric the mean with its 95% CI, per other
     arm and metric the paired difference from the first arm (:func:`paired_difference`), and the

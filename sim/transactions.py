@@ -155,6 +155,15 @@ class TransactionsResult(WorkflowResult):
             ``week``, ``purchases``).
         initial_ids: ids of the people who were customers at week 0 (not acquired in the run).
         invocation: the call that ran it and when it started, for the manifest.
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario
+        >>> run = simulate_transactions(load_scenario("scenarios/research.toml", {"market.size": 200, "run.weeks": 4}))
+        >>> run.table().split(" transactions")[0] == f"{len(run.log):,}"
+        True
+        >>> sorted(p.name for p in run.write(Path(tempfile.mkdtemp()) / "log.csv").iterdir())
+        ['log.csv', 'manifest.json']
     """
 
     result: SimulationResult
@@ -185,7 +194,9 @@ class TransactionsResult(WorkflowResult):
         """
         path = write_log(self.log, out)
         seeds = [self.result.summary["seed"]]
-        write_manifest(path.parent, self.result.scenario, seeds, invocation or self.invocation, output=path.name)
+        write_manifest(
+            path.parent, self.result.scenario, seeds, invocation or self.invocation, output=path.name
+        )
         return path.parent
 
 

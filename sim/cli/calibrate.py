@@ -10,7 +10,15 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from sim.cli.options import PARAM, Command, add_execution_options, add_set_option, execution, out_folder, params
+from sim.cli.options import (
+    PARAM,
+    Command,
+    add_execution_options,
+    add_set_option,
+    execution,
+    out_folder,
+    params,
+)
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
