@@ -99,7 +99,7 @@ def sweep_figure(
                     values = part[[key, metric]].dropna()
                     axis.scatter(values[key], values[metric], s=14, alpha=0.35, color=colour_of[level])
                     mean = values.groupby(key)[metric].mean()
-                    label = "mean of runs" if level is None else _value(level)
+                    label = "mean of runs" if level is None else value_text(level)
                     axis.plot(mean.index, mean.to_numpy(), color=colour_of[level], linewidth=2.2, marker="o",
                               label=label)  # fmt: skip
                     if index == 0 and len(mean) and (best is None or mean.max() > best["value"]):
@@ -120,9 +120,9 @@ def sweep_figure(
         if best is None:
             title = f"{firm}: response to {key}"
         else:
-            title = f"{firm}: {name} is highest at {key} = {_value(best['key'])}"
+            title = f"{firm}: {name} is highest at {key} = {value_text(best['key'])}"
             if by is not None:
-                title += f" with {by} = {_value(best['by'])}"
+                title += f" with {by} = {value_text(best['by'])}"
         if rest:
             title += f"\n(mean of runs, averaged over {', '.join(rest)})"
         figure.suptitle(title)
@@ -171,8 +171,8 @@ def sweep_heatmap_figure(
         )
         values = grid.to_numpy(dtype=float)
         image = axis.imshow(values, cmap="viridis", aspect="auto", origin="lower")
-        axis.set_xticks(range(grid.shape[1]), [_value(v) for v in grid.columns])
-        axis.set_yticks(range(grid.shape[0]), [_value(v) for v in grid.index])
+        axis.set_xticks(range(grid.shape[1]), [value_text(v) for v in grid.columns])
+        axis.set_yticks(range(grid.shape[0]), [value_text(v) for v in grid.index])
         axis.set_xlabel(x_key)
         axis.set_ylabel(y_key)
         middle = np.nanmean(values)
@@ -189,7 +189,7 @@ def sweep_heatmap_figure(
         averaged = f", averaged over {', '.join(rest)}" if rest else ""
         axis.set_title(
             f"{firm}: {METRIC_LABELS.get(metric, metric).split(' (')[0]} is highest at "
-            f"{x_key} = {_value(grid.columns[j])} and {y_key} = {_value(grid.index[i])}\n"
+            f"{x_key} = {value_text(grid.columns[j])} and {y_key} = {value_text(grid.index[i])}\n"
             f"(mean of runs in each cell{averaged})"
         )
         best = {"x": _plain(grid.columns[j]), "y": _plain(grid.index[i]), "value": float(values[i, j])}
@@ -232,7 +232,7 @@ METRIC_LABELS = {
 }
 
 
-def _value(value: Any) -> str:
+def value_text(value: Any) -> str:
     """A swept value as text: numbers compactly (``1200``, ``0.005``), anything else as is."""
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return f"{value:g}"
