@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import pytest
 
 import sim
@@ -45,6 +46,13 @@ def _files(folder: Path) -> set[str]:
     }
 
 
+def _closed(figures: dict[str, Any]) -> dict[str, Any]:
+    """``figures``, each closed (pyplot keeps every figure open until it is)."""
+    for figure in figures.values():
+        plt.close(figure)
+    return figures
+
+
 def _cli(capsys, argv: list[str]) -> str:
     """What `sim ARGV` prints (it must succeed)."""
     status = main(argv)
@@ -77,9 +85,8 @@ def test_run(tmp_path, capsys):
     )
     result = sim.simulate(scenario, seed=4)
     _same_shape(result, printed, tmp_path / "cli", tmp_path / "api")
-    assert set(result.figures()) == {"customers", "churn_by_reason", "lifecycle"}, (
-        "expected the run's three figures"
-    )
+    figures = _closed(result.figures())
+    assert set(figures) == {"customers", "churn_by_reason", "lifecycle"}, "expected the run's three figures"
 
 
 def test_replicate(tmp_path, capsys):
@@ -142,10 +149,12 @@ def test_sweep(tmp_path, capsys):
     result = sim.sweep(scenario, runs=1, jobs=1, firm="rival")
     _same_shape(result, printed, tmp_path / "cli", tmp_path / "api")
     assert "for 'rival'" in result.table(), "expected the table of the firm asked for"
-    assert sorted(result.figures()) == sorted(name.removesuffix(".png").removeprefix("figures/")
-                                              for name in _files(tmp_path / "cli") if name.startswith("figures/")), (
-        "expected figures() to be the figures the command writes"
-    )  # fmt: skip
+    drawn = sorted(_closed(result.figures()))
+    written = sorted(name.removesuffix(".png").removeprefix("figures/")
+                     for name in _files(tmp_path / "cli") if name.startswith("figures/"))  # fmt: skip
+    assert drawn == written, (
+        f"expected figures() to be the figures the command writes: {drawn} against {written}"
+    )
 
 
 def test_facts(tmp_path, capsys):

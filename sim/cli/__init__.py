@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
 def __getattr__(name: str) -> Any:
     """A name that moved out of this module (the printed tables went to their results), from its
     new home, imported on first use."""
+    if name == "FILE_OUTPUTS":  # the commands whose --out names a file: now a mark on each command
+        return tuple(command.name for command in COMMANDS.values() if command.out_is_file)
     module = _MOVED.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,8 +9,8 @@ the one-line refusal with exit status 2. Imports only the standard library at th
 after the arguments are parsed).
 
 Example:
-    >>> out_problem("results/cvr"), out_problem("../elsewhere")
-    (None, "--out '../elsewhere': may not contain '..'; name the folder from here or from /")
+    >>> named("<scenario>: market.size = -5: must be at least 1", None)
+    '(built-in defaults): market.size = -5: must be at least 1'
 """
 
 from __future__ import annotations
@@ -100,11 +100,6 @@ PARAM: dict[str, Any] = {
     "help": "a dotted scenario key and its range, e.g. behaviours.adoption.word_of_mouth=0.005:0.05; "
     "repeatable; replaces the file's ranges",
 }
-
-
-def add_scenario(command: argparse.ArgumentParser, help: str, optional: bool = False) -> None:
-    """The positional SCENARIO (optional: the built-in defaults when left out)."""
-    command.add_argument("scenario", metavar="SCENARIO", help=help, **({"nargs": "?"} if optional else {}))
 
 
 def add_set_option(command: argparse.ArgumentParser) -> None:

@@ -157,8 +157,12 @@ class ReportResult(WorkflowResult):
         >>> result = report(scenario, runs=2, jobs=1, cascade_size=0, out=tempfile.mkdtemp())
         >>> result.data.mode, result.table().splitlines()[0].split()[0]
         ('firms', 'us')
-        >>> sorted(result.figures())[:3]
+        >>> figures = result.figures()
+        >>> sorted(figures)[:3]
         ['acquisitions', 'cac_ltv', 'customers']
+        >>> import matplotlib.pyplot as plt
+        >>> for figure in figures.values():
+        ...     plt.close(figure)
     """
 
     data: ReportData
