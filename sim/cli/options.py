@@ -19,9 +19,8 @@ import argparse
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -49,9 +48,9 @@ Scenario files are TOML; see docs/scenario.md for every table and key."""
 DEFAULTS = "(built-in defaults)"
 
 
-@dataclass(frozen=True)
-class Command:
-    """One ``sim`` command.
+class Command(NamedTuple):
+    """One ``sim`` command (a NamedTuple, not a dataclass: ``sim --help`` need not import
+    ``dataclasses`` and ``inspect``).
 
     Attributes:
         name: what the user types after ``sim``.
