@@ -12,20 +12,20 @@ the command writes).
     >>> result.table().splitlines()[0]
     "Scenario 'baseline', seed 1, 5 weeks"
 
-=========================  =========================================  ==========================
-workflow                   returns                                    command
-=========================  =========================================  ==========================
-:func:`simulate`           :class:`SimulationResult`                  ``sim run``
-:func:`replicate`          :class:`Replicates`                        ``sim run --runs R``
-:func:`compare`            :class:`Comparison`                        ``sim compare``
-:func:`sweep`              :class:`SweepResult` (a DataFrame)         ``sim sweep``
-:func:`sensitivity`        :class:`SensitivityResult`                 ``sim sensitivity``
-:func:`calibrate`          :class:`Calibration`                       ``sim calibrate``
-:func:`optimise`           :class:`Optimisation`                      ``sim optimise``
-:func:`report`             :class:`ReportResult`                      ``sim report``
-:func:`measure_facts`      :class:`FactsResult`                       ``sim facts``
-:func:`simulate_transactions`  :class:`TransactionsResult`            ``sim transactions``
-=========================  =========================================  ==========================
+=============================  ==================================  ====================
+workflow                       returns                             command
+=============================  ==================================  ====================
+:func:`simulate`               :class:`SimulationResult`           ``sim run``
+:func:`replicate`              :class:`Replicates`                 ``sim run --runs R``
+:func:`compare`                :class:`Comparison`                 ``sim compare``
+:func:`sweep`                  :class:`SweepResult` (a DataFrame)  ``sim sweep``
+:func:`sensitivity`            :class:`SensitivityResult`          ``sim sensitivity``
+:func:`calibrate`              :class:`Calibration`                ``sim calibrate``
+:func:`optimise`               :class:`Optimisation`               ``sim optimise``
+:func:`report`                 :class:`ReportResult`               ``sim report``
+:func:`measure_facts`          :class:`FactsResult`                ``sim facts``
+:func:`simulate_transactions`  :class:`TransactionsResult`         ``sim transactions``
+=============================  ==================================  ====================
 
 ``sim.report``, ``sim.sensitivity`` and ``sim.optimise`` are modules as well as workflows: the
 module is callable, and calling it calls the workflow of its name (``sim.report(scenario)`` is
