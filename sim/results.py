@@ -36,7 +36,9 @@ from sim.agents.customers import (
     Channel,
     Status,
 )
+from sim.formatting import format_summary
 from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS, RETENTION_LEVERS
+from sim.workflow import WorkflowResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -499,8 +501,9 @@ def _cac_by_channel(by_channel: dict[str, int], spend_by_lever: np.ndarray) -> d
 
 
 @dataclass
-class SimulationResult:
-    """What :func:`sim.simulate` returns: the summary, the weekly table and the per-person table.
+class SimulationResult(WorkflowResult):
+    """What :func:`sim.simulate` returns: the summary, the weekly table and the per-person table;
+    it prints its summary table (:meth:`table`), draws its figures and writes its files.
 
     Attributes:
         summary: the ``summary.json`` dict.
@@ -508,6 +511,14 @@ class SimulationResult:
         customers: one row per person who was ever in the market (see README, "Outputs").
         scenario: the scenario that was run (with its seed).
         invocation: the call that ran it and when it started, for the manifest (None: not known).
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario, simulate
+        >>> result = simulate(load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 3}))
+        >>> folder = result.write(tempfile.mkdtemp(), figures=False)
+        >>> sorted(p.name for p in folder.iterdir())
+        ['customers.parquet', 'manifest.json', 'scenario.resolved.toml', 'summary.json', 'timeseries.csv']
     """
 
     summary: dict[str, Any]
@@ -515,6 +526,10 @@ class SimulationResult:
     customers: pd.DataFrame
     scenario: Scenario
     invocation: Invocation | None = None
+
+    def table(self) -> str:
+        """The per-firm summary as an aligned text table (what ``sim run`` prints)."""
+        return format_summary(self.summary)
 
     def figures(self) -> dict[str, Figure]:
         """The figures ``write`` saves, by file name (without ``.png``)."""

@@ -225,3 +225,13 @@ def test_cli_transactions_and_targets_from_log(tmp_path, capsys):
     assert main(["targets-from-log", str(tmp_path / "missing.csv"), "--out", str(targets)]) == 2, (
         "expected exit status 2 for a missing log"
     )
+
+
+def test_the_old_name_of_the_result_still_reads_with_a_warning(recorded):
+    import sim.transactions
+
+    with pytest.warns(DeprecationWarning, match="TransactionsResult"):
+        old = sim.transactions.SimulatedLog
+    assert old is sim.transactions.TransactionsResult and isinstance(recorded, old), (
+        f"expected SimulatedLog to name TransactionsResult, got {old!r}"
+    )
