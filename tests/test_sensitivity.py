@@ -71,15 +71,43 @@ def test_bad_designs_name_file_key_value_and_what_is_allowed(tiny, key, bounds, 
 
 
 def test_sensitivity_table_is_validated_when_the_file_loads(write_scenario):
-    path = write_scenario('[sensitivity]\nparameters = {"firms.us.budgte" = [0, 100]}\n')
+    path = write_scenario('[sensitivity]\nuncertainties = {"firms.us.budgte" = {low = 0, high = 100}}\n')
     with pytest.raises(
         ScenarioError,
-        match=r"\[sensitivity\.parameters\] firms\.us\.budgte = \[0(\.0)?, 100(\.0)?\]: unknown key",
+        match=r"\[sensitivity\.uncertainties\] firms\.us\.budgte = \{'low': 0\.0, 'high': 100\.0\}: unknown key",
     ):
         load_scenario(path)
-    path = write_scenario('[sensitivity]\nsamples = 50\nparameters = {"firms.us.budget" = [0, 100]}\n')
+    path = write_scenario('[sensitivity]\nsamples = 50\nuncertainties = {"firms.us.budget" = {low = 0, high = 100}}\n')
     with pytest.raises(ScenarioError, match="Sobol needs a power of two"):
         load_scenario(path)
+    path = write_scenario('[sensitivity]\noutcomes = ["profitt"]\nuncertainties = {"firms.us.budget" = {low = 0, high = 100}}\n')
+    with pytest.raises(ScenarioError, match=r"\[sensitivity\] outcome 'profitt': not a scalar metric"):
+        load_scenario(path)
+
+
+def test_the_older_table_name_and_range_still_read_with_a_warning_naming_file_and_key(write_scenario):
+    path = write_scenario('[sensitivity]\nparameters = {"firms.us.budget" = [0, 100]}\n')
+    with pytest.warns(DeprecationWarning) as caught:
+        scenario = load_scenario(path)
+    messages = [str(w.message) for w in caught]
+    assert f"{path}: sensitivity.parameters: renamed: write [sensitivity.uncertainties]" in messages, messages
+    assert any(m.startswith(f"{path}: sensitivity.parameters.firms.us.budget: a range is written") for m in messages), (
+        f"expected a warning naming the file and the [low, high] key, got {messages}"
+    )
+    assert scenario.sensitivity.uncertainties["firms.us.budget"].ends() == (0.0, 100.0), (
+        "expected the older pair read as the range {low = 0, high = 100}"
+    )
+    new = write_scenario('[sensitivity]\nuncertainties = {"firms.us.budget" = {low = 0, high = 100}}\n')
+    assert load_scenario(new).sensitivity == scenario.sensitivity, "expected both forms to give the same table"
+    with pytest.warns(DeprecationWarning, match="uncertainties"):
+        assert sensitivity_api_parameters_is_deprecated(scenario)
+
+
+def sensitivity_api_parameters_is_deprecated(scenario) -> bool:
+    """The keyword ``parameters=`` of sensitivity() warns before anything runs (a bad outcome then stops it)."""
+    with pytest.raises(ScenarioError, match="outcome 'nothing'"):
+        sensitivity(scenario, parameters={"firms.us.budget": (0, 100)}, outcomes=["nothing"], jobs=1)
+    return True
 
 
 def test_design_sizes():
