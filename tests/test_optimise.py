@@ -154,12 +154,20 @@ def test_the_optimise_table_is_checked_when_the_file_loads(write_scenario):
     ):
         load_scenario(path)
     path = write_scenario('[optimise]\nobjectives = ["profitt"]\n')
-    with pytest.raises(ScenarioError, match=r"scenario\.toml: \[optimise\] objectives = 'profitt': not a per-firm metric"):
+    with pytest.raises(
+        ScenarioError, match=r"scenario\.toml: \[optimise\] objectives = 'profitt': not a per-firm metric"
+    ):
         load_scenario(path)
     path = write_scenario('[optimise]\nlevers = ["search_ads"]\nshares = {social_ads = {max = 0.5}}\n')
-    with pytest.raises(
-        ScenarioError, match=r"scenario\.toml: optimise\.shares\.social_ads = \{'max': 0\.5\}: not a lever of the plan"
-    ), pytest.warns(DeprecationWarning, match=r"scenario\.toml: optimise\.shares: write \[optimise\.decisions\]"):
+    with (
+        pytest.raises(
+            ScenarioError,
+            match=r"scenario\.toml: optimise\.shares\.social_ads = \{'max': 0\.5\}: not a lever of the plan",
+        ),
+        pytest.warns(
+            DeprecationWarning, match=r"scenario\.toml: optimise\.shares: write \[optimise\.decisions\]"
+        ),
+    ):
         load_scenario(path)
 
 
@@ -180,7 +188,9 @@ def test_the_older_plan_space_reads_as_decisions_with_a_warning_naming_file_and_
         "[optimise.decisions]\nsearch_ads = {share = {high = 0.5}}\n"
         "referral_programme = {start_week = {low = 0, high = 52}}\n"
     )
-    assert read == load_scenario(newer).optimise, "expected the older and the newer forms to give the same settings"
+    assert read == load_scenario(newer).optimise, (
+        "expected the older and the newer forms to give the same settings"
+    )
     assert read.decision_list() == [
         Decision("search_ads", (0.0, 0.5)),
         Decision("referral_programme", (0.0, 1.0), (0, 52)),

@@ -301,7 +301,9 @@ def test_a_market_too_large_for_memory_is_refused(monkeypatch):
         "sweep.uncertainties.network.mean_degree": [10, 400],
     }
     message = error_for(BASELINE, **{k.replace(".", "__"): v for k, v in sweep.items()})
-    assert "in [sweep.uncertainties] at" in message and "too large for this machine's memory" in message, message
+    assert "in [sweep.uncertainties] at" in message and "too large for this machine's memory" in message, (
+        message
+    )
 
 
 def test_edge_list_files_are_checked_when_the_scenario_is_read(tmp_path, write_scenario):

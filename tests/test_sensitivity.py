@@ -77,10 +77,14 @@ def test_sensitivity_table_is_validated_when_the_file_loads(write_scenario):
         match=r"\[sensitivity\.uncertainties\] firms\.us\.budgte = \{'low': 0\.0, 'high': 100\.0\}: unknown key",
     ):
         load_scenario(path)
-    path = write_scenario('[sensitivity]\nsamples = 50\nuncertainties = {"firms.us.budget" = {low = 0, high = 100}}\n')
+    path = write_scenario(
+        '[sensitivity]\nsamples = 50\nuncertainties = {"firms.us.budget" = {low = 0, high = 100}}\n'
+    )
     with pytest.raises(ScenarioError, match="Sobol needs a power of two"):
         load_scenario(path)
-    path = write_scenario('[sensitivity]\noutcomes = ["profitt"]\nuncertainties = {"firms.us.budget" = {low = 0, high = 100}}\n')
+    path = write_scenario(
+        '[sensitivity]\noutcomes = ["profitt"]\nuncertainties = {"firms.us.budget" = {low = 0, high = 100}}\n'
+    )
     with pytest.raises(ScenarioError, match=r"\[sensitivity\] outcome 'profitt': not a scalar metric"):
         load_scenario(path)
 
@@ -91,14 +95,16 @@ def test_the_older_table_name_and_range_still_read_with_a_warning_naming_file_an
         scenario = load_scenario(path)
     messages = [str(w.message) for w in caught]
     assert f"{path}: sensitivity.parameters: renamed: write [sensitivity.uncertainties]" in messages, messages
-    assert any(m.startswith(f"{path}: sensitivity.parameters.firms.us.budget: a range is written") for m in messages), (
-        f"expected a warning naming the file and the [low, high] key, got {messages}"
-    )
+    assert any(
+        m.startswith(f"{path}: sensitivity.parameters.firms.us.budget: a range is written") for m in messages
+    ), f"expected a warning naming the file and the [low, high] key, got {messages}"
     assert scenario.sensitivity.uncertainties["firms.us.budget"].ends() == (0.0, 100.0), (
         "expected the older pair read as the range {low = 0, high = 100}"
     )
     new = write_scenario('[sensitivity]\nuncertainties = {"firms.us.budget" = {low = 0, high = 100}}\n')
-    assert load_scenario(new).sensitivity == scenario.sensitivity, "expected both forms to give the same table"
+    assert load_scenario(new).sensitivity == scenario.sensitivity, (
+        "expected both forms to give the same table"
+    )
     with pytest.warns(DeprecationWarning, match="uncertainties"):
         assert sensitivity_api_parameters_is_deprecated(scenario)
 

@@ -23,6 +23,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from pydantic import ValidationError
+
 from sim.design.outcomes import OUTCOMES
 from sim.design.tables import OptimiseConfig
 from sim.design.vocabulary import Distribution, Range, Uncertainty
@@ -173,9 +175,13 @@ def _typed_uncertainty(key: str, form: Any, sampled: bool, prefix: str) -> Uncer
         raise ScenarioError(f"{prefix}: give at least one value, or a range {{low = ..., high = ...}}")
     try:
         uncertainty = Uncertainty.of(key, form)
-    except ValueError as error:  # a table that is neither a range nor a distribution
-        problem = str(error).splitlines()[-1].strip() if "validation error" in str(error) else str(error)
-        raise ScenarioError(f"{prefix}: {problem}") from None
+    except ValidationError as error:  # a range or distribution that is not one
+        item = error.errors()[0]
+        inside = ".".join(str(part) for part in item["loc"])
+        problem = item["msg"].removeprefix("Value error, ")
+        raise ScenarioError(f"{prefix}: {inside + ': ' if inside else ''}{problem}") from None
+    except ValueError as error:  # neither a list nor a table
+        raise ScenarioError(f"{prefix}: {error}") from None
     if sampled and not uncertainty.sampled:
         raise ScenarioError(f"{prefix}: a range {{low = ..., high = ...}} or a distribution, not a list")
     return uncertainty

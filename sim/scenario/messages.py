@@ -100,16 +100,18 @@ def dotted_key(parts: tuple[Any, ...], indexed: bool = False) -> str:
         if indexed and isinstance(p, int):
             text += f"[{p}]"
             continue
-        bare = isinstance(p, int) or (str(p) and all(c.isascii() and (c.isalnum() or c in "_-") for c in str(p)))
+        bare = isinstance(p, int) or (
+            str(p) and all(c.isascii() and (c.isalnum() or c in "_-") for c in str(p))
+        )
         text += ("." if text else "") + (str(p) if bare else json.dumps(str(p), ensure_ascii=False))
     return text
 
 
 def lookup(data: Any, loc: tuple[Any, ...], fallback: Any) -> Any:
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+        if (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        ):
             data = data[part]
         else:
             return fallback
