@@ -235,6 +235,24 @@ def test_market_scenarios_are_the_nominal_market_then_the_design():
     ), "expected the same markets for the same seed"
 
 
+def test_market_scenarios_take_a_distribution_through_its_quantiles():
+    from sim.design import Distribution
+
+    law = {"dist": "loguniform", "low": 0.002, "high": 0.05}
+    sampled = market_scenarios({"behaviours.adoption.word_of_mouth": law}, 5, seed=2)
+    same_design = market_scenarios(
+        {"behaviours.adoption.word_of_mouth": {"low": 0.0, "high": 1.0}}, 5, seed=2
+    )
+    expected = [
+        Distribution.model_validate(law).at(m["behaviours.adoption.word_of_mouth"]) for m in same_design[1:]
+    ]
+    got = [m["behaviours.adoption.word_of_mouth"] for m in sampled[1:]]
+    assert got == pytest.approx(expected), (
+        "expected the Latin hypercube's coordinates as the distribution's quantiles"
+    )
+    assert all(0.002 <= v <= 0.05 for v in got), f"expected values within the support, got {got}"
+
+
 def test_pareto_mask_keeps_exactly_the_undominated_points():
     points = np.array([[1.0, 5.0], [2.0, 4.0], [1.5, 3.0], [3.0, 1.0], [np.nan, 9.0]])
     assert pareto_mask(points, [False, False]).tolist() == [True, True, False, True, False]
@@ -257,6 +275,22 @@ def test_the_search_finds_the_lever_that_dominates_by_construction(found):
     assert best_row["customers_end"] == result.trace["customers_end"].max(), (
         "expected the reported plan to be the best candidate evaluated"
     )
+
+
+def test_the_result_prints_draws_and_writes_itself(found, tmp_path):
+    from sim.optimise import format_optimisation
+    from sim.workflow import WorkflowResult
+
+    result, _ = found
+    assert isinstance(result, WorkflowResult), "expected the result of every workflow's shape"
+    assert result.table() == format_optimisation(result), "expected format_optimisation to be the table"
+    assert result.table().startswith("Optimised plan for firm 'us'"), result.table()[:80]
+    assert list(result.figures()) == ["search"], (
+        f"expected one objective, one market: {list(result.figures())}"
+    )
+    result.write(tmp_path, figures=False)
+    for name in ("optimisation.json", "trace.csv", "references.csv", "best.toml", "manifest.json"):
+        assert (tmp_path / name).exists(), f"expected {name} written"
 
 
 def test_every_candidate_respects_the_budget_and_the_plan_is_confirmed_on_fresh_seeds(found):

@@ -105,15 +105,10 @@ def test_the_older_table_name_and_range_still_read_with_a_warning_naming_file_an
     assert load_scenario(new).sensitivity == scenario.sensitivity, (
         "expected both forms to give the same table"
     )
-    with pytest.warns(DeprecationWarning, match="uncertainties"):
-        assert sensitivity_api_parameters_is_deprecated(scenario)
-
-
-def sensitivity_api_parameters_is_deprecated(scenario) -> bool:
-    """The keyword ``parameters=`` of sensitivity() warns before anything runs (a bad outcome then stops it)."""
-    with pytest.raises(ScenarioError, match="outcome 'nothing'"):
+    # the older keyword still reads; the unknown outcome then stops the analysis before any run
+    deprecated = pytest.warns(DeprecationWarning, match=r"sensitivity\(parameters=\.\.\.\) is deprecated")
+    with deprecated, pytest.raises(ScenarioError, match="outcome 'nothing'"):
         sensitivity(scenario, parameters={"firms.us.budget": (0, 100)}, outcomes=["nothing"], jobs=1)
-    return True
 
 
 def test_design_sizes():
@@ -144,6 +139,49 @@ def test_sobol_indices(sobol):
     )
     assert (sobol.indices[["S1_conf", "ST_conf"]] >= 0).all().all(), "expected non-negative CI half-widths"
     assert len(sobol.design) == 32 and "customers_end" in sobol.design, "expected one design row per point"
+
+
+def test_the_result_prints_draws_and_writes_itself(sobol, tmp_path):
+    from sim.sensitivity import write_sensitivity
+    from sim.workflow import WorkflowResult
+
+    assert isinstance(sobol, WorkflowResult), "expected the result of every workflow's shape"
+    assert sobol.table() == format_sensitivity(sobol) and sobol.table().startswith("Sobol sensitivity"), (
+        "expected format_sensitivity to be the result's table"
+    )
+    assert list(sobol.figures()) == ["sensitivity"], f"unexpected figures {list(sobol.figures())}"
+    assert sobol.write(tmp_path / "a", figures=False) == tmp_path / "a", "expected the folder written"
+    write_sensitivity(sobol, sobol.scenario, tmp_path / "b", figures=False)
+    for name in (
+        "sensitivity.json",
+        "sensitivity.parquet",
+        "sensitivity_design.parquet",
+        "scenario.resolved.toml",
+    ):
+        written = [(tmp_path / folder / name).read_bytes() for folder in ("a", "b")]
+        assert written[0] == written[1], f"expected the method and the wrapper to write the same {name}"
+    assert (tmp_path / "a" / "manifest.json").exists(), "expected a manifest"
+
+
+def test_a_distribution_is_sampled_through_its_quantiles(tiny):
+    from sim.design import Distribution
+
+    law = {"dist": "triangular", "low": 0.0, "mode": 300.0, "high": 2000.0}
+    result = sensitivity(
+        tiny, {"firms.us.budget": law, "run.discount_rate": {"low": 0.0, "high": 0.5}},
+        samples=4, outcomes=["customers_end"], jobs=1,
+    )  # fmt: skip
+    unit = sample_points({"firms.us.budget": (0.0, 1.0), "run.discount_rate": (0.0, 0.5)}, "sobol", 4, seed=1)
+    expected = [Distribution.model_validate(law).at(u) for u in unit[:, 0]]
+    assert result.design["firms.us.budget"].tolist() == pytest.approx(expected), (
+        "expected the budget at the triangular quantiles of the sampler's coordinates"
+    )
+    assert result.info["parameters"]["firms.us.budget"] == law, (
+        "expected the distribution recorded as written"
+    )
+    assert result.info["parameters"]["run.discount_rate"] == [0.0, 0.5], (
+        "expected a range recorded as [low, high]"
+    )
 
 
 def test_morris_screening(tiny):

@@ -42,7 +42,7 @@ from sim.design import OUTCOMES, REASONS, WEEKLY, check_uncertainties, flatten_k
 from sim.scenario import Scenario, ScenarioError, read_toml
 from sim.scenario.loading import warn_older_forms
 from sim.scenario.messages import format_errors
-from sim.values import Real, Strict, Whole, show
+from sim.values import Real, Strict, Whole, finite_number, show
 
 KINDS = ("series", "retention", "repeat_purchases", "churn_reasons", "scalar")
 METHODS = ("differential_evolution", "nelder-mead")
@@ -198,13 +198,10 @@ def _numbers(value: Any, low: float | None = None, high: float | None = None) ->
     if not isinstance(value, list) or not value:
         raise ValueError("a non-empty list of numbers")
     for item in value:
-        if (
-            isinstance(item, bool)
-            or not isinstance(item, int | float)
-            or item != item
-            or abs(item) == float("inf")
-        ):
-            raise ValueError(f"{item!r} is not a number")
+        try:
+            finite_number(item)
+        except ValueError:
+            raise ValueError(f"{item!r} is not a number") from None
         if (low is not None and item < low) or (high is not None and item > high):
             allowed = f"in [{low}, {high}]" if high is not None else f">= {low}"
             raise ValueError(f"{item} is outside the allowed range: values must be {allowed}")
