@@ -773,7 +773,7 @@ def _sensitivity(args: argparse.Namespace, scenario) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name / "sensitivity"
     result = sensitivity(
         scenario,
-        parameters=_params(args.params),
+        uncertainties=_params(args.params),
         method=args.method,
         samples=args.samples,
         outcomes=args.outcomes,
@@ -798,7 +798,7 @@ def _calibrate(args: argparse.Namespace, scenario) -> int:
     result = calibrate(
         scenario,
         args.targets,
-        parameters=_params(args.params),
+        uncertainties=_params(args.params),
         runs=args.runs,
         seed=args.seed,
         max_evaluations=args.max_evaluations,

@@ -146,6 +146,24 @@ def test_bad_settings_name_the_option_value_and_what_is_allowed(dominant, given,
         resolve_settings(dominant, given)
 
 
+def test_settings_may_be_an_optimise_config(dominant):
+    from sim.design import OptimiseConfig
+
+    config = OptimiseConfig(
+        objectives=["customers_end"], decisions={"search_ads": {}, "social_ads": {}}, trials=5
+    )
+    resolved = resolve_settings(dominant, config)
+    assert resolved.decision_list() == config.decision_list() and resolved.trials == 5, (
+        f"expected the OptimiseConfig's settings, got {resolved}"
+    )
+    as_dict = resolve_settings(
+        dominant, {"objectives": ["customers_end"], "levers": ["search_ads", "social_ads"], "trials": 5}
+    )
+    assert as_dict == resolved, (
+        "expected the command line's levers to make the same settings as the decisions"
+    )
+
+
 def test_the_optimise_table_is_checked_when_the_file_loads(write_scenario):
     path = write_scenario("[optimise.decisions]\nsearch_ads = {share = {high = 1.5}}\n")
     with pytest.raises(

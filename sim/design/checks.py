@@ -301,14 +301,16 @@ def check_optimise(
     options = options or {}
     source = scenario.source or scenario.name
 
-    def where(part: str, key: str = "", table: str | None = None) -> str:
+    def at(part: str, *path: str, option_key: str = "") -> str:
+        """Where a problem is: the command-line option that gave ``part`` (with ``option_key``),
+        else the dotted ``path`` in the file's ``[optimise]`` table."""
         if part in options:
-            return options[part] + (f".{key}" if key and part not in ("lever",) else "")
-        return f"{source}: [optimise] {table or part}" + (f".{key}" if key else "")
+            return options[part] + (f".{option_key}" if option_key else "")
+        return f"{source}: [optimise] {'.'.join(path)}"
 
     firm = settings.firm or scenario.firm_names[0]
     if firm not in scenario.firms:
-        raise fail(where("firm"), firm, f"no such firm; firms: {', '.join(scenario.firms)}")
+        raise fail(at("firm", "firm"), firm, f"no such firm; firms: {', '.join(scenario.firms)}")
     every = list(type(scenario.levers).model_fields)
     decisions = settings.decision_list()
     levers = [d.lever for d in decisions]
@@ -317,21 +319,21 @@ def check_optimise(
         if decision.lever not in every:
             shown = levers if "lever" in options else written[decision.lever].model_dump(exclude_none=True)
             raise fail(
-                where("lever", decision.lever, "decisions"),
+                at("lever", "decisions", decision.lever),
                 shown,
                 f"unknown lever {decision.lever!r}; allowed levers: {', '.join(every)}",
             )
     if not levers:
-        raise fail(where("lever", table="decisions"), levers, "name each lever once, at least one")
+        raise fail(at("lever", "decisions"), levers, "name each lever once, at least one")
     for decision in decisions:
         bounds = written[decision.lever].share if decision.lever in written else None
         if bounds is not None and not all(0 <= v <= 1 for v in (bounds.low, bounds.high) if v is not None):
             raise fail(
-                where("share", decision.lever) if "share" in options else where("share", "share", f"decisions.{decision.lever}"),
+                at("share", "decisions", decision.lever, "share", option_key=decision.lever),
                 bounds.written(),
                 "a share of the budget is in [0, 1]",
-            )  # fmt: skip
-    share_where = where("share") if "share" in options else where("share", table="decisions")
+            )
+    share_where = at("share", "decisions")
     lows = sum(d.share[0] for d in decisions)
     if lows > 1 + 1e-9:
         raise fail(
@@ -348,7 +350,7 @@ def check_optimise(
         )
     if settings.budget is not None and not settings.budget.low >= 0:
         raise fail(
-            where("budget"),
+            at("budget", "budget"),
             settings.budget.model_dump(),
             "a weekly budget range is {low, high} with 0 <= low < high",
         )
@@ -357,26 +359,24 @@ def check_optimise(
         span = written[decision.lever].start_week if decision.lever in written else None
         if span is None:
             continue
-        at = (
-            where("start_week", decision.lever)
-            if "start_week" in options
-            else where("start_week", "start_week", f"decisions.{decision.lever}")
-        )
+        starts = at("start_week", "decisions", decision.lever, "start_week", option_key=decision.lever)
         if not (float(span.low).is_integer() and float(span.high).is_integer()):
-            raise fail(at, _weeks(span), "weeks are whole numbers")
+            raise fail(starts, _weeks(span), "weeks are whole numbers")
         if not 0 <= span.low < span.high < weeks:
             raise fail(
-                at,
+                starts,
                 _weeks(span),
                 f"a range of start weeks is {{low, high}} with 0 <= low < high < run.weeks = {weeks}",
             )
-    _check_market_uncertainties(scenario, settings, firm, lambda key: where("uncertainties", key))
+    _check_market_uncertainties(
+        scenario, settings, firm, lambda key: at("uncertainties", "uncertainties", key, option_key=key)
+    )
     for part, names in (("objectives", settings.objectives), ("constraints", list(settings.constraints))):
         for name in names:
             if name not in OUTCOMES:
-                raise fail(where(part), name, f"not a per-firm metric; allowed: {', '.join(OUTCOMES)}")
+                raise fail(at(part, part), name, f"not a per-firm metric; allowed: {', '.join(OUTCOMES)}")
     if len(set(settings.objectives)) != len(settings.objectives):
-        raise fail(where("objectives"), settings.objectives, "name each objective once")
+        raise fail(at("objectives", "objectives"), settings.objectives, "name each objective once")
 
 
 def _check_market_uncertainties(
