@@ -572,7 +572,7 @@ def _toml_key(key: str) -> str:
 
 
 def write_targets(data: dict[str, Any], path: str | os.PathLike[str], header: str = "") -> Path:
-    """Write a targets dict (``parameters``, ``settings``, ``targets``) as TOML with ``header``
+    """Write a targets dict (``uncertainties``, ``settings``, ``targets``) as TOML with ``header``
     as comment lines, one line per key, atomically; :func:`sim.calibration.load_targets` reads it.
 
     Example:
@@ -588,7 +588,7 @@ def write_targets(data: dict[str, Any], path: str | os.PathLike[str], header: st
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
-    for table in ("parameters", "settings"):
+    for table in ("uncertainties", "parameters", "settings"):
         if data.get(table):
             lines += ["", f"[{table}]", *(f"{_toml_key(k)} = {_toml(v)}" for k, v in data[table].items())]
     for target in data.get("targets", []):

@@ -59,7 +59,7 @@ def _run(args: argparse.Namespace, scenario: Scenario) -> int:
     result = calibrate(
         scenario,
         args.targets,
-        parameters=params(args.params),
+        uncertainties=params(args.params),
         runs=args.runs,
         seed=args.seed,
         max_evaluations=args.max_evaluations,

@@ -42,7 +42,7 @@ def _run(args: argparse.Namespace, scenario: Scenario) -> int:
     out = out_folder(args, scenario, "sensitivity")
     result = sensitivity(
         scenario,
-        parameters=params(args.params),
+        uncertainties=params(args.params),
         method=args.method,
         samples=args.samples,
         outcomes=args.outcomes,
