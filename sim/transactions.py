@@ -513,8 +513,10 @@ def targets_from_log(
         firm=firm,
     )
     data: dict[str, Any] = {}
-    if parameters:
-        data["parameters"] = {key: [float(low), float(high)] for key, (low, high) in parameters.items()}
+    if parameters:  # the one range syntax of the design vocabulary: {low, high}
+        data["uncertainties"] = {
+            key: {"low": float(low), "high": float(high)} for key, (low, high) in parameters.items()
+        }
     if settings:
         data["settings"] = dict(settings)
     targets = []
@@ -577,7 +579,7 @@ def write_targets(data: dict[str, Any], path: str | os.PathLike[str], header: st
 
     Example:
         >>> import tempfile, tomllib
-        >>> data = {"parameters": {"firms.us.budget": [100.0, 900.0]}, "targets": [{"kind": "scalar",
+        >>> data = {"uncertainties": {"firms.us.budget": {"low": 100.0, "high": 900.0}}, "targets": [{"kind": "scalar",
         ...     "metric": "ltv", "value": 250.0}]}
         >>> path = write_targets(data, Path(tempfile.mkdtemp()) / "t.toml", "an example")
         >>> tomllib.loads(path.read_text()) == data

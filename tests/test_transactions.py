@@ -214,7 +214,7 @@ def test_cli_transactions_and_targets_from_log(tmp_path, capsys):
     assert code == 0, "expected sim targets-from-log to succeed"
     loaded = load_targets(targets, load_scenario(RESEARCH, TINY))
     assert [t.kind for t in loaded.targets] == ["repeat_purchases", "retention"], "expected both curves"
-    assert loaded.runs == 2 and "personas.shopper.purchase_rate.mean" in loaded.parameters, (
+    assert loaded.runs == 2 and "personas.shopper.purchase_rate.mean" in loaded.uncertainties, (
         "expected --param and --runs written to the targets file"
     )
     assert "targets written" in capsys.readouterr().out, "expected the command to say where it wrote"

@@ -97,7 +97,7 @@ def _from_log_arguments(targets: argparse.ArgumentParser) -> None:
     targets.add_argument("--date-column", default="date", metavar="NAME", help="default date")
     targets.add_argument("--amount-column", default="amount", metavar="NAME", help="default amount")
     targets.add_argument(
-        "--param", **{**PARAM, "help": "a parameter to fit, written to [parameters]; repeatable"}
+        "--param", **{**PARAM, "help": "a parameter to fit, written to [uncertainties]; repeatable"}
     )
     targets.add_argument("--runs", type=int, metavar="R", help="written to [settings] runs")
     targets.add_argument(
