@@ -1,4 +1,4 @@
-"""When do worker processes pay? The figures behind the default ``--jobs`` (sim/experiments.py).
+"""When do worker processes pay? The figures behind the default ``--jobs`` (sim/execution.py).
 
     python benchmarks/jobs.py                 # all four parts, about 4 minutes on 2 cores
     python benchmarks/jobs.py --repeats 5
@@ -6,7 +6,7 @@
 Prints a table per part and, last, one JSON line of figures:
 
 1. ``start_seconds``: a pool's start-up: from creating the pool of J spawned workers
-   (``sim.experiments._local_pool``) until every worker has imported what a run needs and loaded
+   (``sim.execution._local_pool``) until every worker has imported what a run needs and loaded
    the compiled kernels from numba's cache, measured by J tasks of a 200-person, 2-week run that
    each hold their worker 1 s (subtracted) so that every worker gets one; median of ``--repeats``.
    ``pool_overhead``: what a pool of 2 adds to ``execute`` as a command pays it (start-up,
@@ -19,7 +19,7 @@ Prints a table per part and, last, one JSON line of figures:
    workers already started: how much faster two processes are once their start-up is paid.
 4. Side by side, the same runs (the two arms of conquest_vs_relations.toml, on seeds 1, 2, ...)
    executed with ``jobs=1`` and ``jobs=2``: measured seconds, the seconds the constants of
-   sim/experiments.py predict, and what ``jobs=None`` chooses (:func:`sim.experiments.default_jobs`).
+   sim/execution.py predict, and what ``jobs=None`` chooses (:func:`sim.execution.default_jobs`).
 
 Not a test: the machine is shared, so compare figures measured side by side in one session.
 """
@@ -35,8 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import experiments, load_scenario
-from sim.experiments import RunSpec, arms_of, default_jobs, execute
+from sim import execution, load_scenario
+from sim.execution import RunSpec, default_jobs, execute
+from sim.experiments import arms_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "conquest_vs_relations.toml"
@@ -45,7 +46,7 @@ HOLD = 1.0  # seconds each start-up task holds its worker, so that each of J wor
 
 def _ready(scenario_data: dict, seed: int) -> int:
     """A start-up task: a tiny run (imports everything, loads every kernel), then hold the worker."""
-    experiments._simulate(scenario_data, seed)
+    execution._simulate(scenario_data, seed)
     time.sleep(HOLD)
     return os.getpid()
 
@@ -56,7 +57,7 @@ def start_seconds(jobs: int, repeats: int) -> tuple[float, list[float]]:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        with experiments._local_pool(jobs) as pool:
+        with execution._local_pool(jobs) as pool:
             pids = {f.result() for f in [pool.submit(_ready, tiny, seed) for seed in range(jobs)]}
             times.append(time.perf_counter() - started - HOLD)
         assert len(pids) == jobs, f"expected {jobs} workers to take one task each, {len(pids)} did"
@@ -64,7 +65,7 @@ def start_seconds(jobs: int, repeats: int) -> tuple[float, list[float]]:
 
 
 def pool_overhead(repeats: int) -> tuple[float, list[float]]:
-    """Median seconds that a pool adds to :func:`sim.experiments.execute`: two tiny runs with
+    """Median seconds that a pool adds to :func:`sim.execution.execute`: two tiny runs with
     ``jobs=2`` (start the workers, hand the runs over, collect them, close the pool) minus the same
     runs with ``jobs=1`` in this warm process."""
     scenario = load_scenario(SCENARIO, {"market.size": 200, "run.weeks": 2}).without_experiments()
@@ -84,7 +85,7 @@ def pool_overhead(repeats: int) -> tuple[float, list[float]]:
 def run_cost(repeats: int) -> tuple[tuple[float, float, float], list[dict]]:
     """((a, c, b), rows): one run's seconds = a + weeks x (c + b x people), in this warm process
     (the least time of ``repeats``: on a shared machine the noise only ever adds)."""
-    experiments._simulate(load_scenario(SCENARIO, {"market.size": 200, "run.weeks": 2}).to_dict(), 1)
+    execution._simulate(load_scenario(SCENARIO, {"market.size": 200, "run.weeks": 2}).to_dict(), 1)
     rows = []
     for people, weeks in [(500, 52), (3000, 52), (500, 260), (3000, 260), (10000, 260)]:
         data = (
@@ -95,7 +96,7 @@ def run_cost(repeats: int) -> tuple[tuple[float, float, float], list[dict]]:
         times = []
         for seed in range(1, repeats + 1):
             started = time.perf_counter()
-            experiments._simulate(data, seed)
+            execution._simulate(data, seed)
             times.append(time.perf_counter() - started)
         rows.append({"people": people, "weeks": weeks, "seconds": min(times)})
     design = np.array([[1.0, r["weeks"], r["people"] * r["weeks"]] for r in rows])
@@ -108,15 +109,15 @@ def warm_speedup(runs: int = 8) -> tuple[float, float, float]:
     runs of 10,000 people x 260 weeks: what two processes give once their start-up is paid."""
     data = load_scenario(SCENARIO, {"market.size": 10000, "run.weeks": 260}).without_experiments().to_dict()
     tiny = load_scenario(SCENARIO, {"market.size": 200, "run.weeks": 2}).without_experiments().to_dict()
-    with experiments._local_pool(2) as pool:
+    with execution._local_pool(2) as pool:
         assert len({f.result() for f in [pool.submit(_ready, tiny, s) for s in (1, 2)]}) == 2
         started = time.perf_counter()
-        for future in [pool.submit(experiments._simulate, data, s) for s in range(1, runs + 1)]:
+        for future in [pool.submit(execution._simulate, data, s) for s in range(1, runs + 1)]:
             future.result()
         pooled = time.perf_counter() - started
     started = time.perf_counter()
     for seed in range(1, runs + 1):
-        experiments._simulate(data, seed)
+        execution._simulate(data, seed)
     serial = time.perf_counter() - started
     return serial, pooled, serial / pooled
 
@@ -136,7 +137,7 @@ def side_by_side(start: float, speedup: float) -> list[dict]:
             measured[jobs] = time.perf_counter() - started
             summaries[jobs] = [r.summary for r in results]
         assert summaries[1] == summaries[2], "expected the same numbers for jobs=1 and jobs=2"
-        serial = experiments.estimated_seconds(specs)
+        serial = execution.estimated_seconds(specs)
         rows.append({
             "runs": len(specs), "people": people, "weeks": weeks,
             "jobs1_seconds": round(measured[1], 2), "jobs2_seconds": round(measured[2], 2),
@@ -166,7 +167,7 @@ def main() -> None:
         f"   what a 2-process pool adds to execute (start, hand-over, close): {overhead:.2f} s "
         f"(median of {', '.join(f'{t:.2f}' for t in times)})"
     )
-    print(f"   constant in sim/experiments.py: WORKER_START_SECONDS = {experiments.WORKER_START_SECONDS}")
+    print(f"   constant in sim/execution.py: WORKER_START_SECONDS = {execution.WORKER_START_SECONDS}")
 
     if args.quick:
         serial, pooled, speedup = warm_speedup()
@@ -187,17 +188,17 @@ def main() -> None:
         )
     print(f"   a = {a:.3f} s a run, c = {c * 1e3:.3f} ms a week, b = {b * 1e6:.3f} us a person-week")
     print(
-        f"   constants in sim/experiments.py: RUN_SECONDS = {experiments.RUN_SECONDS}, WEEK_SECONDS = "
-        f"{experiments.WEEK_SECONDS}, PERSON_WEEK_SECONDS = {experiments.PERSON_WEEK_SECONDS}"
+        f"   constants in sim/execution.py: RUN_SECONDS = {execution.RUN_SECONDS}, WEEK_SECONDS = "
+        f"{execution.WEEK_SECONDS}, PERSON_WEEK_SECONDS = {execution.PERSON_WEEK_SECONDS}"
     )
 
     print("3. two started workers against this process, 8 runs of 10,000 people x 260 weeks")
     serial, pooled, speedup = warm_speedup()
     print(f"   this process {serial:.2f} s, two workers {pooled:.2f} s: {speedup:.2f}x")
-    print(f"   constant in sim/experiments.py: PROCESS_EFFICIENCY = {experiments.PROCESS_EFFICIENCY}")
+    print(f"   constant in sim/execution.py: PROCESS_EFFICIENCY = {execution.PROCESS_EFFICIENCY}")
 
     print("4. the same runs with jobs=1 and jobs=2 (both arms of conquest_vs_relations), seconds")
-    table = side_by_side(overhead, 2 * experiments.PROCESS_EFFICIENCY)
+    table = side_by_side(overhead, 2 * execution.PROCESS_EFFICIENCY)
     print("   runs  people  weeks   jobs=1  jobs=2   predicted 1, 2   faster  default")
     for r in table:
         print(

@@ -194,7 +194,7 @@ def _lorenz(values_descending: np.ndarray) -> list[float] | None:
 class LifecycleRunner:
     """Runs a scenario like :func:`sim.simulate` and adds ``summary["lifecycle"]`` (the spells).
 
-    A runner for :class:`sim.experiments.RunSpec`: picklable, and its repr (part of the run cache
+    A runner for :class:`sim.execution.RunSpec`: picklable, and its repr (part of the run cache
     folder's name) changes with the version of the block it writes. The summary and weekly table
     are exactly those of :func:`sim.simulate` for the same scenario and seed.
     """

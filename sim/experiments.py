@@ -1,15 +1,12 @@
-"""Experiments: replications, paired comparisons of arms and sweeps, run locally or on Dask.
+"""Experiments: replications of a scenario, paired comparisons of its arms and sweeps of its keys.
 
-Owns sets of runs. Every run is a (scenario, seed) pair; its results land in a folder named by a
-hash of the resolved scenario (seed excluded) and the seed, written under a temporary name and
-renamed when complete, so an interrupted experiment loses nothing that had finished and a rerun
-computes only what is missing. Runs execute in this process (``jobs=1``), in a pool of spawned
-processes (safe in Jupyter: no fork), or on a Dask cluster, through the same code path: a run's
-numbers depend only on its scenario and seed, never on where it ran.
-
-Statistics: a 95% confidence interval is the t interval of the mean over runs. A paired
-difference between two arms is computed per seed (common random numbers: the same seed gives both
-arms the same luck), and the report compares its standard error with the unpaired one.
+Owns the three experiments over sets of runs and their results: :func:`replicate` ->
+:class:`Replicates`, :func:`compare` -> :class:`Comparison`, :func:`sweep` -> :class:`SweepResult`;
+each result prints its table (what ``sim run --runs``, ``sim compare`` and ``sim sweep`` print),
+draws its figures and writes its files. The runs are executed by :mod:`sim.execution` (in this
+process, a process pool or on Dask; cached and resumable) and summarised by :mod:`sim.statistics`
+(95% t intervals, differences paired by seed); the names of both are importable from here too, as
+they were before they moved.
 
 Example:
     >>> from sim import load_scenario
@@ -17,619 +14,127 @@ Example:
     >>> reps = replicate(scenario, runs=2, jobs=1)
     >>> sorted(reps.summary["ci95"]["us"])[:2]
     ['acquired', 'acquisition_spend']
+    >>> reps.table().splitlines()[0]
+    "Scenario 'baseline', means of 2 runs (seeds 1-2) [95% CI], 4 weeks"
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import itertools
-import json
-import math
-import multiprocessing
 import os
-import shutil
-import sys
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-from sim import lifeline
-from sim.manifest import Invocation, scenario_hash, write_manifest
+from sim import formatting
+from sim.execution import (
+    PERSON_WEEK_SECONDS,
+    PROCESS_EFFICIENCY,
+    RUN_SECONDS,
+    WEEK_SECONDS,
+    WORKER_START_SECONDS,
+    RunCache,
+    RunResult,
+    RunSpec,
+    available_cores,
+    config_hash,
+    default_jobs,
+    estimated_seconds,
+    execute,
+    seeds_for,
+    shared_pool,
+)
+from sim.formatting import aligned, interval
+from sim.manifest import Invocation, write_manifest
 from sim.scenario import Scenario, ScenarioError
+from sim.statistics import (
+    CENSORED_METRICS,
+    HEADLINE_METRICS,
+    LOWER_IS_BETTER,
+    compare_metrics,
+    lower_is_better,
+    mean_ci,
+    paired_difference,
+    pairing_effect,
+    rank_arms,
+    scalar_metrics,
+    summarise_runs,
+)
+from sim.workflow import WorkflowResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-# Metrics where a lower value is better (for "probability the arm is better"); a nested table's
-# entries (``churned_by_reason.unappreciated``) follow their table.
-LOWER_IS_BETTER = {
-    "cac", "cac_paid", "cac_fully_loaded", "churned", "spend", "acquisition_spend", "retention_spend",
-    "cost_to_retain", "payback_weeks", "payback_weeks_fully_loaded", "complaints", "complaint_rate",
-    "cac_by_channel", "churned_by_reason", "spend_by_lever", "product_churned",
-    "product_churned_by_reason", "spend_decreased", "spend_decreased_by_reason", "churn_by_category",
-    "dormant_end", "became_dormant", "tier_downgrades", "referred_churn_hazard", "other_churn_hazard",
-}  # fmt: skip
-# What a strategy is ranked on: the money it makes over the run and the value of the customers it
-# leaves (ratios are supporting evidence, never the headline).
-HEADLINE_METRICS = ("profit", "customer_equity")
+# The names that moved to sim.execution and sim.statistics, importable from here as before.
+__all__ = [
+    "CENSORED_METRICS",
+    "COMPARED",
+    "HEADLINE_METRICS",
+    "LOWER_IS_BETTER",
+    "PERSON_WEEK_SECONDS",
+    "PROCESS_EFFICIENCY",
+    "RUN_SECONDS",
+    "WEEK_SECONDS",
+    "WORKER_START_SECONDS",
+    "Comparison",
+    "Replicates",
+    "RunCache",
+    "RunResult",
+    "RunSpec",
+    "SweepResult",
+    "arms_of",
+    "available_cores",
+    "compare",
+    "compare_metrics",
+    "config_hash",
+    "default_jobs",
+    "estimated_seconds",
+    "execute",
+    "format_comparison",
+    "format_rankings",
+    "lower_is_better",
+    "mean_ci",
+    "paired_difference",
+    "pairing_effect",
+    "rank_arms",
+    "replicate",
+    "replicate_figures",
+    "scalar_metrics",
+    "seeds_for",
+    "shared_pool",
+    "summarise_runs",
+    "sweep",
+    "sweep_figures",
+    "sweep_points",
+    "write_comparison",
+    "write_replicates",
+    "write_sweep",
+]
 
 
-def lower_is_better(metric: str) -> bool:
-    """Whether a smaller value of ``metric`` (``name`` or ``table.key``) is the better one."""
-    return metric.split(".")[0] in LOWER_IS_BETTER
-
-
-# --------------------------------------------------------------------------- one run
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One run of an experiment: which arm or sweep point, the scenario and the seed."""
-
-    label: str
-    scenario: Scenario
-    seed: int
-    point: tuple[tuple[str, Any], ...] = ()  # swept key -> value, for sweeps
-    # Runs the simulation instead of sim.simulate: a picklable callable (scenario, seed) ->
-    # (summary, timeseries) with a repr that names it and its settings (it is part of the cache
-    # folder's name), e.g. sim.calibration.TargetRunner, which adds its measurements to the summary.
-    runner: Callable[[Scenario, int], tuple[dict[str, Any], pd.DataFrame]] | None = None
-
-    @property
-    def key(self) -> str:
-        if self.runner is None:
-            return config_hash(self.scenario)
-        return f"{config_hash(self.scenario)}-{hashlib.sha256(repr(self.runner).encode()).hexdigest()[:8]}"
+# --------------------------------------------------------------------------- replicate
 
 
 @dataclass
-class RunResult:
-    spec: RunSpec
-    summary: dict[str, Any]
-    timeseries: pd.DataFrame | None  # None once written to the cache, to keep memory bounded
-
-
-def config_hash(scenario: Scenario) -> str:
-    """A short hash of the resolved scenario without its seed: the cache folder of its runs (and
-    the hash every manifest records: :func:`sim.manifest.scenario_hash`)."""
-    return scenario_hash(scenario)
-
-
-def _simulate(
-    scenario_data: dict[str, Any], seed: int, runner: Callable[..., Any] | None = None
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Worker entry point (top level, so spawned processes and Dask workers can import it)."""
-    from sim.simulation import simulate
-
-    scenario = Scenario.model_validate(scenario_data)
-    if runner is not None:
-        return runner(scenario, seed)
-    result = simulate(scenario, seed=seed)
-    return result.summary, result.timeseries
-
-
-class RunCache:
-    """Finished runs on disk: ``<root>/runs/<hash>/seed-<n>/{summary.json,timeseries.parquet}``."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root) / "runs"
-
-    def folder(self, spec: RunSpec) -> Path:
-        return self.root / spec.key / f"seed-{spec.seed}"
-
-    def load(self, spec: RunSpec, timeseries: bool = True) -> RunResult | None:
-        folder = self.folder(spec)
-        if not (folder / "summary.json").exists():
-            return None
-        summary = json.loads((folder / "summary.json").read_text())
-        series = pd.read_parquet(folder / "timeseries.parquet") if timeseries else None
-        return RunResult(spec, summary, series)
-
-    def stream_timeseries(self, specs: list[RunSpec], path: Path, column: str = "run") -> None:
-        """Write the finished runs' weekly tables into one parquet file, one run in memory at a
-        time, in the order of ``specs``, with the seed as ``column``; atomically."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        from sim.results import atomic_write
-
-        def write(target: Path) -> None:
-            writer = None
-            try:
-                for spec in specs:
-                    series = pd.read_parquet(self.folder(spec) / "timeseries.parquet")
-                    series.insert(0, column, spec.seed)
-                    table = pa.Table.from_pandas(series, preserve_index=False)
-                    writer = writer or pq.ParquetWriter(target, table.schema)
-                    writer.write_table(table)
-            finally:
-                if writer is not None:
-                    writer.close()
-
-        atomic_write(path, write)
-
-    def store(self, result: RunResult) -> None:
-        """Write a finished run: into a staging folder, then one rename (all or nothing)."""
-        from sim import __version__
-
-        folder = self.folder(result.spec)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        resolved = folder.parent / "scenario.resolved.toml"
-        if not resolved.exists():
-            staging_file = resolved.with_name(f".{resolved.name}.{os.getpid()}.tmp")
-            staging_file.write_text(result.spec.scenario.without_experiments().to_toml())
-            os.replace(staging_file, resolved)
-        staging = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        provenance = {"hash": result.spec.key, "seed": result.spec.seed, "version": __version__}
-        (staging / "summary.json").write_text(
-            json.dumps({**result.summary, "provenance": provenance}, indent=1, allow_nan=False)
-        )
-        result.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
-        try:
-            os.rename(staging, folder)
-        except OSError:  # another process finished the same run first: theirs is identical
-            shutil.rmtree(staging, ignore_errors=True)
-
-    def clean_staging(self) -> None:
-        """Remove staging folders left by a run that was killed mid-write."""
-        if self.root.exists():
-            for stale in self.root.glob("*/.seed-*.tmp"):
-                shutil.rmtree(stale, ignore_errors=True)
-            for stale in self.root.glob("*/.scenario.resolved.toml.*.tmp"):
-                stale.unlink(missing_ok=True)
-
-
-# --------------------------------------------------------------------------- execution
-
-
-def _extra(spec: RunSpec) -> tuple[Any, ...]:
-    """The arguments of :func:`_simulate` after the scenario: the seed, and a runner if any."""
-    return (spec.seed,) if spec.runner is None else (spec.seed, spec.runner)
-
-
-def _one_kernel_thread() -> None:
-    """Worker set-up: the worker processes already fill the cores, so each one runs its
-    kernels in one thread (sim.kernels would otherwise start a thread per core in each)."""
-    from sim import kernels
-
-    kernels.set_threads(1)
-
-
-def _start_worker(parent: int) -> None:
-    """Pool worker set-up: end this worker when ``parent`` dies (:mod:`sim.lifeline`), and run
-    the kernels in one thread."""
-    lifeline.watch_parent(parent)
-    _one_kernel_thread()
-
-
-def _simulate_in_worker(
-    scenario_data: dict[str, Any], seed: int, runner: Callable[..., Any] | None = None
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """:func:`_simulate` on a Dask worker, with the kernels in one thread (as in the pool)."""
-    _one_kernel_thread()
-    return _simulate(scenario_data, seed, runner)
-
-
-def _local_pool(jobs: int) -> ProcessPoolExecutor:
-    # Spawned, not forked: forking a process that holds threads (Jupyter, BLAS) can hang.
-    return ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(os.getpid(),),
-    )
-
-
-# --------------------------------------------------------------------------- how many processes
-
-# What ``jobs=None`` weighs (see :func:`default_jobs`), measured on the project's 2-core machine,
-# quiet, by benchmarks/jobs.py (figures and the busy machine's in benchmarks/README.md). What a pool
-# of workers adds to a command: spawning them, importing NumPy, pandas, SciPy and sim in each,
-# loading the compiled kernels from numba's cache, handing runs over and back, closing the pool.
-WORKER_START_SECONDS = 4.4
-# One run's cost in a warm process: a fixed part (network, population, summary), a part per week
-# (the Python and NumPy calls around the kernels) and a part per person and week
-# (conquest_vs_relations.toml: two firms, every behaviour on).
-RUN_SECONDS = 0.01
-WEEK_SECONDS = 0.0009
-PERSON_WEEK_SECONDS = 0.29e-6
-# How much of a core each worker is worth once started: two started workers ran the same runs
-# 1.8-2.0 times as fast as this process (the parent collects and stores the results).
-PROCESS_EFFICIENCY = 0.9
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system reports one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
-def estimated_seconds(specs: Iterable[RunSpec]) -> float:
-    """The seconds ``specs`` take in one warm process: per run :data:`RUN_SECONDS`, plus per week
-    :data:`WEEK_SECONDS` and :data:`PERSON_WEEK_SECONDS` x people (``market.size``).
-
-    Example:
-        >>> from sim import load_scenario
-        >>> s = load_scenario("scenarios/baseline.toml", {"market.size": 3000, "run.weeks": 260})
-        >>> round(estimated_seconds([RunSpec("run", s, seed) for seed in range(16)]), 1)
-        7.5
-    """
-    return sum(
-        RUN_SECONDS + s.scenario.run.weeks * (WEEK_SECONDS + PERSON_WEEK_SECONDS * s.scenario.market.size)
-        for s in specs
-    )
-
-
-def default_jobs(specs: Iterable[RunSpec], cores: int | None = None) -> int:
-    """The processes ``jobs=None`` runs ``specs`` on: 1 (this process, no workers) unless worker
-    processes would save more time than their start-up costs, else every core.
-
-    The rule: with work W (:func:`estimated_seconds`), C cores and start-up S
-    (:data:`WORKER_START_SECONDS`), C workers take about S + W / (C x E) (E:
-    :data:`PROCESS_EFFICIENCY`) against W here, so they are used when ``W (1 - 1 / (C E)) > S``.
-    With perfect workers on two cores that is "the work per process exceeds the start-up"
-    (W / 2 > S). The estimate counts runs, weeks and people x weeks; what a run does per
-    person-week (network degree, strategies, behaviours) moves it (the shipped scenarios at 3,000
-    people x 156 weeks measured 0.66-1.53 times the estimate), which only matters near the
-    threshold, where the two choices take about as long.
-
-    Args:
-        specs: the runs still to compute.
-        cores: the cores to use when processes pay (default: :func:`available_cores`).
-
-    Example:
-        >>> from sim import load_scenario
-        >>> s = load_scenario("scenarios/baseline.toml", {"market.size": 3000, "run.weeks": 260})
-        >>> default_jobs([RunSpec("run", s, seed) for seed in range(16)], cores=2)  # 7.5 s of work
-        1
-        >>> default_jobs([RunSpec("run", s, seed) for seed in range(64)], cores=2)  # 30 s
-        2
-    """
-    cores = available_cores() if cores is None else cores
-    speedup = cores * PROCESS_EFFICIENCY
-    if cores <= 1 or speedup <= 1:
-        return 1
-    saved = estimated_seconds(specs) * (1 - 1 / speedup)
-    return cores if saved > WORKER_START_SECONDS else 1
-
-
-# Pools kept open by :func:`shared_pool`, by number of processes, and those whose workers have
-# started (they were given work): a later batch uses those whatever its size, the start-up is paid.
-_SHARED_POOLS: dict[int, ProcessPoolExecutor] = {}
-_STARTED_POOLS: set[int] = set()
-
-
-@contextlib.contextmanager
-def shared_pool(jobs: int | None = None) -> Iterator[None]:
-    """Every :func:`execute` call in the block with this many ``jobs`` uses one process pool, so a
-    search that runs many small batches (``sim optimise``) starts its processes once.
-
-    With ``jobs=None`` the pool has a process per core, started only when a batch is large enough
-    for processes to pay (:func:`default_jobs`); from then on every batch of the block uses it.
-
-    Example:
-        >>> with shared_pool(jobs=1):
-        ...     pass
-    """
-    jobs = jobs or available_cores()
-    if jobs == 1 or jobs in _SHARED_POOLS:  # in this process, or an outer block holds one
-        yield
-        return
-    with _local_pool(jobs) as pool:  # spawned workers start at the first submit, not here
-        _SHARED_POOLS[jobs] = pool
-        try:
-            yield
-        finally:
-            del _SHARED_POOLS[jobs]
-            _STARTED_POOLS.discard(jobs)
-
-
-def _pool_for(jobs: int) -> contextlib.AbstractContextManager[ProcessPoolExecutor]:
-    """The shared pool for ``jobs`` if a :func:`shared_pool` block holds one, else a new pool."""
-    if jobs in _SHARED_POOLS:
-        _STARTED_POOLS.add(jobs)
-        return contextlib.nullcontext(_SHARED_POOLS[jobs])
-    return _local_pool(jobs)
-
-
-def _run_remote(
-    pending: list[tuple[int, RunSpec]], jobs: int, cluster: str | None
-) -> Iterator[tuple[int, RunResult]]:
-    """(index, result) of each pending run as it completes, from local processes or Dask."""
-    payload = [(i, s, s.scenario.without_experiments().to_dict()) for i, s in pending]
-    if cluster is None:
-        with _pool_for(jobs) as pool:
-            futures = {pool.submit(_simulate, data, *_extra(spec)): (i, spec) for i, spec, data in payload}
-            try:
-                for future in as_completed(futures):
-                    summary, series = future.result()
-                    index, spec = futures[future]
-                    yield index, RunResult(spec, summary, series)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-        return
-    from dask.distributed import Client, LocalCluster
-    from dask.distributed import as_completed as dask_completed
-
-    local = None
-    if cluster == "local":
-        local = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(local)
-    else:
-        client = Client(cluster)
-    try:
-        futures = {
-            client.submit(_simulate_in_worker, data, *_extra(spec), pure=False): (i, spec)
-            for i, spec, data in payload
-        }
-        for future in dask_completed(list(futures)):
-            summary, series = future.result()
-            index, spec = futures[future]
-            yield index, RunResult(spec, summary, series)
-            future.release()
-    finally:
-        client.close()
-        if local is not None:
-            local.close()
-
-
-def execute(
-    specs: list[RunSpec],
-    out: str | os.PathLike[str] | None = None,
-    jobs: int | None = None,
-    cluster: str | None = None,
-    progress: bool = False,
-    on_result: Callable[[RunResult], None] | None = None,
-    keep_timeseries: bool | None = None,
-) -> list[RunResult]:
-    """Run every spec (skipping those already finished under ``out``) and return them in order.
-
-    Args:
-        specs: the runs.
-        out: folder of the run cache; None keeps results in memory only.
-        jobs: processes; 1 runs in this process. Default: :func:`default_jobs` (this process
-            when the runs are too small for worker processes to pay, else every core), or every
-            core with a ``cluster``. The numbers do not depend on it.
-        cluster: a Dask scheduler address ``tcp://host:port``, or ``"local"`` to start one.
-        progress: show a progress bar with the time left (on standard error).
-        on_result: called with each result as it arrives (e.g. to stream it elsewhere).
-        keep_timeseries: keep each run's weekly table in memory; by default only without ``out``
-            (with ``out`` the tables stay on disk, so memory does not grow with the runs).
-    """
-    keep = out is None if keep_timeseries is None else keep_timeseries
-    cache = RunCache(Path(out)) if out is not None else None
-    done: dict[int, RunResult] = {}
-    pending: list[tuple[int, RunSpec]] = []
-    if cache is not None:
-        cache.clean_staging()
-    for index, spec in enumerate(specs):
-        cached = cache.load(spec, timeseries=keep) if cache is not None else None
-        if cached is not None:
-            done[index] = cached
-        else:
-            pending.append((index, spec))
-    if jobs is None and cluster is not None:
-        jobs = available_cores()
-    elif jobs is None:
-        cores = available_cores()
-        jobs = cores if cores in _STARTED_POOLS else default_jobs([spec for _, spec in pending], cores)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(specs), initial=len(done), unit="run", file=sys.stderr, dynamic_ncols=True)
-        if done:
-            bar.write(
-                f"{len(done)} of {len(specs)} runs already finished in {cache.root}; computing {len(pending)}",
-                file=sys.stderr,
-            )
-
-    def finished(index: int, result: RunResult) -> None:
-        if cache is not None:
-            cache.store(result)
-        if on_result is not None:
-            on_result(result)
-        if not keep:
-            result.timeseries = None
-        done[index] = result
-        if bar is not None:
-            bar.update(1)
-
-    try:
-        if jobs == 1 and cluster is None:
-            for index, spec in pending:
-                summary, series = _simulate(spec.scenario.without_experiments().to_dict(), *_extra(spec))
-                finished(index, RunResult(spec, summary, series))
-        elif pending:
-            for index, result in _run_remote(pending, jobs, cluster):
-                finished(index, result)
-    finally:
-        if bar is not None:
-            bar.close()
-    return [done[i] for i in range(len(specs))]
-
-
-# --------------------------------------------------------------------------- statistics
-
-
-def scalar_metrics(firm_summary: dict[str, Any]) -> dict[str, float | None]:
-    """Every metric of a firm's summary as a flat dict; nested tables become ``table.key``."""
-    flat: dict[str, float | None] = {}
-    for name, value in firm_summary.items():
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                flat[f"{name}.{key}"] = inner
-        else:
-            flat[name] = value
-    return flat
-
-
-def mean_ci(values: Iterable[float | None]) -> tuple[float | None, list[float] | None]:
-    """Mean and 95% t interval of the defined values (None where fewer than two)."""
-    data = np.array([v for v in values if v is not None and math.isfinite(v)], dtype=float)
-    if data.size == 0:
-        return None, None
-    mean = float(data.mean())
-    if data.size < 2:
-        return mean, None
-    half = float(stats.t.ppf(0.975, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
-    return mean, [mean - half, mean + half]
-
-
-# Metrics that are None when something did not happen within the run (censored): a mean over only
-# the runs where it happened would flatter, so their mean is None if any run missed it.
-CENSORED_METRICS = ("payback_weeks", "payback_weeks_fully_loaded")
-
-
-def summarise_runs(results: list[RunResult]) -> dict[str, Any]:
-    """Means over runs of every metric, per firm, with a ``ci95`` block for scalar metrics and a
-    ``censored`` block: per firm, how many runs did not reach each censored metric (payback within
-    the run), whose mean is then None."""
-    first = results[0].summary
-    firms: dict[str, Any] = {}
-    ci95: dict[str, Any] = {}
-    censored: dict[str, Any] = {}
-    for firm, template in first["firms"].items():
-        firms[firm], ci95[firm], censored[firm] = {}, {}, {}
-        for name, value in template.items():
-            if isinstance(value, dict):
-                firms[firm][name] = {
-                    key: mean_ci(r.summary["firms"][firm][name][key] for r in results)[0] for key in value
-                }
-                continue
-            values = [r.summary["firms"][firm][name] for r in results]
-            missed = sum(v is None for v in values)
-            if name in CENSORED_METRICS and 0 < missed < len(values):
-                firms[firm][name], ci95[firm][name] = None, None
-                censored[firm][name] = missed
-                continue
-            mean, interval = mean_ci(values)
-            firms[firm][name] = mean
-            ci95[firm][name] = interval
-    return {
-        "scenario": results[0].spec.scenario.name,
-        "runs": len(results),
-        "seeds": [r.spec.seed for r in results],
-        "weeks": first["weeks"],
-        "firms": firms,
-        "ci95": ci95,
-        "censored": censored,
-    }
-
-
-def paired_difference(base: list[float | None], arm: list[float | None], metric: str) -> dict[str, Any]:
-    """Per-seed difference arm - base: mean, 95% CI, probability the arm is better, and what
-    pairing bought (the unpaired standard error over the paired one)."""
-    pairs = [(b, a) for b, a in zip(base, arm, strict=True) if b is not None and a is not None]
-    out: dict[str, Any] = {"mean": None, "ci95": None, "prob_better": None, "se_paired": None,
-                           "se_unpaired": None, "narrowing": None}  # fmt: skip
-    if len(pairs) < 2:
-        return out
-    b = np.array([p[0] for p in pairs], dtype=float)
-    a = np.array([p[1] for p in pairs], dtype=float)
-    d = a - b
-    n = d.size
-    mean, interval = mean_ci(d.tolist())
-    se_paired = float(d.std(ddof=1) / math.sqrt(n))
-    se_unpaired = float(math.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n))
-    sign = -1.0 if lower_is_better(metric) else 1.0
-    if se_paired > 0:
-        prob = float(stats.t.cdf(sign * mean / se_paired, n - 1))
-    else:
-        prob = 1.0 if sign * mean > 0 else 0.0 if sign * mean < 0 else 0.5
-    out.update(
-        mean=mean,
-        ci95=interval,
-        prob_better=prob,
-        se_paired=se_paired,
-        se_unpaired=se_unpaired,
-        narrowing=(se_unpaired / se_paired) if se_paired > 0 else None,
-    )
-    return out
-
-
-def rank_arms(values: dict[str, list[float | None]], metric: str) -> dict[str, Any]:
-    """Arms ranked on ``metric`` by their mean over the same seeds, the best first, with the paired
-    difference of the best from each other arm (best - other: positive means the best is ahead for a
-    higher-is-better metric) and whether its 95% CI clears zero.
-
-    Args:
-        values: arm -> the metric per seed (the same seeds, in the same order, for every arm).
-        metric: the metric's name (for its direction).
-
-    Example:
-        >>> ranked = rank_arms({"a": [1.0, 2.0, 3.0], "b": [2.0, 3.5, 4.0]}, "profit")
-        >>> ranked["order"], ranked["versus"]["a"]["clear"]
-        (['b', 'a'], True)
-    """
-    means = {arm: mean_ci(series)[0] for arm, series in values.items()}
-    defined = [arm for arm, mean in means.items() if mean is not None]
-    lower = lower_is_better(metric)
-    order = sorted(defined, key=lambda arm: means[arm], reverse=not lower)
-    versus: dict[str, Any] = {}
-    if order:
-        best = order[0]
-        for arm in order[1:]:
-            diff = paired_difference(values[arm], values[best], metric)  # best - arm
-            interval = diff["ci95"]
-            versus[arm] = {
-                "mean": diff["mean"],
-                "ci95": interval,
-                "clear": interval is not None and (interval[0] > 0 or interval[1] < 0),
-            }
-    return {"metric": metric, "order": order, "means": means, "best": order[0] if order else None,
-            "versus": versus}  # fmt: skip
-
-
-def pairing_effect(se_unpaired: float | None, se_paired: float | None) -> str:
-    """What pairing by seed did to the 95% interval of a difference, in words: the ratio of the
-    unpaired standard error to the paired one (the interval's width scales with it), as
-    "narrowed" when above 1 and "widened" (by its inverse) when below.
-
-    Example:
-        >>> pairing_effect(3.2, 1.0)
-        'narrowed the interval 3.2x'
-        >>> pairing_effect(1.0, 1.1)
-        'widened the interval 1.1x'
-        >>> pairing_effect(1.0, 0.99), pairing_effect(2.0, 0.0), pairing_effect(None, None)
-        ('left the interval as wide (1.0x)', 'narrowed the interval to a point', 'n/a')
-    """
-    if se_unpaired is None or se_paired is None:
-        return "n/a"
-    if se_paired == 0:
-        return "narrowed the interval to a point" if se_unpaired > 0 else "n/a (no spread either way)"
-    ratio = se_unpaired / se_paired
-    if round(ratio, 1) == 1.0:  # as shown: neither word would be true at the precision printed
-        return "left the interval as wide (1.0x)"
-    return f"narrowed the interval {ratio:.1f}x" if ratio > 1 else f"widened the interval {1 / ratio:.1f}x"
-
-
-# --------------------------------------------------------------------------- the three experiments
-
-
-def seeds_for(scenario: Scenario, runs: int, seed: int | None = None) -> list[int]:
-    start = scenario.run.seed if seed is None else seed
-    return list(range(start, start + runs))
-
-
-@dataclass
-class Replicates:
+class Replicates(WorkflowResult):
     """R runs of one scenario: ``runs`` (tidy run x week x firm), ``summary`` (means, ci95).
 
     With an output folder the weekly tables live in ``runs_file`` and ``runs`` reads them on
-    demand; without one they are held in memory.
+    demand; without one they are held in memory. ``scenario`` is the scenario replicated (what
+    :meth:`write` records as ``scenario.resolved.toml``).
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario
+        >>> reps = replicate(load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 3}),
+        ...                  runs=2, jobs=1)
+        >>> folder = reps.write(tempfile.mkdtemp(), figures=False)
+        >>> sorted(p.name for p in folder.iterdir())
+        ['manifest.json', 'runs.parquet', 'scenario.resolved.toml', 'summary.json']
     """
 
     summary: dict[str, Any]
@@ -637,6 +142,7 @@ class Replicates:
     runs_file: Path | None = None
     _runs: pd.DataFrame | None = None
     invocation: Invocation | None = None  # the call and its start, for the manifest
+    scenario: Scenario | None = None
 
     @property
     def runs(self) -> pd.DataFrame:
@@ -650,6 +156,23 @@ class Replicates:
             return pd.read_parquet(self.runs_file, columns=["run", "week", "firm", "customers"])
         return self.runs[["run", "week", "firm", "customers"]]
 
+    def table(self) -> str:
+        """The per-firm means with their 95% intervals (what ``sim run --runs`` prints)."""
+        return formatting.format_summary(self.summary, ci95=self.summary["ci95"])
+
+    def figures(self) -> dict[str, Figure]:
+        """The band of customers over time and the churn reasons (:func:`replicate_figures`)."""
+        return replicate_figures(self, self.scenario)
+
+    def write(
+        self, out: str | os.PathLike[str], figures: bool = True, invocation: Invocation | None = None
+    ) -> Path:
+        """``runs.parquet``, ``summary.json``, the resolved scenario, figures and ``manifest.json``
+        (:func:`write_replicates`); returns the folder."""
+        folder = Path(out)
+        write_replicates(self, self.scenario, folder, figures=figures, invocation=invocation)
+        return folder
+
 
 def replicate(scenario: Scenario, runs: int = 10, seed: int | None = None, **execution: Any) -> Replicates:
     """Run ``scenario`` on seeds seed, seed+1, ... and summarise with 95% CIs.
@@ -659,6 +182,13 @@ def replicate(scenario: Scenario, runs: int = 10, seed: int | None = None, **exe
         runs: number of replicates.
         seed: first seed (default ``scenario.run.seed``).
         **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`execute`.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> reps = replicate(load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 3}),
+        ...                  runs=2, jobs=1)
+        >>> reps.summary["seeds"], len(reps.runs)
+        ([1, 2], 16)
     """
     invocation = Invocation.api("sim.replicate", runs=runs, seed=seed, **execution)
     base = scenario.without_experiments()
@@ -670,20 +200,91 @@ def replicate(scenario: Scenario, runs: int = 10, seed: int | None = None, **exe
     if out is not None:
         runs_file = Path(out) / "runs.parquet"
         RunCache(Path(out)).stream_timeseries(specs, runs_file)
-        return Replicates(summary, results, runs_file=runs_file, invocation=invocation)
+        return Replicates(summary, results, runs_file=runs_file, invocation=invocation, scenario=scenario)
     table = pd.concat([r.timeseries.assign(run=r.spec.seed) for r in results], ignore_index=True)
     table = table[["run", *[c for c in table.columns if c != "run"]]]
-    return Replicates(summary, results, _runs=table, invocation=invocation)
+    return Replicates(summary, results, _runs=table, invocation=invocation, scenario=scenario)
+
+
+# --------------------------------------------------------------------------- compare
+
+
+class _TableOrFrame:
+    """``Comparison.table``: called, the printed table (:meth:`Comparison.table`); used as the
+    arm x metric DataFrame it was before (``cmp.table.to_csv(...)``, ``cmp.table["metric"]``), the
+    frame (:attr:`Comparison.table_frame`) with a DeprecationWarning."""
+
+    def __init__(self, result: Comparison) -> None:
+        self._result = result
+
+    def __call__(self) -> str:
+        return format_comparison(self._result.comparison)
+
+    def _frame(self) -> pd.DataFrame:
+        warnings.warn(
+            "Comparison.table is the printed table now (call it: cmp.table()); the arm x metric "
+            "DataFrame is cmp.table_frame",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return self._result.table_frame
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # private and display hooks: not the frame's (repr shows it)
+            raise AttributeError(name)
+        return getattr(self._frame(), name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._frame()[key]
+
+    def __len__(self) -> int:
+        return len(self._frame())
+
+    def __iter__(self) -> Any:
+        return iter(self._frame())
+
+    def __repr__(self) -> str:
+        return repr(self._result.table_frame)
 
 
 @dataclass
-class Comparison:
-    """Arms on the same seeds: ``table`` (arm x metric), ``comparison`` (the JSON dict)."""
+class Comparison(WorkflowResult):
+    """Arms on the same seeds: ``table_frame`` (arm x metric), ``comparison`` (the JSON dict).
 
-    table: pd.DataFrame
+    ``table()`` is the text ``sim compare`` prints; ``table`` used as a DataFrame (its meaning
+    before the workflows shared one shape) still gives ``table_frame``, with a DeprecationWarning.
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario
+        >>> cmp = compare(load_scenario("scenarios/conquest_vs_relations.toml",
+        ...     {"market.size": 200, "run.weeks": 3}), runs=2, jobs=1)
+        >>> sorted(p.name for p in cmp.write(tempfile.mkdtemp()).iterdir())
+        ['comparison.csv', 'comparison.json', 'manifest.json', 'scenario.resolved.toml']
+        >>> sorted(cmp.table_frame["arm"].unique())
+        ['conquest', 'relations']
+    """
+
+    table_frame: pd.DataFrame
     comparison: dict[str, Any]
     results: list[RunResult]
     invocation: Invocation | None = None  # the call and its start, for the manifest
+    scenario: Scenario | None = None
+
+    @property
+    def table(self) -> _TableOrFrame:  # type: ignore[override]  # callable: see _TableOrFrame
+        """The arms side by side, each arm's paired difference from the first and the verdict (what
+        ``sim compare`` prints: :func:`format_comparison`); call it: ``cmp.table()``."""
+        return _TableOrFrame(self)
+
+    def write(
+        self, out: str | os.PathLike[str], figures: bool = True, invocation: Invocation | None = None
+    ) -> Path:
+        """``comparison.json``, ``comparison.csv``, the resolved scenario and ``manifest.json``
+        (:func:`write_comparison`; a comparison has no figures); returns the folder."""
+        folder = Path(out)
+        write_comparison(self, self.scenario, folder, invocation=invocation)
+        return folder
 
 
 def arms_of(scenario: Scenario) -> dict[str, Scenario]:
@@ -707,6 +308,15 @@ def compare(
         firm: the firm whose metrics are compared (default: the first firm).
         seed: first seed (default ``scenario.run.seed``).
         **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`execute`.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> cmp = compare(load_scenario("scenarios/conquest_vs_relations.toml",
+        ...     {"market.size": 200, "run.weeks": 4}), runs=2, jobs=1)
+        >>> cmp.comparison["baseline_arm"], list(cmp.comparison["differences"])
+        ('conquest', ['relations'])
+        >>> cmp.table().splitlines()[0]
+        "Scenario 'conquest_vs_relations': firm 'us', 2 arms on the same 2 seeds (1-2); mean [95% CI]"
     """
     invocation = Invocation.api("sim.compare", runs=runs, firm=firm, seed=seed, **execution)
     arms = arms_of(scenario)
@@ -718,24 +328,16 @@ def compare(
     results = execute(specs, keep_timeseries=False, **execution)
     by_arm = {label: [r for r in results if r.spec.label == label] for label in arms}
     metrics = {label: [scalar_metrics(r.summary["firms"][firm]) for r in rs] for label, rs in by_arm.items()}
-    names = list(metrics[next(iter(arms))][0])
-    first = next(iter(arms))
-    arm_stats: dict[str, Any] = {}
-    differences: dict[str, Any] = {}
+    compared = compare_metrics(metrics)
+    first = compared["baseline_arm"]
     rows = []
     for label in arms:
-        arm_stats[label] = {}
-        for name in names:
-            mean, interval = mean_ci(m[name] for m in metrics[label])
-            arm_stats[label][name] = {"mean": mean, "ci95": interval}
-            row = {"arm": label, "metric": name, "mean": mean, "ci95_low": None, "ci95_high": None}
-            if interval:
-                row["ci95_low"], row["ci95_high"] = interval
+        for name, stats in compared["arms"][label].items():
+            row = {"arm": label, "metric": name, "mean": stats["mean"], "ci95_low": None, "ci95_high": None}
+            if stats["ci95"]:
+                row["ci95_low"], row["ci95_high"] = stats["ci95"]
             if label != first:
-                diff = paired_difference(
-                    [m[name] for m in metrics[first]], [m[name] for m in metrics[label]], name
-                )
-                differences.setdefault(label, {})[name] = diff
+                diff = compared["differences"][label][name]
                 row.update({f"diff_{k}": v for k, v in diff.items() if k != "ci95"})
                 row["diff_ci95_low"], row["diff_ci95_high"] = diff["ci95"] or (None, None)
             rows.append(row)
@@ -745,16 +347,101 @@ def compare(
         "runs": runs,
         "seeds": seeds,
         "baseline_arm": first,
-        "arms": arm_stats,
-        "differences": differences,
-        "rankings": {
-            metric: rank_arms({label: [m[metric] for m in metrics[label]] for label in arms}, metric)
-            for metric in HEADLINE_METRICS
-            if metric in names
-        },
+        "arms": compared["arms"],
+        "differences": compared["differences"],
+        "rankings": compared["rankings"],
         "hashes": {label: config_hash(arm) for label, arm in arms.items()},
     }
-    return Comparison(pd.DataFrame(rows), comparison, results, invocation)
+    return Comparison(pd.DataFrame(rows), comparison, results, invocation, scenario)
+
+
+# Metrics shown by `sim compare`, with their formatter.
+COMPARED: list[tuple[str, str, Callable[[float], str]]] = [
+    ("profit", "profit (margin - spend)", lambda v: f"{v:,.0f}"),
+    ("customer_equity", "customer equity at end", lambda v: f"{v:,.0f}"),
+    ("total_value", "discounted profit + equity", lambda v: f"{v:,.0f}"),
+    ("customers_end", "customers at end", lambda v: f"{v:,.0f}"),
+    ("acquired", "customers won", lambda v: f"{v:,.0f}"),
+    ("cac", "CAC, acquisition-only", lambda v: f"{v:,.2f}"),
+    ("cac_fully_loaded", "CAC, fully loaded", lambda v: f"{v:,.2f}"),
+    ("retention_yearly", "retention per year", lambda v: f"{100 * v:.1f}%"),
+    ("churned", "churned", lambda v: f"{v:,.0f}"),
+    ("ltv_net", "LTV net of retention cost", lambda v: f"{v:,.2f}"),
+    ("ltv_net_cac_fully_loaded", "LTV net / CAC fully loaded", lambda v: f"{v:,.2f}"),
+    ("market_share_end", "market share", lambda v: f"{100 * v:.1f}%"),
+]
+_COMPARED_FORMAT = {metric: fmt for metric, _, fmt in COMPARED}
+_COMPARED_LABEL = {metric: label for metric, label, _ in COMPARED}
+
+
+def format_comparison(comparison: dict[str, Any]) -> str:
+    """Arms side by side (mean [95% CI]), then each arm's paired difference from the first."""
+    arms = list(comparison["arms"])
+    base = comparison["baseline_arm"]
+    header = ["metric", *arms]
+    body = [
+        [
+            label,
+            *(
+                interval(fmt, comparison["arms"][a][m]["mean"], comparison["arms"][a][m]["ci95"])
+                for a in arms
+            ),
+        ]
+        for m, label, fmt in COMPARED
+    ]
+    lines = [
+        f"Scenario {comparison['scenario']!r}: firm {comparison['firm']!r}, {len(arms)} arms on the same "
+        f"{comparison['runs']} seeds ({comparison['seeds'][0]}-{comparison['seeds'][-1]}); mean [95% CI]",
+        *aligned(header, body),
+    ]
+    for arm in arms[1:]:
+        rows = []
+        for m, label, fmt in COMPARED:
+            d = comparison["differences"][arm][m]
+            if d["mean"] is None:
+                rows.append([label, "n/a", "n/a", "n/a"])
+                continue
+            ci = formatting.signed_interval(fmt, d["mean"], d["ci95"])
+            narrowing = pairing_effect(d["se_unpaired"], d["se_paired"])
+            rows.append([label, ci, f"{100 * d['prob_better']:.0f}%", narrowing])
+        lines += [
+            "",
+            f"{arm} minus {base}, paired by seed: difference [95% CI], P({arm} better), "
+            "standard error unpaired / paired",
+            *aligned(["metric", "difference", f"P({arm} better)", "pairing"], rows),
+        ]
+    lines += ["", *format_rankings(comparison)]
+    return "\n".join(lines)
+
+
+def format_rankings(comparison: dict[str, Any]) -> list[str]:
+    """The verdict: arms ranked on profit and on customer equity, each with the best arm's paired
+    difference from every other and whether its 95% CI clears zero (or the verdict is noise)."""
+    lines = []
+    for metric, ranking in comparison.get("rankings", {}).items():
+        fmt = _COMPARED_FORMAT.get(metric, lambda v: f"{v:,.2f}")
+        order = ranking["order"]
+        if not order:
+            lines.append(f"Ranked on {_COMPARED_LABEL.get(metric, metric)}: not defined for any arm.")
+            continue
+        means = ", ".join(f"{arm} {fmt(ranking['means'][arm])}" for arm in order)
+        lines.append(
+            f"Ranked on {_COMPARED_LABEL.get(metric, metric)} (mean of {comparison['runs']} runs): {means}"
+        )
+        best = order[0]
+        for arm, diff in ranking["versus"].items():
+            if diff["ci95"] is None:
+                lines.append(f"  {best} - {arm}: {fmt(diff['mean'])}; too few runs for an interval")
+                continue
+            low, high = diff["ci95"]
+            verdict = "clear of zero" if diff["clear"] else "includes zero: within the noise of these runs"
+            lines.append(
+                f"  {best} - {arm}: {fmt(diff['mean'])} [{fmt(low)}, {fmt(high)}], paired 95% CI {verdict}"
+            )
+    return lines
+
+
+# --------------------------------------------------------------------------- sweep
 
 
 def sweep_points(scenario: Scenario) -> list[dict[str, Any]]:
@@ -794,17 +481,100 @@ def _is_int_key(scenario: Scenario, key: str) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+class SweepResult(pd.DataFrame, WorkflowResult):
+    """What :func:`sweep` returns: the sweep's table itself (one row per point x replicate x firm),
+    which also prints its means, draws its figures and writes its files.
+
+    A DataFrame subclass, so that everything that read :func:`sweep`'s DataFrame before still
+    does; a frame derived from it (a selection, a copy, a group-by) is a plain DataFrame.
+    ``scenario`` is the scenario swept and ``focal_firm`` the firm the table and figures show; the
+    call that made it is in ``attrs["invocation"]``, as before.
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario
+        >>> table = sweep(load_scenario("scenarios/what_if.toml", {"market.size": 200, "run.weeks": 3}),
+        ...               runs=1, jobs=1, firm="rival")
+        >>> isinstance(table, pd.DataFrame), table.focal_firm, sorted(table["firm"].unique())
+        (True, 'rival', ['rival', 'us'])
+        >>> sorted(p.name for p in table.write(tempfile.mkdtemp(), figures=False).iterdir())
+        ['manifest.json', 'scenario.resolved.toml', 'sweep.parquet']
+    """
+
+    _metadata: ClassVar[list[str]] = ["scenario", "focal_firm"]  # what pandas keeps on it
+
+    @property
+    def _constructor(self) -> type[pd.DataFrame]:
+        return pd.DataFrame
+
+    @property
+    def table_frame(self) -> pd.DataFrame:
+        """The table as a plain DataFrame."""
+        return pd.DataFrame(self)
+
+    def table(self) -> str:
+        """Per swept point, the focal firm's mean customers at the end, profit and LTV over the
+        replicates (what ``sim sweep`` prints)."""
+        keys = list(self.scenario.sweep.keys)
+        points = self["point"].nunique()
+        means = self[self["firm"] == self.focal_firm].groupby(keys)[["customers_end", "profit", "ltv"]].mean()
+        return "\n".join(
+            [
+                f"Sweep of {', '.join(keys)} for {self.focal_firm!r}: {points} points x "
+                f"{self['run'].nunique()} runs (means)",
+                means.to_string(float_format=lambda v: f"{v:,.2f}"),
+            ]
+        )
+
+    def figures(self) -> dict[str, Figure]:
+        """The focal firm's outcomes against each swept key (:func:`sweep_figures`)."""
+        return sweep_figures(self, self.scenario, self.focal_firm)
+
+    def write(
+        self, out: str | os.PathLike[str], figures: bool = True, invocation: Invocation | None = None
+    ) -> Path:
+        """``sweep.parquet``, the resolved scenario, figures and ``manifest.json`` (:func:`write_sweep`);
+        returns the folder."""
+        folder = Path(out)
+        write_sweep(self, self.scenario, folder, self.focal_firm, figures=figures, invocation=invocation)
+        return folder
+
+
 def sweep(
-    scenario: Scenario, runs: int | None = None, seed: int | None = None, **execution: Any
-) -> pd.DataFrame:
+    scenario: Scenario,
+    runs: int | None = None,
+    seed: int | None = None,
+    firm: str | None = None,
+    **execution: Any,
+) -> SweepResult:
     """Run every point of ``[sweep]`` for ``runs`` replicates (default ``sweep.runs``).
+
+    Args:
+        scenario: a scenario with a ``[sweep]`` table.
+        runs: replicates per point (default ``sweep.runs``).
+        seed: first seed (default ``scenario.run.seed``).
+        firm: the firm the result's table and figures show (default: the first firm).
+        **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`execute`.
 
     Returns:
         One row per point x replicate x firm: ``point``, ``run`` (the seed), ``firm``, the swept
         keys and every summary metric (nested tables flattened as ``table.key``); the call and
-        its start, for the manifest, in ``attrs["invocation"]``.
+        its start, for the manifest, in ``attrs["invocation"]``. A :class:`SweepResult`: a
+        DataFrame that also has ``table()``, ``figures()`` and ``write()``.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> table = sweep(load_scenario("scenarios/what_if.toml", {"market.size": 200, "run.weeks": 3}),
+        ...               runs=1, jobs=1)
+        >>> len(table), table.table().splitlines()[0]
+        (18, "Sweep of firms.us.budget, behaviours.adoption.word_of_mouth for 'us': 9 points x 1 runs (means)")
     """
-    invocation = Invocation.api("sim.sweep", runs=runs, seed=seed, **execution)
+    invocation = Invocation.api(
+        "sim.sweep", runs=runs, seed=seed, **({"firm": firm} if firm else {}), **execution
+    )
+    firm = firm or scenario.firm_names[0]
+    if firm not in scenario.firms:
+        raise ScenarioError(f"--firm {firm!r}: no such firm; firms: {', '.join(scenario.firms)}")
     points = sweep_points(scenario)
     base = scenario.without_experiments()
     runs = runs or scenario.sweep.runs
@@ -824,17 +594,19 @@ def sweep(
     rows = []
     for result in results:
         point_index = int(result.spec.label.split("-")[1])
-        for firm, firm_summary in result.summary["firms"].items():
+        for firm_name, firm_summary in result.summary["firms"].items():
             rows.append(
                 {
                     "point": point_index,
                     "run": result.spec.seed,
-                    "firm": firm,
+                    "firm": firm_name,
                     **dict(result.spec.point),
                     **scalar_metrics(firm_summary),
                 }
             )
-    return invocation.kept_on(pd.DataFrame(rows))
+    table = SweepResult(rows)
+    table.scenario, table.focal_firm = scenario, firm
+    return invocation.kept_on(table)
 
 
 # --------------------------------------------------------------------------- writing outputs
@@ -889,7 +661,7 @@ def write_comparison(
     write_json(
         out / "comparison.json", {**result.comparison, **_provenance(scenario, result.comparison["hashes"])}
     )
-    atomic_write(out / "comparison.csv", lambda p: result.table.to_csv(p, index=False))
+    atomic_write(out / "comparison.csv", lambda p: result.table_frame.to_csv(p, index=False))
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     seeds, arms = result.comparison["seeds"], result.comparison["hashes"]
     write_manifest(out, scenario, seeds, invocation or result.invocation, arms=arms)

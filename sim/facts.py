@@ -9,6 +9,9 @@ Owns the list of facts (MODEL.md section 8), how each is measured from simulatio
   splits), each with at least 0.2 currency per person of the market per week: acquisition cost
   against keeping cost, the reactivation rate, and referred against other customers.
 
+The workflow, :func:`measure_facts`, returns a :class:`FactsResult`: the table ``sim facts``
+prints and the ``facts.json`` it writes.
+
 Example:
     >>> [f.name for f in FACTS][:2]
     ['churn reason: died', 'churn reason: moved']
@@ -16,14 +19,18 @@ Example:
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sim.agents.customers import REASON_NAMES
+from sim.manifest import Invocation, write_manifest
 from sim.scenario import Scenario, ScenarioError
 from sim.strategies.levers import LEVERS
+from sim.workflow import WorkflowResult
 
 SEED_004 = "seed 004"
 SCHMITT = "Schmitt, Skiera & Van den Bulte 2011"
@@ -196,3 +203,72 @@ def format_facts(results: list[FactResult]) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(lines)
+
+
+@dataclass
+class FactsResult(WorkflowResult):
+    """What :func:`measure_facts` returns: every stylised fact measured on ``scenario`` and ``seed``.
+
+    Attributes:
+        scenario: the scenario measured (the two runs change its strategies, not this).
+        seed: the seed of both runs.
+        facts: one :class:`FactResult` per fact of :data:`FACTS`, in that order.
+        invocation: the call that measured them and when it started, for the manifest.
+
+    Example:
+        >>> import tempfile
+        >>> facts = measure_facts(Scenario(run={"name": "defaults"}).with_overrides(
+        ...     {"market.size": 200, "run.weeks": 4}))
+        >>> sorted(p.name for p in facts.write(tempfile.mkdtemp()).iterdir())
+        ['facts.json', 'manifest.json']
+    """
+
+    scenario: Scenario
+    seed: int
+    facts: list[FactResult]
+    invocation: Invocation | None = None
+
+    @property
+    def outside(self) -> int:
+        """How many facts were measured outside their target range (not counting those with no value)."""
+        return sum(1 for r in self.facts if r.within is False)
+
+    def table(self) -> str:
+        """What the facts were measured on, then the facts as an aligned table (what ``sim facts``
+        prints)."""
+        s = self.scenario
+        return (
+            f"Stylised facts of {s.name!r} ({s.market.size:,} people, {s.run.weeks} weeks, seed {self.seed})\n"
+            + format_facts(self.facts)
+        )
+
+    def write(
+        self, out: str | os.PathLike[str], figures: bool = True, invocation: Invocation | None = None
+    ) -> Path:
+        """``facts.json`` (:func:`as_json`) and ``manifest.json`` into ``out`` (``invocation``, e.g.
+        the command line, replaces the result's own); returns the folder. There are no figures."""
+        from sim.results import write_json
+
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json(folder / "facts.json", as_json(self.scenario, self.seed, self.facts))
+        write_manifest(folder, self.scenario, [self.seed], invocation or self.invocation)
+        return folder
+
+
+def measure_facts(scenario: Scenario, seed: int | None = None) -> FactsResult:
+    """The facts workflow: run the two runs (:func:`measure`) and return the result.
+
+    Args:
+        scenario: a scenario with at least two firms.
+        seed: the seed of both runs (default ``scenario.run.seed``).
+
+    Example:
+        >>> facts = measure_facts(Scenario(run={"name": "defaults"}).with_overrides(
+        ...     {"market.size": 300, "run.weeks": 8}), seed=2)
+        >>> len(facts.facts) == len(FACTS), facts.table().splitlines()[0]
+        (True, "Stylised facts of 'defaults' (300 people, 8 weeks, seed 2)")
+    """
+    seed = scenario.run.seed if seed is None else seed
+    invocation = Invocation.api("sim.measure_facts", seed=seed)
+    return FactsResult(scenario, seed, measure(scenario, seed=seed), invocation)

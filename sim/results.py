@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim.formatting import format_summary
+
 # The recorder's and the summary's names, where they were before sim/recording.py and
 # sim/summary.py existed (re-exported: old imports keep working).
 from sim.recording import Recorder, WeekFlows  # noqa: F401
@@ -37,6 +39,7 @@ from sim.summary import (  # noqa: F401
     spent_per,
     summarise,
 )
+from sim.workflow import WorkflowResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -49,8 +52,9 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class SimulationResult:
-    """What :func:`sim.simulate` returns: the summary, the weekly table and the per-person table.
+class SimulationResult(WorkflowResult):
+    """What :func:`sim.simulate` returns: the summary, the weekly table and the per-person table;
+    it prints its summary table (:meth:`table`), draws its figures and writes its files.
 
     Attributes:
         summary: the ``summary.json`` dict.
@@ -58,6 +62,14 @@ class SimulationResult:
         customers: one row per person who was ever in the market (see README, "Outputs").
         scenario: the scenario that was run (with its seed).
         invocation: the call that ran it and when it started, for the manifest (None: not known).
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario, simulate
+        >>> result = simulate(load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 3}))
+        >>> folder = result.write(tempfile.mkdtemp(), figures=False)
+        >>> sorted(p.name for p in folder.iterdir())
+        ['customers.parquet', 'manifest.json', 'scenario.resolved.toml', 'summary.json', 'timeseries.csv']
     """
 
     summary: dict[str, Any]
@@ -65,6 +77,10 @@ class SimulationResult:
     customers: pd.DataFrame
     scenario: Scenario
     invocation: Invocation | None = None
+
+    def table(self) -> str:
+        """The per-firm summary as an aligned text table (what ``sim run`` prints)."""
+        return format_summary(self.summary)
 
     def figures(self) -> dict[str, Figure]:
         """The figures ``write`` saves, by file name (without ``.png``)."""

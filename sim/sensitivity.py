@@ -14,9 +14,12 @@ and the indices per outcome and parameter with 95% confidence intervals:
   range), its bootstrap ``mu_star_conf``, ``mu`` (signed mean) and ``sigma`` (spread of the effects:
   non-linearity or interactions).
 
-The outcome of a point is the mean over its replicates of a per-firm scalar metric of the summary
-(``profit``, ``ltv``, ``cac``, ``retention_yearly``, ``customers_end``, ``churned_by_reason.dissatisfied``
-...: :func:`sim.experiments.scalar_metrics`).
+The design is a set of uncertainties (:class:`sim.design.Uncertainty`: a dotted key and a range
+``{low, high}``, sampled uniformly, or a distribution, sampled through its quantiles); the outcome
+of a point is the mean over its replicates of a declared per-firm outcome of the summary
+(:data:`sim.design.OUTCOMES`: ``profit``, ``ltv``, ``cac``, ``retention_yearly``, ``customers_end``,
+``churned_by_reason.dissatisfied`` ...). :func:`sensitivity` returns a :class:`SensitivityResult`,
+which prints its table, draws its figure and writes its files.
 
 Example:
     >>> parse_param("behaviours.adoption.word_of_mouth=0.005:0.05")
@@ -30,7 +33,7 @@ import os
 import textwrap
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,8 +41,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.design import Distribution, Range, SensitivityConfig, Uncertainty, check_uncertainties, typed_value
+from sim.design import check_outcomes as check_design_outcomes
+from sim.experiments import RunSpec, config_hash, execute, scalar_metrics, seeds_for
 from sim.manifest import Invocation, write_manifest
 from sim.scenario import Scenario, ScenarioError
+from sim.workflow import WorkflowResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -55,7 +62,7 @@ SOBOL_PRECISE_WIDTH = 0.1
 MORRIS_PRECISE_SHARE = 0.1
 
 
-# --------------------------------------------------------------------------- parameters
+# --------------------------------------------------------------------------- the design
 
 
 def parse_param(text: str) -> tuple[str, tuple[float, float]]:
@@ -77,32 +84,14 @@ def parse_param(text: str) -> tuple[str, tuple[float, float]]:
         ) from None
 
 
-def _existing_number(scenario: Scenario, key: str) -> tuple[Any, str | None]:
-    """The current value at ``key`` and None, or None and why it is not a number of the scenario."""
-    value: Any = scenario.model_dump()
-    parts = key.split(".")
-    for depth, part in enumerate(parts):
-        if not isinstance(value, dict):
-            where = ".".join(parts[:depth])
-            return None, f"{where} is a value, not a table"
-        if part not in value:
-            where = ".".join(parts[:depth])
-            table = f"[{where}]" if where else "the top level"
-            return None, f"unknown key; keys in {table}: {', '.join(map(str, value)) or '(none)'}"
-        value = value[part]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        shown = "a table" if isinstance(value, dict) else repr(value)
-        return None, f"not a number (it is {shown}); a parameter must name a numeric key"
-    return value, None
-
-
 def check_design(
-    scenario: Scenario, parameters: Mapping[str, Sequence[float]], where: str, source: str | None = None
+    scenario: Scenario, parameters: Mapping[str, Any], where: str, source: str | None = None
 ) -> None:
-    """Every parameter must name an existing numeric key of ``scenario`` and its range must give
-    valid scenarios at both ends. Raises :class:`ScenarioError` naming the file (``source``,
-    default the scenario's), ``where`` (the table or option), the dotted key, the value and what
-    is allowed.
+    """Every key must name an existing number of ``scenario`` and its range (``{low, high}``, a
+    :class:`sim.design.Range`, a pair ``(low, high)`` or a distribution) must give valid scenarios
+    at both ends (:func:`sim.design.check_uncertainties`). Raises :class:`ScenarioError` naming
+    the file (``source``, default the scenario's), ``where`` (the table or option), the dotted key,
+    the value and what is allowed.
 
     Example:
         >>> from sim import load_scenario
@@ -111,85 +100,27 @@ def check_design(
         ...
         sim.scenario.ScenarioError: scenarios/baseline.toml: --param firms.us.budgte = [0, 1]: unknown key; keys in [firms.us]: price, quality, margin, failure_rate, initial_share, budget, strategy, split, params
     """
-    source = source or scenario.source or scenario.name
-    base = scenario.without_experiments()
-    if not parameters:
-        raise ScenarioError(f"{source}: {where}: no parameters; give at least one dotted key with a range")
-    for key, bounds in parameters.items():
-        shown = f"{where} {key} = {list(bounds)}"
-        if len(bounds) != 2 or not all(isinstance(b, int | float) and math.isfinite(b) for b in bounds):
-            raise ScenarioError(f"{source}: {shown}: a range is two numbers [low, high]")
-        if not bounds[0] < bounds[1]:
-            raise ScenarioError(f"{source}: {shown}: a range needs low < high")
-        _, problem = _existing_number(base, key)
-        if problem:
-            raise ScenarioError(f"{source}: {shown}: {problem}")
-        for value in bounds:
-            try:
-                base.with_overrides({key: _typed(base, key, value)})
-            except ScenarioError as error:
-                message = str(error).removeprefix(f"{scenario.source or '<scenario>'}: ")
-                raise ScenarioError(
-                    f"{source}: {where} {key} = {list(bounds)}: at {value}: {message}"
-                ) from None
+    check_uncertainties(scenario, parameters, where, source=source, sampled=True)
 
 
-def _typed(scenario: Scenario, key: str, value: float) -> float | int:
-    """``value`` rounded for an integer key (``run.weeks``), else a float."""
-    from sim.experiments import _is_int_key
-
-    return round(value) if _is_int_key(scenario, key) else float(value)
-
-
-def probe_metrics(scenario: Scenario) -> tuple[list[str], list[str]]:
-    """The names of the per-firm scalar metrics and of the weekly timeseries columns the scenario
-    produces, from a one-week run (at most 200 people when the network allows it).
-
-    Example:
-        >>> from sim import load_scenario
-        >>> metrics, columns = probe_metrics(load_scenario("scenarios/research.toml"))
-        >>> "ltv" in metrics, "customers" in columns
-        (True, True)
-    """
-    from sim.experiments import scalar_metrics
-    from sim.simulation import simulate
-
-    base = scenario.without_experiments()
-    try:
-        small = base.with_overrides({"run.weeks": 1, "market.size": min(base.market.size, 200)})
-    except ScenarioError:
-        small = base.with_overrides({"run.weeks": 1})
-    result = simulate(small)
-    firm = next(iter(result.summary["firms"].values()))
-    return list(scalar_metrics(firm)), list(result.timeseries.columns)
-
-
-def check_outcomes(scenario: Scenario, outcomes: Sequence[str], firm: str | None) -> str:
-    """Validate outcome names and the firm; returns the firm (default: the first).
+def check_outcomes(scenario: Scenario, outcomes: list[str] | tuple[str, ...], firm: str | None) -> str:
+    """Every outcome must be a declared per-firm outcome (:data:`sim.design.OUTCOMES`) and the firm
+    one of the scenario's; returns the firm (default: the first).
 
     Example:
         >>> from sim import load_scenario
         >>> check_outcomes(load_scenario("scenarios/research.toml"), ["profit", "ltv"], None)
         'us'
     """
-    firm = firm or scenario.firm_names[0]
-    if firm not in scenario.firms:
-        raise ScenarioError(f"firm {firm!r}: no such firm; firms: {', '.join(scenario.firms)}")
-    known, _ = probe_metrics(scenario)
-    for outcome in outcomes:
-        if outcome not in known:
-            raise ScenarioError(
-                f"outcome {outcome!r}: not a scalar metric of a firm's summary; allowed: {', '.join(known)}"
-            )
-    return firm
+    return check_design_outcomes(scenario, outcomes, firm)
 
 
 # --------------------------------------------------------------------------- the analysis
 
 
 @dataclass
-class SensitivityResult:
-    """What :func:`sensitivity` returns.
+class SensitivityResult(WorkflowResult):
+    """What :func:`sensitivity` returns: the indices, the design, and the methods that show them.
 
     Attributes:
         indices: one row per outcome and parameter: ``outcome``, ``parameter``, ``rank`` (1 =
@@ -199,32 +130,118 @@ class SensitivityResult:
             over the replicates.
         info: the ``sensitivity.json`` dict.
         invocation: the call and its start, for the manifest.
+        scenario: the analysed scenario (its resolved file and manifest are written with the result).
+
+    Example:
+        >>> result = sensitivity(scenario, {"firms.us.budget": {"low": 0, "high": 4000}})  # doctest: +SKIP
+        >>> print(result.table()); result.write("results/research/sensitivity")  # doctest: +SKIP
     """
 
     indices: pd.DataFrame
     design: pd.DataFrame
     info: dict[str, Any]
     invocation: Invocation | None = None
+    scenario: Scenario | None = None
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The ``sensitivity.json`` dict (:attr:`info`), by the name every result gives it."""
+        return self.info
+
+    def table(self) -> str:
+        """The indices as text, one block per outcome, most influential parameter first, then the
+        precision warning when the sample is too small."""
+        info = self.info
+        sobol = info["method"] == "sobol"
+        lines = [
+            f"{'Sobol' if sobol else 'Morris'} sensitivity of firm {info['firm']!r} in {info['scenario']!r}: "
+            f"{info['points']} points x {info['runs']} run(s) (seeds {info['seeds'][0]}-{info['seeds'][-1]}), 95% CI"
+        ]
+        for outcome, block in info["outcomes"].items():
+            lines.append(f"\n{outcome}" + (f": {block['note']}" if block["note"] else ""))
+            table = self.indices[self.indices["outcome"] == outcome]
+            for _, row in table.iterrows():
+                if sobol:
+                    lines.append(
+                        f"  {row['rank']}. {row['parameter']:<45} ST {row['ST']:6.3f} ± {row['ST_conf']:.3f}   "
+                        f"S1 {row['S1']:6.3f} ± {row['S1_conf']:.3f}"
+                    )
+                else:
+                    lines.append(
+                        f"  {row['rank']}. {row['parameter']:<45} mu* {_number(row['mu_star']):>10} "
+                        f"± {_number(row['mu_star_conf']):<8} sigma {_number(row['sigma'])}"
+                    )
+        warning = info.get("precision", {}).get("warning")
+        if warning:
+            lines += ["", warning]
+        return "\n".join(lines)
+
+    def figures(self) -> dict[str, Figure]:
+        """``sensitivity``: the parameters ranked by influence on each outcome (:func:`sensitivity_figure`)."""
+        return {"sensitivity": sensitivity_figure(self)}
+
+    def write(
+        self,
+        out: str | os.PathLike[str],
+        figures: bool = True,
+        invocation: Invocation | None = None,
+        scenario: Scenario | None = None,
+    ) -> Path:
+        """``sensitivity.json``, ``sensitivity.parquet`` (indices), ``sensitivity_design.parquet``
+        (the points and their outcomes), the resolved scenario, ``figures/sensitivity.png`` and
+        ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own;
+        ``scenario`` the result's)."""
+        from sim import __version__
+        from sim.results import atomic_write, save_figure, write_json
+
+        scenario = scenario if scenario is not None else self.scenario
+        if scenario is None:
+            raise ValueError(
+                "a SensitivityResult built by hand needs the scenario to write: write(out, scenario=...)"
+            )
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "sensitivity.json", {**self.info, "version": __version__})
+        atomic_write(out / "sensitivity.parquet", lambda p: self.indices.to_parquet(p, index=False))
+        atomic_write(out / "sensitivity_design.parquet", lambda p: self.design.to_parquet(p, index=False))
+        atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
+        if figures:
+            for stem, figure in self.figures().items():
+                save_figure(out / "figures" / f"{stem}.png", figure)
+        write_manifest(out, scenario, self.info["seeds"], invocation or self.invocation)
+        return out
 
 
-def _problem(parameters: Mapping[str, Sequence[float]]) -> dict[str, Any]:
+def _bounds(form: Any) -> list[float]:
+    """The sampler's bounds of an uncertainty: a range's ends, or [0, 1] for a distribution (its
+    draws are quantiles, turned into values by the distribution)."""
+    if isinstance(form, Distribution):
+        return [0.0, 1.0]
+    low, high = form.ends() if isinstance(form, Range) else form
+    return [float(low), float(high)]
+
+
+def _problem(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "num_vars": len(parameters),
         "names": list(parameters),
-        "bounds": [[float(b[0]), float(b[1])] for b in parameters.values()],
+        "bounds": [_bounds(form) for form in parameters.values()],
     }
 
 
 def sample_points(
-    parameters: Mapping[str, Sequence[float]], method: str, samples: int, seed: int, levels: int = 4
+    parameters: Mapping[str, Any], method: str, samples: int, seed: int, levels: int = 4
 ) -> np.ndarray:
     """The SALib design: Sobol (Saltelli) ``samples x (D + 2)`` points, or Morris
-    ``samples x (D + 1)`` (``samples`` trajectories), each row a point in parameter units.
+    ``samples x (D + 1)`` (``samples`` trajectories), each row a point in parameter units (for a
+    distribution, in quantiles: see :func:`_bounds`). A range is a pair, a ``{low, high}`` table or
+    a :class:`sim.design.Range`.
 
     Example:
-        >>> sample_points({"a": [0, 1], "b": [5, 10]}, "sobol", 8, seed=1).shape
+        >>> sample_points({"a": [0, 1], "b": {"low": 5, "high": 10}}, "sobol", 8, seed=1).shape
         (32, 2)
     """
+    parameters = {k: Range.model_validate(v) if isinstance(v, Mapping) else v for k, v in parameters.items()}
     problem = _problem(parameters)
     if method == "sobol":
         from SALib.sample import sobol
@@ -241,63 +258,75 @@ def sample_points(
 
 def sensitivity(
     scenario: Scenario,
-    parameters: Mapping[str, Sequence[float]] | None = None,
+    uncertainties: Mapping[str, Any] | None = None,
     method: str | None = None,
     samples: int | None = None,
-    outcomes: Sequence[str] | None = None,
+    outcomes: list[str] | tuple[str, ...] | None = None,
     firm: str | None = None,
     runs: int | None = None,
     seed: int | None = None,
     levels: int | None = None,
+    *,
+    parameters: Mapping[str, Any] | None = None,
     **execution: Any,
 ) -> SensitivityResult:
     """Run a global sensitivity analysis of ``scenario``.
 
     Every argument left None comes from the scenario's ``[sensitivity]`` table (or its defaults:
     Sobol, 64 samples, 1 run, outcomes customers_end, profit, ltv, retention_yearly, the first
-    firm); ``parameters`` given here replace the table's.
+    firm); ``uncertainties`` given here replace the table's.
 
     Args:
         scenario: a validated scenario.
-        parameters: dotted key -> (low, high).
+        uncertainties: dotted key -> a range (``{"low": ..., "high": ...}``, a
+            :class:`sim.design.Range` or a pair ``(low, high)``) or a :class:`sim.design.Distribution`.
         method: ``"sobol"`` or ``"morris"``.
         samples: Sobol base samples N (a power of two; N (D + 2) points) or Morris trajectories
             (N (D + 1) points).
-        outcomes: per-firm scalar metrics of the summary.
+        outcomes: declared per-firm outcomes of the summary (:data:`sim.design.OUTCOMES`).
         firm: the firm whose outcomes are analysed.
         runs: replicates per point (seeds seed, seed + 1, ... at every point).
         seed: first replicate seed and the sampler's seed (default ``run.seed``).
         levels: Morris grid levels.
+        parameters: the older name of ``uncertainties`` (deprecated).
         **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`sim.experiments.execute`.
 
     Example:
         >>> from sim import load_scenario
         >>> s = load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 4})
-        >>> result = sensitivity(s, {"firms.us.budget": [0, 4000]}, samples=2, jobs=1)  # doctest: +SKIP
+        >>> result = sensitivity(s, {"firms.us.budget": {"low": 0, "high": 4000}}, samples=2, jobs=1)  # doctest: +SKIP
     """
-    from sim.experiments import RunSpec, config_hash, execute, scalar_metrics, seeds_for
-    from sim.scenario import SensitivityConfig
-
+    if parameters is not None:
+        warnings.warn(
+            "sensitivity(parameters=...) is deprecated: the varied keys are named uncertainties=...",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        uncertainties = parameters if uncertainties is None else uncertainties
     started = time.perf_counter()
     invocation = Invocation.api(
-        "sim.sensitivity.sensitivity", parameters=parameters, method=method, samples=samples,
+        "sim.sensitivity.sensitivity", uncertainties=_written(uncertainties), method=method, samples=samples,
         outcomes=outcomes, firm=firm, runs=runs, seed=seed, levels=levels, **execution,
     )  # fmt: skip
     table = scenario.sensitivity
-    if parameters is None:
+    if uncertainties is None:
         if table is None:
             raise ScenarioError(
                 f"{scenario.source or scenario.name}: no [sensitivity] table and no --param; give ranges, e.g. "
-                '--param behaviours.adoption.word_of_mouth=0.005:0.05 or [sensitivity] parameters = {"firms.us.budget" = [500, 3000]}'
+                "--param behaviours.adoption.word_of_mouth=0.005:0.05 or [sensitivity.uncertainties] "
+                '"firms.us.budget" = {low = 500, high = 3000}'
             )
-        parameters = table.parameters
-        where = "[sensitivity.parameters]"
+        uncertainties = table.uncertainties
+        where = "[sensitivity.uncertainties]"
     else:
         where = "--param"
-    parameters = {key: [float(b) for b in bounds] for key, bounds in parameters.items()}
 
     def default(name: str) -> Any:
-        return getattr(table, name) if table is not None else SensitivityConfig.model_fields[name].default
+        return (
+            getattr(table, name)
+            if table is not None
+            else SensitivityConfig.model_fields[name].get_default(call_default_factory=True)
+        )
 
     method = method or default("method")
     samples = samples or default("samples")
@@ -305,13 +334,17 @@ def sensitivity(
     runs = runs or default("runs")
     levels = levels or default("levels")
     seed = scenario.run.seed if seed is None else seed
-    check_design(scenario, parameters, where)
+    design_of = check_uncertainties(scenario, uncertainties, where, sampled=True)
     firm = check_outcomes(scenario, outcomes, firm or default("firm"))
+    forms = {u.key: u.form for u in design_of}
 
-    unit = sample_points(parameters, method, samples, seed, levels)
+    unit = sample_points(forms, method, samples, seed, levels)
     base = scenario.without_experiments()
-    keys = list(parameters)
-    points = [{key: _typed(base, key, value) for key, value in zip(keys, row, strict=True)} for row in unit]
+    keys = list(forms)
+    points = [
+        {u.key: typed_value(base, u.key, _value(u, x)) for u, x in zip(design_of, row, strict=True)}
+        for row in unit
+    ]
     seeds = seeds_for(scenario, runs, seed)
     specs = []
     for index, point in enumerate(points):
@@ -340,7 +373,7 @@ def sensitivity(
         design[outcome] = means[outcome]
 
     rows, notes = [], {}
-    problem = _problem(parameters)
+    problem = _problem(forms)
     for outcome in outcomes:
         y = means[outcome]
         undefined = int(np.isnan(y).sum())
@@ -383,7 +416,7 @@ def sensitivity(
         "points": len(points),
         "runs": runs,
         "seeds": seeds,
-        "parameters": parameters,
+        "parameters": {u.key: _bounds(u.form) if u.range is not None else u.written() for u in design_of},
         "outcomes": {
             outcome: {
                 "note": notes.get(outcome),
@@ -397,7 +430,22 @@ def sensitivity(
         "seconds": round(time.perf_counter() - started, 1),
     }
     info["precision"] = check_precision(indices, method, samples, len(keys), runs)
-    return SensitivityResult(indices, design, info, invocation)
+    return SensitivityResult(indices, design, info, invocation, scenario)
+
+
+def _value(uncertainty: Uncertainty, x: float) -> float:
+    """The value of a sampled coordinate: itself for a range, the quantile for a distribution."""
+    return uncertainty.distribution.at(x) if uncertainty.distribution is not None else float(x)
+
+
+def _written(uncertainties: Mapping[str, Any] | None) -> Any:
+    """The uncertainties as plain data (for the manifest's record of the call)."""
+    if uncertainties is None:
+        return None
+    return {
+        k: v.model_dump(exclude_none=True) if isinstance(v, Range | Distribution) else v
+        for k, v in uncertainties.items()
+    }
 
 
 def check_precision(
@@ -584,55 +632,18 @@ def write_sensitivity(
     figures: bool = True,
     invocation: Invocation | None = None,
 ) -> Path:
-    """``sensitivity.json``, ``sensitivity.parquet`` (indices), ``sensitivity_design.parquet``
-    (the points and their outcomes), the resolved scenario, ``figures/sensitivity.png`` and
-    ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own).
+    """``result.write(out, figures, invocation, scenario)``: the files of :meth:`SensitivityResult.write`.
 
     Example:
         >>> write_sensitivity(result, scenario, "results/research/sensitivity")  # doctest: +SKIP
     """
-    from sim import __version__
-    from sim.results import atomic_write, save_figure, write_json
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "sensitivity.json", {**result.info, "version": __version__})
-    atomic_write(out / "sensitivity.parquet", lambda p: result.indices.to_parquet(p, index=False))
-    atomic_write(out / "sensitivity_design.parquet", lambda p: result.design.to_parquet(p, index=False))
-    atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
-    if figures:
-        save_figure(out / "figures" / "sensitivity.png", sensitivity_figure(result))
-    write_manifest(out, scenario, result.info["seeds"], invocation or result.invocation)
-    return out
+    return result.write(out, figures=figures, invocation=invocation, scenario=scenario)
 
 
 def format_sensitivity(result: SensitivityResult) -> str:
-    """The indices as text, one block per outcome, most influential parameter first.
+    """``result.table()``: the indices as text, one block per outcome, most influential first.
 
     Example:
         >>> print(format_sensitivity(result))  # doctest: +SKIP
     """
-    info = result.info
-    sobol = info["method"] == "sobol"
-    lines = [
-        f"{'Sobol' if sobol else 'Morris'} sensitivity of firm {info['firm']!r} in {info['scenario']!r}: "
-        f"{info['points']} points x {info['runs']} run(s) (seeds {info['seeds'][0]}-{info['seeds'][-1]}), 95% CI"
-    ]
-    for outcome, block in info["outcomes"].items():
-        lines.append(f"\n{outcome}" + (f": {block['note']}" if block["note"] else ""))
-        table = result.indices[result.indices["outcome"] == outcome]
-        for _, row in table.iterrows():
-            if sobol:
-                lines.append(
-                    f"  {row['rank']}. {row['parameter']:<45} ST {row['ST']:6.3f} ± {row['ST_conf']:.3f}   "
-                    f"S1 {row['S1']:6.3f} ± {row['S1_conf']:.3f}"
-                )
-            else:
-                lines.append(
-                    f"  {row['rank']}. {row['parameter']:<45} mu* {_number(row['mu_star']):>10} "
-                    f"± {_number(row['mu_star_conf']):<8} sigma {_number(row['sigma'])}"
-                )
-    warning = info.get("precision", {}).get("warning")
-    if warning:
-        lines += ["", warning]
-    return "\n".join(lines)
+    return result.table()

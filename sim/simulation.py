@@ -30,7 +30,15 @@ def simulate(
         strategies: optional strategy objects by firm name, replacing the scenario's.
 
     Returns:
-        A :class:`sim.results.SimulationResult` with ``.summary``, ``.timeseries``, ``.customers``.
+        A :class:`sim.results.SimulationResult` with ``.summary``, ``.timeseries``, ``.customers``;
+        ``.table()`` is what ``sim run`` prints and ``.write(folder)`` writes its files.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> result = simulate(load_scenario("scenarios/conquest_vs_relations.toml",
+        ...     {"market.size": 200, "run.weeks": 4}), seed=7)
+        >>> result.summary["seed"], result.table().splitlines()[0]
+        (7, "Scenario 'conquest_vs_relations', seed 7, 4 weeks")
     """
     invocation = Invocation.api("sim.simulate", seed=seed)
     market = CustomerMarket(scenario, seed=seed, strategies=strategies)
@@ -41,7 +49,15 @@ def simulate(
 
 
 def collect(market: CustomerMarket) -> SimulationResult:
-    """Results of a market stepped so far (by :func:`simulate` or by hand with ``step()``)."""
+    """Results of a market stepped so far (by :func:`simulate` or by hand with ``step()``).
+
+    Example:
+        >>> from sim import CustomerMarket, load_scenario
+        >>> market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 10}))
+        >>> market.step(); market.step()
+        >>> collect(market).summary["weeks"]
+        2
+    """
     scenario = _as_run(market)
     return SimulationResult(
         summary=summarise(scenario, market.seed, market.recorder),

@@ -2,11 +2,12 @@
 
 Out: with ``run.record_transactions = true`` a purchase hook of the recorder (:func:`record`, after
 step 5) appends one row per buyer and week (person id, firm, amount, number of purchases) to
-``market.transaction_log``; off by default, when it costs one empty loop per week. :func:`simulate_transactions` runs a scenario
-with recording on and returns the log as a table with the columns CLV tools such as ``lifetimes``
-and PyMC-Marketing read: ``customer_id`` (the ``id`` of ``customers.parquet``), ``date``
-(``run.start_date`` + 7 x week), ``amount`` (revenue booked that week), plus ``firm``, ``week``
-and ``purchases``.
+``market.transaction_log``; off by default, when it costs one empty loop per week.
+:func:`simulate_transactions` (the transactions workflow) runs a scenario with recording on and
+returns a :class:`TransactionsResult` holding the log as a table with the columns CLV tools such
+as ``lifetimes`` and PyMC-Marketing read: ``customer_id`` (the ``id`` of ``customers.parquet``),
+``date`` (``run.start_date`` + 7 x week), ``amount`` (revenue booked that week), plus ``firm``,
+``week`` and ``purchases``.
 
 In: :func:`read_log` reads a log (CSV, parquet, or the CDNOW text format), :func:`cohort_curves`
 measures a cohort's repeat-purchase and retention curves on a weekly clock, and
@@ -48,7 +49,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.manifest import Invocation, write_manifest
 from sim.recording import PurchaseHook, hook_for_switch
+from sim.workflow import WorkflowResult
 
 if TYPE_CHECKING:
     from sim.agents.behaviours.purchase import Sales
@@ -171,24 +174,75 @@ def transaction_table(market: CustomerMarket) -> pd.DataFrame:
 
 
 @dataclass
-class SimulatedLog:
-    """What :func:`simulate_transactions` returns.
+class TransactionsResult(WorkflowResult):
+    """What :func:`simulate_transactions` returns (it was called ``SimulatedLog``).
 
     Attributes:
         result: the run's results, identical to ``simulate(scenario, seed)``.
         log: one row per buyer and week (``customer_id``, ``date``, ``amount``, ``firm``,
             ``week``, ``purchases``).
         initial_ids: ids of the people who were customers at week 0 (not acquired in the run).
+        invocation: the call that ran it and when it started, for the manifest.
+
+    Example:
+        >>> import tempfile
+        >>> from sim import load_scenario
+        >>> run = simulate_transactions(load_scenario("scenarios/research.toml", {"market.size": 200, "run.weeks": 4}))
+        >>> run.table().split(" transactions")[0] == f"{len(run.log):,}"
+        True
+        >>> sorted(p.name for p in run.write(Path(tempfile.mkdtemp()) / "log.csv").iterdir())
+        ['log.csv', 'manifest.json']
     """
 
     result: SimulationResult
     log: pd.DataFrame
     initial_ids: np.ndarray
+    invocation: Invocation | None = None
+
+    def table(self) -> str:
+        """The log in one line: its rows, customers, dates and amount beside the simulated revenue
+        (what ``sim transactions`` prints before where it wrote the log)."""
+        log = self.log
+        revenue = sum(f["revenue"] for f in self.result.summary["firms"].values())
+        return (
+            f"{len(log):,} transactions (buyer-weeks) of {log['customer_id'].nunique():,} customers, "
+            f"{log['date'].min():%Y-%m-%d} to {log['date'].max():%Y-%m-%d}; amount {log['amount'].sum():,.2f} "
+            f"(simulated revenue {revenue:,.2f})"
+        )
+
+    def write(
+        self, out: str | os.PathLike[str], figures: bool = True, invocation: Invocation | None = None
+    ) -> Path:
+        """Write the log to the file ``out`` (``.csv`` or ``.parquet``: :func:`write_log`) and
+        record it in its folder's ``manifest.json`` (``invocation``, e.g. the command line,
+        replaces the result's own); returns the folder. A log has no figures.
+
+        Raises:
+            ValueError: ``out`` is neither ``.csv`` nor ``.parquet`` (nothing is written).
+        """
+        path = write_log(self.log, out)
+        seeds = [self.result.summary["seed"]]
+        write_manifest(
+            path.parent, self.result.scenario, seeds, invocation or self.invocation, output=path.name
+        )
+        return path.parent
+
+
+def __getattr__(name: str) -> Any:
+    """``SimulatedLog``, the old name of :class:`TransactionsResult`, with a DeprecationWarning."""
+    if name == "SimulatedLog":
+        import warnings
+
+        warnings.warn(
+            "sim.transactions.SimulatedLog is now TransactionsResult", DeprecationWarning, stacklevel=2
+        )
+        return TransactionsResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def simulate_transactions(
     scenario: Scenario, seed: int | None = None, start_date: datetime.date | str | None = None
-) -> SimulatedLog:
+) -> TransactionsResult:
     """Run ``scenario`` with transaction recording on and return the results and the log.
 
     Args:
@@ -207,6 +261,9 @@ def simulate_transactions(
     from sim.model import CustomerMarket
     from sim.simulation import collect
 
+    invocation = Invocation.api(
+        "sim.simulate_transactions", seed=seed, start_date=None if start_date is None else str(start_date)
+    )
     overrides: dict[str, Any] = {"run.record_transactions": True}
     if start_date is not None:
         overrides["run.start_date"] = datetime.date.fromisoformat(str(start_date))
@@ -214,7 +271,7 @@ def simulate_transactions(
     market = CustomerMarket(scenario, seed=seed)
     initial = market.customers.person_id[market.customers.firm >= 0].copy()
     market.run_model()
-    return SimulatedLog(collect(market), transaction_table(market), initial)
+    return TransactionsResult(collect(market), transaction_table(market), initial, invocation)
 
 
 def write_log(log: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
@@ -484,8 +541,10 @@ def targets_from_log(
         firm=firm,
     )
     data: dict[str, Any] = {}
-    if parameters:
-        data["parameters"] = {key: [float(low), float(high)] for key, (low, high) in parameters.items()}
+    if parameters:  # the one range syntax of the design vocabulary: {low, high}
+        data["uncertainties"] = {
+            key: {"low": float(low), "high": float(high)} for key, (low, high) in parameters.items()
+        }
     if settings:
         data["settings"] = dict(settings)
     targets = []
@@ -543,12 +602,12 @@ def _toml_key(key: str) -> str:
 
 
 def write_targets(data: dict[str, Any], path: str | os.PathLike[str], header: str = "") -> Path:
-    """Write a targets dict (``parameters``, ``settings``, ``targets``) as TOML with ``header``
+    """Write a targets dict (``uncertainties``, ``settings``, ``targets``) as TOML with ``header``
     as comment lines, one line per key, atomically; :func:`sim.calibration.load_targets` reads it.
 
     Example:
         >>> import tempfile, tomllib
-        >>> data = {"parameters": {"firms.us.budget": [100.0, 900.0]}, "targets": [{"kind": "scalar",
+        >>> data = {"uncertainties": {"firms.us.budget": {"low": 100.0, "high": 900.0}}, "targets": [{"kind": "scalar",
         ...     "metric": "ltv", "value": 250.0}]}
         >>> path = write_targets(data, Path(tempfile.mkdtemp()) / "t.toml", "an example")
         >>> tomllib.loads(path.read_text()) == data
@@ -559,7 +618,7 @@ def write_targets(data: dict[str, Any], path: str | os.PathLike[str], header: st
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"# {line}".rstrip() for line in header.splitlines()]
-    for table in ("parameters", "settings"):
+    for table in ("uncertainties", "parameters", "settings"):
         if data.get(table):
             lines += ["", f"[{table}]", *(f"{_toml_key(k)} = {_toml(v)}" for k, v in data[table].items())]
     for target in data.get("targets", []):

@@ -524,8 +524,8 @@ def _check_spend(figure: Figure, claims: dict) -> list[str]:
 def _check_forest(figure: Figure, claims: dict) -> list[str]:
     from matplotlib.colors import to_hex
 
-    from sim.experiments import lower_is_better
     from sim.plots import FOREST_COLOURS
+    from sim.statistics import lower_is_better
 
     colour_of = {v: k for k, v in FOREST_COLOURS.items()}
     problems = []
@@ -575,7 +575,7 @@ def _check_cascade(figure: Figure, claims: dict) -> list[str]:
 
 
 def _check_sweep(figure: Figure, claims: dict) -> list[str]:
-    from sim.plots import _value
+    from sim.plots.sweep import value_text
 
     axis = figure.axes[0]
     title = _title(figure)
@@ -590,16 +590,16 @@ def _check_sweep(figure: Figure, claims: dict) -> list[str]:
         if collection.get_array() is not None and not lines:
             for (x, y), c in zip(collection.get_offsets(), collection.get_array(), strict=True):
                 if best is None or y > best[2]:
-                    best = (x, _value(c), y)
+                    best = (x, value_text(c), y)
     if best is None:
         return ["sweep: nothing plotted"]
     claimed = claims["best"]
-    if not _close(best[2], claimed["value"]) or _value(best[0]) != _value(claimed["key"]):
+    if not _close(best[2], claimed["value"]) or value_text(best[0]) != value_text(claimed["key"]):
         problems.append(
             f"sweep: the highest plotted mean is at {claims['key']} = {best[0]} ({best[2]}); claimed {claimed}"
         )
-    if f"{claims['key']} = {_value(best[0])}" not in title:
-        problems.append(f"sweep: expected '{claims['key']} = {_value(best[0])}' in {title!r}")
+    if f"{claims['key']} = {value_text(best[0])}" not in title:
+        problems.append(f"sweep: expected '{claims['key']} = {value_text(best[0])}' in {title!r}")
     if claims["by"] is not None and f"{claims['by']} = {best[1]}" not in title:
         problems.append(f"sweep: expected '{claims['by']} = {best[1]}' in {title!r}")
     if claims["averaged_over"] and "averaged over " + ", ".join(claims["averaged_over"]) not in title:

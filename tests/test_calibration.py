@@ -34,8 +34,8 @@ RESEARCH = ROOT / "scenarios" / "research.toml"
 TINY = {"market.size": 400, "run.weeks": 40}
 
 TARGETS = """
-[parameters]
-"personas.shopper.purchase_rate.mean" = [0.05, 0.6]
+[uncertainties]
+"personas.shopper.purchase_rate.mean" = {low = 0.05, high = 0.6}
 
 [settings]
 runs = 1
@@ -95,29 +95,24 @@ def test_the_example_targets_file_loads(tiny, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("replace", "message"),
+    ("replace", "broken", "message"),
     [
-        ('kind = "churn_reasons"', r"targets\[2\]\.kind = 'churn_reason': allowed kinds"),
-        ("months = [2, 4, 6, 8]", r"targets\[0\]\.months = \[2, 4, 6, 80\]: 80 is outside \[1, 10\]"),
-        ('metric = "revenue"', r"targets\[0\]\.metric = 'revenu': not a column of the weekly timeseries"),
-        ("unappreciated = 0.5", r"targets\[2\]\.shares\.unapreciated = 0\.5: unknown reason; allowed: died"),
-        ("values = [0.99, 0.97]", r"targets\[1\]\.values = \[0\.99\]: 1 values for 2 points"),
-        ("max_evaluations = 6", r"settings\.max_evaluation = 6: unknown key; allowed keys in \[settings\]"),
-        ('firm = "us"\nshares', r"targets\[2\]\.firm = 'them': no such firm; firms: us, rival"),
-        ('"personas.shopper.purchase_rate.mean" = [0.05, 0.6]', r"\[parameters\] personas\.shopper\.purchase_rate\.mean = \[0\.6, 0\.05\]: a range needs low < high"),
+        ('kind = "churn_reasons"', 'kind = "churn_reason"', r"targets\[2\]\.kind = 'churn_reason': allowed kinds"),
+        ("months = [2, 4, 6, 8]", "months = [2, 4, 6, 80]", r"targets\[0\]\.months = \[2, 4, 6, 80\]: 80 is outside \[1, 10\]"),
+        ('metric = "revenue"', 'metric = "revenu"', r"targets\[0\]\.metric = 'revenu': not a column of the weekly timeseries"),
+        ("unappreciated = 0.5", "unapreciated = 0.5", r"targets\[2\]\.shares\.unapreciated = 0\.5: unknown reason; allowed: died"),
+        ("values = [0.99, 0.97]", "values = [0.99]", r"targets\[1\]\.values = \[0\.99\]: 1 values for 2 points"),
+        ("max_evaluations = 6", "max_evaluation = 6", r"settings\.max_evaluation = 6: unknown key; allowed keys in \[settings\]"),
+        ("max_evaluations = 6", "max_evaluations = 0", r"settings\.max_evaluations = 0: Input should be greater than or equal to 1"),
+        ('firm = "us"\nshares', 'firm = "them"\nshares', r"targets\[2\]\.firm = 'them': no such firm; firms: us, rival"),
+        ('metric = "customers_end"', 'metric = "customers_ended"', r"targets\[3\]\.metric = 'customers_ended': not a scalar metric of a firm's summary; allowed: customers_start"),
+        ("{low = 0.05, high = 0.6}", "{low = 0.6, high = 0.05}", r"\[uncertainties\] personas\.shopper\.purchase_rate\.mean = \{'low': 0\.6, 'high': 0\.05\}: a range needs low < high"),
+        ("{low = 0.05, high = 0.6}", "{low = 0.05, hi = 0.6}", r"\[uncertainties\] personas\.shopper\.purchase_rate\.mean\.low = 0\.05: expected a list of values, a range \{low = \.\.\., high = \.\.\.\}"),
     ],
 )  # fmt: skip
-def test_targets_file_errors_name_the_file_key_value_and_what_is_allowed(tiny, tmp_path, replace, message):
-    broken = {
-        'kind = "churn_reasons"': 'kind = "churn_reason"',
-        "months = [2, 4, 6, 8]": "months = [2, 4, 6, 80]",
-        'metric = "revenue"': 'metric = "revenu"',
-        "unappreciated = 0.5": "unapreciated = 0.5",
-        "values = [0.99, 0.97]": "values = [0.99]",
-        "max_evaluations = 6": "max_evaluation = 6",
-        'firm = "us"\nshares': 'firm = "them"\nshares',
-        '"personas.shopper.purchase_rate.mean" = [0.05, 0.6]': '"personas.shopper.purchase_rate.mean" = [0.6, 0.05]',
-    }[replace]
+def test_targets_file_errors_name_the_file_key_value_and_what_is_allowed(
+    tiny, tmp_path, replace, broken, message
+):
     path = tmp_path / "targets.toml"
     path.write_text(TARGETS.replace(replace, broken))
     with pytest.raises(ScenarioError, match=message) as error:
@@ -125,6 +120,39 @@ def test_targets_file_errors_name_the_file_key_value_and_what_is_allowed(tiny, t
     assert str(error.value).startswith(f"{path}: "), (
         f"expected the message to start with the file, got {error.value}"
     )
+
+
+def test_the_older_parameters_table_still_reads_with_a_warning_naming_file_and_key(tiny, tmp_path):
+    older = tmp_path / "older.toml"
+    older.write_text(TARGETS.replace('[uncertainties]\n"personas.shopper.purchase_rate.mean" = {low = 0.05, high = 0.6}',
+                                     '[parameters]\n"personas.shopper.purchase_rate.mean" = [0.05, 0.6]'))  # fmt: skip
+    with pytest.warns(DeprecationWarning) as caught:
+        read = load_targets(older, tiny)
+    warned = [str(w.message) for w in caught]
+    assert f"{older}: parameters: renamed: write [uncertainties]" in warned, warned
+    assert any(
+        m.startswith(f"{older}: parameters.personas.shopper.purchase_rate.mean: a range is written")
+        for m in warned
+    ), warned
+    newer = tmp_path / "newer.toml"
+    newer.write_text(TARGETS)
+    assert (
+        read.uncertainties
+        == load_targets(newer, tiny).uncertainties
+        == {"personas.shopper.purchase_rate.mean": (0.05, 0.6)}
+    ), f"expected both forms to give the same bounds, got {read.uncertainties}"
+    broken = tmp_path / "broken.toml"
+    broken.write_text(older.read_text().replace("[0.05, 0.6]", "[0.6, 0.05]"))
+    with (
+        pytest.warns(DeprecationWarning),
+        pytest.raises(
+            ScenarioError,
+            match=r"\[parameters\] personas\.shopper\.purchase_rate\.mean = \[0\.6, 0\.05\]: a range needs low < high",
+        ),
+    ):
+        load_targets(broken, tiny)
+    with pytest.warns(DeprecationWarning, match="TargetSet.parameters is deprecated"):
+        assert read.parameters == read.uncertainties, "expected the older attribute to read the same bounds"
 
 
 def test_spells_account_for_every_acquisition_and_exit(tiny):
@@ -197,6 +225,13 @@ def test_recovers_a_known_purchase_rate():
     assert abs(fit.fitted[key] / 0.2 - 1) < 0.15, f"expected to recover 0.2 within 15%, got {fit.fitted[key]}"
     assert len(fit.trace) <= 12, "expected at most max_evaluations evaluations"
     assert fit.fit["objective"] == pytest.approx(fit.trace["objective"].min()), "expected the best evaluation"
+    from sim.calibration import format_calibration
+    from sim.workflow import WorkflowResult
+
+    assert isinstance(fit, WorkflowResult) and fit.table() == format_calibration(fit), "expected the table"
+    assert fit.table().startswith(f"Calibrated {scenario.name!r}") and list(fit.figures()) == ["fit"], (
+        "expected the fit's text and its one figure"
+    )
 
 
 def test_cli_calibrate_writes_a_fitted_scenario_and_resumes(tmp_path, capsys):
@@ -266,4 +301,4 @@ def test_cli_targets_from_sim(tmp_path):
 )
 def test_shipped_targets_files_load(scenario, targets, template):
     loaded = load_targets(ROOT / targets, load_scenario(ROOT / "scenarios" / scenario), template=template)
-    assert loaded.targets and loaded.parameters, f"expected {targets} to hold targets and parameters"
+    assert loaded.targets and loaded.uncertainties, f"expected {targets} to hold targets and parameters"

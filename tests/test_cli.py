@@ -178,9 +178,9 @@ def test_a_folder_or_a_device_is_not_a_scenario(tmp_path, capsys):
 
 
 def test_a_market_too_large_for_memory_is_refused_by_validate_and_run(tmp_path, capsys, monkeypatch):
-    import sim.scenario
+    import sim.scenario.memory
 
-    monkeypatch.setattr(sim.scenario, "available_memory", lambda: 2 * 2**30)  # a 2 GiB machine
+    monkeypatch.setattr(sim.scenario.memory, "available_memory", lambda: 2 * 2**30)  # a 2 GiB machine
     big = ["--set", "market.size=3000000", "--set", "run.weeks=3"]
     for command in (["validate", str(BASELINE)], ["run", str(BASELINE), "--out", str(tmp_path / "out")]):
         assert main([*command, *big]) == 2, f"expected {command[0]} to refuse 3,000,000 people on 2 GiB"

@@ -55,7 +55,13 @@ def scenario_tables() -> list[tuple[str, type[BaseModel]]]:
             if ("[personas.<name>.<trait>]", model) not in found:
                 found.append(("[personas.<name>.<trait>]", model))
             return
-        if typing.get_origin(annotation) is dict:
+        optional = [a for a in typing.get_args(annotation) if a is not type(None)]
+        inner = (
+            optional[0]
+            if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(optional) == 1
+            else annotation
+        )
+        if typing.get_origin(inner) is dict:  # a table of named tables (optional or not)
             path += ".<name>"
         if any(_model_of(field.annotation) is None for field in model.model_fields.values()):
             found.append((f"[{path}]", model))  # not a table that only holds tables

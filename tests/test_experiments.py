@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+import sim.execution as execution
 import sim.experiments as experiments
 from sim import ScenarioError, load_scenario, simulate
 from sim.cli import main
@@ -68,13 +69,13 @@ budget = 100
 def _count_simulations(monkeypatch) -> list[int]:
     """Record the seed of every run computed in this process (``jobs=1``)."""
     calls: list[int] = []
-    real = experiments._simulate
+    real = execution._simulate
 
     def counting(scenario_data, seed):
         calls.append(seed)
         return real(scenario_data, seed)
 
-    monkeypatch.setattr(experiments, "_simulate", counting)
+    monkeypatch.setattr(execution, "_simulate", counting)
     return calls
 
 
@@ -264,13 +265,13 @@ def test_default_jobs_is_one_process_for_small_work_and_every_core_for_large(wri
 def _count_pool_batches(monkeypatch) -> list[int]:
     """Record the processes of every batch sent to worker processes (``jobs`` > 1)."""
     calls: list[int] = []
-    real = experiments._run_remote
+    real = execution._run_remote
 
     def recording(pending, jobs, cluster):
         calls.append(jobs)
         return real(pending, jobs, cluster)
 
-    monkeypatch.setattr(experiments, "_run_remote", recording)
+    monkeypatch.setattr(execution, "_run_remote", recording)
     return calls
 
 
@@ -294,7 +295,7 @@ def test_a_shared_pool_starts_only_for_large_work_and_then_serves_every_batch(wr
     with experiments.shared_pool():
         execute(specs[:1])
         assert to_workers == [], f"expected a small batch computed in this process, got {to_workers}"
-        assert cores not in experiments._STARTED_POOLS, "expected the shared pool's workers not started"
+        assert cores not in execution._STARTED_POOLS, "expected the shared pool's workers not started"
         pooled = execute(specs, jobs=cores)  # an explicit --jobs is obeyed: the workers start
         assert to_workers == [cores], f"expected the explicit jobs sent to {cores} workers, got {to_workers}"
         again = execute(specs)  # small, but the workers are running: no start-up left to pay
@@ -305,7 +306,7 @@ def test_a_shared_pool_starts_only_for_large_work_and_then_serves_every_batch(wr
     assert [r.summary for r in pooled] == [r.summary for r in again] == [r.summary for r in in_process], (
         "expected the same numbers from the pool and from this process"
     )
-    assert not experiments._STARTED_POOLS, "expected no started pool left after the block"
+    assert not execution._STARTED_POOLS, "expected no started pool left after the block"
 
 
 # --------------------------------------------------------------------------- statistics
@@ -463,8 +464,14 @@ def test_compare_pairs_arms_on_the_same_seeds(write_scenario):
     assert rich["acquisition_spend"]["prob_better"] < 0.5, "expected more acquisition spend to count as worse"
     assert rich["acquired"]["narrowing"] > 1, "expected pairing to narrow the interval of acquisitions"
 
-    table = result.table
+    table = result.table_frame
     assert len(table) == 4 * len(comparison["arms"]["base"]), "expected one table row per arm x metric"
+    with pytest.warns(DeprecationWarning, match="table_frame"):
+        old_use = result.table["metric"]  # the frame's old name, used as a frame
+    assert old_use.equals(table["metric"]), "expected Comparison.table used as a frame to be table_frame"
+    assert result.table().startswith(f"Scenario {comparison['scenario']!r}: firm 'us', 4 arms"), (
+        f"expected Comparison.table() to be the printed table, got {result.table()[:80]!r}"
+    )
 
 
 def test_compare_for_another_firm_and_bad_inputs(write_scenario):

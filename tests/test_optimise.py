@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from sim import ScenarioError, load_scenario, simulate
 from sim.cli import main
+from sim.design import Decision
 from sim.experiments import RunCache
 from sim.optimise import (
     BudgetPlan,
@@ -129,9 +130,11 @@ def test_a_plan_runs_as_a_strategy_and_its_levers_start_when_told(dominant):
     ("given", "message"),
     [
         ({"levers": ["search_adz"]}, r"--lever = \['search_adz'\]: unknown lever 'search_adz'; allowed levers: search_ads"),
-        ({"shares": {"search_ads": {"min": 0.7}, "social_ads": {"min": 0.6}}}, r"--share = .*: the minimum shares sum to 1\.3"),
-        ({"shares": {"search_ads": {"max": 1.5}}}, r"--share\.search_ads = \{'max': 1\.5\}: a share of the budget is in \[0, 1\]"),
-        ({"start_weeks": {"search_ads": [10, 500]}}, r"--start-week\.search_ads = \[10, 500\]: .* < run\.weeks = 26"),
+        ({"shares": {"search_ads": {"low": 0.7}, "social_ads": {"low": 0.6}}}, r"--share = .*: the minimum shares sum to 1\.3"),
+        ({"shares": {"search_ads": {"high": 1.5}}}, r"--share\.search_ads = \{'high': 1\.5\}: a share of the budget is in \[0, 1\]"),
+        ({"start_weeks": {"search_ads": {"low": 10, "high": 500}}}, r"--start-week\.search_ads = \{'low': 10, 'high': 500\}: .* < run\.weeks = 26"),
+        ({"decisions": {"search_ads": {"share": {"high": 1.5}}}}, r"^decisions\.search_ads = \{'high': 1\.5\}: a share of the budget is in \[0, 1\]"),
+        ({"objectives": ["profitt"]}, r"--objective = 'profitt': not a per-firm metric; allowed: customers_start"),
         ({"uncertainties": {"firms.us.budget": [1, 2]}}, r"firm 'us''s plan is what is optimised"),
         ({"uncertainties": {"firms.rival.price": [-5]}}, r"--uncertainty\.firms\.rival\.price = \[-5\]: at -5: .*greater than 0"),
         ({"trials": 0}, r"--trials = 0: Input should be greater than or equal to 1"),
@@ -143,12 +146,71 @@ def test_bad_settings_name_the_option_value_and_what_is_allowed(dominant, given,
         resolve_settings(dominant, given)
 
 
+def test_settings_may_be_an_optimise_config(dominant):
+    from sim.design import OptimiseConfig
+
+    config = OptimiseConfig(
+        objectives=["customers_end"], decisions={"search_ads": {}, "social_ads": {}}, trials=5
+    )
+    resolved = resolve_settings(dominant, config)
+    assert resolved.decision_list() == config.decision_list() and resolved.trials == 5, (
+        f"expected the OptimiseConfig's settings, got {resolved}"
+    )
+    as_dict = resolve_settings(
+        dominant, {"objectives": ["customers_end"], "levers": ["search_ads", "social_ads"], "trials": 5}
+    )
+    assert as_dict == resolved, (
+        "expected the command line's levers to make the same settings as the decisions"
+    )
+
+
 def test_the_optimise_table_is_checked_when_the_file_loads(write_scenario):
-    path = write_scenario('[optimise]\nlevers = ["search_ads"]\nshares = {social_ads = {max = 0.5}}\n')
+    path = write_scenario("[optimise.decisions]\nsearch_ads = {share = {high = 1.5}}\n")
     with pytest.raises(
-        ScenarioError, match=r"scenario\.toml: \[optimise\] shares\.social_ads = .*not a lever of the plan"
+        ScenarioError,
+        match=r"scenario\.toml: \[optimise\] decisions\.search_ads\.share = \{'high': 1\.5\}: a share of the budget is in \[0, 1\]",
     ):
         load_scenario(path)
+    path = write_scenario('[optimise]\nobjectives = ["profitt"]\n')
+    with pytest.raises(
+        ScenarioError, match=r"scenario\.toml: \[optimise\] objectives = 'profitt': not a per-firm metric"
+    ):
+        load_scenario(path)
+    path = write_scenario('[optimise]\nlevers = ["search_ads"]\nshares = {social_ads = {max = 0.5}}\n')
+    refused = pytest.raises(
+        ScenarioError,
+        match=r"scenario\.toml: optimise\.shares\.social_ads = \{'max': 0\.5\}: not a lever of the plan",
+    )
+    with pytest.warns(DeprecationWarning) as caught, refused:
+        load_scenario(path)
+    warned = [str(w.message) for w in caught]
+    assert f"{path}: optimise.shares: write [optimise.decisions] instead" in " ".join(warned), warned
+
+
+def test_the_older_plan_space_reads_as_decisions_with_a_warning_naming_file_and_key(write_scenario):
+    older = write_scenario(
+        '[optimise]\nlevers = ["search_ads", "referral_programme"]\nshares = {search_ads = {max = 0.5}}\n'
+        "start_weeks = {referral_programme = [0, 52]}\nbudget = [100, 900]\n"
+        "constraints = {retention_yearly = {min = 0.8}}\n"
+    )
+    with pytest.warns(DeprecationWarning) as caught:
+        read = load_scenario(older).optimise
+    warned = {str(w.message).removeprefix(f"{older}: ").split(":")[0] for w in caught}
+    expected = {"optimise.levers", "optimise.shares", "optimise.start_weeks", "optimise.budget",
+                "optimise.shares.search_ads", "optimise.constraints.retention_yearly"}  # fmt: skip
+    assert warned == expected, f"expected a warning naming the file and each older key, got {warned}"
+    newer = write_scenario(
+        "[optimise]\nbudget = {low = 100, high = 900}\nconstraints = {retention_yearly = {low = 0.8}}\n"
+        "[optimise.decisions]\nsearch_ads = {share = {high = 0.5}}\n"
+        "referral_programme = {start_week = {low = 0, high = 52}}\n"
+    )
+    assert read == load_scenario(newer).optimise, (
+        "expected the older and the newer forms to give the same settings"
+    )
+    assert read.decision_list() == [
+        Decision("search_ads", (0.0, 0.5)),
+        Decision("referral_programme", (0.0, 1.0), (0, 52)),
+    ], f"unexpected decisions {read.decision_list()}"
 
 
 def test_command_line_text_becomes_settings():
@@ -162,9 +224,9 @@ def test_command_line_text_becomes_settings():
         constraints=["cac<=150", "cac>=1"],
     )
     assert settings_ == {
-        "budget": [1000.0, 3000.0],
-        "start_weeks": {"referral_programme": [0, 52]},
-        "constraints": {"cac": {"max": 150.0, "min": 1.0}},
+        "budget": {"low": 1000.0, "high": 3000.0},
+        "start_weeks": {"referral_programme": {"low": 0, "high": 52}},
+        "constraints": {"cac": {"high": 150.0, "low": 1.0}},
         "uncertainties": {
             "firms.rival.strategy": ["relations", "conquest"],
             "behaviours.adoption.word_of_mouth": {"low": 0.005, "high": 0.02},
@@ -189,6 +251,24 @@ def test_market_scenarios_are_the_nominal_market_then_the_design():
     ), "expected the same markets for the same seed"
 
 
+def test_market_scenarios_take_a_distribution_through_its_quantiles():
+    from sim.design import Distribution
+
+    law = {"dist": "loguniform", "low": 0.002, "high": 0.05}
+    sampled = market_scenarios({"behaviours.adoption.word_of_mouth": law}, 5, seed=2)
+    same_design = market_scenarios(
+        {"behaviours.adoption.word_of_mouth": {"low": 0.0, "high": 1.0}}, 5, seed=2
+    )
+    expected = [
+        Distribution.model_validate(law).at(m["behaviours.adoption.word_of_mouth"]) for m in same_design[1:]
+    ]
+    got = [m["behaviours.adoption.word_of_mouth"] for m in sampled[1:]]
+    assert got == pytest.approx(expected), (
+        "expected the Latin hypercube's coordinates as the distribution's quantiles"
+    )
+    assert all(0.002 <= v <= 0.05 for v in got), f"expected values within the support, got {got}"
+
+
 def test_pareto_mask_keeps_exactly_the_undominated_points():
     points = np.array([[1.0, 5.0], [2.0, 4.0], [1.5, 3.0], [3.0, 1.0], [np.nan, 9.0]])
     assert pareto_mask(points, [False, False]).tolist() == [True, True, False, True, False]
@@ -211,6 +291,22 @@ def test_the_search_finds_the_lever_that_dominates_by_construction(found):
     assert best_row["customers_end"] == result.trace["customers_end"].max(), (
         "expected the reported plan to be the best candidate evaluated"
     )
+
+
+def test_the_result_prints_draws_and_writes_itself(found, tmp_path):
+    from sim.optimise import format_optimisation
+    from sim.workflow import WorkflowResult
+
+    result, _ = found
+    assert isinstance(result, WorkflowResult), "expected the result of every workflow's shape"
+    assert result.table() == format_optimisation(result), "expected format_optimisation to be the table"
+    assert result.table().startswith("Optimised plan for firm 'us'"), result.table()[:80]
+    assert list(result.figures()) == ["search"], (
+        f"expected one objective, one market: {list(result.figures())}"
+    )
+    result.write(tmp_path, figures=False)
+    for name in ("optimisation.json", "trace.csv", "references.csv", "best.toml", "manifest.json"):
+        assert (tmp_path / name).exists(), f"expected {name} written"
 
 
 def test_every_candidate_respects_the_budget_and_the_plan_is_confirmed_on_fresh_seeds(found):

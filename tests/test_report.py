@@ -1,5 +1,5 @@
 """`sim report` and what it stands on: the spell tracker (sim/cohorts.py), the comparison and the
-executive summary (sim/report.py), and the page itself: built for the baseline, it holds the
+executive summary (sim/report/), and the page itself: built for the baseline, it holds the
 figures, no error output, no code and no reference to anything on the network."""
 
 from __future__ import annotations

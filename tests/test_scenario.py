@@ -220,8 +220,8 @@ def test_resolved_scenario_reads_back_identically(tmp_path):
         ("personas.p.channel_response.search_ads", "true", "expected a number, got a boolean (true)"),
         ("firms.us.split.search_ads", "inf", "firms.us.split.search_ads = inf: must be a finite number"),
         ("firms.us.params.speed", "nan", "firms.us.params.speed"),
-        ("sweep.keys.market.size", "[1000, true]", "expected a whole number, got a boolean (true)"),
-        ("sensitivity.parameters.firms.us.budget", "[0, inf]", "must be a finite number"),
+        ("sweep.uncertainties.market.size", "[1000, true]", "expected a whole number, got a boolean (true)"),
+        ("sensitivity.uncertainties.firms.us.budget", "{low = 0, high = inf}", "must be a finite number"),
     ],
 )
 def test_numbers_are_finite_typed_and_bounded(key, value, expected):
@@ -289,16 +289,21 @@ def test_the_memory_estimate_follows_people_ties_and_departures():
 
 
 def test_a_market_too_large_for_memory_is_refused(monkeypatch):
-    import sim.scenario
+    import sim.scenario.memory
 
-    monkeypatch.setattr(sim.scenario, "available_memory", lambda: 3 * 2**30)
+    monkeypatch.setattr(sim.scenario.memory, "available_memory", lambda: 3 * 2**30)
     message = error_for(BASELINE, market__size=5_000_000)
     assert f"{BASELINE}: market.size = 5000000: too large for this machine's memory" in message, message
     assert "GiB (" in message and "3.0 GiB is available" in message, message
     # a sweep whose largest market (size and degree together) does not fit is refused too
-    sweep = {"sweep.keys.market.size": [1000, 2_000_000], "sweep.keys.network.mean_degree": [10, 400]}
+    sweep = {
+        "sweep.uncertainties.market.size": [1000, 2_000_000],
+        "sweep.uncertainties.network.mean_degree": [10, 400],
+    }
     message = error_for(BASELINE, **{k.replace(".", "__"): v for k, v in sweep.items()})
-    assert "in [sweep.keys] at" in message and "too large for this machine's memory" in message, message
+    assert "in [sweep.uncertainties] at" in message and "too large for this machine's memory" in message, (
+        message
+    )
 
 
 def test_edge_list_files_are_checked_when_the_scenario_is_read(tmp_path, write_scenario):

@@ -34,7 +34,7 @@ def _expected_points(sweep: dict) -> int:
     """Design points a [sweep] table asks for: the product of the value lists, or `samples`."""
     if sweep.get("method", "grid") == "lhs":
         return sweep["samples"]
-    keys = sweep["keys"]
+    keys = sweep.get("uncertainties", sweep.get("keys"))  # (keys: the older name)
 
     def lists(table: dict, prefix: str = "") -> list[list]:
         found = []

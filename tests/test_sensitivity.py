@@ -71,15 +71,44 @@ def test_bad_designs_name_file_key_value_and_what_is_allowed(tiny, key, bounds, 
 
 
 def test_sensitivity_table_is_validated_when_the_file_loads(write_scenario):
-    path = write_scenario('[sensitivity]\nparameters = {"firms.us.budgte" = [0, 100]}\n')
+    path = write_scenario('[sensitivity]\nuncertainties = {"firms.us.budgte" = {low = 0, high = 100}}\n')
     with pytest.raises(
         ScenarioError,
-        match=r"\[sensitivity\.parameters\] firms\.us\.budgte = \[0(\.0)?, 100(\.0)?\]: unknown key",
+        match=r"\[sensitivity\.uncertainties\] firms\.us\.budgte = \{'low': 0\.0, 'high': 100\.0\}: unknown key",
     ):
         load_scenario(path)
-    path = write_scenario('[sensitivity]\nsamples = 50\nparameters = {"firms.us.budget" = [0, 100]}\n')
+    path = write_scenario(
+        '[sensitivity]\nsamples = 50\nuncertainties = {"firms.us.budget" = {low = 0, high = 100}}\n'
+    )
     with pytest.raises(ScenarioError, match="Sobol needs a power of two"):
         load_scenario(path)
+    path = write_scenario(
+        '[sensitivity]\noutcomes = ["profitt"]\nuncertainties = {"firms.us.budget" = {low = 0, high = 100}}\n'
+    )
+    with pytest.raises(ScenarioError, match=r"\[sensitivity\] outcome 'profitt': not a scalar metric"):
+        load_scenario(path)
+
+
+def test_the_older_table_name_and_range_still_read_with_a_warning_naming_file_and_key(write_scenario):
+    path = write_scenario('[sensitivity]\nparameters = {"firms.us.budget" = [0, 100]}\n')
+    with pytest.warns(DeprecationWarning) as caught:
+        scenario = load_scenario(path)
+    messages = [str(w.message) for w in caught]
+    assert f"{path}: sensitivity.parameters: renamed: write [sensitivity.uncertainties]" in messages, messages
+    assert any(
+        m.startswith(f"{path}: sensitivity.parameters.firms.us.budget: a range is written") for m in messages
+    ), f"expected a warning naming the file and the [low, high] key, got {messages}"
+    assert scenario.sensitivity.uncertainties["firms.us.budget"].ends() == (0.0, 100.0), (
+        "expected the older pair read as the range {low = 0, high = 100}"
+    )
+    new = write_scenario('[sensitivity]\nuncertainties = {"firms.us.budget" = {low = 0, high = 100}}\n')
+    assert load_scenario(new).sensitivity == scenario.sensitivity, (
+        "expected both forms to give the same table"
+    )
+    # the older keyword still reads; the unknown outcome then stops the analysis before any run
+    deprecated = pytest.warns(DeprecationWarning, match=r"sensitivity\(parameters=\.\.\.\) is deprecated")
+    with deprecated, pytest.raises(ScenarioError, match="outcome 'nothing'"):
+        sensitivity(scenario, parameters={"firms.us.budget": (0, 100)}, outcomes=["nothing"], jobs=1)
 
 
 def test_design_sizes():
@@ -110,6 +139,49 @@ def test_sobol_indices(sobol):
     )
     assert (sobol.indices[["S1_conf", "ST_conf"]] >= 0).all().all(), "expected non-negative CI half-widths"
     assert len(sobol.design) == 32 and "customers_end" in sobol.design, "expected one design row per point"
+
+
+def test_the_result_prints_draws_and_writes_itself(sobol, tmp_path):
+    from sim.sensitivity import write_sensitivity
+    from sim.workflow import WorkflowResult
+
+    assert isinstance(sobol, WorkflowResult), "expected the result of every workflow's shape"
+    assert sobol.table() == format_sensitivity(sobol) and sobol.table().startswith("Sobol sensitivity"), (
+        "expected format_sensitivity to be the result's table"
+    )
+    assert list(sobol.figures()) == ["sensitivity"], f"unexpected figures {list(sobol.figures())}"
+    assert sobol.write(tmp_path / "a", figures=False) == tmp_path / "a", "expected the folder written"
+    write_sensitivity(sobol, sobol.scenario, tmp_path / "b", figures=False)
+    for name in (
+        "sensitivity.json",
+        "sensitivity.parquet",
+        "sensitivity_design.parquet",
+        "scenario.resolved.toml",
+    ):
+        written = [(tmp_path / folder / name).read_bytes() for folder in ("a", "b")]
+        assert written[0] == written[1], f"expected the method and the wrapper to write the same {name}"
+    assert (tmp_path / "a" / "manifest.json").exists(), "expected a manifest"
+
+
+def test_a_distribution_is_sampled_through_its_quantiles(tiny):
+    from sim.design import Distribution
+
+    law = {"dist": "triangular", "low": 0.0, "mode": 300.0, "high": 2000.0}
+    result = sensitivity(
+        tiny, {"firms.us.budget": law, "run.discount_rate": {"low": 0.0, "high": 0.5}},
+        samples=4, outcomes=["customers_end"], jobs=1,
+    )  # fmt: skip
+    unit = sample_points({"firms.us.budget": (0.0, 1.0), "run.discount_rate": (0.0, 0.5)}, "sobol", 4, seed=1)
+    expected = [Distribution.model_validate(law).at(u) for u in unit[:, 0]]
+    assert result.design["firms.us.budget"].tolist() == pytest.approx(expected), (
+        "expected the budget at the triangular quantiles of the sampler's coordinates"
+    )
+    assert result.info["parameters"]["firms.us.budget"] == law, (
+        "expected the distribution recorded as written"
+    )
+    assert result.info["parameters"]["run.discount_rate"] == [0.0, 0.5], (
+        "expected a range recorded as [low, high]"
+    )
 
 
 def test_morris_screening(tiny):

@@ -214,7 +214,7 @@ def test_cli_transactions_and_targets_from_log(tmp_path, capsys):
     assert code == 0, "expected sim targets-from-log to succeed"
     loaded = load_targets(targets, load_scenario(RESEARCH, TINY))
     assert [t.kind for t in loaded.targets] == ["repeat_purchases", "retention"], "expected both curves"
-    assert loaded.runs == 2 and "personas.shopper.purchase_rate.mean" in loaded.parameters, (
+    assert loaded.runs == 2 and "personas.shopper.purchase_rate.mean" in loaded.uncertainties, (
         "expected --param and --runs written to the targets file"
     )
     assert "targets written" in capsys.readouterr().out, "expected the command to say where it wrote"
@@ -224,4 +224,14 @@ def test_cli_transactions_and_targets_from_log(tmp_path, capsys):
     )
     assert main(["targets-from-log", str(tmp_path / "missing.csv"), "--out", str(targets)]) == 2, (
         "expected exit status 2 for a missing log"
+    )
+
+
+def test_the_old_name_of_the_result_still_reads_with_a_warning(recorded):
+    import sim.transactions
+
+    with pytest.warns(DeprecationWarning, match="TransactionsResult"):
+        old = sim.transactions.SimulatedLog
+    assert old is sim.transactions.TransactionsResult and isinstance(recorded, old), (
+        f"expected SimulatedLog to name TransactionsResult, got {old!r}"
     )

@@ -1,0 +1,125 @@
+"""``sim optimise``: the best split of a firm's budget over its levers (:func:`sim.optimise`).
+
+Every option replaces the scenario's ``[optimise]`` value (docs/optimise.md).
+
+Example:
+    >>> COMMAND.name
+    'optimise'
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from sim.cli.options import Command, add_experiment_options, execution, out_folder
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+
+def _arguments(optimise: argparse.ArgumentParser) -> None:
+    optimise.add_argument("scenario", metavar="SCENARIO", help="scenario file (TOML)")
+    add = optimise.add_argument
+    add(
+        "--objective",
+        dest="objectives",
+        action="append",
+        metavar="METRIC",
+        help="profit, customer_equity, ltv_cac, customers_end, cac, retention_yearly, ... (a per-firm "
+        "metric; its direction is known); repeat for a Pareto front of 2-3 (default profit)",
+    )
+    add(
+        "--lever",
+        dest="levers",
+        action="append",
+        metavar="NAME",
+        help="a lever the plan may use; repeatable (default: every lever)",
+    )
+    add(
+        "--share",
+        dest="shares",
+        action="append",
+        metavar="LEVER=MIN:MAX",
+        help="bounds on a lever's share of the budget, e.g. search_ads=0.1:0.5 (MIN or MAX may be empty)",
+    )
+    add(
+        "--spend-all",
+        action="store_true",
+        default=None,
+        help="shares must sum to 1 (default: part of the budget may stay unspent)",
+    )
+    add("--budget", metavar="LOW:HIGH", help="let the search choose the weekly budget in this range")
+    add(
+        "--start-week",
+        dest="start_weeks",
+        action="append",
+        metavar="LEVER=EARLIEST:LATEST",
+        help="let the search choose when a lever starts, e.g. referral_programme=0:52",
+    )
+    add(
+        "--constraint",
+        dest="constraints",
+        action="append",
+        metavar="METRIC>=X or METRIC<=X",
+        help="a floor or ceiling on an outcome, e.g. retention_yearly>=0.8 or cac<=150; repeatable",
+    )
+    add(
+        "--uncertainty",
+        dest="uncertainties",
+        action="append",
+        metavar="KEY=LOW:HIGH or KEY=A,B",
+        help="what the market may do: a range or a list for a dotted key, e.g. "
+        "behaviours.adoption.word_of_mouth=0.005:0.02 or firms.rival.strategy=relations,conquest",
+    )
+    add("--market-scenarios", type=int, metavar="N", help="markets sampled when a range is given (default 8)")
+    add("--downside", type=float, metavar="Q", help="0: the worst market (default); Q: the Q-quantile")
+    add("--robust", choices=["downside", "mean"], help="what the search optimises across markets")
+    add("--trials", type=int, metavar="N", help="candidate plans (default 60)")
+    add("--runs", type=int, metavar="R", help="seeds per candidate (default 6)")
+    add(
+        "--confirm-runs",
+        type=int,
+        metavar="R",
+        help="fresh seeds for the best plan vs the built-ins (default 10)",
+    )
+    add("--batch", type=int, metavar="B", help="candidates asked at a time (default 4)")
+    add("--sampler", choices=["tpe", "nsga2", "random"], help="optuna sampler (default tpe)")
+    add_experiment_options(optimise, "firm whose plan is optimised", "optimise")  # fmt: skip
+
+
+def _run(args: argparse.Namespace, scenario: Scenario) -> int:
+    from sim.optimise import format_optimisation, optimise, settings_from_options, write_optimisation
+
+    out = out_folder(args, scenario, "optimise")
+    settings = settings_from_options(
+        objectives=args.objectives, levers=args.levers, shares=args.shares, spend_all=args.spend_all,
+        budget=args.budget, start_weeks=args.start_weeks, constraints=args.constraints,
+        uncertainties=args.uncertainties, market_scenarios=args.market_scenarios, downside=args.downside,
+        robust=args.robust, trials=args.trials, runs=args.runs, confirm_runs=args.confirm_runs,
+        batch=args.batch, sampler=args.sampler, seed=args.seed,
+    )  # fmt: skip
+    result = optimise(scenario, args.firm, settings, **execution(args, out))
+    write_optimisation(result, out, figures=not args.no_figures, invocation=args.invocation)
+    if not args.quiet:
+        print(format_optimisation(result))
+        where = f"the best plan as a scenario in {out}/best.toml, " if result.scenario is not None else ""
+        print(f"\n{result.info['seconds']:.1f} s; {where}the results in {out}/")
+    return 0
+
+
+COMMAND = Command(
+    name="optimise",
+    help="find the best split of a firm's budget over its levers, robust to the market",
+    description=(
+        "Search the firm's budget split over its levers (optionally the budget and when levers "
+        "start) with optuna, every candidate on the same R seeds, for the best objective (or the "
+        "Pareto front of two or three) under constraints, optionally across market scenarios; then "
+        "rerun the best plan and the built-in strategies on fresh seeds. Writes optimisation.json, "
+        "trace.parquet, trace.csv, references.csv, best.toml (the scenario with the best plan) and "
+        "figures/. Rerun the same command to resume. Settings: the scenario's [optimise] table, "
+        "replaced by these options."
+    ),
+    arguments=_arguments,
+    run=_run,
+)

@@ -1,0 +1,409 @@
+"""What ``sim optimise`` returns and shows: the :class:`Optimisation`, its table, figures and files.
+
+Owns the result of a search (the best plan, the scenario with it written in, the trace of every
+candidate, the references), its text (the plan, its objectives on fresh seeds with 95% intervals,
+the paired improvement over each built-in strategy, the Pareto front and the robust choice), its
+figures (the search's trace, the Pareto front, the robustness across markets) and its files
+(``optimisation.json``, the trace, ``references.csv``, a runnable ``best.toml``, ``manifest.json``).
+
+Example:
+    >>> _table(["lever", "share"], [["search_ads", "60.0%"]])
+    ['lever       share', '----------  -----', 'search_ads  60.0%']
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.design import Constraint
+from sim.manifest import Invocation, write_manifest
+from sim.optimise.plan import Plan
+from sim.optimise.scores import pareto_mask
+from sim.scenario import Scenario
+from sim.workflow import WorkflowResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+@dataclass
+class Optimisation(WorkflowResult):
+    """What :func:`sim.optimise.optimise` returns: the best plan, the search, and the methods that show them.
+
+    Attributes:
+        best: the best feasible plan (single objective), or the Pareto plan nearest the ideal
+            point (several objectives); None when no candidate met the constraints.
+        scenario: the scenario with the best plan written in (None without a best plan).
+        info: the ``optimisation.json`` dict.
+        invocation: the call and its start, for the manifest.
+        trace: one row per candidate: ``trial``, ``batch``, ``origin`` (warm start or sampler),
+            the plan (``share_<lever>``, ``unspent``, ``budget``, ``start_<lever>``), each
+            objective's score, ``mean_`` and ``downside_`` per metric, ``feasible``, ``pareto``.
+        references: one row per reference strategy with the same score columns (search seeds).
+
+    Example:
+        >>> result = optimise(scenario, "us")  # doctest: +SKIP
+        >>> print(result.table()); result.write("results/cvr/optimise")  # doctest: +SKIP
+    """
+
+    best: Plan | None
+    scenario: Scenario | None
+    info: dict[str, Any]
+    trace: pd.DataFrame
+    references: pd.DataFrame
+    invocation: Invocation | None = None
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The ``optimisation.json`` dict (:attr:`info`), by the name every result gives it."""
+        return self.info
+
+    def table(self) -> str:
+        """The best plan, its objective(s) on fresh seeds with 95% CIs, the paired improvement over
+        each reference strategy, the Pareto front and the robust choice, as text."""
+        info = self.info
+        objectives = list(info["objectives"])
+        seeds = info["seeds"]
+        warm = sorted(set(self.trace["origin"]) - {"sampler"})
+        lines = [
+            f"Optimised plan for firm {info['firm']!r} in {info['scenario']!r}: "
+            + ", ".join(f"{m} ({'lower' if d == 'minimize' else 'higher'} is better)" for m, d in info["objectives"].items()),
+            f"{info['trials']} candidates ({info['sampler']}; warm starts: {', '.join(warm) or 'none'}) x {len(seeds)} "
+            f"seeds ({seeds[0]}-{seeds[-1]}) x {len(info['markets'])} market(s); {info['feasible']} met the constraints",
+        ]  # fmt: skip
+        constraints = info["settings"]["constraints"]
+        if info.get("best") is None:
+            return "\n".join([*lines, "", info.get("note", "no plan found")])
+        best = info["best"]
+        plan = best["plan"]
+        budget = plan["budget"]
+        lines += ["", f"Best plan (trial {best['trial']}, {best['origin']}): {budget:,.0f} per week"]
+        rows = [
+            [k, f"{v:.1%}", f"{v * budget:,.0f}"]
+            for k, v in sorted(plan["shares"].items(), key=lambda kv: -kv[1])
+        ]
+        if plan["unspent"] > 0:
+            rows.append(["(unspent)", f"{plan['unspent']:.1%}", f"{plan['unspent'] * budget:,.0f}"])
+        for lever, week in plan["start_weeks"].items():
+            rows.append([f"{lever} starts in week", str(week), ""])
+        lines += ["  " + line for line in _table(["lever", "share", "per week"], rows)]
+        if constraints:
+            row = self.trace[self.trace["trial"] == best["trial"]].iloc[0]
+            how = "downside" if info["scored_on"] == "downside" else "mean"
+            met = [
+                f"{Constraint.of(m, b).describe()}: {_number(row[f'{how}_{m}'])}"
+                for m, b in constraints.items()
+            ]
+            lines.append("constraints met (search seeds): " + "; ".join(met))
+        confirmation = info["confirmation"]
+        fresh = confirmation["seeds"]
+        score = (
+            "" if info["scored_on"].startswith("mean (one") else f", {info['scored_on']} across the markets"
+        )
+        lines += [
+            "",
+            f"On {len(fresh)} fresh seeds ({fresh[0]}-{fresh[-1]}){score}: "
+            + (
+                "mean [95% CI]"
+                if confirmation["method"] == "t"
+                else "value [95% CI, paired bootstrap over the seeds]"
+            ),
+        ]
+        labels = list(confirmation["metrics"][objectives[0]]["arms"])
+        body = []
+        for label in labels:
+            cells = []
+            for metric in objectives:
+                arm = confirmation["metrics"][metric]["arms"][label]
+                interval = arm["ci95"]
+                cells.append(
+                    _number(arm["mean"])
+                    + (f" [{_number(interval[0])}, {_number(interval[1])}]" if interval else "")
+                )
+            body.append(["best plan" if label == "best" else label, *cells])
+        lines += ["  " + line for line in _table(["strategy", *objectives], body)]
+        lines += [
+            "",
+            "Improvement of the best plan over each reference, paired by seed: difference [95% CI], P(plan better)",
+        ]
+        body = []
+        for label in labels[1:]:
+            cells = []
+            for metric in objectives:
+                d = confirmation["metrics"][metric]["differences"][label]
+                if d["mean"] is None:
+                    cells.append("n/a")
+                    continue
+                interval = d["ci95"]
+                text = _signed(d["mean"]) + (
+                    f" [{_signed(interval[0])}, {_signed(interval[1])}]" if interval else ""
+                )
+                cells.append(
+                    f"{text}, {100 * d['prob_better']:.0f}%" if d["prob_better"] is not None else text
+                )
+            body.append([label, *cells])
+        lines += ["  " + line for line in _table(["over", *objectives], body)]
+        if "pareto_front" in info:
+            lines += [
+                "",
+                f"Pareto front ({len(info['pareto_front'])} plans, search seeds; * = the best plan above):",
+            ]
+            front = sorted(info["pareto_front"], key=lambda p: p[objectives[0]])
+            body = [
+                [("* " if p["trial"] == best["trial"] else "  ") + str(p["trial"]), *(_number(p[m]) for m in objectives),
+                 textwrap.shorten(p["plan"]["summary"], 70)]
+                for p in front
+            ]  # fmt: skip
+            plan_column = frozenset({0, len(objectives) + 1})
+            lines += ["  " + line for line in _table(["trial", *objectives, "plan"], body, plan_column)]
+        if "robust" in info:
+            robust = info["robust"]
+            lines += [
+                "",
+                f"Robustness across {len(info['markets'])} markets ({robust['downside']} as the downside):",
+            ]
+            for index, market in enumerate(info["markets"]):
+                shown = (
+                    ", ".join(f"{k} = {_short(v)}" for k, v in market.items())
+                    or "nominal (the scenario as it is)"
+                )
+                lines.append(f"  market {index}: {shown}")
+            for how in ("downside", "mean"):
+                choice = robust[f"best_on_{how}"]
+                lines.append(
+                    f"  best on the {how}: trial {choice['trial']}, mean {_number(choice['mean'])}, "
+                    f"downside {_number(choice['downside'])}: {textwrap.shorten(choice['plan']['summary'], 80)}"
+                )
+        return "\n".join(lines)
+
+    def figures(self) -> dict[str, Figure]:
+        """``search`` (the trace), ``pareto`` (several objectives) and ``robustness`` (several
+        markets), for a search that evaluated candidates."""
+        if not len(self.trace):
+            return {}
+        out = {"search": search_figure(self)}
+        if len(self.info["objectives"]) > 1 and self.scenario is not None:
+            out["pareto"] = pareto_front_figure(self)
+        if "robust" in self.info:
+            out["robustness"] = robustness_figure(self)
+        return out
+
+    def write(
+        self, out: str | os.PathLike[str], figures: bool = True, invocation: Invocation | None = None
+    ) -> Path:
+        """``optimisation.json``, ``trace.parquet`` and ``trace.csv`` (every candidate),
+        ``references.csv``, ``best.toml`` (the scenario with the best plan written in; ``sim run``
+        and :func:`sim.load_scenario` read it), ``figures/`` (search, Pareto, robustness) and
+        ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own)."""
+        from sim import __version__
+        from sim.results import atomic_write, save_figure, write_json
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        info = self.info
+        write_json(out / "optimisation.json", {**_json_safe(info), "version": __version__})
+        atomic_write(out / "trace.parquet", lambda p: self.trace.to_parquet(p, index=False))
+        atomic_write(out / "trace.csv", lambda p: self.trace.to_csv(p, index=False))
+        atomic_write(out / "references.csv", lambda p: self.references.to_csv(p, index=False))
+        if self.scenario is not None:
+            best = info["best"]
+            objectives = ", ".join(f"{m} {_number(v)}" for m, v in best["search"].items())
+            header = [
+                f"# Best plan for firm {info['firm']!r} found by `sim optimise` ({info['trials']} candidates x "
+                f"{len(info['seeds'])} seeds x {len(info['markets'])} market(s); {objectives} on the search seeds).",
+                f"#   {best['plan']['summary']}",
+                "# Run it: sim run <this file>   (the plan is the strategy sim.optimise:BudgetPlan)",
+            ]
+            text = "\n".join(header) + "\n" + self.scenario.to_toml()
+            atomic_write(out / "best.toml", lambda p: p.write_text(text))
+        if figures:
+            for stem, figure in self.figures().items():
+                save_figure(out / "figures" / f"{stem}.png", figure)
+        seeds = [*info["seeds"], *info.get("confirmation", {}).get("seeds", [])]  # search, then fresh
+        write_manifest(out, info, seeds, invocation or self.invocation)
+        return out
+
+
+LABELS = {
+    "profit": "profit (currency, margin - spend)",
+    "customer_equity": "customer equity at the end (currency, net of retention cost, discounted)",
+    "total_value": "discounted profit + discounted customer equity (currency)",
+    "customers_end": "customers at the end (people)",
+    "retention_yearly": "retention per year (share)",
+    "cac": "CAC, acquisition-only (currency per customer won)",
+    "cac_fully_loaded": "CAC, fully loaded (currency per customer won)",
+    "ltv": "LTV gross per customer won (currency)",
+    "ltv_net": "LTV net of retention cost per customer won (currency)",
+    "ltv_cac": "LTV gross / acquisition-only CAC",
+    "ltv_net_cac_fully_loaded": "LTV net / fully loaded CAC",
+}
+
+
+def search_figure(result: Optimisation) -> Figure:
+    """The trace of the search: each candidate's score of the (first) objective by trial, the best
+    feasible so far, and the reference strategies as horizontal lines.
+
+    Example:
+        >>> figure = search_figure(optimise(scenario, "us"))  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import StrMethodFormatter
+
+    from sim.plots import PALETTE
+
+    info, trace = result.info, result.trace
+    metric = next(iter(info["objectives"]))
+    minimise = info["objectives"][metric] == "minimize"
+    figure, axis = plt.subplots(figsize=(9.5, 5.2), layout="constrained")
+    feasible = trace[trace["feasible"]]
+    missed = trace[~trace["feasible"]]
+    warm = feasible[feasible["origin"] != "sampler"]
+    axis.scatter(feasible["trial"], feasible[metric], s=18, color="#7f7f7f", label="candidate plan")
+    if len(missed):
+        axis.scatter(missed["trial"], missed[metric], s=18, facecolors="none", edgecolors="#7f7f7f",
+                     label="missed a constraint")  # fmt: skip
+    if len(warm):
+        axis.scatter(warm["trial"], warm[metric], s=40, marker="D", color=PALETTE[4],
+                     label="warm start (a static built-in split)")  # fmt: skip
+    values = trace[metric].where(trace["feasible"]).to_numpy(dtype=float)
+    running = pd.Series(values).cummin() if minimise else pd.Series(values).cummax()
+    axis.step(trace["trial"], running, where="post", color=PALETTE[0], linewidth=2, label="best so far")
+    for k, (_, row) in enumerate(result.references.iterrows()):
+        if math.isfinite(row[metric]):
+            colour = PALETTE[2 + k % (len(PALETTE) - 2)]
+            axis.axhline(row[metric], color=colour, linestyle="--", linewidth=1)
+            axis.annotate(row["strategy"], (0, row[metric]), xycoords=("axes fraction", "data"),
+                          xytext=(2, 2), textcoords="offset points", fontsize=8, color=colour)  # fmt: skip
+    axis.set_xlabel("candidate (trial number, in the order asked)")
+    if np.nanmax(np.abs(trace[metric].to_numpy(dtype=float))) >= 1000:
+        axis.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    how = "" if info["scored_on"].startswith("mean (one") else f", {info['scored_on']} across markets"
+    axis.set_ylabel(f"{LABELS.get(metric, metric)}{how}")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8, loc="lower right" if not minimise else "upper right")
+    references = result.references.set_index("strategy")[metric].dropna()
+    if info.get("best") is not None and len(references):
+        best_reference = references.idxmin() if minimise else references.idxmax()
+        axis.set_title(
+            textwrap.fill(
+                f"Search for the plan of firm {info['firm']!r}: {metric} {_number(info['best']['search'][metric])} "
+                f"against {_number(references[best_reference])} for the best built-in ({best_reference}), "
+                f"{info['trials']} candidates on seeds {info['seeds'][0]}-{info['seeds'][-1]}",
+                95,
+            ),
+            fontsize=10,
+        )
+    return figure
+
+
+def _number(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def pareto_front_figure(result: Optimisation) -> Figure:
+    """The Pareto front of the plans on the objectives, the references placed on it, the chosen plan starred."""
+    from sim.plots import pareto_figure
+
+    info = result.info
+    metrics = list(info["objectives"])
+    minimise = [d == "minimize" for d in info["objectives"].values()]
+    chosen = int(result.trace.index[result.trace["trial"] == info["best"]["trial"]][0])
+    return pareto_figure(
+        result.trace, metrics, minimise, result.references, chosen, LABELS,
+        f"Pareto front of the plans of firm {info['firm']!r} in {info['scenario']!r}: no plan on the front can "
+        f"improve one objective without losing on another\n{info['trials']} candidates on seeds "
+        f"{info['seeds'][0]}-{info['seeds'][-1]}; built-in strategies placed on the same seeds; star: the "
+        "plan nearest the ideal point",
+    )  # fmt: skip
+
+
+def robustness_figure(result: Optimisation) -> Figure:
+    """The target metric's mean across markets against its downside, for every candidate."""
+    from sim.plots import pareto_figure
+
+    info = result.info
+    metric = info["robust"]["metric"]
+    minimise = info["objectives"][metric] == "minimize"
+    columns = [f"mean_{metric}", f"downside_{metric}"]
+    table = result.trace.copy()
+    table["pareto"] = False
+    feasible = table[table["feasible"]]
+    table.loc[feasible.index, "pareto"] = pareto_mask(feasible[columns].to_numpy(dtype=float), [minimise] * 2)
+    chosen = int(table.index[table["trial"] == info["robust"]["best_on_downside"]["trial"]][0])
+    labels = {
+        columns[0]: f"mean {metric} over the markets",
+        columns[1]: f"{metric} in the {info['downside']}",
+    }
+    return pareto_figure(
+        table, columns, [minimise] * 2, result.references, chosen, labels,
+        f"Robustness of the plans of firm {info['firm']!r} across {len(info['markets'])} markets: the star is "
+        f"the plan best in the {info['downside']}; the front trades the average market against the bad one",
+    )  # fmt: skip
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinity to None (JSON has neither), NumPy scalars to Python ones."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _signed(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return ("+" if value >= 0 else "-") + _number(abs(value))
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _table(header: list[str], body: list[list[str]], left: frozenset[int] = frozenset({0})) -> list[str]:
+    """Aligned columns: the ``left`` ones to the left, the rest (numbers) to the right."""
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.ljust(widths[i]) if i in left else c.rjust(widths[i]) for i, c in enumerate(cells)
+        ).rstrip()
+
+    return [line(header), "  ".join("-" * w for w in widths), *(line(row) for row in body)]
+
+
+def write_optimisation(
+    result: Optimisation,
+    out: str | os.PathLike[str],
+    figures: bool = True,
+    invocation: Invocation | None = None,
+) -> Path:
+    """``result.write(out, figures, invocation)``: the files of :meth:`Optimisation.write`.
+
+    Example:
+        >>> write_optimisation(optimise(scenario, "us"), "results/cvr/optimise")  # doctest: +SKIP
+    """
+    return result.write(out, figures=figures, invocation=invocation)
+
+
+def format_optimisation(result: Optimisation) -> str:
+    """``result.table()``: the best plan and how it compares, as text.
+
+    Example:
+        >>> print(format_optimisation(optimise(scenario, "us")))  # doctest: +SKIP
+    """
+    return result.table()

@@ -1,0 +1,188 @@
+"""The run, the market, its network and its firms: ``[run]``, ``[market]``, ``[network]``, ``[firms.<name>]``.
+
+Owns their schema: how long and under which name a run goes, how many people the market holds,
+the referral network's type and its parameters, and each firm's price, quality, budget and
+strategy (a built-in name or ``"package.module:ClassName"``, resolved to check that it exists and
+accepts its parameters).
+
+Example:
+    >>> RunConfig().weeks, FirmConfig().strategy, WattsStrogatz().mean_degree
+    (260, 'neglect', 10)
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, field_validator, model_validator
+
+from sim.scenario.levers import LeversConfig
+from sim.values import (
+    MAX_BUDGET,
+    MAX_DEGREE,
+    MAX_PRICE,
+    MAX_SEED,
+    MAX_WEEKS,
+    Date,
+    Flag,
+    Real,
+    Strict,
+    Whole,
+    bounded,
+    finite_number,
+)
+
+PLAIN_NAME_RULE = (
+    "must be a plain folder name: 1-100 characters, no '/', '\\', ':', '*', '?', '\"', '<', '>', '|' "
+    "or control characters, not starting with '.' or ending with '.' or a space"
+)
+
+
+def is_plain_name(name: str) -> bool:
+    """Whether ``name`` is one folder's name on any common file system (no path, no '..').
+
+    Example:
+        >>> is_plain_name("cvr-7"), is_plain_name("../escaped"), is_plain_name("a/b")
+        (True, False, False)
+    """
+    return (
+        0 < len(name) <= 100
+        and not name.startswith(".")
+        and not name.endswith((".", " "))
+        and not any(c in '/\\:*?"<>|' or ord(c) < 32 or ord(c) == 127 for c in name)
+    )
+
+
+# --------------------------------------------------------------------------- run, market, network
+
+
+class RunConfig(Strict):
+    name: str | None = None  # defaults to the scenario file's stem; results go to results/<name>/
+    weeks: Whole = Field(260, ge=1, le=MAX_WEEKS)  # simulated weeks (52 per year)
+    seed: Whole = Field(1, ge=0, le=MAX_SEED)  # replicate seed; `sim run --seed` overrides it
+    discount_rate: Real = Field(0.10, ge=0, lt=1)  # per year, for lifetime value
+    record_transactions: Flag = False  # keep one row per buyer and week (sim/transactions.py)
+    start_date: Date = datetime.date(2026, 1, 5)  # calendar date of week 0 (a Monday)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_folder_name(cls, value: str | None) -> str | None:
+        # The name becomes a folder under results/: "../x" or "/tmp/x" would write elsewhere.
+        if value is not None and not is_plain_name(value):
+            raise ValueError(PLAIN_NAME_RULE)
+        return value
+
+
+class MarketConfig(Strict):
+    size: Whole = Field(10_000, ge=2, le=100_000_000)  # people in the addressable market
+    initial_awareness: Real = Field(0.3, ge=0, le=1)  # share of prospects aware of each firm
+    in_market_rate: Real = Field(0.05, ge=0, le=1)  # share searching each week, without a buying cycle
+
+
+class WattsStrogatz(Strict):
+    type: Literal["watts_strogatz"] = "watts_strogatz"
+    mean_degree: Whole = Field(10, ge=2, le=MAX_DEGREE)  # k: ring neighbours before rewiring (even)
+    rewire: Real = Field(0.1, ge=0, le=1)  # probability each tie is rewired
+
+    @field_validator("mean_degree")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError(f"must be even (each person links to k/2 neighbours on each side), got {value}")
+        return value
+
+
+class BarabasiAlbert(Strict):
+    type: Literal["barabasi_albert"]
+    attach: Whole = Field(5, ge=1, le=MAX_DEGREE // 2)  # m: ties each newcomer makes (mean degree ~ 2m)
+
+
+class ErdosRenyi(Strict):
+    type: Literal["erdos_renyi"]
+    mean_degree: Real = Field(10.0, gt=0, le=MAX_DEGREE)  # expected ties per person
+
+
+class PowerlawCluster(Strict):
+    type: Literal["powerlaw_cluster"]
+    attach: Whole = Field(5, ge=1, le=MAX_DEGREE // 2)  # m, as in Barabasi-Albert
+    triangle: Real = Field(0.3, ge=0, le=1)  # probability of closing a triangle
+
+
+class Complete(Strict):
+    type: Literal["complete"]  # mean field: neighbour share equals market share, no ties stored
+
+
+class EdgeList(Strict):
+    type: Literal["edge_list"]
+    path: str  # file of "a b" person pairs (0-based), relative to the scenario file
+
+
+NetworkConfig = Annotated[
+    Union[WattsStrogatz, BarabasiAlbert, ErdosRenyi, PowerlawCluster, Complete, EdgeList],  # noqa: UP007
+    Field(discriminator="type"),
+]
+
+
+# --------------------------------------------------------------------------- firms
+
+
+class FirmConfig(Strict):
+    price: Real = Field(40.0, gt=0, le=MAX_PRICE)  # currency per purchase (before the person's basket size)
+    quality: Real = Field(0.75, ge=0, le=1)  # satisfaction a good experience pulls toward
+    margin: Real = Field(0.30, ge=0, le=1)  # share of revenue kept as gross margin
+    failure_rate: Real = Field(0.03, ge=0, le=1)  # probability a purchase goes wrong
+    initial_share: Real = Field(0.10, ge=0, lt=1)  # share of the market who are customers at week 0
+    budget: Real = Field(0.0, ge=0, le=MAX_BUDGET)  # currency per week the strategy may spend
+    strategy: str = "neglect"  # built-in name or "package.module:ClassName"
+    split: dict[str, Real] | None = None  # lever -> share of budget; None = strategy's default
+    params: dict[str, float | int | str | bool] = Field(
+        default_factory=dict
+    )  # extra parameters of a custom strategy
+
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, value: str) -> str:
+        from sim.strategies.base import resolve_strategy_class
+
+        resolve_strategy_class(value)  # raises ValueError naming the allowed strategies
+        return value
+
+    @field_validator("params")
+    @classmethod
+    def _finite_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # A strategy's own parameters may be flags or text; numbers obey the scenario's limits.
+        for key, param in value.items():
+            if isinstance(param, int | float) and not isinstance(param, bool):
+                try:
+                    bounded(finite_number(param))
+                except ValueError as error:
+                    raise ValueError(f"{key} = {param!r}: {error}") from None
+        return value
+
+    @field_validator("split")
+    @classmethod
+    def _valid_split(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is None:
+            return value
+        allowed = set(LeversConfig.model_fields)
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise ValueError(f"unknown lever {unknown[0]!r}; allowed levers: {', '.join(sorted(allowed))}")
+        negative = [k for k, v in value.items() if v < 0]
+        if negative:
+            raise ValueError(f"lever shares must be >= 0, got {negative[0]} = {value[negative[0]]}")
+        total = sum(value.values())
+        if total > 1 + 1e-9:
+            raise ValueError(f"lever shares must sum to at most 1 (the whole budget), got {total:.4g}")
+        return value
+
+    @model_validator(mode="after")
+    def _strategy_accepts_params(self) -> FirmConfig:
+        from sim.strategies.base import resolve_strategy_class
+
+        try:
+            resolve_strategy_class(self.strategy)(self.split, **self.params)
+        except TypeError as error:
+            raise ValueError(f"params: {error}") from None
+        return self
