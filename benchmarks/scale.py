@@ -23,7 +23,7 @@ import resource
 import time
 from pathlib import Path
 
-from sim import CustomerMarket, kernels, load_scenario
+from sim import CustomerMarket, load_scenario, threads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="kernel threads (default: SIM_THREADS or every core)")
     args = parser.parse_args()
     if args.threads is not None:
-        kernels.set_threads(args.threads)
+        threads.set_threads(args.threads)
     warm_up_seconds = 0.0
     if args.warm_up:
         warm_started = time.perf_counter()
@@ -70,7 +70,7 @@ def main() -> None:
                 "customer_steps_per_s": round(args.customers * args.weeks / seconds),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 "warm_up_seconds": round(warm_up_seconds, 3),
-                "threads": kernels.threads(),
+                "threads": threads.threads(),
             }
         )
     )

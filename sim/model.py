@@ -23,7 +23,6 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
-from sim import kernels
 from sim.agents.behaviours import (
     adoption,
     appreciation,
@@ -37,8 +36,9 @@ from sim.agents.behaviours import (
 from sim.agents.customers import Channel, Customers, Stage, Status
 from sim.agents.firm import Firm
 from sim.network import NeighbourCounts, ReferralNetwork, build_network
-from sim.results import Recorder
+from sim.recording import Recorder
 from sim.scenario import Scenario
+from sim.strategies import targeting
 from sim.strategies.base import Strategy, resolve_strategy_class
 from sim.streams import Streams
 
@@ -97,7 +97,7 @@ class WeekEffects:
         """A relations touch of the distinct ``slots`` (an integer array): appreciation moves
         ``strength`` of the way to 1 (diminishing); every touch is also a contact that counts
         toward fatigue."""
-        kernels.touch(slots, self.untouched, self.touches, 1.0 - min(max(strength, 0.0), 1.0))
+        targeting.touch(slots, self.untouched, self.touches, 1.0 - min(max(strength, 0.0), 1.0))
 
 
 @dataclass
@@ -116,11 +116,11 @@ class Signals:
     def offer_gaps(self) -> tuple[np.ndarray, np.ndarray]:
         """(F,) float64 each: the weighted rating gap and the log-price gap of each firm to the
         market average. A person's log attraction to firm f is proof sensitivity x rating gap[f]
-        - price_weight x price sensitivity x price gap[f], rounded to float32 (the kernels in
-        sim/kernels.py compute it per person). Worked out once a week (adoption and churn ask)."""
+        - price_weight x price sensitivity x price gap[f], rounded to float32 (the adoption and
+        churn kernels compute it per person). Worked out once a week (adoption and churn ask)."""
         if self._gaps is None:
             rating_gap = self.proof_weight * (self.rating - self.rating.mean())
-            log_price = np.array([math.log(price) for price in self.price])  # math: see kernels.exp_each
+            log_price = np.array([math.log(price) for price in self.price])  # math: see sim.numerics
             self._gaps = (rating_gap.astype(np.float64), log_price - log_price.mean())
         return self._gaps
 
@@ -195,13 +195,14 @@ class CustomerMarket(mesa.Model):
         self.week += 1
         self.recorder.start_week(self.week)
         self.effects.clear()
-        self.prospects = kernels.slots_with(self.customers.status, np.int8(Status.PROSPECT))
+        self.prospects = np.flatnonzero(self.customers.status == Status.PROSPECT)
         self.firms.do("act")  # 1. strategies act: budgets split over levers, levers applied
         buying_cycle.run(self)  # 1b. campaign responses; prospects move through the buying cycle
         signals = self.signals()  # 2. neighbour shares, market shares, ratings, prices
         adoption.run(self, signals)  # 3. prospects choose a firm (reasons to choose)
         referral.run(self, signals)  # 4. satisfied customers refer friends
         sales = purchase.run(self)  # 5. customers buy; revenue, margin, loyalty tiers
+        self.recorder.purchased(self, sales)  # 5b. purchase hooks (e.g. a transaction log) see them
         experience.run(self, sales)  # 6. service failures, satisfaction, complaints, reviews
         appreciation.run(self)  # 7. appreciation decays and is raised by relations touches
         churn.run(self, signals)  # 8. competing churn hazards, reason recorded; partial churn
@@ -219,15 +220,12 @@ class CustomerMarket(mesa.Model):
         churn_config = self.scenario.behaviours.churn
         leaver_share = None
         if churn_config.enabled and churn_config.follow_friend_rate > 0:
-            recent = kernels.recent_leavers(
-                c.told_friends, c.churn_week, c.left_firm, self.week, churn_config.follow_window_weeks
-            )
-            leaver_share = self._leaver_counts.shares(recent)
+            leaver_share = self._leaver_counts.shares(churn.recent_leavers(self))
         adoption_config = self.scenario.behaviours.adoption
         return Signals(
             neighbour_share=self._customer_counts.shares(c.firm),
             leaver_share=leaver_share,
-            penetration=kernels.customers_per_firm(c.firm, n_firms).astype(np.float64) / c.size,
+            penetration=np.array([np.count_nonzero(c.firm == f) for f in range(n_firms)]) / c.size,
             rating=self.ratings(),
             price=self.prices * (1 - np.array([f.discount for f in self.firm_list])),
             proof_weight=adoption_config.social_proof_weight

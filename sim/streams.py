@@ -6,6 +6,12 @@ given week is a pure function of the run seed, the decision name, the week, the 
 slot and an optional sub-index (for example the firm). The function is the SplitMix64 finaliser,
 a counter-based generator that passes BigCrush, applied to a key that mixes those inputs.
 
+This module holds the one definition of that hash: :func:`uniform_one` (a slot's uniform from
+its stream cell), compiled, which :class:`Streams` calls for whole arrays of slots
+(:func:`uniform_for_slots`) and every behaviour's kernel calls for one person at a time, so a
+draw is the same number whichever asks for it (the kernels inline it; after editing the hash,
+delete numba's caches: README, "Speed").
+
 Why counter-based rather than one NumPy generator per decision and week (Starsim's approach):
 it gives the same guarantee (a person's luck does not depend on anyone else's state), but draws
 for a subset of people cost only that subset, and no population-sized array must be drawn just to
@@ -26,26 +32,61 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+from numba import njit
 from scipy import special
 
-from sim import kernels
-
+# SplitMix64 (Steele, Lea and Flood 2014): the increment and the finaliser's two multipliers.
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
-_TO_UNIT = 2.0**-53
+_TO_UNIT = 2.0**-53  # the top 53 bits of a 64-bit draw, as a float in [0, 1)
 _MASK64 = (1 << 64) - 1
 
 
-def _mix_in_place(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic is intended)."""
-    x ^= x >> _S30
+@njit(cache=True, inline="always")
+def splitmix(x: np.uint64) -> np.uint64:
+    """The SplitMix64 finaliser of one 64-bit integer (wrapping arithmetic is intended)."""
+    x ^= x >> np.uint64(30)
     x *= _MIX1
-    x ^= x >> _S27
+    x ^= x >> np.uint64(27)
     x *= _MIX2
-    x ^= x >> _S31
+    x ^= x >> np.uint64(31)
     return x
+
+
+@njit(cache=True, inline="always")
+def uniform_one(key: np.uint64, slot: np.int64) -> float:
+    """The uniform in [0, 1) of one ``slot`` for the stream cell ``key`` (:meth:`Streams.key`):
+    the finaliser of slot x golden + key, its top 53 bits scaled to [0, 1). Compiled code draws
+    each person's uniform with this, on the spot.
+
+    Example:
+        >>> u = uniform_one(Streams(7).key("adopt", 3), 4)
+        >>> u == float(Streams(7).uniform("adopt", 3, np.array([4]))[0])
+        True
+    """
+    x = splitmix(np.uint64(slot) * _GOLDEN + key)
+    return float(x >> np.uint64(11)) * _TO_UNIT
+
+
+@njit(cache=True)
+def uniform_for_slots(key: np.uint64, slots: np.ndarray) -> np.ndarray:
+    """Uniform draws in [0, 1), one per slot (a 1-D integer array), for the stream cell ``key``."""
+    out = np.empty(slots.size, dtype=np.float64)
+    for i in range(slots.size):
+        out[i] = uniform_one(key, np.int64(slots[i]))
+    return out
+
+
+@njit(cache=True)
+def uniforms_for_keys(keys: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """(keys, slots) uniforms: row r is :func:`uniform_for_slots` of ``keys[r]`` (several
+    streams' draws for the same people in one call)."""
+    out = np.empty((keys.size, slots.size), dtype=np.float64)
+    for r in range(keys.size):
+        for i in range(slots.size):
+            out[r, i] = uniform_one(keys[r], np.int64(slots[i]))
+    return out
 
 
 def _key(seed: int, decision: str, week: int, sub: int) -> np.uint64:
@@ -110,17 +151,15 @@ class Streams:
             float64 array shaped like ``slots``.
         """
         slots = np.asarray(slots)
+        key = self._cell(decision, week, sub)
         if slots.ndim == 1 and slots.dtype.kind in "iu":
-            return kernels.uniform_for_slots(self._cell(decision, week, sub), slots)
-        x = slots.astype(np.uint64, copy=True)
-        x *= _GOLDEN
-        x += self._cell(decision, week, sub)
-        _mix_in_place(x)
-        return (x >> _S11).astype(np.float64) * _TO_UNIT
+            return uniform_for_slots(key, slots)
+        flat = np.ascontiguousarray(slots, dtype=np.int64).ravel()  # any other shape or type
+        return uniform_for_slots(key, flat).reshape(slots.shape)
 
     def key(self, decision: str, week: int, sub: int = 0) -> np.uint64:
         """The stream cell of ``decision`` in ``week``: compiled code draws a slot's uniform from
-        it with :func:`sim.kernels.uniform_one` (the same number :meth:`uniform` gives)."""
+        it with :func:`uniform_one` (the same number :meth:`uniform` gives)."""
         return self._cell(decision, week, sub)
 
     def normal(self, decision: str, week: int, slots: np.ndarray, sub: int = 0) -> np.ndarray:
@@ -131,29 +170,3 @@ class Streams:
     def integer_seed(self, decision: str) -> int:
         """A derived integer seed, for third-party generators (e.g. networkx) used once per run."""
         return int(_key(self.seed, decision, 0, 0)) & _MASK64 >> 33
-
-
-def poisson_from_uniform(u: np.ndarray, mean: np.ndarray, max_count: int = 40) -> np.ndarray:
-    """Poisson counts by inversion of one uniform per person.
-
-    Inversion keeps common random numbers intact: a person's count depends only on their own
-    uniform and mean, not on how many draws anyone else consumed (``Generator.poisson`` would
-    consume a variable number of draws per element).
-
-    Example:
-        >>> poisson_from_uniform(np.array([0.1, 0.99]), np.array([1.0, 1.0])).tolist()
-        [0, 4]
-    """
-    mean = np.asarray(mean, dtype=np.float64)
-    term = np.exp(-mean)
-    cumulative = term.copy()
-    count = np.zeros(mean.shape, dtype=np.int32)
-    undecided = u >= cumulative
-    k = 0
-    while undecided.any() and k < max_count:
-        k += 1
-        count += undecided
-        term = term * mean / k
-        cumulative = cumulative + term
-        undecided &= u >= cumulative
-    return count

@@ -1,12 +1,13 @@
 """Transaction logs: the simulated purchases out, a real log's calibration targets in.
 
-Out: with ``run.record_transactions = true`` the purchase step (step 5) appends one row per buyer
-and week (person id, firm, amount, number of purchases) to ``market.transaction_log``; off by
-default, when it costs one attribute test per week. :func:`simulate_transactions` (the
-transactions workflow) runs a scenario with recording on and returns a :class:`TransactionsResult`
-holding the log as a table with the columns CLV tools such as ``lifetimes`` and PyMC-Marketing
-read: ``customer_id`` (the ``id`` of ``customers.parquet``), ``date`` (``run.start_date`` + 7 x
-week), ``amount`` (revenue booked that week), plus ``firm``, ``week`` and ``purchases``.
+Out: with ``run.record_transactions = true`` a purchase hook of the recorder (:func:`record`, after
+step 5) appends one row per buyer and week (person id, firm, amount, number of purchases) to
+``market.transaction_log``; off by default, when it costs one empty loop per week.
+:func:`simulate_transactions` (the transactions workflow) runs a scenario with recording on and
+returns a :class:`TransactionsResult` holding the log as a table with the columns CLV tools such
+as ``lifetimes`` and PyMC-Marketing read: ``customer_id`` (the ``id`` of ``customers.parquet``),
+``date`` (``run.start_date`` + 7 x week), ``amount`` (revenue booked that week), plus ``firm``,
+``week`` and ``purchases``.
 
 In: :func:`read_log` reads a log (CSV, parquet, or the CDNOW text format), :func:`cohort_curves`
 measures a cohort's repeat-purchase and retention curves on a weekly clock, and
@@ -49,9 +50,11 @@ import numpy as np
 import pandas as pd
 
 from sim.manifest import Invocation, write_manifest
+from sim.recording import PurchaseHook, hook_for_switch
 from sim.workflow import WorkflowResult
 
 if TYPE_CHECKING:
+    from sim.agents.behaviours.purchase import Sales
     from sim.model import CustomerMarket
     from sim.results import SimulationResult
     from sim.scenario import Scenario
@@ -108,11 +111,12 @@ class TransactionLog:
         )
 
 
-def record(
-    market: CustomerMarket, slots: np.ndarray, firm: np.ndarray, revenue: np.ndarray, count: np.ndarray
-) -> None:
-    """Called by the purchase step when ``run.record_transactions`` is on: append this week's
-    buyers (``slots``), their firm, the revenue booked and the number of purchases.
+def record(market: CustomerMarket, sales: Sales) -> None:
+    """The transaction log's purchase hook (:class:`sim.recording.Recorder`): append this week's
+    buyers, their firm, the revenue booked and the number of purchases to
+    ``market.transaction_log`` (made at the first call). Every market built with
+    ``run.record_transactions`` on has it, once this module is imported; :func:`attach` adds it to
+    any market.
 
     Example:
         >>> from sim import CustomerMarket, load_scenario
@@ -125,7 +129,31 @@ def record(
     log = market.__dict__.get("transaction_log")
     if log is None:
         log = market.transaction_log = TransactionLog()
-    log.append(market.week, market.customers.person_id[slots], firm, revenue, count)
+    slots = sales.slots
+    log.append(market.week, market.customers.person_id[slots], sales.firm, sales.revenue, sales.count)
+
+
+def attach(market: CustomerMarket) -> None:
+    """Keep a transaction log of ``market`` from its next week on (what ``run.record_transactions
+    = true`` does for every market built from a scenario).
+
+    Example:
+        >>> from sim import CustomerMarket, load_scenario
+        >>> market = CustomerMarket(load_scenario("scenarios/research.toml", {"market.size": 200}))
+        >>> attach(market); market.step(); len(market.transaction_log.weeks)
+        1
+    """
+    if record not in market.recorder.purchase_hooks:
+        market.recorder.purchase_hooks.append(record)
+
+
+def _log_hook(market: CustomerMarket) -> PurchaseHook:
+    """The purchase hook of a market whose ``run.record_transactions`` is on."""
+    return record
+
+
+# The engine knows no workflow: it asks this module, once imported, for the hook of the switch.
+hook_for_switch("record_transactions", _log_hook)
 
 
 def transaction_table(market: CustomerMarket) -> pd.DataFrame:

@@ -1,19 +1,30 @@
-"""The compiled kernels compute what their NumPy reference computes (sim/kernels.py promises the
-same numbers, so the model's results do not depend on which form ran)."""
+"""Each compiled rule computes what its NumPy reference computes (tests/reference.py, or the array
+form written out in the test): the same numbers, so the model's results do not depend on which
+form ran. The rules live with their behaviours (sim/agents/behaviours/), the levers' loops in
+sim/strategies/targeting.py, the shared machinery in sim/streams.py, sim/numerics.py and
+sim/threads.py."""
 
 import numpy as np
 
-from sim import kernels
-from sim.streams import _GOLDEN, _S11, _TO_UNIT, Streams, _key, _mix_in_place, poisson_from_uniform
+from sim import numerics, threads
+from sim.agents.behaviours import adoption, buying_cycle, churn, dormancy, experience, purchase, referral
+from sim.strategies import targeting
+from sim.streams import Streams
+
+from . import reference
 
 
 def test_uniform_kernel_equals_the_numpy_hash():
     slots = np.concatenate([np.arange(10_000), [2**40, 2**62]])
-    x = slots.astype(np.uint64) * _GOLDEN + _key(5, "adopt", 3, 1)
-    _mix_in_place(x)
-    expected = (x >> _S11).astype(np.float64) * _TO_UNIT
+    expected = reference.uniforms(reference.stream_key(5, "adopt", 3, 1), slots)
     np.testing.assert_array_equal(
         Streams(5).uniform("adopt", 3, slots, sub=1), expected, "expected the same uniforms bit for bit"
+    )
+    grid = slots[:10_000].reshape(100, 100)  # any shape: the same numbers, shaped like the slots
+    np.testing.assert_array_equal(
+        Streams(5).uniform("adopt", 3, grid, sub=1),
+        expected[:10_000].reshape(100, 100),
+        "expected a 2-D array of slots to draw the same uniforms, shaped like it",
     )
 
 
@@ -27,9 +38,10 @@ def test_purchase_counts_equal_poisson_by_inversion():
     offered = rng.random(n) < 0.1
     slots = np.arange(n)
     key = Streams(2).key("purchase", 7)
-    counts = kernels.purchase_counts(slots, (rate, spend, products, joining), offered, 0.5, key)
+    rule = purchase.PurchaseParams(offer_uplift=0.5, discount_base=1.0)
+    counts = purchase.counts(slots, (rate, spend, products, joining), offered, rule, key)
     mean = rate * spend * (products / np.maximum(joining, 1)) * (1 + 0.5 * offered)
-    expected = poisson_from_uniform(Streams(2).uniform("purchase", 7, slots), mean)
+    expected = reference.poisson_from_uniform(Streams(2).uniform("purchase", 7, slots), mean)
     mismatches = int((counts != expected).sum())
     # exp() may differ in the last bit between NumPy and numba; a count can then flip only when a
     # uniform falls within ~1e-16 of a cumulative probability.
@@ -45,7 +57,7 @@ def test_below_chance_decides_exactly_as_the_expm1_comparison():
     hazards = rng.uniform(0, 0.05, 20_000).astype(np.float32)
     u = np.concatenate([rng.random(10_000), hazards[10_000:] * rng.uniform(0.97, 1.0001, 10_000)])
     expected = u < -np.expm1(-hazards)
-    got = np.array([kernels.below_chance(float(a), b) for a, b in zip(u, hazards, strict=True)])
+    got = np.array([numerics.below_chance(float(a), b) for a, b in zip(u, hazards, strict=True)])
     assert (got == expected).all(), f"expected identical decisions, {(got != expected).sum()} differ"
 
 
@@ -55,7 +67,7 @@ def test_normal_quantile_is_scipys_ndtri_bit_for_bit():
     rng = np.random.default_rng(5)
     u = np.concatenate([rng.random(100_000), rng.random(20_000) * 1e-6, 1 - rng.random(20_000) * 1e-6])
     u = np.concatenate([u, [1e-12, 1 - 1e-12, 0.5, np.exp(-2), 1 - np.exp(-2)]])
-    got = np.array([kernels.normal_quantile(float(x)) for x in u])
+    got = np.array([numerics.normal_quantile(float(x)) for x in u])
     differ = int((got != special.ndtri(u)).sum())
     assert differ == 0, (
         f"expected the compiled quantile to equal scipy.special.ndtri exactly, {differ} differ"
@@ -64,23 +76,21 @@ def test_normal_quantile_is_scipys_ndtri_bit_for_bit():
 
 def test_choose_friends_kernel_equals_the_array_form():
     from sim import CustomerMarket, load_scenario
-    from sim.agents.behaviours import referral
 
     market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 3000}), seed=4)
     for _ in range(10):
         market.step()
     referrers = np.flatnonzero(market.customers.firm >= 0)
-    compiled = referral._choose_friends(market, referrers)
+    compiled = referral.choose_friends(market, referrers)
     reference = referral.choose_friends_by_arrays(market, referrers)
     assert (compiled >= 0).sum() > 100, "expected many referrers to find a prospect friend"
     np.testing.assert_array_equal(compiled, reference, "expected the same friend for every referrer")
 
 
 def test_adopters_choices_equal_the_array_form():
-    """adoption_choices draws each adopter's firm and channel as adoption._pick and
-    adoption._components do with NumPy."""
+    """adoption.choices draws each adopter's firm and channel as reference.pick and
+    reference.adoption_components do with NumPy."""
     from sim import CustomerMarket, load_scenario
-    from sim.agents.behaviours import adoption
 
     scenario = load_scenario(
         "scenarios/conquest_vs_relations.toml",
@@ -95,23 +105,22 @@ def test_adopters_choices_equal_the_array_form():
     boost = market.effects.adoption_boost  # the week's boosts are still there after the step
     assert boost.any(), "expected some adoption boost from the campaigns of week 12"
     streams, week = market.streams, market.week
-    firm = adoption._pick(np.cumsum(hazard, axis=1), streams.uniform("adopt_firm", week, slots))
-    reasons = adoption._components(market, signals, slots, boost)[np.arange(slots.size), firm]
+    firm = reference.pick(np.cumsum(hazard, axis=1), streams.uniform("adopt_firm", week, slots))
+    reasons = reference.adoption_components(market, signals, slots, boost)[np.arange(slots.size), firm]
     channel = np.array(adoption.CHANNELS, dtype=np.int8)[
-        adoption._pick(np.cumsum(reasons, axis=1), streams.uniform("adopt_channel", week, slots))
+        reference.pick(np.cumsum(reasons, axis=1), streams.uniform("adopt_channel", week, slots))
     ]
     expected_counts = np.zeros((2, 10), dtype=np.int64)
     np.add.at(expected_counts, (firm, channel), 1)
     config = scenario.behaviours.adoption
     counts = np.zeros((2, 10), dtype=np.int64)
-    got_firm, got_channel = kernels.adoption_choices(
+    got_firm, got_channel = adoption.choices(
         slots,
         hazard,
         np.array([streams.key("adopt_firm", week), streams.key("adopt_channel", week)]),
         (signals.neighbour_share, market.customers.bandwagon_threshold, boost),
-        np.array([config.innovation, config.word_of_mouth, config.bandwagon_jump], dtype=np.float32),
+        adoption.params(scenario),
         config.penetration_weight * signals.penetration.astype(np.float32),
-        np.array(adoption.CHANNELS, dtype=np.int8),
         counts,
     )
     np.testing.assert_array_equal(got_firm, firm, "expected the same firm for every adopter")
@@ -149,9 +158,10 @@ def test_campaign_answers_equal_the_array_form():
         expected[1][contacted[response == 3], firm] = later
     answers = np.zeros((firms, 4), dtype=np.int64)
     keys = np.array([streams.key("campaign_response", week, sub=f) for f in range(firms)])
-    kernels.campaign_answers(
-        contact, keys, edges, (stage, block, boost), np.array([2, never, later]), answers
+    rule = buying_cycle.BuyingCycleParams(
+        0.1, 0.1, 0.1, 0.1, answer_edges=edges, recontact_weeks=later - week
     )
+    buying_cycle._campaign_answers(contact, keys, (stage, block, boost), rule, week, answers)
     for name, got, want in zip(
         ("stage", "contact block", "boost", "answers"), (stage, block, boost, answers), expected, strict=True
     ):
@@ -189,13 +199,9 @@ def test_reactivation_answers_equal_the_array_form():
     np.add.at(want_returned, expected[1][back].astype(np.int64), 1)
     expected[6][contacted[response == 1]] = True
     expected[7][contacted[response == 3]] = later
-    kernels.reactivation_answers(
-        contact,
-        streams.key("reactivation_response", week),
-        edges,
-        people,
-        np.array([2, 1, week, later]),
-        (answers, returned),
+    rule = dormancy.DormancyParams(np.float32(0), weeks=13, answer_edges=edges, recontact_weeks=later - week)
+    dormancy._reactivation_answers(
+        contact, streams.key("reactivation_response", week), people, rule, week, (answers, returned)
     )
     for index, (got, want) in enumerate(zip(people, expected, strict=True)):
         np.testing.assert_array_equal(got, want, f"expected person array {index} as the array form leaves it")
@@ -211,7 +217,7 @@ def test_satisfaction_lift_equals_the_array_form():
     expected = satisfaction.copy()
     lifted = np.flatnonzero(lift > 0)
     expected[lifted] += lift[lifted] * (1 - expected[lifted])
-    kernels.lift_satisfaction(lift, satisfaction)
+    experience.lift_satisfaction(lift, satisfaction)
     np.testing.assert_array_equal(satisfaction, expected, "expected the float32 lift of the array form")
 
 
@@ -239,12 +245,14 @@ def test_referral_offers_equal_the_array_form():
         & (week - churn_week[want_friends] < lockout)
     )
     made = np.zeros(firms, dtype=np.int64)
-    got = kernels.referral_offers(
+    rule = referral.ReferralParams(np.float32(0.5), conversion=0.4, rejoin_lockout_weeks=lockout)
+    got = referral._offers(
         referrers,
         friends,
         (firm_of, left_firm, churn_week, aware),
         streams.key("referral_convert", week),
-        np.array([0.4, lockout, week], dtype=np.float64),
+        rule,
+        week,
         made,
     )
     want = (want_friends[converts], want_referrers[converts], want_firms[converts])
@@ -262,15 +270,15 @@ def test_results_do_not_depend_on_how_many_threads_the_kernels_use(monkeypatch):
     from sim.simulation import simulate
 
     scenario = load_scenario("scenarios/baseline.toml", {"market.size": 3000, "run.weeks": 40})
-    monkeypatch.setattr(kernels, "PARALLEL_FROM", 64)  # split even this small market
+    monkeypatch.setattr(threads, "PARALLEL_FROM", 64)  # split even this small market
     runs = {}
-    default = kernels.threads()
+    default = threads.threads()
     for count in (1, 3):
-        kernels.set_threads(count)
+        threads.set_threads(count)
         try:
             result = simulate(scenario, seed=4)
         finally:
-            kernels.set_threads(default)
+            threads.set_threads(default)
         runs[count] = (result.summary, result.timeseries)
     assert runs[1][0] == runs[3][0], "expected the same summary with 1 and 3 kernel threads"
     assert runs[1][1].equals(runs[3][1]), "expected the same weekly series with 1 and 3 kernel threads"
@@ -306,11 +314,10 @@ def _churn_outcomes_from_exact_hazards(hazard, uniforms, intensity, can_drop, ca
 
 
 def test_lazy_churn_outcomes_equal_the_decisions_of_the_exact_hazards():
-    """churn_outcomes works the better-value hazard out only where a uniform falls below its
+    """churn.outcomes works the better-value hazard out only where a uniform falls below its
     bound; every decision, and the best rival of every leaver, must be the exact hazards' own.
     Strong noise and a high better-value rate put many customers near the bounds."""
     from sim import CustomerMarket, load_scenario
-    from sim.agents.behaviours import churn
 
     overrides = {"market.size": 3000, "behaviours.churn.value_noise": 1.0}
     overrides["behaviours.churn.better_value_rate"] = 0.2
@@ -319,10 +326,9 @@ def test_lazy_churn_outcomes_equal_the_decisions_of_the_exact_hazards():
         market.step()
     market.week += 1  # fresh uniforms: this week's own decided who is still a customer
     c = market.customers
-    customers = kernels.customers_before(c.firm, c.acquired_week, market.week)
+    customers = np.flatnonzero((c.firm >= 0) & (c.acquired_week < market.week))
     signals = market.signals()
-    arguments = churn._hazard_arguments(market, signals, customers)
-    hazard, best_rival = kernels.churn_hazards(*arguments)
+    hazard, best_rival = reference.churn_hazards(market, signals, customers)
     streams, week = market.streams, market.week
     names = (
         "churn",
@@ -335,8 +341,12 @@ def test_lazy_churn_outcomes_equal_the_decisions_of_the_exact_hazards():
     keys = np.array([streams.key(name, week) for name in names], dtype=np.uint64)
     intensity = np.array([3.0, 3.0], dtype=np.float32)
     floor = np.float32(0.2)
-    account, product, spend, lazy_rival = kernels.churn_outcomes(
-        arguments, churn._QUANTILE_CELLS, keys, intensity, c.products, c.spend_level, floor
+    inputs = churn.hazard_inputs(market, signals, customers)
+    rule = inputs[-1]._replace(
+        product_intensity=intensity[0], spend_intensity=intensity[1], min_spend_level=floor
+    )
+    account, product, spend, lazy_rival = churn.outcomes(
+        (*inputs[:-1], rule), churn.QUANTILE_CELLS, keys, c.products, c.spend_level
     )
     uniforms = [streams.uniform(name, week, customers) for name in names]
     can_drop = c.products[customers] > 1
@@ -356,10 +366,10 @@ def test_lazy_churn_outcomes_equal_the_decisions_of_the_exact_hazards():
 
 def test_normal_quantile_cells_bound_the_clipped_quantile():
     rng = np.random.default_rng(7)
-    cells = kernels.normal_quantile_cells(1024)
+    cells = numerics.normal_quantile_cells(1024)
     edges = np.arange(1025) / 1024
     u = np.concatenate([rng.random(200_000), edges[:-1], np.nextafter(edges[1:], 0), [0.0, 1e-13, 1 - 1e-13]])
-    q = np.array([kernels.normal_quantile(float(x)) for x in np.clip(u, 1e-12, 1 - 1e-12)])
+    q = np.array([numerics.normal_quantile(float(x)) for x in np.clip(u, 1e-12, 1 - 1e-12)])
     cell = (u * 1024).astype(np.int64)
     outside = int(((q < cells[cell, 0]) | (q > cells[cell, 1])).sum())
     assert outside == 0, f"expected every clipped quantile within its cell's bounds, {outside} outside"
@@ -367,8 +377,7 @@ def test_normal_quantile_cells_bound_the_clipped_quantile():
 
 
 def _book_by_arrays(market, signals, customers, events):
-    """The NumPy form churn_bookkeeping replaced (churn._leave and churn._partial_churn, before
-    the kernel; churn._book states the rules)."""
+    """The NumPy form of churn.bookkeeping (churn._book states the rules)."""
     from sim.agents.customers import NO_FIRM, Channel, Reason, Stage, Status, Tier
 
     account, product, spend, best_rival = events
@@ -420,13 +429,12 @@ def test_churn_bookkeeping_kernel_equals_the_array_form():
     import copy
 
     from sim import CustomerMarket, load_scenario
-    from sim.agents.behaviours import churn
 
     market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 3000}), seed=8)
     for _ in range(30):
         market.step()
     c = market.customers
-    customers = kernels.customers_before(c.firm, c.acquired_week, market.week + 1)
+    customers = np.flatnonzero((c.firm >= 0) & (c.acquired_week < market.week + 1))
     signals = market.signals()
     market.effects.poach_boost[customers[::7], :] = 0.1  # some switchers were sent an offer
     rng = np.random.default_rng(9)
@@ -460,7 +468,7 @@ def test_lever_reach_equals_the_array_form():
     response = np.array([1.0, 0.5, 1.3, 0.0])
     targets = np.sort(rng.choice(5_000, 2_000, replace=False)).astype(np.int64)
     for share in (0.0, 0.1, 0.5, 0.9):
-        reached = kernels.reach(targets, Streams(6).key("lever:x", 4), share, response, persona)
+        reached = targeting.reach(targets, Streams(6).key("lever:x", 4), share, response, persona)
         draw = Streams(6).uniform("lever:x", 4, targets)
         expected = targets[draw < share * response[persona[targets]]]
         np.testing.assert_array_equal(
@@ -479,25 +487,15 @@ def test_lever_effect_kernels_write_what_the_fancy_indexing_wrote():
     expected[0][reached, 1] = True
     expected[1][reached, 1, 2] += 0.15
     expected[2][reached, 1] = True
-    kernels.ad_contact(reached, (aware, boost, contact), 1, 2, np.float32(0.15))
+    targeting.ad_contact(reached, (aware, boost, contact), 1, 2, np.float32(0.15))
     for got, want, name in zip((aware, boost, contact), expected, ("aware", "boost", "contact"), strict=True):
         np.testing.assert_array_equal(got, want, f"expected the ad to write {name} as the array form")
 
     values = rng.random((size, firms)).astype(np.float32)
     want = values.copy()
     want[reached, 0] += 0.3
-    kernels.add_in_column(reached, values, 0, np.float32(0.3))
+    targeting.add_in_column(reached, values, 0, np.float32(0.3))
     np.testing.assert_array_equal(values, want, "expected values[slots, column] += amount in float32")
-
-    for values, value in (
-        (rng.random(size).astype(np.float32), np.float32(0.3)),
-        (np.zeros(size, dtype=bool), True),
-        (np.full(size, -1, dtype=np.int8), np.int8(1)),
-    ):
-        want = values.copy()
-        want[reached] = value
-        kernels.set_at(reached, values, value)
-        np.testing.assert_array_equal(values, want, f"expected values[slots] = value ({values.dtype})")
 
 
 def test_touch_multiplies_by_the_float32_rounded_keep():
@@ -508,22 +506,6 @@ def test_touch_multiplies_by_the_float32_rounded_keep():
     keep = 1.0 - 0.15  # a Python float, rounded to float32 once, as np.float32(keep) rounds it
     expected = untouched.copy()
     expected[slots] *= np.float32(keep)
-    kernels.touch(slots, untouched, touches, keep)
+    targeting.touch(slots, untouched, touches, keep)
     np.testing.assert_array_equal(untouched, expected, "expected a float32 product with the rounded keep")
     assert touches.sum() == 200, "expected one more contact for each touched slot"
-
-
-def test_dormant_contactable_equals_the_array_form():
-    rng = np.random.default_rng(6)
-    for size in (0, 5, 8, 13, 4_001):  # whole and partial runs of eight slots
-        firm = rng.integers(-1, 2, size).astype(np.int8)
-        status = rng.integers(0, 4, size).astype(np.int8)
-        do_not_contact = rng.random(size) < 0.2
-        recontact_week = rng.integers(0, 30, size).astype(np.int32)
-        people = (firm, status, do_not_contact, recontact_week)
-        expected = np.flatnonzero((firm == 1) & (status == 2) & ~do_not_contact & (recontact_week <= 15))
-        np.testing.assert_array_equal(
-            kernels.dormant_contactable(people, 1, 15, np.int8(2)),
-            expected,
-            f"expected the firm's contactable dormant customers in slot order ({size} people)",
-        )

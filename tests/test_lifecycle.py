@@ -754,8 +754,9 @@ def test_the_referral_tie_lowers_hazards_only_while_the_referrer_stays():
     unappreciated and better-value hazards cut by ``referrer_tie``; every other hazard, and every
     customer without such a tie, is untouched. The tie ends when the referrer leaves the firm or
     their slot is refilled by a newcomer."""
-    from sim.agents.behaviours import churn
     from sim.agents.customers import Channel, Reason
+
+    from .reference import churn_hazards, referrer_still_there
 
     def market_at(tie: float) -> CustomerMarket:
         market = CustomerMarket(small(**BASE, behaviours__churn__referrer_tie=tie), seed=SEED)
@@ -766,15 +767,15 @@ def test_the_referral_tie_lowers_hazards_only_while_the_referrer_stays():
     tied_market, free_market = market_at(0.4), market_at(0.0)
     c = tied_market.customers
     customers = np.flatnonzero(c.firm >= 0)
-    tied = churn.referrer_still_there(tied_market, customers)
+    tied = referrer_still_there(tied_market, customers)
     referred = c.channel[customers] == Channel.REFERRAL
     assert tied.sum() >= 10, f"expected referred customers whose referrer stayed, got {tied.sum()}"
     assert not tied[~referred].any(), "expected no tie for customers who were not referred"
 
     signals = tied_market.signals()
-    with_tie, _ = churn.hazards(tied_market, signals, customers)
+    with_tie, _ = churn_hazards(tied_market, signals, customers)
     tied_market.scenario = tied_market.scenario.with_overrides({"behaviours.churn.referrer_tie": 0.0})
-    without_tie, _ = churn.hazards(tied_market, signals, customers)
+    without_tie, _ = churn_hazards(tied_market, signals, customers)
     cut = [Reason.BETTER_VALUE, Reason.UNAPPRECIATED]
     np.testing.assert_allclose(
         with_tie[tied][:, cut],
@@ -792,11 +793,11 @@ def test_the_referral_tie_lowers_hazards_only_while_the_referrer_stays():
     one = customers[tied][0]
     referrer = c.referrer_slot[one]
     c.firm[referrer] = 1 - c.firm[one]  # the referrer switches to the rival
-    assert not churn.referrer_still_there(tied_market, np.array([one]))[0], "expected the tie to end"
+    assert not referrer_still_there(tied_market, np.array([one]))[0], "expected the tie to end"
     c.firm[referrer] = c.firm[one]
-    assert churn.referrer_still_there(tied_market, np.array([one]))[0], "expected the tie back"
+    assert referrer_still_there(tied_market, np.array([one]))[0], "expected the tie back"
     c.replace(np.array([referrer]), tied_market.week, np.array([Reason.MOVED]))
     c.firm[referrer] = c.firm[one]  # a newcomer in the referrer's slot who buys there too
-    assert not churn.referrer_still_there(tied_market, np.array([one]))[0], (
+    assert not referrer_still_there(tied_market, np.array([one]))[0], (
         "expected no tie to a newcomer who took the referrer's slot"
     )

@@ -3,7 +3,9 @@
 import numpy as np
 from scipy import stats
 
-from sim.streams import Streams, _key, poisson_from_uniform
+from sim.streams import Streams, _key
+
+from .reference import poisson_from_uniform
 
 
 def test_a_persons_draw_does_not_depend_on_who_else_draws():

@@ -28,9 +28,10 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from sim import kernels
+from sim.numerics import exp_each, expm1_each
 from sim.scenario import MAX_PERSONAS, Dist, Scenario
-from sim.streams import Streams
+from sim.streams import Streams, uniforms_for_keys
+from sim.threads import in_pieces
 
 NO_FIRM = -1
 # Each person's persona index: 16 bits, for up to MAX_PERSONAS personas (8 bits overflowed at 128).
@@ -46,6 +47,9 @@ class Code(IntEnum):
     which made each ``array == Status.ACTIVE`` cost 3-4 us more than with a plain int (about 4% of
     a week at 10,000 people). Naming ndarray's own defaults here tells NumPy what the missing
     attribute told it, that the codes do not override anything, without the slow lookup.
+
+    The codes are those of the results files, and the behaviours' compiled kernels take them as
+    constants when they compile: a changed code needs numba's caches deleted (README, "Speed").
     """
 
     __array_ufunc__ = np.ndarray.__array_ufunc__
@@ -166,7 +170,7 @@ def sampler(dist: Dist) -> Callable[[np.ndarray], np.ndarray]:
     if dist.dist == "lognormal":
         sigma2 = math.log1p(dist.cv**2)
         location, spread = math.log(dist.mean) - sigma2 / 2, math.sqrt(sigma2)
-        return lambda u: kernels.exp_each(location + spread * special.ndtri(u))
+        return lambda u: exp_each(location + spread * special.ndtri(u))
     raise ValueError(f"unknown distribution {dist.dist!r}")  # pragma: no cover
 
 
@@ -206,17 +210,17 @@ def persona_sampler(dists: list[Dist]) -> Callable[[np.ndarray, np.ndarray], np.
         sigma2 = [math.log1p(dist.cv**2) for dist in dists]
         location = np.array([math.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)])
         spread = np.array([math.sqrt(s2) for s2 in sigma2])
-        return lambda u, persona: kernels.exp_each(location[persona] + spread[persona] * special.ndtri(u))
+        return lambda u, persona: exp_each(location[persona] + spread[persona] * special.ndtri(u))
     return None  # pragma: no cover
 
 
 def _sampled(inverse: Callable[..., np.ndarray], u: np.ndarray, *per_person: np.ndarray) -> np.ndarray:
     """``inverse(u, *per_person)`` as float64, for a large population in pieces on the kernels'
-    threads (:func:`sim.kernels.in_pieces`): scipy's inverse distribution functions work element
+    threads (:func:`sim.threads.in_pieces`): scipy's inverse distribution functions work element
     by element and release the GIL, and at a million people one trait's betaincinv took ~4 s in
     one thread. Each element is computed as in one call, so the split changes no number."""
     out = np.empty(u.size, dtype=np.float64)
-    kernels.in_pieces(_sample_rows, u.size, inverse, out, u, *per_person)
+    in_pieces(_sample_rows, u.size, inverse, out, u, *per_person)
     return out
 
 
@@ -344,7 +348,7 @@ class Customers:
         # ``streams.uniform("trait", week, slots, sub=number)`` per trait): newcomers arrive a
         # few at a time each week, so the per-call costs are what matters here.
         keys = np.array([self.streams.key("trait", week, sub=n) for n in range(len(TRAITS))])
-        uniforms = np.clip(kernels.uniforms_for_keys(keys, np.asarray(slots, dtype=np.int64)), 1e-9, 1 - 1e-9)
+        uniforms = np.clip(uniforms_for_keys(keys, np.asarray(slots, dtype=np.int64)), 1e-9, 1 - 1e-9)
         for number, trait in enumerate(TRAITS):
             u = uniforms[number]
             values = getattr(self, trait)
@@ -424,7 +428,7 @@ class Customers:
             death = self.persona_death_hazard if died else np.zeros_like(self.persona_death_hazard)
             move = self.persona_move_hazard if moved else np.zeros_like(self.persona_move_hazard)
             total = death + move
-            chance = -kernels.expm1_each(-total)  # not np.expm1: see kernels.exp_each
+            chance = -expm1_each(-total)  # not np.expm1: see sim.numerics
             self._demographic_chances[died, moved] = (chance, death / np.maximum(total, 1e-12))
         return self._demographic_chances[died, moved]
 

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import kernels
 from sim.agents.customers import Status
 from sim.scenario import FirmConfig
 from sim.strategies.base import Strategy
@@ -27,8 +26,6 @@ from sim.strategies.levers import LEVER_INDEX, LEVER_NAMES, LEVERS
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
-
-_ACTIVE = np.int8(Status.ACTIVE)  # the code the kernel compares with, made once
 
 
 class Firm(mesa.Agent):
@@ -75,7 +72,7 @@ class Firm(mesa.Agent):
     @property
     def customers(self) -> int:
         """Current number of customers (active or dormant)."""
-        return kernels.count_of(self.model.customers.firm, self.index)
+        return int(np.count_nonzero(self.model.customers.firm == self.index))
 
     def act(self) -> None:
         """Step 1 of the week: the strategy allocates the budget and each lever is applied."""
@@ -102,7 +99,7 @@ class Firm(mesa.Agent):
         if self.active_slots is not None:
             return self.active_slots
         c = self.model.customers
-        slots = kernels.active_customers_of(c.firm, c.status, self.index, _ACTIVE)
+        slots = np.flatnonzero((c.firm == self.index) & (c.status == Status.ACTIVE))
         if self._acting:
             self.active_slots = slots
         return slots

@@ -26,11 +26,12 @@ import mesa
 import numpy as np
 
 from sim.model import CustomerMarket
-from sim.results import Recorder, running_economics
+from sim.recording import Recorder
 from sim.scenario import Scenario, ScenarioError
 from sim.strategies.base import STRATEGIES, resolve_strategy_class
 from sim.strategies.builtin import CONQUEST_SPLIT, RELATIONS_SPLIT
 from sim.strategies.levers import LEVERS
+from sim.summary import running_economics
 
 NO_COMPARISON = "none"  # the comparison select's value that switches the second arm off
 # The strategy whose split the "share on relations" slider sets (half and half by default).
@@ -270,7 +271,7 @@ def settings_overrides(scenario: Scenario, settings: dict[str, Any]) -> dict[str
 
 def running_metrics(recorder: Recorder) -> dict[str, np.ndarray]:
     """Acquisition economics so far, week by week, per firm: what ``summary.json`` would report
-    had the run stopped that week (:func:`sim.results.running_economics`: acquisition-only and
+    had the run stopped that week (:func:`sim.summary.running_economics`: acquisition-only and
     fully loaded CAC, LTV gross and net of retention cost).
 
     Example:

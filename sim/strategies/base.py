@@ -79,10 +79,7 @@ def resolve_strategy_class(spec: str) -> type[Strategy]:
     Raises:
         ValueError: naming the built-in strategies when ``spec`` is neither.
     """
-    import sim.strategies.adaptive
-    import sim.strategies.builtin  # noqa: F401  (registers the built-in strategies)
-
-    if spec in STRATEGIES:
+    if spec in STRATEGIES:  # the built-in ones are registered by importing sim.strategies
         return STRATEGIES[spec]
     if ":" in spec:
         module_name, _, class_name = spec.partition(":")

@@ -5,8 +5,8 @@ and effect (what it writes into the week's effect buffers that the behaviours th
 never changes a person's state directly: it writes awareness, an adoption boost, an appreciation
 touch, a purchase offer or a referral-programme budget, and the behaviours act on them in the
 weekly order. That keeps the step order of :mod:`sim.model` the single place where things happen.
-The loops over people (who is eligible, who is reached, writing an effect) are compiled kernels in
-:mod:`sim.kernels`; each ``effect`` states what it writes in NumPy terms next to the call.
+The loops over people (who is eligible, who is reached, writing an effect) are compiled, in
+:mod:`sim.strategies.targeting`; each ``effect`` states what it writes in NumPy terms next to the call.
 
 Response to spend: with ``E`` eligible people, unit cost ``c`` and allocation ``s``, the share
 reached is ``max_reach * (1 - exp(-s / (c * E)))``: concave, so the first money buys most, and the
@@ -28,15 +28,15 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim import kernels
 from sim.agents.customers import Channel, Status, Tier
+from sim.numerics import largest
+from sim.strategies import targeting
 
 if TYPE_CHECKING:
     from sim.agents.firm import Firm
     from sim.model import CustomerMarket
 
 
-_DORMANT = np.int8(Status.DORMANT)  # the codes the kernels compare with, made once
 _BRONZE = np.int8(Tier.BRONZE)
 _TIER_NAMES = tuple(tier.name.lower() for tier in Tier)  # by code, as the scenario spells them
 
@@ -45,7 +45,7 @@ def reach_share(allocation: float, unit_cost: float, eligible: int, max_reach: f
     """Share of eligible people a lever reaches for this allocation (concave, saturating)."""
     if eligible <= 0 or allocation <= 0:
         return 0.0
-    # math, not NumPy: the same bits on every processor (see sim.kernels.exp_each)
+    # math, not NumPy: the same bits on every processor (see sim.numerics.exp_each)
     return max_reach * -math.expm1(-allocation / (unit_cost * eligible))
 
 
@@ -87,7 +87,7 @@ class Lever:
         if share <= 0:
             return 0.0, 0.0
         # A persona's response to this lever's channel (``channel_response``) scales its reach.
-        reached = kernels.reach(
+        reached = targeting.reach(
             targets,  # integer slots, as every eligibility rule and restrict give
             market.streams.key(f"lever:{self.name}", week, sub=firm.index),
             share,
@@ -104,11 +104,11 @@ def restrict(market: CustomerMarket, slots: np.ndarray, config) -> np.ndarray:
     personas = getattr(config, "personas", None)
     if personas:
         wanted = _wanted_codes(tuple(c.persona_names), tuple(personas))
-        slots = kernels.keep_where(np.asarray(slots, dtype=np.int64), c.persona, wanted)
+        slots = targeting.keep_where(np.asarray(slots, dtype=np.int64), c.persona, wanted)
     tiers = getattr(config, "tiers", None)
     if tiers:
         wanted = _wanted_codes(_TIER_NAMES, tuple(tiers))
-        slots = kernels.keep_where(np.asarray(slots, dtype=np.int64), c.tier, wanted)
+        slots = targeting.keep_where(np.asarray(slots, dtype=np.int64), c.tier, wanted)
     return slots
 
 
@@ -130,13 +130,13 @@ def _prospects(market: CustomerMarket) -> np.ndarray:
 
 def _contactable(market: CustomerMarket, firm: Firm, slots: np.ndarray) -> np.ndarray:
     """Those the firm's campaigns may contact: not after a "no", not before a "later" date."""
-    return kernels.contactable(
+    return targeting.contactable(
         np.asarray(slots, dtype=np.int64), market.customers.contact_block, firm.index, market.week
     )
 
 
 def _ad_buffers(market: CustomerMarket) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What an ad writes (see :func:`sim.kernels.ad_contact`): awareness, the week's adoption
+    """What an ad writes (see :func:`sim.strategies.targeting.ad_contact`): awareness, the week's adoption
     boost and campaign contacts."""
     return market.customers.aware, market.effects.adoption_boost, market.effects.campaign_contact
 
@@ -161,7 +161,7 @@ class SearchAds(Lever):
     def effect(self, market, firm, config, reached):
         # aware[reached, firm] = True, adoption_boost[reached, firm, search] += strength and
         # campaign_contact[reached, firm] = True, in one compiled pass
-        kernels.ad_contact(reached, _ad_buffers(market), firm.index, 0, np.float32(config.strength))
+        targeting.ad_contact(reached, _ad_buffers(market), firm.index, 0, np.float32(config.strength))
 
 
 class SocialAds(Lever):
@@ -175,7 +175,7 @@ class SocialAds(Lever):
 
     def effect(self, market, firm, config, reached):
         # aware, adoption_boost[reached, firm, social] += strength and campaign_contact, as above
-        kernels.ad_contact(reached, _ad_buffers(market), firm.index, 1, np.float32(config.strength))
+        targeting.ad_contact(reached, _ad_buffers(market), firm.index, 1, np.float32(config.strength))
 
 
 class InfluencerSeeding(Lever):
@@ -241,7 +241,7 @@ class PersonalOffers(TouchLever):
 
     def effect(self, market, firm, config, reached):
         super().effect(market, firm, config, reached)
-        kernels.set_at(reached, market.effects.offered, True)  # offered[reached] = True
+        market.effects.offered[reached] = True
 
 
 class ReferralProgramme(Lever):
@@ -291,8 +291,7 @@ class SocialProofMarketing(Lever):
         return spend, share
 
     def effect(self, market, firm, config, reached):
-        # review_boost[reached] = strength
-        kernels.set_at(reached, market.effects.review_boost, np.float32(config.strength))
+        market.effects.review_boost[reached] = np.float32(config.strength)
 
 
 class Poaching(Lever):
@@ -303,11 +302,11 @@ class Poaching(Lever):
 
     def eligible(self, market, firm, config):
         c = market.customers
-        return kernels.rivals_customers_aware_of(c.firm, c.aware, firm.index)
+        return targeting.rivals_customers_aware_of(c.firm, c.aware, firm.index)
 
     def effect(self, market, firm, config, reached):
         # poach_boost[reached, firm] += strength (float32)
-        kernels.add_in_column(reached, market.effects.poach_boost, firm.index, np.float32(config.strength))
+        targeting.add_in_column(reached, market.effects.poach_boost, firm.index, np.float32(config.strength))
 
 
 class Communications(TouchLever):
@@ -352,12 +351,15 @@ class Reactivation(Lever):
 
     def eligible(self, market, firm, config):
         c = market.customers
-        people = (c.firm, c.status, c.do_not_contact, c.recontact_week)
-        return kernels.dormant_contactable(people, firm.index, market.week, _DORMANT)
+        return np.flatnonzero(
+            (c.firm == firm.index)
+            & (c.status == Status.DORMANT)
+            & ~c.do_not_contact
+            & (c.recontact_week <= market.week)
+        )
 
     def effect(self, market, firm, config, reached):
-        # reactivation_contact[reached] = firm
-        kernels.set_at(reached, market.effects.reactivation_contact, np.int8(firm.index))
+        market.effects.reactivation_contact[reached] = firm.index
         market.effects.touch(reached, config.strength)
 
 
@@ -374,14 +376,13 @@ class RetentionOffers(Lever):
             return slots
         risk = risk_score(market, slots)
         count = max(1, round(config.at_risk_share * slots.size))
-        chosen = slots[kernels.largest(risk, count)]  # ties: the same customers on every machine
+        chosen = slots[largest(risk, count)]  # ties: the same customers on every machine
         chosen.sort()
         return chosen
 
     def effect(self, market, firm, config, reached):
         market.effects.touch(reached, config.strength)
-        # satisfaction_lift[reached] = strength
-        kernels.set_at(reached, market.effects.satisfaction_lift, np.float32(config.strength))
+        market.effects.satisfaction_lift[reached] = np.float32(config.strength)
 
 
 def risk_score(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
@@ -391,7 +392,7 @@ def risk_score(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
     c = market.customers
     records = (c.last_purchase_week, c.acquired_week, c.purchases, c.spend_level)
     records += (c.products, c.joining_products, c.complaints, c.tier)
-    return kernels.risk_score(np.asarray(slots, dtype=np.int64), records, _BRONZE, market.week)
+    return targeting.risk_score(np.asarray(slots, dtype=np.int64), records, _BRONZE, market.week)
 
 
 LEVERS: dict[str, Lever] = {

@@ -9,6 +9,9 @@ is reached by "followed a friend" churn instead). The friend becomes aware of th
 converts with probability ``conversion``, recorded as channel ``referral`` with the referrer's
 person id. The programme's reward is paid only on conversion, while its weekly budget lasts.
 
+Who refers, whom, and who converts run compiled (:func:`_who_refers`, :func:`_choose_friends`,
+:func:`_offers`), reading the parameters by name from :class:`ReferralParams`.
+
 Example:
     >>> from sim import load_scenario, simulate
     >>> result = simulate(load_scenario("scenarios/baseline.toml", {"market.size": 400, "run.weeks": 20}))
@@ -18,15 +21,41 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from numba import njit
 
-from sim import kernels
+from sim.agents.behaviours import per_scenario
 from sim.agents.customers import Channel, Status
+from sim.numerics import below_chance
+from sim.streams import uniform_one
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket, Signals
+    from sim.scenario import Scenario
+
+# Constants of the compiled rule (the codes of sim.agents.customers).
+_ACTIVE, _PROSPECT = np.int8(Status.ACTIVE), np.int8(Status.PROSPECT)
+
+
+class ReferralParams(NamedTuple):
+    """The referral rule's parameters as its kernels read them."""
+
+    satisfaction_threshold: np.float32  # only customers at least this satisfied refer
+    conversion: float  # chance a referred friend becomes a customer
+    rejoin_lockout_weeks: int  # a friend who left the firm within this does not come back (adoption's)
+
+
+@per_scenario
+def params(scenario: Scenario) -> ReferralParams:
+    """The scenario's referral parameters (``[behaviours.referral]``, and adoption's lock-out)."""
+    config = scenario.behaviours.referral
+    return ReferralParams(
+        satisfaction_threshold=np.float32(config.satisfaction_threshold),
+        conversion=float(config.conversion),
+        rejoin_lockout_weeks=int(scenario.behaviours.adoption.rejoin_lockout_weeks),
+    )
 
 
 def run(market: CustomerMarket, signals: Signals) -> None:
@@ -36,28 +65,28 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     c = market.customers
     week = market.week
     # People who joined this week refer from next week on (decisions read the start of the week).
+    rule = params(market.scenario)
     boost = np.array([f.referral_boost for f in market.firm_list], dtype=np.float32)
-    referrers = kernels.who_refers(
+    referrers = _who_refers(
         (c.status, c.satisfaction, c.acquired_week, c.referral_propensity, c.firm),
         boost,
-        np.float32(config.satisfaction_threshold),
+        rule,
         week,
         market.streams.key("refer", week),
-        np.int8(Status.ACTIVE),
     )
     if referrers.size == 0:
         return
     # A friend referred twice in one week counts once, for the referrer with the lowest slot;
     # each referral makes the friend aware of the firm, and converts at the conversion rate
-    # unless the friend left that firm within the rejoin lock-out (kernels.referral_offers).
+    # unless the friend left that firm within the rejoin lock-out (_offers).
     flows = market.recorder.flows
-    lockout = market.scenario.behaviours.adoption.rejoin_lockout_weeks
-    friends, referrers, firms = kernels.referral_offers(
+    friends, referrers, firms = _offers(
         referrers,
-        _choose_friends(market, referrers),
+        choose_friends(market, referrers),
         (c.firm, c.left_firm, c.churn_week, c.aware),
         market.streams.key("referral_convert", week),
-        np.array([config.conversion, lockout, week], dtype=np.float64),
+        rule,
+        week,
         flows.referrals_made,
     )
     if friends.size == 0:
@@ -84,7 +113,7 @@ def fit(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
     return c.purchase_rate[slots] * c.basket_size[slots] / np.maximum(c.appreciation_decay[slots], 1e-3)
 
 
-def _choose_friends(market: CustomerMarket, referrers: np.ndarray) -> np.ndarray:
+def choose_friends(market: CustomerMarket, referrers: np.ndarray) -> np.ndarray:
     """Each referrer considers ``choosiness`` friends (their own draws) and refers the prospect
     among them who fits best; -1 where none of them is a prospect."""
     c = market.customers
@@ -92,18 +121,18 @@ def _choose_friends(market: CustomerMarket, referrers: np.ndarray) -> np.ndarray
     network = market.network
     if network.adjacency is not None:  # ties stored: one compiled pass, the same choices
         keys = np.array([market.streams.key("refer_friend", market.week, sub=k) for k in range(choosiness)])
-        return kernels.choose_friends(
+        return _choose_friends(
             np.asarray(referrers, dtype=np.int64),
             keys.astype(np.uint64),
             (network.adjacency.indptr, network.adjacency.indices, network.degree),
-            (c.status, np.int8(Status.PROSPECT), c.purchase_rate, c.basket_size, c.appreciation_decay),
+            (c.status, c.purchase_rate, c.basket_size, c.appreciation_decay),
         )
     return choose_friends_by_arrays(market, referrers)
 
 
 def choose_friends_by_arrays(market: CustomerMarket, referrers: np.ndarray) -> np.ndarray:
-    """:func:`_choose_friends` with array operations, on any network (the complete network has
-    no stored ties for the compiled form); the reference the compiled form is tested against."""
+    """:func:`choose_friends` with array operations, on any network (the complete network has
+    no stored ties for the compiled form); the compiled form is tested against it."""
     c = market.customers
     choosiness = market.scenario.behaviours.referral.choosiness
     best = np.full(referrers.size, -1, dtype=np.int64)
@@ -130,3 +159,103 @@ def _pay_rewards(market: CustomerMarket, firms: np.ndarray) -> None:
         paid = min(int(conversions[firm.index]), int(firm.referral_budget // reward))
         firm.book("referral_programme", paid * reward)
         firm.referral_budget -= paid * reward
+
+
+# --------------------------------------------------------------------------- the compiled rule
+
+
+@njit(cache=True)
+def _who_refers(
+    people: tuple, boost: np.ndarray, rule: ReferralParams, week: int, key: np.uint64
+) -> np.ndarray:
+    """Customers who refer a friend this week: active, at least ``threshold`` satisfied, joined
+    before this week, with weekly hazard referral propensity x (1 + their firm's programme
+    boost). ``people`` is (status, satisfaction, acquired week, referral propensity, firm)."""
+    status, satisfaction, acquired, propensity, firm_of = people
+    out = np.empty(status.size, dtype=np.int64)
+    count = 0
+    one = np.float32(1.0)
+    threshold = rule.satisfaction_threshold
+    for slot in range(status.size):
+        if status[slot] != _ACTIVE or satisfaction[slot] < threshold or acquired[slot] >= week:
+            continue
+        rate = propensity[slot] * (one + boost[firm_of[slot]])
+        if below_chance(uniform_one(key, np.int64(slot)), rate):
+            out[count] = slot
+            count += 1
+    return out[:count].copy()
+
+
+@njit(cache=True)
+def _choose_friends(referrers: np.ndarray, keys: np.ndarray, ties: tuple, people: tuple) -> np.ndarray:
+    """The friend each referrer refers: of ``keys.size`` friends drawn (one uniform from each
+    "refer_friend" stream cell, as :meth:`sim.network.ReferralNetwork.random_neighbour`), the
+    prospect who fits best (:func:`fit`, in float32; the first on ties); -1 where none is a
+    prospect. ``ties`` is (indptr, indices, degree); ``people`` is (status, purchase rate,
+    basket size, appreciation decay)."""
+    indptr, indices, degree = ties
+    status, purchase_rate, basket_size, decay = people
+    floor = np.float32(1e-3)
+    best = np.full(referrers.size, -1, dtype=np.int64)
+    for i in range(referrers.size):
+        referrer = np.int64(referrers[i])
+        friends = degree[referrer]
+        if friends <= 0:
+            continue
+        best_fit = -np.inf
+        for k in range(keys.size):
+            u = uniform_one(keys[k], referrer)
+            offset = min(np.int64(u * friends), max(friends - 1, 0))
+            friend = np.int64(indices[indptr[referrer] + offset])
+            if status[friend] != _PROSPECT:
+                continue
+            score = np.float64(purchase_rate[friend] * basket_size[friend] / max(decay[friend], floor))
+            if score > best_fit:
+                best[i] = friend
+                best_fit = score
+    return best
+
+
+@njit(cache=True)
+def _offers(
+    referrers: np.ndarray,
+    friends: np.ndarray,
+    people: tuple,
+    key: np.uint64,
+    rule: ReferralParams,
+    week: int,
+    referrals_made: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The referrals, after each referrer chose a friend (``friends``, -1 for none): a friend referred
+    twice in one week counts once, for the first referrer in ``referrers`` order (as
+    ``np.unique(friends, return_index=True)``); each referral is counted for the referrer's firm
+    in ``referrals_made`` and makes the friend aware of it; the friend converts if the uniform of
+    ``key`` is below the conversion rate and they did not leave that firm within the lock-out.
+
+    ``people`` is (firm, left firm, churn week, aware). Returns the converting (friends, referrers, firms), by friend's slot."""
+    firm_of, left_firm, churn_week, aware = people
+    conversion, lockout = rule.conversion, rule.rejoin_lockout_weeks
+    order = np.argsort(friends, kind="mergesort")  # stable: the first referrer of a friend first
+    out_friends = np.empty(friends.size, dtype=np.int64)
+    out_referrers = np.empty(friends.size, dtype=np.int64)
+    out_firms = np.empty(friends.size, dtype=np.int64)
+    converting = 0
+    previous = -1
+    for position in order:
+        friend = friends[position]
+        if friend < 0 or friend == previous:
+            continue
+        previous = friend
+        referrer = referrers[position]
+        firm = np.int64(firm_of[referrer])
+        referrals_made[firm] += 1
+        aware[friend, firm] = True
+        if not uniform_one(key, np.int64(friend)) < conversion:
+            continue
+        if left_firm[friend] == firm and churn_week[friend] >= 0 and week - churn_week[friend] < lockout:
+            continue  # left this firm within the lock-out: not back yet
+        out_friends[converting] = friend
+        out_referrers[converting] = referrer
+        out_firms[converting] = firm
+        converting += 1
+    return out_friends[:converting].copy(), out_referrers[:converting].copy(), out_firms[:converting].copy()

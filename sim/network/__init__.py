@@ -8,8 +8,8 @@ ask of it: "what share of my neighbours are in group g?" (one sparse product for
 The network is drawn once per replicate from its own random stream (the replicate seed and the
 name ``"network"``), so the same seed always gives the same ties. Watts-Strogatz and Erdos-Renyi
 are built directly as NumPy arrays; Barabasi-Albert and powerlaw-cluster run networkx's growth
-algorithms compiled (:mod:`sim.kernels`), with the same degree distribution; the CSR structure is
-filled by a compiled pass too. A million people take seconds.
+algorithms compiled (:mod:`sim.network.generators`), with the same degree distribution; the CSR
+structure is filled by a compiled pass too. A million people take seconds.
 
 Example:
     >>> import numpy as np
@@ -27,9 +27,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 from scipy import sparse
 
-from sim import kernels
+from sim.network.generators import barabasi_albert_edges, csr_from_sorted_codes, powerlaw_cluster_edges
 from sim.scenario import (
     BarabasiAlbert,
     Complete,
@@ -143,7 +144,7 @@ class NeighbourCounts:
             one_hot = np.zeros((network.size, self.groups), dtype=np.float32)
             one_hot[members, code[members]] = 1
             return network.neighbour_share(one_hot)
-        kernels.update_neighbour_counts(
+        update_neighbour_counts(
             network.adjacency.indptr,
             network.adjacency.indices,
             (self.counts, self._shares, network._inverse_degree),
@@ -151,6 +152,38 @@ class NeighbourCounts:
             code,
         )
         return self._shares
+
+
+@njit(cache=True)
+def update_neighbour_counts(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    tallies: tuple,
+    counted_code: np.ndarray,
+    code: np.ndarray,
+) -> None:
+    """Move the contribution of each person whose group changed since they were counted to their
+    neighbours' counts from the old group to the new one (code < 0: none), in place.
+
+    ``tallies`` is (counts (people, groups) int32, shares (people, groups) float32, inverse
+    degree float32): each count changed is written to the shares too, as float32 count x inverse
+    degree, the same number the one-pass neighbour share gives.
+    """
+    counts, shares, inverse_degree = tallies
+    for person in range(code.size):
+        old, new = counted_code[person], code[person]
+        if old == new:
+            continue
+        for position in range(indptr[person], indptr[person + 1]):
+            friend = indices[position]
+            scale = inverse_degree[friend]
+            if old >= 0:
+                counts[friend, old] -= 1
+                shares[friend, old] = np.float32(counts[friend, old]) * scale
+            if new >= 0:
+                counts[friend, new] += 1
+                shares[friend, new] = np.float32(counts[friend, new]) * scale
+        counted_code[person] = new
 
 
 def adjacency_from_edges(size: int, a: np.ndarray, b: np.ndarray) -> sparse.csr_array:
@@ -162,7 +195,7 @@ def adjacency_from_edges(size: int, a: np.ndarray, b: np.ndarray) -> sparse.csr_
     low, high = np.minimum(a, b), np.maximum(a, b)
     forward = _sorted_unique(low * size + high)
     backward = np.sort((forward % size) * size + forward // size)
-    indptr, indices = kernels.csr_from_sorted_codes(size, forward, backward)
+    indptr, indices = csr_from_sorted_codes(size, forward, backward)
     if indptr[-1] < 2**31:
         indptr = indptr.astype(np.int32)
     data = np.ones(indices.size, dtype=np.float32)
@@ -243,9 +276,9 @@ def build_network(config, size: int, seed: int) -> ReferralNetwork:
         # networkx's algorithms, compiled (networkx itself takes minutes at a million people),
         # drawing from the network stream's generator like the other types.
         if isinstance(config, BarabasiAlbert):
-            a, b = kernels.barabasi_albert_edges(size, config.attach, rng)
+            a, b = barabasi_albert_edges(size, config.attach, rng)
         else:
-            a, b = kernels.powerlaw_cluster_edges(size, config.attach, config.triangle, rng)
+            a, b = powerlaw_cluster_edges(size, config.attach, config.triangle, rng)
     elif isinstance(config, EdgeList):
         a, b = _edge_list(config.path, size)
     else:  # pragma: no cover - the scenario schema admits no other type
