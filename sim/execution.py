@@ -169,10 +169,10 @@ def _extra(spec: RunSpec) -> tuple[Any, ...]:
 
 def _one_kernel_thread() -> None:
     """Worker set-up: the worker processes already fill the cores, so each one runs its
-    kernels in one thread (sim.kernels would otherwise start a thread per core in each)."""
-    from sim import kernels
+    kernels in one thread (sim.threads would otherwise start a thread per core in each)."""
+    from sim.threads import set_threads
 
-    kernels.set_threads(1)
+    set_threads(1)
 
 
 def _start_worker(parent: int) -> None:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pandas as pd
 
 from sim import formatting
+from sim.design import is_int_key
 from sim.execution import (
     PERSON_WEEK_SECONDS,
     PROCESS_EFFICIENCY,
@@ -449,9 +450,11 @@ def sweep_points(scenario: Scenario) -> list[dict[str, Any]]:
     if scenario.sweep is None:
         raise ScenarioError(f"{scenario.source or scenario.name}: no [sweep] table; see docs/scenario.md")
     design = scenario.sweep
-    keys = list(design.keys)
+    keys = list(design.uncertainties)
     if design.method == "grid":
-        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*design.keys.values())]
+        return [
+            dict(zip(keys, combo, strict=True)) for combo in itertools.product(*design.uncertainties.values())
+        ]
     from scipy.stats import qmc
 
     sampler = qmc.LatinHypercube(d=len(keys), seed=scenario.run.seed)
@@ -460,25 +463,16 @@ def sweep_points(scenario: Scenario) -> list[dict[str, Any]]:
     for row in unit:
         point = {}
         for key, u in zip(keys, row, strict=True):
-            bounds = design.keys[key]
+            bounds = design.uncertainties[key]
             value = bounds.low + u * (bounds.high - bounds.low)
             integral = (
                 float(bounds.low).is_integer()
                 and float(bounds.high).is_integer()
-                and _is_int_key(scenario, key)
+                and is_int_key(scenario, key)
             )
             point[key] = round(value) if integral else float(value)
         points.append(point)
     return points
-
-
-def _is_int_key(scenario: Scenario, key: str) -> bool:
-    value: Any = scenario.model_dump()
-    for part in key.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return False
-        value = value[part]
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class SweepResult(pd.DataFrame, WorkflowResult):
@@ -515,7 +509,7 @@ class SweepResult(pd.DataFrame, WorkflowResult):
     def table(self) -> str:
         """Per swept point, the focal firm's mean customers at the end, profit and LTV over the
         replicates (what ``sim sweep`` prints)."""
-        keys = list(self.scenario.sweep.keys)
+        keys = list(self.scenario.sweep.uncertainties)
         points = self["point"].nunique()
         means = self[self["firm"] == self.focal_firm].groupby(keys)[["customers_end", "profit", "ltv"]].mean()
         return "\n".join(
@@ -671,7 +665,7 @@ def sweep_figures(table: pd.DataFrame, scenario: Scenario, firm: str) -> dict[st
     """The figures of ``sim sweep``, by file name (without ``.png``): :func:`sim.plots.sweep_figures`."""
     from sim.plots import sweep_figures as draw
 
-    return draw(table, firm, list(scenario.sweep.keys), grid=scenario.sweep.method == "grid")
+    return draw(table, firm, list(scenario.sweep.uncertainties), grid=scenario.sweep.method == "grid")
 
 
 def write_sweep(

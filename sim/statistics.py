@@ -25,26 +25,29 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
+from sim.design.outcomes import OUTCOMES, TABLES, is_lower_better
+
 if TYPE_CHECKING:
     from sim.execution import RunResult
 
-# Metrics where a lower value is better (for "probability the arm is better"); a nested table's
-# entries (``churned_by_reason.unappreciated``) follow their table.
-LOWER_IS_BETTER = {
-    "cac", "cac_paid", "cac_fully_loaded", "churned", "spend", "acquisition_spend", "retention_spend",
-    "cost_to_retain", "payback_weeks", "payback_weeks_fully_loaded", "complaints", "complaint_rate",
-    "cac_by_channel", "churned_by_reason", "spend_by_lever", "product_churned",
-    "product_churned_by_reason", "spend_decreased", "spend_decreased_by_reason", "churn_by_category",
-    "dormant_end", "became_dormant", "tier_downgrades", "referred_churn_hazard", "other_churn_hazard",
-}  # fmt: skip
+# Metrics where a lower value is better: kept for code that read the set; the one declaration of
+# every outcome's direction is sim.design.OUTCOMES.
+LOWER_IS_BETTER = frozenset(
+    name for name in (*OUTCOMES, *TABLES) if name.count(".") == 0 and is_lower_better(name)
+)
 # What a strategy is ranked on: the money it makes over the run and the value of the customers it
 # leaves (ratios are supporting evidence, never the headline).
 HEADLINE_METRICS = ("profit", "customer_equity")
 
 
 def lower_is_better(metric: str) -> bool:
-    """Whether a smaller value of ``metric`` (``name`` or ``table.key``) is the better one."""
-    return metric.split(".")[0] in LOWER_IS_BETTER
+    """Whether a smaller value of ``metric`` (``name`` or ``table.key``) is the better one, as
+    :data:`sim.design.OUTCOMES` declares it (a metric it does not declare: higher is better)."""
+    try:
+        return is_lower_better(metric)
+    except KeyError:
+        table = metric.split(".")[0]
+        return table in TABLES and is_lower_better(table)
 
 
 def scalar_metrics(firm_summary: dict[str, Any]) -> dict[str, float | None]:

@@ -23,6 +23,7 @@ import argparse
 import functools
 import importlib
 import sys
+import warnings
 from typing import Any
 
 from sim.cli.commands import COMMANDS
@@ -70,6 +71,19 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script; returns the exit status."""
+    with warnings.catch_warnings():
+        # Python hides DeprecationWarnings outside __main__; a user must see that their file uses
+        # an older way of writing something (each names the file and key), one line each.
+        warnings.filterwarnings("default", category=DeprecationWarning, module=r"sim(\.|$)")
+        warnings.showwarning = _one_line
+        return _main(argv)
+
+
+def _one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)  # `--help` and usage errors end here
     from sim.scenario import Scenario, ScenarioError, load_scenario
 

@@ -16,6 +16,7 @@ import matplotlib.transforms
 import numpy as np
 import pandas as pd
 
+from sim.design.outcomes import is_lower_better
 from sim.plots.layout import (
     PALETTE,
     SLIDE_STYLE,
@@ -58,7 +59,6 @@ def forest_figure(comparison: dict, metrics: dict[str, str] | None = None) -> Fi
     ``figure.claims``: ``verdicts`` (arm -> metric -> "better", "worse", "unclear" or None where
     there is no interval) and ``counts`` (arm -> verdict -> number of metrics).
     """
-    from sim.statistics import lower_is_better  # to become sim.design.OUTCOMES (issue 17)
 
     metrics = metrics or FOREST_METRICS
     base = comparison["baseline_arm"]
@@ -88,7 +88,7 @@ def forest_figure(comparison: dict, metrics: dict[str, str] | None = None) -> Fi
                     continue
                 scale = 100 / abs(reference)
                 mean, (low, high) = diff["mean"] * scale, (v * scale for v in diff["ci95"])
-                good = (mean < 0) if lower_is_better(metric) else (mean > 0)
+                good = (mean < 0) if is_lower_better(metric) else (mean > 0)
                 clear = low > 0 or high < 0
                 verdict = ("better" if good else "worse") if clear else "unclear"
                 verdicts[arm][metric] = verdict

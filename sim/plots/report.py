@@ -496,7 +496,10 @@ def report_figures(data: Any) -> dict[str, Figure]:
     if data.sweep is not None:
         figures.update(
             sweep_figures(
-                data.sweep, data.firm, list(data.scenario.sweep.keys), data.scenario.sweep.method == "grid"
+                data.sweep,
+                data.firm,
+                list(data.scenario.sweep.uncertainties),
+                data.scenario.sweep.method == "grid",
             )
         )
     if data.cascade is not None:

@@ -143,7 +143,7 @@ class FirmConfig(Strict):
     @field_validator("strategy")
     @classmethod
     def _known_strategy(cls, value: str) -> str:
-        from sim.strategies.base import resolve_strategy_class
+        from sim.registry import resolve_strategy_class
 
         resolve_strategy_class(value)  # raises ValueError naming the allowed strategies
         return value
@@ -179,7 +179,7 @@ class FirmConfig(Strict):
 
     @model_validator(mode="after")
     def _strategy_accepts_params(self) -> FirmConfig:
-        from sim.strategies.base import resolve_strategy_class
+        from sim.registry import resolve_strategy_class
 
         try:
             resolve_strategy_class(self.strategy)(self.split, **self.params)

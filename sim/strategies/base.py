@@ -1,4 +1,4 @@
-"""Strategy: how a firm splits its weekly budget over levers; the registry of strategies by name.
+"""Strategy: how a firm splits its weekly budget over levers (the registry by name: sim.registry).
 
 Owns the contract every strategy follows (``allocate`` returns currency per lever for this week,
 never more than the budget in total) and how a scenario's ``strategy = "..."`` string is turned
@@ -22,14 +22,18 @@ Writing a custom strategy (see also docs/model.md, "Custom strategies"):
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any, ClassVar
+
+# The registry lives in the foundation (the scenario checks names against it); re-exported here.
+from sim.registry import STRATEGIES, register_strategy, resolve_strategy_class
+
+# The registry lives in the foundation (the scenario checks names against it); re-exported here.
+
+__all__ = ["STRATEGIES", "Strategy", "register_strategy", "resolve_strategy_class"]
 
 if TYPE_CHECKING:
     from sim.agents.firm import Firm
     from sim.model import CustomerMarket
-
-STRATEGIES: dict[str, type[Strategy]] = {}
 
 
 class Strategy:
@@ -60,37 +64,3 @@ class Strategy:
     def __repr__(self) -> str:
         shares = ", ".join(f"{k}={v:.2f}" for k, v in self.split.items())
         return f"{type(self).__name__}({shares})"
-
-
-def register_strategy(name: str):
-    """Class decorator adding a strategy to the registry under ``name``."""
-
-    def decorate(cls: type[Strategy]) -> type[Strategy]:
-        cls.name = name
-        STRATEGIES[name] = cls
-        return cls
-
-    return decorate
-
-
-def resolve_strategy_class(spec: str) -> type[Strategy]:
-    """The strategy class for a registered name or a ``"package.module:ClassName"`` path.
-
-    Raises:
-        ValueError: naming the built-in strategies when ``spec`` is neither.
-    """
-    if spec in STRATEGIES:  # the built-in ones are registered by importing sim.strategies
-        return STRATEGIES[spec]
-    if ":" in spec:
-        module_name, _, class_name = spec.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError) as error:
-            raise ValueError(f"cannot import strategy {spec!r}: {error}") from None
-        if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-            raise ValueError(f"{spec!r} is not a subclass of sim.strategies.Strategy")
-        return cls
-    raise ValueError(
-        f"unknown strategy {spec!r}; built-in strategies: {', '.join(sorted(STRATEGIES))}, "
-        "or a custom class as 'package.module:ClassName'"
-    )

@@ -1,0 +1,58 @@
+"""The registry of strategies by name: what a scenario's ``strategy = "..."`` may say.
+
+Foundation: this module imports no engine module, so the scenario schema can check a strategy name
+without importing the engine. A name is a registered one (the built-ins ``conquest``,
+``relations``, ``balanced``, ``neglect``, ``adaptive``, or one added with
+:func:`register_strategy`) or an import path ``"package.module:ClassName"``. The built-in strategies
+register themselves when the package :mod:`sim.strategies` is imported; a name not yet registered
+makes the registry import that package by name first: a plug-in lookup at run time, the same
+mechanism as a custom strategy's import path, not an import of the engine by the foundation.
+
+Example:
+    >>> resolve_strategy_class("relations").__name__
+    'Relations'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# name -> strategy class (a subclass of sim.strategies.Strategy)
+STRATEGIES: dict[str, type[Any]] = {}
+BUILT_IN_PACKAGE = "sim.strategies"  # importing it registers the built-in strategies
+
+
+def register_strategy(name: str):
+    """Class decorator adding a strategy to the registry under ``name``."""
+
+    def decorate(cls: type[Any]) -> type[Any]:
+        cls.name = name
+        STRATEGIES[name] = cls
+        return cls
+
+    return decorate
+
+
+def resolve_strategy_class(spec: str) -> type[Any]:
+    """The strategy class for a registered name or a ``"package.module:ClassName"`` path.
+
+    Raises:
+        ValueError: naming the built-in strategies when ``spec`` is neither.
+    """
+    strategies = importlib.import_module(BUILT_IN_PACKAGE)  # registers the built-ins (once)
+    if spec in STRATEGIES:
+        return STRATEGIES[spec]
+    if ":" in spec:
+        module_name, _, class_name = spec.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as error:
+            raise ValueError(f"cannot import strategy {spec!r}: {error}") from None
+        if not (isinstance(cls, type) and issubclass(cls, strategies.Strategy)):
+            raise ValueError(f"{spec!r} is not a subclass of sim.strategies.Strategy")
+        return cls
+    raise ValueError(
+        f"unknown strategy {spec!r}; built-in strategies: {', '.join(sorted(STRATEGIES))}, "
+        "or a custom class as 'package.module:ClassName'"
+    )
