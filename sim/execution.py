@@ -109,7 +109,7 @@ class RunCache:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from sim.results import atomic_write
+        from sim.files import atomic_write
 
         def write(target: Path) -> None:
             writer = None

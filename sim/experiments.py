@@ -33,35 +33,19 @@ import pandas as pd
 from sim import formatting
 from sim.design import is_int_key
 from sim.execution import (
-    PERSON_WEEK_SECONDS,
-    PROCESS_EFFICIENCY,
-    RUN_SECONDS,
-    WEEK_SECONDS,
-    WORKER_START_SECONDS,
     RunCache,
     RunResult,
     RunSpec,
-    available_cores,
     config_hash,
-    default_jobs,
-    estimated_seconds,
     execute,
     seeds_for,
-    shared_pool,
 )
 from sim.formatting import aligned, interval
 from sim.manifest import Invocation, write_manifest
 from sim.scenario import Scenario, ScenarioError
 from sim.statistics import (
-    CENSORED_METRICS,
-    HEADLINE_METRICS,
-    LOWER_IS_BETTER,
     compare_metrics,
-    lower_is_better,
-    mean_ci,
-    paired_difference,
     pairing_effect,
-    rank_arms,
     scalar_metrics,
     summarise_runs,
 )
@@ -70,17 +54,44 @@ from sim.workflow import WorkflowResult
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-# The names that moved to sim.execution and sim.statistics, importable from here as before.
+
+# Names that moved to another module when the house was rebuilt (issue 17): still importable from
+# here, with a DeprecationWarning naming their new home.
+_MOVED = {
+    "PERSON_WEEK_SECONDS": "sim.execution",
+    "PROCESS_EFFICIENCY": "sim.execution",
+    "RUN_SECONDS": "sim.execution",
+    "WEEK_SECONDS": "sim.execution",
+    "WORKER_START_SECONDS": "sim.execution",
+    "available_cores": "sim.execution",
+    "default_jobs": "sim.execution",
+    "estimated_seconds": "sim.execution",
+    "shared_pool": "sim.execution",
+    "CENSORED_METRICS": "sim.statistics",
+    "HEADLINE_METRICS": "sim.statistics",
+    "LOWER_IS_BETTER": "sim.statistics",
+    "lower_is_better": "sim.statistics",
+    "mean_ci": "sim.statistics",
+    "paired_difference": "sim.statistics",
+    "rank_arms": "sim.statistics",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        import importlib
+        import warnings
+
+        warnings.warn(
+            f"{__name__}.{name} has moved to {_MOVED[name]}.{name}", DeprecationWarning, stacklevel=2
+        )
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# The workflows of this module, and the names of sim.execution and sim.statistics it uses (still importable from here).
 __all__ = [
-    "CENSORED_METRICS",
     "COMPARED",
-    "HEADLINE_METRICS",
-    "LOWER_IS_BETTER",
-    "PERSON_WEEK_SECONDS",
-    "PROCESS_EFFICIENCY",
-    "RUN_SECONDS",
-    "WEEK_SECONDS",
-    "WORKER_START_SECONDS",
     "Comparison",
     "Replicates",
     "RunCache",
@@ -88,25 +99,17 @@ __all__ = [
     "RunSpec",
     "SweepResult",
     "arms_of",
-    "available_cores",
     "compare",
     "compare_metrics",
     "config_hash",
-    "default_jobs",
-    "estimated_seconds",
     "execute",
     "format_comparison",
     "format_rankings",
-    "lower_is_better",
-    "mean_ci",
-    "paired_difference",
     "pairing_effect",
-    "rank_arms",
     "replicate",
     "replicate_figures",
     "scalar_metrics",
     "seeds_for",
-    "shared_pool",
     "summarise_runs",
     "sweep",
     "sweep_figures",
@@ -631,7 +634,8 @@ def write_replicates(
 ) -> None:
     """``runs.parquet``, ``summary.json`` (means, ci95, provenance), the resolved scenario, figures
     and ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own)."""
-    from sim.results import atomic_write, save_figure, write_json
+    from sim.files import atomic_write, write_json
+    from sim.results import save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     if reps.runs_file is None or reps.runs_file.resolve() != (out / "runs.parquet").resolve():
@@ -649,7 +653,7 @@ def write_comparison(
 ) -> None:
     """``comparison.json``, ``comparison.csv`` (arm x metric), the resolved scenario and
     ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own)."""
-    from sim.results import atomic_write, write_json
+    from sim.files import atomic_write, write_json
 
     out.mkdir(parents=True, exist_ok=True)
     write_json(
@@ -679,7 +683,8 @@ def write_sweep(
     """``sweep.parquet``, the resolved scenario, the figures of :func:`sweep_figures` and
     ``manifest.json`` (``invocation``, e.g. the command line, replaces the one :func:`sweep` kept
     on the table)."""
-    from sim.results import atomic_write, save_figure
+    from sim.files import atomic_write
+    from sim.results import save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "sweep.parquet", lambda p: table.to_parquet(p, index=False))

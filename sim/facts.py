@@ -247,7 +247,7 @@ class FactsResult(WorkflowResult):
     ) -> Path:
         """``facts.json`` (:func:`as_json`) and ``manifest.json`` into ``out`` (``invocation``, e.g.
         the command line, replaces the result's own); returns the folder. There are no figures."""
-        from sim.results import write_json
+        from sim.files import write_json
 
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)

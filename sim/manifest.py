@@ -273,7 +273,7 @@ def write_manifest(
     Returns:
         The manifest's path.
     """
-    from sim.results import write_json
+    from sim.files import write_json
 
     caller = sys._getframe(1)  # the function that wrote the folder, named in the manifest
     writer = f"{caller.f_globals.get('__name__')}.{caller.f_code.co_qualname}"

@@ -1,44 +1,29 @@
-"""A run's result and the writing of result files: :class:`SimulationResult` and atomic writers.
+"""A run's result: :class:`SimulationResult`, and saving a figure as a file.
 
 Owns what :func:`sim.simulate` returns (the summary, the weekly table, the per-person table, with
-``write``, ``figures``) and writing files atomically (:func:`atomic_write`, :func:`write_json`,
-:func:`save_figure`: each file appears whole or not at all). The weekly recorder is
-:mod:`sim.recording` and the summary's metrics :mod:`sim.summary`; their names are re-exported
-here so that ``from sim.results import summarise`` keeps working.
+``table``, ``figures`` and ``write``) and :func:`save_figure`. Files are written whole or not at
+all by :mod:`sim.files`; the weekly recorder is :mod:`sim.recording` and the summary's metrics
+:mod:`sim.summary`. Their names still import from here (``from sim.results import summarise``),
+with a DeprecationWarning naming the new home.
 
 Example:
-    >>> safe_ratio(10.0, 0)  is None
-    True
+    >>> from sim import load_scenario, simulate
+    >>> result = simulate(load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 3}))
+    >>> sorted(result.figures())
+    ['churn_by_reason', 'customers', 'lifecycle']
 """
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim.files import atomic_write, write_json
 from sim.formatting import format_summary
-
-# The recorder's and the summary's names, where they were before sim/recording.py and
-# sim/summary.py existed (re-exported: old imports keep working).
-from sim.recording import Recorder, WeekFlows  # noqa: F401
-from sim.summary import (  # noqa: F401
-    ACQUIRED_CHANNELS,
-    CHANNEL_LEVER,
-    PAID_CHANNELS,
-    PROJECTION_WEEKS,
-    payback_weeks,
-    retention_cost_of_won,
-    running_economics,
-    safe_ratio,
-    spent_per,
-    summarise,
-)
 from sim.workflow import WorkflowResult
 
 if TYPE_CHECKING:
@@ -46,6 +31,36 @@ if TYPE_CHECKING:
 
     from sim.manifest import Invocation
     from sim.scenario import Scenario
+
+
+# Names that moved to another module when the house was rebuilt (issue 17): still importable from
+# here, with a DeprecationWarning naming their new home.
+_MOVED = {
+    "Recorder": "sim.recording",
+    "WeekFlows": "sim.recording",
+    "ACQUIRED_CHANNELS": "sim.summary",
+    "CHANNEL_LEVER": "sim.summary",
+    "PAID_CHANNELS": "sim.summary",
+    "PROJECTION_WEEKS": "sim.summary",
+    "payback_weeks": "sim.summary",
+    "retention_cost_of_won": "sim.summary",
+    "running_economics": "sim.summary",
+    "safe_ratio": "sim.summary",
+    "spent_per": "sim.summary",
+    "summarise": "sim.summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        import importlib
+        import warnings
+
+        warnings.warn(
+            f"{__name__}.{name} has moved to {_MOVED[name]}.{name}", DeprecationWarning, stacklevel=2
+        )
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- one run's results
@@ -120,30 +135,3 @@ def save_figure(path: Path, figure) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda p: figure.savefig(p, dpi=120, format="png"))
     plt.close(figure)
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """JSON with nulls for undefined values (never NaN), written atomically."""
-    atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n"))
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def atomic_write(path: Path, write) -> None:
-    """Write to a temporary file beside ``path``, then rename it into place."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for sharing
-        write(Path(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

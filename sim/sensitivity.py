@@ -43,9 +43,10 @@ import pandas as pd
 
 from sim.design import Distribution, Range, SensitivityConfig, Uncertainty, check_uncertainties, typed_value
 from sim.design import check_outcomes as check_design_outcomes
-from sim.experiments import RunSpec, config_hash, execute, scalar_metrics, seeds_for
+from sim.execution import RunSpec, config_hash, execute, seeds_for
 from sim.manifest import Invocation, write_manifest
 from sim.scenario import Scenario, ScenarioError
+from sim.statistics import scalar_metrics
 from sim.workflow import WorkflowResult
 
 if TYPE_CHECKING:
@@ -192,7 +193,8 @@ class SensitivityResult(WorkflowResult):
         ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own;
         ``scenario`` the result's)."""
         from sim import __version__
-        from sim.results import atomic_write, save_figure, write_json
+        from sim.files import atomic_write, write_json
+        from sim.results import save_figure
 
         scenario = scenario if scenario is not None else self.scenario
         if scenario is None:

@@ -13,9 +13,10 @@ import warnings
 
 from sim.manifest import Invocation
 from sim.model import CustomerMarket
-from sim.results import SimulationResult, summarise
+from sim.results import SimulationResult
 from sim.scenario import Scenario, ScenarioError
 from sim.strategies.base import STRATEGIES, Strategy, resolve_strategy_class
+from sim.summary import summarise
 
 
 def simulate(

@@ -283,7 +283,7 @@ def write_log(log: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         >>> write_log(log, Path(tempfile.mkdtemp()) / "log.csv").read_text().splitlines()
         ['customer_id,date,amount', '7,2026-01-12,9.5']
     """
-    from sim.results import atomic_write
+    from sim.files import atomic_write
 
     path = Path(path)
     if path.suffix not in (".csv", ".parquet"):
@@ -613,7 +613,7 @@ def write_targets(data: dict[str, Any], path: str | os.PathLike[str], header: st
         >>> tomllib.loads(path.read_text()) == data
         True
     """
-    from sim.results import atomic_write
+    from sim.files import atomic_write
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

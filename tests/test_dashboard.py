@@ -30,8 +30,8 @@ from sim.dashboard.market import (
     running_metrics,
 )
 from sim.dashboard.network_picture import MAX_DRAWN, network_picture
-from sim.results import summarise
 from sim.strategies.builtin import RELATIONS_SPLIT
+from sim.summary import summarise
 
 WEEKS = 8
 

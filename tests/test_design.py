@@ -29,7 +29,6 @@ from sim.design import (
     SweepConfig,
     Uncertainty,
     check_uncertainties,
-    is_lower_better,
     older_forms,
     outcome,
 )
@@ -48,7 +47,7 @@ def run():
 
 
 def test_every_summary_metric_is_declared_exactly_once_and_every_declaration_is_a_metric(run):
-    from sim.experiments import scalar_metrics
+    from sim.statistics import scalar_metrics
 
     for firm, summary in run.summary["firms"].items():
         measured = list(scalar_metrics(summary))
@@ -78,19 +77,17 @@ def test_every_weekly_column_is_declared_in_order_with_its_stock_or_flow_nature(
     )
 
 
-def test_directions_agree_with_the_lower_is_better_list_of_experiments():
-    from sim.experiments import LOWER_IS_BETTER, lower_is_better
+def test_the_statistics_read_each_direction_from_the_one_declaration():
+    from sim.statistics import LOWER_IS_BETTER, lower_is_better
 
-    disagree = [name for name in OUTCOMES if is_lower_better(name) != lower_is_better(name)]
-    assert not disagree, f"expected the same direction as sim.experiments.lower_is_better, differ: {disagree}"
-    lower_tables = {name for name, direction in TABLES.items() if direction == "lower"}
-    assert lower_tables <= LOWER_IS_BETTER, (
-        f"tables declared lower-is-better but not listed: {lower_tables - LOWER_IS_BETTER}"
-    )
-    listed = {name for name in LOWER_IS_BETTER if name in OUTCOMES or name in TABLES}
-    assert listed == LOWER_IS_BETTER, (
-        f"names of LOWER_IS_BETTER that are not outcomes: {LOWER_IS_BETTER - listed}"
-    )
+    # Costs and losses are lower-is-better, gains higher; a table's keys follow their table; a name
+    # nobody declared (a custom measurement) counts as higher-is-better.
+    expected = {"cac": True, "cac_fully_loaded": True, "payback_weeks": True, "churned_by_reason.died": True,
+                "profit": False, "customer_equity": False, "ltv_net": False, "acquired_by_channel.search": False,
+                "not_a_declared_metric": False}  # fmt: skip
+    got = {name: lower_is_better(name) for name in expected}
+    assert got == expected, f"expected the directions {expected}, got {got}"
+    assert {"cac", "churned_by_reason"} <= LOWER_IS_BETTER and "profit" not in LOWER_IS_BETTER
 
 
 def test_an_outcome_has_a_unit_a_direction_and_a_description():

@@ -13,23 +13,17 @@ import pytest
 from scipy import stats
 
 import sim.execution as execution
-import sim.experiments as experiments
 from sim import ScenarioError, load_scenario, simulate
 from sim.cli import main
-from sim.experiments import (
+from sim.execution import RunSpec, config_hash, execute
+from sim.experiments import compare, replicate, sweep, sweep_points
+from sim.statistics import (
     CENSORED_METRICS,
     LOWER_IS_BETTER,
-    RunSpec,
-    compare,
-    config_hash,
-    execute,
     mean_ci,
     paired_difference,
     pairing_effect,
-    replicate,
     scalar_metrics,
-    sweep,
-    sweep_points,
 )
 
 from .helpers import ROOT
@@ -233,28 +227,26 @@ def test_default_jobs_is_one_process_for_small_work_and_every_core_for_large(wri
     large = base.with_overrides({"market.size": 10000, "run.weeks": 260})
     # The issue's case: 16 runs at 3,000 people took 3.0 s in one process and 11.6 s in two.
     sixteen_small = [RunSpec("run", small, seed) for seed in range(16)]
-    assert experiments.default_jobs(sixteen_small, cores=2) == 1, "expected one process for 16 small runs"
+    assert execution.default_jobs(sixteen_small, cores=2) == 1, "expected one process for 16 small runs"
     sixty_four_large = [RunSpec("run", large, seed) for seed in range(64)]
-    assert experiments.default_jobs(sixty_four_large, cores=2) == 2, "expected both cores for 64 large runs"
-    assert experiments.default_jobs(sixty_four_large, cores=1) == 1, "expected one process on one core"
-    assert experiments.default_jobs([], cores=2) == 1, "expected one process when nothing is left to run"
+    assert execution.default_jobs(sixty_four_large, cores=2) == 2, "expected both cores for 64 large runs"
+    assert execution.default_jobs(sixty_four_large, cores=1) == 1, "expected one process on one core"
+    assert execution.default_jobs([], cores=2) == 1, "expected one process when nothing is left to run"
 
     # The threshold: four workers save work x (1 - 1 / (4 x efficiency)); they are used once that
     # exceeds their start-up, whatever makes the work.
-    per_run = experiments.estimated_seconds([RunSpec("run", large, 1)])
-    saved_share = 1 - 1 / (4 * experiments.PROCESS_EFFICIENCY)
-    needed = math.floor(experiments.WORKER_START_SECONDS / saved_share / per_run)
+    per_run = execution.estimated_seconds([RunSpec("run", large, 1)])
+    saved_share = 1 - 1 / (4 * execution.PROCESS_EFFICIENCY)
+    needed = math.floor(execution.WORKER_START_SECONDS / saved_share / per_run)
     below = [RunSpec("run", large, seed) for seed in range(needed)]
     above = [RunSpec("run", large, seed) for seed in range(needed + 1)]
-    assert experiments.default_jobs(below, cores=4) == 1, f"expected 1 process for {needed} runs on 4 cores"
-    assert experiments.default_jobs(above, cores=4) == 4, f"expected 4 processes for {needed + 1} runs"
-    fixed = experiments.RUN_SECONDS
-    twice_as_long = experiments.estimated_seconds(
-        [RunSpec("run", large.with_overrides({"run.weeks": 520}), 1)]
-    )
+    assert execution.default_jobs(below, cores=4) == 1, f"expected 1 process for {needed} runs on 4 cores"
+    assert execution.default_jobs(above, cores=4) == 4, f"expected 4 processes for {needed + 1} runs"
+    fixed = execution.RUN_SECONDS
+    twice_as_long = execution.estimated_seconds([RunSpec("run", large.with_overrides({"run.weeks": 520}), 1)])
     assert twice_as_long - fixed == pytest.approx(2 * (per_run - fixed)), "expected work to scale with weeks"
-    people_part = experiments.PERSON_WEEK_SECONDS * 10000 * 260
-    twice_as_many = experiments.estimated_seconds(
+    people_part = execution.PERSON_WEEK_SECONDS * 10000 * 260
+    twice_as_many = execution.estimated_seconds(
         [RunSpec("run", large.with_overrides({"market.size": 20000}), 1)]
     )
     assert twice_as_many - per_run == pytest.approx(people_part), (
@@ -287,12 +279,12 @@ def test_jobs_none_runs_small_work_in_this_process(write_scenario, monkeypatch):
     )
 
 
-@pytest.mark.skipif(experiments.available_cores() < 2, reason="needs two cores to start a pool")
+@pytest.mark.skipif(execution.available_cores() < 2, reason="needs two cores to start a pool")
 def test_a_shared_pool_starts_only_for_large_work_and_then_serves_every_batch(write_scenario, monkeypatch):
     specs = [RunSpec("run", load_scenario(write_scenario(TINY)), seed) for seed in (1, 2)]
     to_workers = _count_pool_batches(monkeypatch)
-    cores = experiments.available_cores()
-    with experiments.shared_pool():
+    cores = execution.available_cores()
+    with execution.shared_pool():
         execute(specs[:1])
         assert to_workers == [], f"expected a small batch computed in this process, got {to_workers}"
         assert cores not in execution._STARTED_POOLS, "expected the shared pool's workers not started"
@@ -494,10 +486,10 @@ GRID = """
 [sweep]
 runs = 2
 
-[sweep.keys]
+[sweep.uncertainties]
 "market.size" = [400, 600]
 
-[sweep.keys.firms.us]
+[sweep.uncertainties.firms.us]
 budget = [0, 1000, 2000]
 strategy = ["conquest", "relations"]
 """
@@ -507,7 +499,7 @@ LHS = """
 method = "lhs"
 samples = 8
 
-[sweep.keys]
+[sweep.uncertainties]
 "market.size" = {low = 400, high = 800}
 "firms.us.budget" = {low = 0, high = 3000}
 "behaviours.referral.conversion" = {low = 0.1, high = 0.5}
@@ -558,14 +550,20 @@ def test_latin_hypercube_points(write_scenario):
 @pytest.mark.parametrize(
     ("table", "named"),
     [
-        ('[sweep.keys]\n"market.size" = {low = 400, high = 800}\n', "market.size"),
-        ('[sweep]\nmethod = "lhs"\n[sweep.keys]\n"market.size" = {low = 400, high = 800}\n', "samples"),
-        ('[sweep]\nmethod = "lhs"\nsamples = 3\n[sweep.keys]\n"market.size" = [400, 800]\n', "market.size"),
-        ('[sweep.keys]\n"firms.us.budgte" = [1, 2]\n', "firms.us.budgte"),
-        ("[sweep.keys.firms.us]\nbudgte = [1, 2]\n", "firms.us.budgte"),
-        ('[sweep.keys]\n"market.size" = [1000, -5]\n', "market.size = -5"),
+        ('[sweep.uncertainties]\n"market.size" = {low = 400, high = 800}\n', "market.size"),
         (
-            '[sweep]\nmethod = "lhs"\nsamples = 2\n[sweep.keys]\n"market.size" = {low = 800, high = 400}\n',
+            '[sweep]\nmethod = "lhs"\n[sweep.uncertainties]\n"market.size" = {low = 400, high = 800}\n',
+            "samples",
+        ),
+        (
+            '[sweep]\nmethod = "lhs"\nsamples = 3\n[sweep.uncertainties]\n"market.size" = [400, 800]\n',
+            "market.size",
+        ),
+        ('[sweep.uncertainties]\n"firms.us.budgte" = [1, 2]\n', "firms.us.budgte"),
+        ("[sweep.uncertainties.firms.us]\nbudgte = [1, 2]\n", "firms.us.budgte"),
+        ('[sweep.uncertainties]\n"market.size" = [1000, -5]\n', "market.size = -5"),
+        (
+            '[sweep]\nmethod = "lhs"\nsamples = 2\n[sweep.uncertainties]\n"market.size" = {low = 800, high = 400}\n',
             "low < high",
         ),
     ],
@@ -585,7 +583,8 @@ def test_sweep_points_without_a_sweep_table(write_scenario):
 
 def test_sweep_has_a_row_per_point_run_and_firm(write_scenario):
     text = (
-        TINY + '[sweep]\nruns = 2\n[sweep.keys]\n"firms.us.budget" = [0, 2000]\n"market.size" = [300, 400]\n'
+        TINY
+        + '[sweep]\nruns = 2\n[sweep.uncertainties]\n"firms.us.budget" = [0, 2000]\n"market.size" = [300, 400]\n'
     )
     scenario = load_scenario(write_scenario(text))
     table = sweep(scenario, jobs=1)
@@ -651,7 +650,7 @@ budget = 0
 [sweep]
 runs = 2
 
-[sweep.keys]
+[sweep.uncertainties]
 "firms.us.budget" = [500, 1000, 2000]
 "market.initial_awareness" = [0.2, 0.3, 0.4]
 """
@@ -836,7 +835,7 @@ def test_a_stale_resolved_scenario_file_is_cleaned_and_duplicate_specs_run(tmp_p
 def test_an_invalid_latin_hypercube_point_is_named(write_scenario):
     text = (
         TINY
-        + '[sweep]\nmethod = "lhs"\nsamples = 12\n[sweep.keys]\n"network.mean_degree" = {low = 4, high = 12}\n'
+        + '[sweep]\nmethod = "lhs"\nsamples = 12\n[sweep.uncertainties]\n"network.mean_degree" = {low = 4, high = 12}\n'
     )
     scenario = load_scenario(write_scenario(text))
     with pytest.raises(ScenarioError, match=r"\[sweep\] point \{'network.mean_degree': \d+\}.*must be even"):

@@ -12,9 +12,9 @@ import pytest
 
 from sim import CustomerMarket, load_scenario, simulate
 from sim.cli import format_summary
-from sim.results import PROJECTION_WEEKS, payback_weeks, summarise
 from sim.simulation import collect
 from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, RETENTION_LEVERS
+from sim.summary import PROJECTION_WEEKS, payback_weeks, summarise
 from sim.transactions import transaction_table
 
 from .helpers import BASELINE, CONQUEST_VS_RELATIONS, small
@@ -185,7 +185,8 @@ def test_customer_equity_is_the_customers_held_times_their_projected_net_value(r
 
 
 def test_means_over_runs_do_not_average_payback_over_only_the_runs_that_paid_back():
-    from sim.experiments import RunResult, RunSpec, summarise_runs
+    from sim.execution import RunResult, RunSpec
+    from sim.statistics import summarise_runs
 
     scenario = small(BASELINE, run__weeks=10)
     firm = {"payback_weeks": None, "cac": 10.0}

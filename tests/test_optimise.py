@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sim import ScenarioError, load_scenario, simulate
 from sim.cli import main
 from sim.design import Decision
-from sim.experiments import RunCache
+from sim.execution import RunCache
 from sim.optimise import (
     BudgetPlan,
     Plan,

@@ -21,7 +21,8 @@ import pytest
 import sim
 from sim import load_scenario, simulate
 from sim.cli import main
-from sim.experiments import arms_of, config_hash, seeds_for, sweep, write_sweep
+from sim.execution import config_hash, seeds_for
+from sim.experiments import arms_of, sweep, write_sweep
 from sim.manifest import KEY_PACKAGES, Invocation, write_manifest
 from sim.model import CustomerMarket
 from sim.scenario import Scenario

@@ -233,7 +233,7 @@ def test_sensitivity(tmp_path, capsys):
     argv = ["sensitivity", str(RESEARCH), "--param", "firms.us.budget=0:2000", "--samples", "2", "--runs", "1",
             "--outcome", "profit", "--jobs", "1", "--no-figures", *TINY_SET, "--out", str(tmp_path / "cli")]  # fmt: skip
     printed = _cli(capsys, argv)
-    result = sim.sensitivity(scenario, parameters={"firms.us.budget": (0, 2000)}, samples=2, runs=1,
+    result = sim.sensitivity(scenario, uncertainties={"firms.us.budget": (0, 2000)}, samples=2, runs=1,
                              outcomes=["profit"], jobs=1, out=tmp_path / "api")  # fmt: skip
     _same_shape(result, printed, tmp_path / "cli", tmp_path / "api", figures=False)
 

@@ -32,9 +32,10 @@ from sim.calibration.measure import runner_for
 from sim.calibration.outputs import Calibration
 from sim.calibration.targets import METHODS, Target, TargetSet, load_targets
 from sim.design import check_uncertainties, typed_value
-from sim.experiments import RunSpec, config_hash, execute, mean_ci, seeds_for
+from sim.execution import RunSpec, config_hash, execute, seeds_for
 from sim.manifest import Invocation
 from sim.scenario import Scenario, ScenarioError
+from sim.statistics import mean_ci
 
 FLOOR = 0.05  # a point's error scale is at least this share of the target's largest value
 

@@ -30,10 +30,10 @@ import pandas as pd
 
 from sim.calibration.targets import Target
 from sim.design import WEEKLY
-from sim.experiments import scalar_metrics
 from sim.model import CustomerMarket
 from sim.scenario import Scenario
 from sim.simulation import collect
+from sim.statistics import scalar_metrics
 from sim.transactions import cohort_curves, transaction_table
 
 if TYPE_CHECKING:

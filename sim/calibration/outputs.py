@@ -95,7 +95,8 @@ class Calibration(WorkflowResult):
         and ``manifest.json`` of the scenario calibrated (``invocation``, e.g. the command line,
         replaces the result's own)."""
         from sim import __version__
-        from sim.results import atomic_write, save_figure, write_json
+        from sim.files import atomic_write, write_json
+        from sim.results import save_figure
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)

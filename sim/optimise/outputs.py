@@ -204,7 +204,8 @@ class Optimisation(WorkflowResult):
         and :func:`sim.load_scenario` read it), ``figures/`` (search, Pareto, robustness) and
         ``manifest.json`` (``invocation``, e.g. the command line, replaces the result's own)."""
         from sim import __version__
-        from sim.results import atomic_write, save_figure, write_json
+        from sim.files import atomic_write, write_json
+        from sim.results import save_figure
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)

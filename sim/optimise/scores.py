@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 
 from sim.design import Uncertainty, outcome
-from sim.experiments import RunSpec, execute, mean_ci, paired_difference, scalar_metrics
+from sim.execution import RunSpec, execute
 from sim.optimise.plan import Plan
 from sim.scenario import Scenario
+from sim.statistics import mean_ci, paired_difference, scalar_metrics
 
 
 def market_scenarios(

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.design import Constraint, OptimiseConfig, outcome
-from sim.experiments import config_hash, seeds_for, shared_pool
+from sim.execution import config_hash, seeds_for, shared_pool
 from sim.manifest import Invocation
 from sim.optimise.outputs import Optimisation
 from sim.optimise.plan import Plan, plan_space

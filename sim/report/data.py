@@ -320,7 +320,7 @@ def _cached_cascade(
 
     from scipy import sparse
 
-    from sim.results import atomic_write
+    from sim.files import atomic_write
 
     candidates = list(arms_of(scenario).values()) if scenario.arms else [scenario.without_experiments()]
     key = hashlib.sha256(" ".join(config_hash(c) for c in candidates).encode()).hexdigest()[:16]

@@ -203,7 +203,7 @@ class ReportResult(WorkflowResult):
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError
 
-        from sim.results import atomic_write, write_json
+        from sim.files import atomic_write, write_json
 
         folder = Path(out) if out is not None else self.folder
         folder.mkdir(parents=True, exist_ok=True)
@@ -248,7 +248,7 @@ class ReportResult(WorkflowResult):
         """The scenario file (absolute) and overrides the notebook loads to get this scenario:
         ``source`` and ``overrides`` if given; else the scenario's own file if it reproduces the
         scenario; else a resolved copy written into ``folder`` as ``report.scenario.toml``."""
-        from sim.results import atomic_write
+        from sim.files import atomic_write
 
         if self.source is not None:
             return str(Path(self.source).resolve()), dict(self.overrides)
