@@ -6,8 +6,8 @@ Example:
     >>> import tempfile
     >>> from pathlib import Path
     >>> path = Path(tempfile.mkdtemp()) / "a.json"
-    >>> write_json(path, {"cac": None}); path.read_text()
-    '{\n  "cac": null\n}\n'
+    >>> write_json(path, {"cac": None}); json.loads(path.read_text())
+    {'cac': None}
 """
 
 from __future__ import annotations

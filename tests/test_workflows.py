@@ -25,8 +25,8 @@ WHAT_IF = ROOT / "scenarios" / "what_if.toml"
 TINY = {"market.size": 300, "run.weeks": 12}
 TINY_SET = [arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")]
 TARGETS = """
-[parameters]
-"personas.shopper.purchase_rate.mean" = [0.05, 0.6]
+[uncertainties]
+"personas.shopper.purchase_rate.mean" = {low = 0.05, high = 0.6}
 
 [[targets]]
 kind = "series"
@@ -219,15 +219,6 @@ def test_a_report_of_a_scenario_without_its_file_reloads_a_resolved_copy(tmp_pat
 
 # Sensitivity, calibrate and optimise: their results join the shape with the design vocabulary
 # (issue 17); until they do, these say so by being skipped.
-def _shaped(module: str, name: str) -> bool:
-    import importlib
-
-    return issubclass(getattr(importlib.import_module(module), name), WorkflowResult)
-
-
-@pytest.mark.skipif(
-    not _shaped("sim.sensitivity", "SensitivityResult"), reason="SensitivityResult not yet a WorkflowResult"
-)
 def test_sensitivity(tmp_path, capsys):
     scenario = load_scenario(RESEARCH, TINY)
     argv = ["sensitivity", str(RESEARCH), "--param", "firms.us.budget=0:2000", "--samples", "2", "--runs", "1",
@@ -238,9 +229,6 @@ def test_sensitivity(tmp_path, capsys):
     _same_shape(result, printed, tmp_path / "cli", tmp_path / "api", figures=False)
 
 
-@pytest.mark.skipif(
-    not _shaped("sim.calibration", "Calibration"), reason="Calibration not yet a WorkflowResult"
-)
 def test_calibrate(tmp_path, capsys):
     targets = tmp_path / "targets.toml"
     targets.write_text(TARGETS)
@@ -253,9 +241,6 @@ def test_calibrate(tmp_path, capsys):
     _same_shape(result, printed, tmp_path / "cli", tmp_path / "api", figures=False)
 
 
-@pytest.mark.skipif(
-    not _shaped("sim.optimise", "Optimisation"), reason="Optimisation not yet a WorkflowResult"
-)
 def test_optimise(tmp_path, capsys):
     from sim.optimise import settings_from_options
 
