@@ -42,6 +42,7 @@ from sim.execution import (
 )
 from sim.formatting import aligned, interval
 from sim.manifest import Invocation, write_manifest
+from sim.moved import moved_names
 from sim.scenario import Scenario, ScenarioError
 from sim.statistics import (
     compare_metrics,
@@ -77,16 +78,7 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        import importlib
-        import warnings
-
-        warnings.warn(
-            f"{__name__}.{name} has moved to {_MOVED[name]}.{name}", DeprecationWarning, stacklevel=2
-        )
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, _MOVED)
 
 
 # The workflows of this module, and the names of sim.execution and sim.statistics it uses (still importable from here).

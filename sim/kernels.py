@@ -18,9 +18,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-import warnings
-from typing import Any
+from sim.moved import moved_names
 
 # Each old name and the module that now holds it.
 _MOVED = {
@@ -46,12 +44,9 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _MOVED.get(name)
-    if module is None:
-        raise AttributeError(
-            f"module 'sim.kernels' has no attribute {name!r}: the behaviours' kernels now live with "
-            "their rules in sim.agents.behaviours, the levers' in sim.strategies.targeting"
-        )
-    warnings.warn(f"sim.kernels.{name} is deprecated; use {module}.{name}", DeprecationWarning, stacklevel=2)
-    return getattr(importlib.import_module(module), name)
+__getattr__ = moved_names(
+    "sim.kernels",
+    _MOVED,
+    ": the behaviours' kernels now live with their rules in sim.agents.behaviours, the levers' in "
+    "sim.strategies.targeting",
+)

@@ -24,6 +24,7 @@ import pandas as pd
 
 from sim.files import atomic_write, write_json
 from sim.formatting import format_summary
+from sim.moved import moved_names
 from sim.workflow import WorkflowResult
 
 if TYPE_CHECKING:
@@ -51,16 +52,7 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        import importlib
-        import warnings
-
-        warnings.warn(
-            f"{__name__}.{name} has moved to {_MOVED[name]}.{name}", DeprecationWarning, stacklevel=2
-        )
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, _MOVED)
 
 
 # --------------------------------------------------------------------------- one run's results
