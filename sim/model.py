@@ -33,8 +33,9 @@ from sim.agents.behaviours import (
     purchase,
     referral,
 )
-from sim.agents.customers import Channel, Customers, Stage, Status
+from sim.agents.customers import FIRM_CLOSED, Channel, Customers, Stage, Status
 from sim.agents.firm import Firm
+from sim.events import Timeline
 from sim.network import NeighbourCounts, ReferralNetwork, build_network
 from sim.recording import Recorder
 from sim.scenario import Scenario
@@ -111,6 +112,7 @@ class Signals:
     price: np.ndarray  # (F,) price after any acquisition discount
     proof_weight: np.ndarray  # (F,) weight on the rating gap (more while a firm shows reviews)
     price_weight: float
+    open_firm: np.ndarray  # (F,) bool: the firm is in the market (entered, not exited)
     _gaps: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def offer_gaps(self) -> tuple[np.ndarray, np.ndarray]:
@@ -119,9 +121,14 @@ class Signals:
         - price_weight x price sensitivity x price gap[f], rounded to float32 (the adoption and
         churn kernels compute it per person). Worked out once a week (adoption and churn ask)."""
         if self._gaps is None:
-            rating_gap = self.proof_weight * (self.rating - self.rating.mean())
+            # Against the average of the firms in the market (a firm yet to enter, or gone, is
+            # no one's yardstick); with every firm in, the same sums as over all of them.
+            everyone = bool(self.open_firm.all())
+            rating_mean = self.rating.mean() if everyone else self.rating[self.open_firm].mean()
+            rating_gap = self.proof_weight * (self.rating - rating_mean)
             log_price = np.array([math.log(price) for price in self.price])  # math: see sim.numerics
-            self._gaps = (rating_gap.astype(np.float64), log_price - log_price.mean())
+            price_mean = log_price.mean() if everyone else log_price[self.open_firm].mean()
+            self._gaps = (rating_gap.astype(np.float64), log_price - price_mean)
         return self._gaps
 
 
@@ -178,6 +185,13 @@ class CustomerMarket(mesa.Model):
         self.review_count = np.zeros(n_firms)  # decayed number of reviews
         self.effects = WeekEffects(scenario.market.size, n_firms)
         self.persona_response = _persona_response(scenario)
+        # The timeline: firms that enter later are closed until they do, channels that appear
+        # later cannot be used until they do.
+        self.timeline = Timeline(scenario, self.streams)
+        self.firm_open = np.ones(n_firms, dtype=bool)
+        for name in self.timeline.firms_closed_at_start():
+            self.firm_open[self.firm(name).index] = False
+        self.closed_levers: set[str] = set(self.timeline.levers_closed_at_start())
         # Friends at each firm, and friends who recently left each firm: updated each week from
         # the people who changed (see NeighbourCounts).
         self._customer_counts = NeighbourCounts(self.network, n_firms)
@@ -194,6 +208,7 @@ class CustomerMarket(mesa.Model):
         """One week. Each step reads the state the previous steps left; see docs/model.md."""
         self.week += 1
         self.recorder.start_week(self.week)
+        self.timeline.advance(self)  # 0. events strike; values they move (prices, costs...) move
         self.effects.clear()
         self.prospects = np.flatnonzero(self.customers.status == Status.PROSPECT)
         self.firms.do("act")  # 1. strategies act: budgets split over levers, levers applied
@@ -206,6 +221,7 @@ class CustomerMarket(mesa.Model):
         experience.run(self, sales)  # 6. service failures, satisfaction, complaints, reviews
         appreciation.run(self)  # 7. appreciation decays and is raised by relations touches
         churn.run(self, signals)  # 8. competing churn hazards, reason recorded; partial churn
+        self._keep_closed_firms_unknown()  # (lapsed churners hear of every firm in the market)
         dormancy.run(self)  # 9. reactivation responses; customers without purchases go dormant
         self.recorder.record(self)  # 10. per-firm counts and flows for the week
         if self.week >= self.scenario.run.weeks:
@@ -231,6 +247,7 @@ class CustomerMarket(mesa.Model):
             proof_weight=adoption_config.social_proof_weight
             + np.array([f.proof_shown for f in self.firm_list]),
             price_weight=adoption_config.price_weight,
+            open_firm=self.firm_open,
         )
 
     def ratings(self) -> np.ndarray:
@@ -240,6 +257,56 @@ class CustomerMarket(mesa.Model):
         weight = prior + self.review_count
         rating = (prior * config.rating_prior_mean + self.review_sum) / np.maximum(weight, 1e-12)
         return np.where(weight > 1e-12, rating, config.rating_prior_mean)  # no reviews, no prior
+
+    # ------------------------------------------------------------------ a changing market
+
+    def use_scenario(self, scenario: Scenario) -> None:
+        """From now on the market runs with ``scenario`` (an event moved some of its values): the
+        behaviours and levers read their parameters from it, and each firm whose table changed
+        takes its new price, quality, margin, failure rate, budget and strategy."""
+        before = self.scenario
+        self.scenario = scenario
+        for firm in self.firm_list:
+            config = scenario.firms[firm.name]
+            if config is not before.firms[firm.name]:
+                firm.configure(config)
+        self.refresh_offers()
+
+    def refresh_offers(self) -> None:
+        """The per-firm arrays the behaviours read (price, quality, margin rate, failure rate),
+        from the firms, after a firm's offer changed."""
+        firms = self.firm_list
+        self.prices = np.array([f.price for f in firms])
+        self.qualities = np.array([f.quality for f in firms], dtype=np.float32)
+        self.margin_rates = np.array([f.margin_rate for f in firms])
+        self.failure_rates = np.array([f.failure_rate for f in firms])
+
+    def open_firm(self, name: str) -> None:
+        """Firm ``name`` enters the market: it can be chosen once people hear of it, and its
+        strategy spends from this week (everyone still has to learn it exists)."""
+        self.firm_open[self.firm(name).index] = True
+
+    def close_firm(self, name: str) -> None:
+        """Firm ``name`` leaves the market: its customers (active or dormant) return to the market
+        as prospects, their last exit recorded as "firm closed" (not churn: no strategy lost
+        them), and nobody can choose it any more."""
+        index = self.firm(name).index
+        c = self.customers
+        released = np.flatnonzero(c.firm == index)
+        c.release(released, self.week, FIRM_CLOSED)
+        self.recorder.flows.released[index] += released.size
+        self.firm_open[index] = False
+        c.aware[:, index] = False
+
+    def open_lever(self, name: str) -> None:
+        """Lever (channel) ``name`` can be used from this week."""
+        self.closed_levers.discard(name)
+
+    def _keep_closed_firms_unknown(self) -> None:
+        """Nobody knows of a firm that is not in the market (a churner who lapses hears of every
+        firm: not of those)."""
+        if not self.firm_open.all():
+            self.customers.aware[:, ~self.firm_open] = False
 
     # ------------------------------------------------------------------ helpers
 
@@ -305,6 +372,7 @@ class CustomerMarket(mesa.Model):
         for index in range(len(self.firm_list)):
             aware = self.streams.uniform("initial_aware", 0, slots, sub=index)
             c.aware[:, index] |= aware < self.scenario.market.initial_awareness
+        self._keep_closed_firms_unknown()  # a firm that enters later is unknown at first
 
     def __repr__(self) -> str:
         firms = ", ".join(f"{f.name}: {f.customers}" for f in self.firm_list)

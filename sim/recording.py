@@ -87,6 +87,7 @@ _FLOW_SERIES = {
     "ltv_margin_referred": np.float64,
     "churned_referred": np.int64,
     "churned_other_won": np.int64,
+    "released": np.int64,  # customers returned to the market when the firm closed (not churn)
 }
 
 
@@ -136,6 +137,8 @@ class Recorder:
         self.other_won = np.zeros((weeks, n_firms), dtype=np.int64)  # won otherwise, still here
         self.spend = np.zeros((weeks, n_firms, len(LEVER_NAMES)))
         self.rating = np.zeros((weeks, n_firms))
+        self.price = np.zeros((weeks, n_firms))  # list price in force (events and strategies move it)
+        self.in_market = np.zeros((weeks, n_firms), dtype=bool)  # open: entered and not exited
         self.series = {name: np.zeros((weeks, n_firms), dtype=dtype) for name, dtype in _FLOW_SERIES.items()}
         # Margin of the customers won during the run by weeks since they were won (payback period).
         self.margin_by_age = np.zeros((n_firms, weeks))
@@ -146,6 +149,8 @@ class Recorder:
         # discount[k]: the factor k weeks on, at the scenario's yearly discount rate.
         self.discount = (1 + market.scenario.run.discount_rate) ** (-np.arange(weeks) / 52.0)
         self.weeks_recorded = 0
+        # The market events that struck so far (sim.events.Struck), shared with its timeline.
+        self.events = market.timeline.struck
         self.flows = WeekFlows(self, 0)
         # Functions that see each week's purchases (see PurchaseHook); none by default.
         run = market.scenario.run
@@ -179,6 +184,8 @@ class Recorder:
             factors = self.discount[w::-1]  # factors[a]: the discount from week w back to week a
             self.won_weight[w] = won_weight(c.firm, c.acquired_in_run, c.acquired_week, factors, n)
         self.rating[w] = market.ratings()
+        self.price[w] = market.prices
+        self.in_market[w] = market.firm_open
         self.weeks_recorded = w
 
     # ------------------------------------------------------------------ tables
@@ -217,6 +224,8 @@ class Recorder:
             frame[name] = self.series[name][:weeks].ravel()
         frame["profit"] = frame["margin"] - frame["spend"]
         frame["rating"] = self.rating[:weeks].ravel()
+        frame["price"] = self.price[:weeks].ravel()
+        frame["in_market"] = self.in_market[:weeks].ravel()
         total = self.customers[:weeks].sum(axis=1, keepdims=True)
         frame["market_share"] = np.divide(
             self.customers[:weeks],

@@ -100,9 +100,13 @@ def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, An
             "complaint_rate": safe_ratio(complaints, dissatisfied),
             "complaints_handled": total("complaints_handled"),
             "rating_end": float(recorder.rating[weeks, f]),
+            "price_end": float(recorder.price[weeks, f]),
+            "margin_rate": safe_ratio(margin, revenue),
+            "released_on_exit": total("released"),
             **_lifecycle(recorder, rows, f, churned),
         }
-    return {"scenario": scenario.name, "seed": seed, "weeks": weeks, "firms": firms}
+    events = [struck.as_dict() for struck in recorder.events]
+    return {"scenario": scenario.name, "seed": seed, "weeks": weeks, "firms": firms, "events": events}
 
 
 def spent_per(spend: float, count: float) -> float | None:

@@ -112,8 +112,13 @@ class Tier(Code):
     GOLD = 3  # top 20% ("VIP")
 
 
+# A customer's last exit may also be their firm closing (a market event): not a churn reason,
+# since no strategy lost them, so not in Reason; the per-person table labels it "firm_closed".
+FIRM_CLOSED = len(Reason)
+
 CHANNEL_NAMES = [c.name.lower() for c in Channel]
 REASON_NAMES = [r.name.lower() for r in Reason]
+EXIT_NAMES = [*REASON_NAMES, "firm_closed"]  # labels of a last exit (churn_reason)
 STATUS_NAMES = [s.name.lower() for s in Status] + ["departed"]
 TIER_NAMES = [t.name.lower() for t in Tier]
 RESPONSE_NAMES = [r.name.lower() for r in Response]
@@ -470,6 +475,19 @@ class Customers:
         self.acquired_in_run[slots] = in_run
         self.last_purchase_week[slots] = week
 
+    def release(self, slots: np.ndarray, week: int, reason: int) -> None:
+        """Customers in ``slots`` return to the market as prospects this week (their firm closed:
+        ``reason`` is recorded as their last exit, not counted as churn), hearing of no firm anew."""
+        self.churn_week[slots] = week
+        self.churn_reason[slots] = reason
+        self.left_firm[slots] = self.firm[slots]
+        self.told_friends[slots] = False
+        self.firm[slots] = NO_FIRM
+        self.status[slots] = Status.PROSPECT
+        self.tier[slots] = Tier.NONE
+        self.stage[slots] = Stage.AWARENESS
+        self.dormant_since[slots] = -1
+
     # ------------------------------------------------------------------ tables
 
     @property
@@ -518,7 +536,7 @@ class Customers:
                 "channel": _labels(raw["channel"], CHANNEL_NAMES),
                 "referrer": _numbers(raw["referrer"]),
                 "churn_week": _numbers(raw["churn_week"]),
-                "churn_reason": _labels(raw["churn_reason"], REASON_NAMES),
+                "churn_reason": _labels(raw["churn_reason"], EXIT_NAMES),
                 "purchases": raw["purchases"],
                 "revenue": raw["revenue"],
                 "margin": raw["margin"],

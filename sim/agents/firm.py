@@ -1,8 +1,15 @@
 """Firm: a Mesa agent with a price, quality, margin, service failure rate, budget and strategy.
 
-Owns a firm's offer and its weekly ledger: each week its strategy allocates the budget over levers,
-the firm checks the allocation (no unknown lever, nothing negative, not more than the budget),
-applies each lever and books the spend per lever. What the levers did is read by the behaviours.
+Owns a firm's offer and its weekly ledger: each week its strategy sets the price (by default the
+scenario's price, or the point of its ``price_path`` in force) and allocates the budget over
+levers, the firm checks the allocation (no unknown lever, nothing negative, not more than the
+budget), applies each lever and books the spend per lever. What the levers did is read by the
+behaviours. A firm not in the market (yet to enter, or gone) does nothing.
+
+Price and margin: a firm's cost per purchase is fixed by its scenario price and margin (``price x
+(1 - margin)``); at another price the margin rate is ``1 - cost / price``, so a price cut lowers
+the margin of every sale (and a deep one sells at a loss). An event that changes the margin
+itself sets a new cost, at the scenario price.
 
 Example:
     >>> from sim import CustomerMarket, load_scenario
@@ -49,6 +56,8 @@ class Firm(mesa.Agent):
         self.price = config.price
         self.quality = config.quality
         self.margin_rate = config.margin
+        # The price and margin that fix the cost per purchase (see the module docstring).
+        self._cost_basis = (config.price, config.margin)
         self.failure_rate = config.failure_rate
         self.budget = config.budget
         self.strategy = strategy
@@ -69,21 +78,89 @@ class Firm(mesa.Agent):
         self.active_slots: np.ndarray | None = None  # its active customers, while it acts
         self._acting = False
 
+    def configure(self, config: FirmConfig) -> None:
+        """Take a changed scenario table (a market event): quality, failure rate and budget at
+        once; a new strategy (name, split or parameters) is built afresh; a new margin sets a new
+        cost per purchase; a new scenario price is charged from this week (unless the price path
+        or the strategy says otherwise when the firm acts)."""
+        before = self.config
+        self.config = config
+        self.quality = config.quality
+        self.failure_rate = config.failure_rate
+        self.budget = config.budget
+        if (config.strategy, config.split, config.params) != (before.strategy, before.split, before.params):
+            from sim.registry import resolve_strategy_class
+
+            self.strategy = resolve_strategy_class(config.strategy)(config.split, **config.params)
+        if config.margin != before.margin:
+            self._cost_basis = (config.price, config.margin)
+        pricing = getattr(self.strategy, "price", None)
+        self.set_price(pricing(self, self.model) if pricing else self.scheduled_price(self.model.week))
+
+    def set_price(self, price: float) -> None:
+        """Charge ``price`` per purchase from now on; the margin rate follows from the cost per
+        purchase (see the module docstring)."""
+        price = float(price)
+        if not (price > 0 and np.isfinite(price)):
+            raise ValueError(f"firm {self.name!r}: a price must be a positive number, got {price!r}")
+        basis_price, basis_margin = self._cost_basis
+        self.price = price
+        self.margin_rate = (
+            basis_margin if price == basis_price else 1.0 - basis_price * (1.0 - basis_margin) / price
+        )
+        index = self.index
+        model = self.model
+        if getattr(model, "prices", None) is not None and model.prices[index] != price:
+            model.prices[index] = price
+            model.margin_rates[index] = self.margin_rate
+
+    def scheduled_price(self, week: int) -> float:
+        """The price the scenario sets for ``week``: the last point of ``price_path`` at or before
+        it, else ``price``."""
+        price = self.config.price
+        for point in self.config.price_path:
+            if point.week > week:
+                break
+            price = point.price
+        return price
+
+    @property
+    def unit_cost(self) -> float:
+        """Cost per purchase (per unit of basket), in currency."""
+        basis_price, basis_margin = self._cost_basis
+        return basis_price * (1.0 - basis_margin)
+
+    @property
+    def in_market(self) -> bool:
+        """Whether the firm is in the market (entered and not gone)."""
+        return bool(self.model.firm_open[self.index])
+
     @property
     def customers(self) -> int:
         """Current number of customers (active or dormant)."""
         return int(np.count_nonzero(self.model.customers.firm == self.index))
 
     def act(self) -> None:
-        """Step 1 of the week: the strategy allocates the budget and each lever is applied."""
+        """Step 1 of the week: the strategy sets the price and allocates the budget, and each lever
+        is applied (a lever whose channel has not appeared yet takes nothing: that money is not
+        spent)."""
         self._reset_week()
+        if not self.in_market:
+            return
+        pricing = getattr(self.strategy, "price", None)  # a duck-typed strategy may not price
+        price = pricing(self, self.model) if pricing else self.scheduled_price(self.model.week)
+        if price != self.price:
+            self.set_price(price)
         allocation = self.strategy.allocate(self, self.model)
         self._check(allocation)
+        closed = self.model.closed_levers
         # Levers only write this week's effects, so who is an active customer cannot change
         # while the firm acts: the relations levers share one list, made when first needed.
         self._acting = True
         try:
             for lever_name, amount in allocation.items():
+                if closed and lever_name in closed:
+                    continue
                 lever = LEVERS[lever_name]
                 spend, share = lever.apply(self.model, self, float(amount))
                 self.book(lever_name, spend)

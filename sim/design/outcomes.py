@@ -189,6 +189,11 @@ OUTCOMES: dict[str, Outcome] = {
         "complaints_handled", "complaints", "higher", "complaints handled by the complaint-handling lever"
     ),
     **_scalar("rating_end", "stars (1-5)", "higher", "the public rating at the end of the last week"),
+    **_scalar("price_end", "currency per purchase", "higher", "the list price in force in the last week"),
+    **_scalar("margin_rate", "share (0-1)", "higher", "margin / revenue: the share of revenue kept"),
+    **_scalar(
+        "released_on_exit", "customers", "lower", "customers returned to the market when the firm closed"
+    ),
     **_scalar("product_churned", "events", "lower", "a staying customer dropped a product (partial churn)"),
     **_table("product_churned_by_reason", REASONS, "events", "lower", "product-churn events for a reason"),
     **_scalar("spend_decreased", "events", "lower", "a staying customer's spend level fell (partial churn)"),

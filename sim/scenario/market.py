@@ -78,6 +78,12 @@ class MarketConfig(Strict):
     size: Whole = Field(10_000, ge=2, le=100_000_000)  # people in the addressable market
     initial_awareness: Real = Field(0.3, ge=0, le=1)  # share of prospects aware of each firm
     in_market_rate: Real = Field(0.05, ge=0, le=1)  # share searching each week, without a buying cycle
+    # The quality people require, relative to the start (an expectations event moves it): a good
+    # experience pulls satisfaction toward quality / expectation_level, so 1.1 makes the same
+    # service 10% less satisfying.
+    expectation_level: Real = Field(1.0, gt=0, le=100)
+    # How much people buy, relative to normal (a downturn lowers it): every purchase rate x this.
+    demand_level: Real = Field(1.0, ge=0, le=100)
 
 
 class WattsStrogatz(Strict):
@@ -127,6 +133,11 @@ NetworkConfig = Annotated[
 # --------------------------------------------------------------------------- firms
 
 
+class PricePoint(Strict):
+    week: Whole = Field(ge=1, le=MAX_WEEKS)  # from the start of this week
+    price: Real = Field(gt=0, le=MAX_PRICE)  # currency per purchase
+
+
 class FirmConfig(Strict):
     price: Real = Field(40.0, gt=0, le=MAX_PRICE)  # currency per purchase (before the person's basket size)
     quality: Real = Field(0.75, ge=0, le=1)  # satisfaction a good experience pulls toward
@@ -136,6 +147,9 @@ class FirmConfig(Strict):
     budget: Real = Field(0.0, ge=0, le=MAX_BUDGET)  # currency per week the strategy may spend
     strategy: str = "neglect"  # built-in name or "package.module:ClassName"
     split: dict[str, Real] | None = None  # lever -> share of budget; None = strategy's default
+    # The firm's price schedule: from each point's week on, the price is the point's price (its
+    # strategy may still set another; events change it too). Unit cost stays that of `price`.
+    price_path: list[PricePoint] = Field(default_factory=list, max_length=MAX_WEEKS)
     params: dict[str, float | int | str | bool] = Field(
         default_factory=dict
     )  # extra parameters of a custom strategy
@@ -175,6 +189,14 @@ class FirmConfig(Strict):
         total = sum(value.values())
         if total > 1 + 1e-9:
             raise ValueError(f"lever shares must sum to at most 1 (the whole budget), got {total:.4g}")
+        return value
+
+    @field_validator("price_path")
+    @classmethod
+    def _weeks_increase(cls, value: list[PricePoint]) -> list[PricePoint]:
+        weeks = [point.week for point in value]
+        if weeks != sorted(set(weeks)):
+            raise ValueError(f"the points' weeks must increase, got {weeks}")
         return value
 
     @model_validator(mode="after")

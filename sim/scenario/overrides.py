@@ -60,6 +60,12 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], source: 
         table = data
         for depth, part in enumerate(parts[:-1]):
             existing = table.get(part)
+            if isinstance(existing, list) and depth + 1 < len(parts) - 1:
+                # An array of named tables ([[events]]) is addressed by name: events.<name>.week.
+                named = [t for t in existing if isinstance(t, dict) and t.get("name") == parts[depth + 1]]
+                if named:
+                    table = {parts[depth + 1]: named[0]}
+                    continue
             if existing is None:
                 existing = table[part] = {}
             if not isinstance(existing, dict):

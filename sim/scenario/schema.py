@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim.design import OptimiseConfig, SensitivityConfig, SweepConfig, flatten_keys
 from sim.scenario.behaviours import BehavioursConfig
+from sim.scenario.events import CHANGEABLE_RULE, Event, changeable
 from sim.scenario.levers import LeversConfig
 from sim.scenario.market import (
     FirmConfig,
@@ -59,6 +60,7 @@ class Scenario(Strict):
     sweep: SweepConfig | None = None  # the design of `sim sweep`
     sensitivity: SensitivityConfig | None = None  # the design of `sim sensitivity`
     optimise: OptimiseConfig | None = None  # the search of `sim optimise`
+    events: list[Event] = Field(default_factory=list, max_length=1000)  # the market's timeline
     source: str | None = Field(None, exclude=True)  # the file it came from (not part of the data)
 
     @field_validator("arms", mode="before")
@@ -75,6 +77,26 @@ class Scenario(Strict):
         if isinstance(network, dict) and "type" not in network:
             data = {**data, "network": {"type": "watts_strogatz", **network}}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entrants_last(cls, data: Any) -> Any:
+        # A firm that enters later starts with no customers (its initial_share is 0 unless the
+        # file says otherwise, which the checks refuse) and sits after the firms present from the
+        # start, so the incumbents keep their positions, and with them their random streams: a run
+        # with an entrant is the run without it until the entrant arrives.
+        if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+            return data
+        firms = data.get("firms")
+        entering = [e.get("firm") for e in data["events"] if isinstance(e, dict) and e.get("kind") == "enter"]
+        if not isinstance(firms, dict) or not entering:
+            return data
+        firms = {
+            name: ({"initial_share": 0.0, **table} if name in entering and isinstance(table, dict) else table)
+            for name, table in firms.items()
+        }
+        order = [n for n in firms if n not in entering] + [n for n in firms if n in entering]
+        return {**data, "firms": {name: firms[name] for name in order}}
 
     @field_validator("personas")
     @classmethod
@@ -105,7 +127,107 @@ class Scenario(Strict):
                         f"levers.{name}.personas = {lever.personas!r}: names {persona!r}; personas in "
                         f"this scenario: {', '.join(self.personas)}"
                     )
+        self._check_events()
         return self
+
+    def _check_events(self) -> None:
+        """Each event against the rest of the file: a unique name, timing within the run, a firm
+        or lever that exists, a changeable key that takes its value, one entry and one exit per
+        firm (the exit after the entry)."""
+        weeks = self.run.weeks
+        seen: set[str] = set()
+        entered: dict[str, Any] = {}
+        exited: dict[str, Any] = {}
+        for index, event in enumerate(self.events):
+            where = f"events.{index}"
+            if event.name in seen:
+                raise ValueError(
+                    f"{where}.name = {event.name!r}: another event has this name; names must differ"
+                )
+            seen.add(event.name)
+            problem = event.timing_problem()
+            if problem:
+                raise ValueError(f"{where} ({event.name!r}): {problem}")
+            if event.week is not None and event.week > weeks:
+                raise ValueError(f"{where}.week = {event.week}: beyond the run's {weeks} weeks (run.weeks)")
+            for key in ("window", "between"):
+                span = getattr(event, key)
+                if span is not None and (span[0] > weeks or span[1] > weeks + 1):
+                    raise ValueError(
+                        f"{where}.{key} = {list(span)}: beyond the run's {weeks} weeks "
+                        f"(first <= {weeks}, end <= {weeks + 1})"
+                    )
+            firm = getattr(event, "firm", None)
+            if firm is not None and firm not in self.firms:
+                raise ValueError(
+                    f"{where}.firm = {firm!r}: no such firm; firms in this scenario: {', '.join(self.firms)}"
+                )
+            if event.kind in ("reputation_shock", "downturn") and event.lasting_weeks() is None:
+                raise ValueError(f"{where} ({event.name!r}): a {event.kind} needs weeks = N or a window")
+            if event.kind == "enter":
+                if firm in entered:
+                    raise ValueError(f"{where}.firm = {firm!r}: the firm already enters in another event")
+                entered[firm] = event
+                share = self.firms[firm].initial_share
+                if share != 0:
+                    raise ValueError(
+                        f"firms.{firm}.initial_share = {share}: a firm that enters later (event "
+                        f"{event.name!r}) starts with no customers; set it to 0 or leave it out"
+                    )
+            if event.kind == "exit":
+                if firm in exited:
+                    raise ValueError(f"{where}.firm = {firm!r}: the firm already exits in another event")
+                exited[firm] = event
+            if event.kind == "channel" and event.lever not in LeversConfig.model_fields:
+                raise ValueError(
+                    f"{where}.lever = {event.lever!r}: no such lever; levers: {', '.join(LeversConfig.model_fields)}"
+                )
+            if event.kind == "change":
+                self._check_change(where, event)
+        for firm, leaving in exited.items():
+            arriving = entered.get(firm)
+            if arriving is None:
+                continue
+            first, last = arriving.strikes_at_fixed_week(), leaving.strikes_at_fixed_week()
+            if first is not None and last is not None and last <= first:
+                raise ValueError(
+                    f"events: firm {firm!r} exits in week {last} ({leaving.name!r}), not after it enters "
+                    f"in week {first} ({arriving.name!r})"
+                )
+
+    def _check_change(self, where: str, event: Any) -> None:
+        """A change event's key is one a running market reads afresh, and the scenario with its
+        value is a valid scenario."""
+        if not changeable(event.key):
+            raise ValueError(
+                f"{where}.key = {event.key!r} (event {event.name!r}): not a value an event can change "
+                f"while the market runs; allowed: {CHANGEABLE_RULE}"
+            )
+        parts = event.key.split(".")
+        if parts[0] == "firms" and parts[1] not in self.firms:
+            raise ValueError(
+                f"{where}.key = {event.key!r} (event {event.name!r}): no firm {parts[1]!r}; "
+                f"firms in this scenario: {', '.join(self.firms)}"
+            )
+        numeric = isinstance(event.value, int | float) and not isinstance(event.value, bool)
+        if event.ramp_weeks and not numeric:
+            raise ValueError(
+                f"{where}.ramp_weeks = {event.ramp_weeks} (event {event.name!r}): only a number can be "
+                f"ramped, the value is {event.value!r}"
+            )
+        data = self.model_dump(mode="python", exclude_none=True, exclude={"events", "source"})
+        try:
+            changed = apply_overrides(data, {event.key: event.value}, "event")
+            Scenario.model_validate(changed)
+        except (ValidationError, ScenarioError) as error:
+            problem = (
+                format_errors(error, "", changed, Scenario).removeprefix(": ")
+                if isinstance(error, ValidationError)
+                else str(error)
+            )
+            raise ValueError(
+                f"{where}.key = {event.key!r}, value = {event.value!r} (event {event.name!r}): {problem}"
+            ) from None
 
     @property
     def name(self) -> str:
@@ -138,6 +260,19 @@ class Scenario(Strict):
     def without_experiments(self) -> Scenario:
         """The scenario of one run: no arms, no sweep (they describe sets of runs)."""
         return self.model_copy(update={"arms": {}, "sweep": None, "sensitivity": None, "optimise": None})
+
+    def with_events(self, events: list[Any]) -> Scenario:
+        """A copy whose timeline is ``events`` (tables as in ``[[events]]``, or events), checked.
+
+        Example:
+            >>> Scenario().with_events([{"name": "cut", "kind": "change", "week": 10,
+            ...     "key": "firms.rival.price", "value": 35}]).events[0].value
+            35.0
+        """
+        data = self.model_dump(mode="python", exclude_none=True)
+        data["run"]["name"] = self.name
+        data["events"] = [e if isinstance(e, dict) else e.model_dump(exclude_none=True) for e in events]
+        return validate(data, self.source)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """A copy with dotted-key overrides applied and validated again."""

@@ -57,6 +57,14 @@ class Strategy:
             raise TypeError(f"unknown parameter {next(iter(params))!r} for strategy {self.name!r}")
         self.split = dict(self.default_split if split is None else split)
 
+    def price(self, firm: Firm, market: CustomerMarket) -> float:
+        """The price per purchase this week (``market.week``), set before the budget is spent.
+        By default the scenario's: the point of ``price_path`` in force, else ``price`` (which
+        market events may change). Override it to price from what the firm observes (its
+        customers, its ledger, rivals' prices ``market.prices``, public ratings); the margin
+        follows from the firm's fixed cost per purchase (:class:`sim.agents.firm.Firm`)."""
+        return firm.scheduled_price(market.week)
+
     def allocate(self, firm: Firm, market: CustomerMarket) -> dict[str, float]:
         """Currency per lever for this week (``market.week``)."""
         return {lever: firm.budget * share for lever, share in self.split.items() if share > 0}

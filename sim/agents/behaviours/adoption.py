@@ -10,10 +10,10 @@ A prospect's weekly hazard of choosing firm f is the sum of the reasons that pus
 
 multiplied by the weight of the person's buying-cycle stage (awareness, research, comparison) and
 by how much the person likes f's offer (social proof: the public rating against the
-market average, weighted by the person's proof sensitivity; price against the person's price
+average of the firms in the market, weighted by the person's proof sensitivity; price against the person's price
 sensitivity). A person unaware of f, who has no friend buying from f, cannot choose it ("lack of
 knowledge about alternatives"), and a churner does not rejoin the firm they left within the
-lock-out. The person adopts with probability 1 - exp(-sum over firms), picks a firm in proportion
+lock-out; nobody chooses a firm that is not in the market (yet to enter, or gone). The person adopts with probability 1 - exp(-sum over firms), picks a firm in proportion
 to the hazards, and the channel is drawn in proportion to the reasons for that firm.
 
 The rule runs compiled, one pass over the prospects (:func:`weekly_adoption`), and a second over
@@ -114,7 +114,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         signals.neighbour_share,
         (c.bandwagon_threshold, c.proof_sensitivity, c.price_sensitivity),
         boost,
-        signals.offer_gaps(),
+        (*signals.offer_gaps(), signals.open_firm),
         (c.stage, c.aware, c.churn_week, c.left_firm),
         rule,
         market.week,
@@ -167,7 +167,8 @@ def weekly_adoption(
     (attraction, buying-cycle stage, awareness, rejoin lock-out), in float32. ``traits`` is
     (bandwagon threshold, proof sensitivity, price sensitivity); ``boost`` (people, F, 3) this
     week's search, social and influencer boosts, or (0, F, 3) if none; ``offer`` is (rating gap,
-    price gap), (F,) float64 each; ``state`` is (stage, aware, churn week, left firm);
+    price gap, (F,) float64 each, and whether each firm is in the market, (F,) bool: a firm yet
+    to enter or gone cannot be chosen); ``state`` is (stage, aware, churn week, left firm);
     ``penetration_term`` (F,) float32 the market-share part of the bandwagon; ``keys`` the stream
     cells of "adopt" then "forget" for each firm.
 
@@ -189,7 +190,7 @@ def _prospect_rows(first: int, last: int, inputs: tuple, adopts: np.ndarray, haz
     ``adopts[i]`` set for those who adopt, ``hazard[i]`` their (F,) hazards (every row written)."""
     slots, neighbour_share, traits, boost, offer, state, rule, week, penetration_term, keys = inputs
     threshold, proof_sensitivity, price_sensitivity = traits
-    rating_gap, price_gap = offer
+    rating_gap, price_gap, open_firm = offer
     stage, aware, churn_week, left_firm = state
     innovation, word_of_mouth, jump = rule.innovation, rule.word_of_mouth, rule.bandwagon_jump
     lockout, forget_rate = rule.rejoin_lockout_weeks, rule.forget_rate
@@ -239,7 +240,7 @@ def _prospect_rows(first: int, last: int, inputs: tuple, adopts: np.ndarray, haz
                 weight = np.exp(attraction) * stage_weight
             if rule.awareness_required and not (aware[slot, f] or share > 0):
                 weight = zero
-            if f == locked_firm:
+            if f == locked_firm or not open_firm[f]:
                 weight = zero
             value = reasons * weight
             hazard[i, f] = value

@@ -1,8 +1,9 @@
 """Step 6, experience and voice: service failures, satisfaction, complaints and reviews.
 
 A week with n purchases fails with probability 1 - (1 - failure_rate)^n. A failure drops
-satisfaction by ``failure_drop``; a good week pulls it toward the firm's quality at
-``learning_rate``. After a failure that leaves a customer below ``dissatisfied_below``, they
+satisfaction by ``failure_drop``; a good week pulls it toward the firm's quality as people judge
+it, quality / ``market.expectation_level`` (rising expectations, a market event, make the same
+service less satisfying), at ``learning_rate``. After a failure that leaves a customer below ``dissatisfied_below``, they
 complain with their ``complaint_propensity`` (about 4%: "96% of dissatisfied customers don't
 complain", seed 004). A firm that handles complaints (the ``complaint_handling`` lever) resolves
 them while its capacity lasts, restoring satisfaction to the lever's ``strength`` (service
@@ -82,6 +83,10 @@ def run(market: CustomerMarket, sales: Sales) -> None:
         return
     slots, firm = sales.slots, sales.firm
     failure_rates = market.failure_rates * np.array([f.failure_multiplier for f in market.firm_list])
+    qualities = market.qualities
+    expectation = market.scenario.market.expectation_level
+    if expectation != 1:  # judged against what people now require
+        qualities = (qualities / np.float32(expectation)).astype(np.float32)
     handling = market.scenario.levers.complaint_handling
     capacity = np.array([max(f.complaint_capacity, 0) for f in market.firm_list], dtype=np.int64)
     keys = [market.streams.key(d, week) for d in ("fail", "complain", "review", "bad_review")]
@@ -90,7 +95,7 @@ def run(market: CustomerMarket, sales: Sales) -> None:
         sales.count,
         firm,
         (c.satisfaction, c.complaint_propensity, c.complaints, market.effects.review_boost),
-        (failure_rates, market.qualities, capacity),
+        (failure_rates, qualities, capacity),
         params(market.scenario),
         np.array(keys, dtype=np.uint64),
     )

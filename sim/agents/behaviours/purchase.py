@@ -2,7 +2,7 @@
 
 Each active customer buys a Poisson number of times this week with mean ``purchase_rate x
 spend_level x products held / products on joining x (1 + offer_uplift if a personal offer
-landed)``, so product churn and decreased spend lower what a customer buys; dormant customers buy
+landed) x market.demand_level`` (1 normally; a downturn, a market event, lowers it), so product churn and decreased spend lower what a customer buys; dormant customers buy
 nothing; each purchase brings ``price x
 basket_size`` of revenue and ``margin`` of it as gross margin. Purchase rates are gamma-distributed
 across people and basket sizes lognormal, which is what concentrates value in a few customers
@@ -51,6 +51,7 @@ class PurchaseParams(NamedTuple):
 
     offer_uplift: float  # purchases x (1 + this) in a week a personal offer landed
     discount_base: float  # 1 + the yearly discount rate (lifetime value's margin is discounted)
+    demand: float  # market.demand_level: every mean x this (a downturn lowers it)
 
 
 @per_scenario
@@ -59,6 +60,7 @@ def params(scenario: Scenario) -> PurchaseParams:
     return PurchaseParams(
         offer_uplift=float(scenario.behaviours.purchase.offer_uplift),
         discount_base=float(1 + scenario.run.discount_rate),
+        demand=float(scenario.market.demand_level),
     )
 
 
@@ -183,12 +185,14 @@ def counts(
 def _count_rows(first: int, last: int, inputs: tuple, count: np.ndarray) -> None:
     """Customers ``first`` to ``last - 1`` of :func:`counts` (its arguments as one tuple)."""
     slots, traits, offered, rule, key = inputs
-    offer_uplift = rule.offer_uplift
+    offer_uplift, demand = rule.offer_uplift, rule.demand
     rate, spend_level, products, joining = traits
     for i in range(first, last):
         slot = slots[i]
         held = np.float32(products[slot]) / max(joining[slot], np.float32(1.0))
         mean = np.float64(rate[slot] * spend_level[slot] * held) * (1.0 + offer_uplift * offered[slot])
+        if demand != 1.0:
+            mean *= demand
         u = uniform_one(key, np.int64(slot))
         if u < (1.0 - mean) * (1.0 - 1e-12):  # below exp(-mean) >= 1 - mean: no purchase
             continue
