@@ -163,7 +163,17 @@ class Timeline:
             data["window"] = [min(week, last), min(week + window[1] - window[0], last + 1)]
         else:
             data["week"] = min(week, last)
-        checked = market.scenario.with_events([*market.scenario.events, data]).events[-1]
+        # An entry or exit the file schedules for later happens now instead (a firm enters once).
+        replaced = [
+            e
+            for e in self.pending
+            if e.kind in ("enter", "exit")
+            and (e.kind, getattr(e, "firm", None)) == (data.get("kind"), data.get("firm"))
+        ]
+        for event in replaced:
+            self.pending.remove(event)
+        kept = [e for e in market.scenario.events if e not in replaced]
+        checked = market.scenario.with_events([*kept, data]).events[-1]
         return self._strike(market, checked, week, live=True)
 
     def _strikes(self, event: Any, week: int) -> bool:

@@ -262,7 +262,8 @@ class Scenario(Strict):
         return self.model_copy(update={"arms": {}, "sweep": None, "sensitivity": None, "optimise": None})
 
     def with_events(self, events: list[Any]) -> Scenario:
-        """A copy whose timeline is ``events`` (tables as in ``[[events]]``, or events), checked.
+        """A copy whose timeline is ``events`` (tables as in ``[[events]]``, or events), checked;
+        a firm that enters later starts with no customers (its ``initial_share`` set to 0).
 
         Example:
             >>> Scenario().with_events([{"name": "cut", "kind": "change", "week": 10,
@@ -272,6 +273,9 @@ class Scenario(Strict):
         data = self.model_dump(mode="python", exclude_none=True)
         data["run"]["name"] = self.name
         data["events"] = [e if isinstance(e, dict) else e.model_dump(exclude_none=True) for e in events]
+        for event in data["events"]:  # an entrant starts with no customers (the file may leave it out)
+            if event.get("kind") == "enter" and isinstance(data["firms"].get(event.get("firm")), dict):
+                data["firms"][event["firm"]]["initial_share"] = 0.0
         return validate(data, self.source)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
