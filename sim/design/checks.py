@@ -85,9 +85,14 @@ def is_int_key(scenario: ScenarioLike, key: str) -> bool:
         >>> from sim.scenario import Scenario
         >>> is_int_key(Scenario(), "market.size"), is_int_key(Scenario(), "firms.us.price")
         (True, False)
+        >>> is_int_key(Scenario().with_events([{"name": "cut", "kind": "change", "week": 9,
+        ...     "key": "firms.us.price", "value": 30}]), "events.cut.week")
+        True
     """
     value: Any = scenario.model_dump()
     for part in key.split("."):
+        if isinstance(value, list):  # an array of named tables ([[events]]), by name
+            value = {table.get("name"): table for table in value if isinstance(table, dict)}
         if not isinstance(value, dict) or part not in value:
             return False
         value = value[part]
@@ -136,7 +141,7 @@ def check_uncertainties(
         >>> check_uncertainties(load_scenario("scenarios/baseline.toml"), {"firms.us.budgte": [0, 1]}, "--param")
         Traceback (most recent call last):
         ...
-        sim.scenario.ScenarioError: scenarios/baseline.toml: --param firms.us.budgte = [0, 1]: unknown key; keys in [firms.us]: price, quality, margin, failure_rate, initial_share, budget, strategy, split, params
+        sim.scenario.ScenarioError: scenarios/baseline.toml: --param firms.us.budgte = [0, 1]: unknown key; keys in [firms.us]: price, quality, margin, failure_rate, initial_share, budget, strategy, split, price_path, params
     """
     source = source or scenario.source or scenario.name
     base = scenario.without_experiments()
