@@ -33,9 +33,13 @@ SMALL = {"market.size": 1500, "run.weeks": 104}
 def figures(request):
     """Every figure the four commands draw for one shipped scenario, by "command/name"."""
     path = ROOT / "scenarios" / f"{request.param}.toml"
-    scenario = load_scenario(path, SMALL)
+    small = dict(SMALL)
+    last_event = max((e.strikes_at_fixed_week() or 0 for e in load_scenario(path).events), default=0)
+    if last_event >= small["run.weeks"]:  # long enough for every event to strike, and a year after
+        small["run.weeks"] = last_event + 52
+    scenario = load_scenario(path, small)
     if scenario.sweep is not None:
-        scenario = load_scenario(path, {**SMALL, "sweep.runs": 1})
+        scenario = load_scenario(path, {**small, "sweep.runs": 1})
     data = gather(scenario, runs=2, jobs=1, cascade_size=120)
     with plt.rc_context({"figure.max_open_warning": 0}):  # all of them are open until the tests end
         drawn = {f"report/{name}": figure for name, figure in plots.report_figures(data).items()}

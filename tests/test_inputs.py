@@ -10,7 +10,7 @@ made a table, a table moved into another), text that is not valid TOML, and raw 
 Count: 6 shipped scenarios x 400 examples = 2,400 mutants a run of this module; some come out
 byte for byte alike (about 1 in 10), so each test checks that at least 334 of its mutants were
 distinct files: at least 6 x 334 = 2,004 different inputs in all. Each mutant is validated as it is,
-then validated and run at 40 people for 3 weeks (``SMALL``); runs of a resolved scenario already
+then validated and run at 40 people for 3 weeks (or until its last event); runs of a resolved scenario already
 run are not repeated (the same resolved scenario gives the same run). Random mutants seldom hit
 a given key with a given bad value, so every number of every shipped file is also set, one at a
 time, to inf, -inf, nan, 1e300, -1e300 and true (1,380 validations). The module takes about a
@@ -44,8 +44,24 @@ from .helpers import BASELINE, ROOT
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 EXAMPLES_PER_SCENARIO = 400
 AT_LEAST_DISTINCT = 334  # x 6 scenarios >= 2,000
-SMALL = ["--set", "market.size=40", "--set", "run.weeks=3"]
-SMALL_OVERRIDES = {"market.size": 40, "run.weeks": 3}
+
+
+def small_weeks(text: str) -> int:
+    """3 weeks, or enough for the last event a file schedules to strike (an event beyond the run
+    is refused)."""
+    try:
+        events = tomllib.loads(text).get("events", [])
+    except tomllib.TOMLDecodeError:
+        return 3
+    weeks = [3]
+    for event in events if isinstance(events, list) else []:
+        for key in ("week", "window", "between"):
+            value = event.get(key) if isinstance(event, dict) else None
+            last = value[-1] - 1 if isinstance(value, list) and value else value
+            if isinstance(last, int) and not isinstance(last, bool) and 0 < last <= 5200:
+                weeks.append(last)
+    return max(weeks)
+
 
 # Values put where they do not belong, or at the edge of what is allowed.
 ODD_VALUES: list[Any] = [
@@ -183,6 +199,9 @@ def test_a_mutated_scenario_is_refused_cleanly_or_runs(path: Path, workdir: Path
     text = path.read_text()
     seen: set[bytes] = set()
     ran: set[str] = set()  # resolved scenarios that ran to the end
+    weeks = small_weeks(text)
+    small = ["--set", "market.size=40", "--set", f"run.weeks={weeks}"]
+    small_overrides = {"market.size": 40, "run.weeks": weeks}
 
     @settings(
         max_examples=EXAMPLES_PER_SCENARIO,
@@ -201,13 +220,13 @@ def test_a_mutated_scenario_is_refused_cleanly_or_runs(path: Path, workdir: Path
             out = Path(folder) / "out"
             code, err = _cli(["validate", str(file)])
             _assert_clean(code, err, file, f"{kind}: sim validate")
-            valid, err = _cli(["validate", str(file), *SMALL])
+            valid, err = _cli(["validate", str(file), *small])
             _assert_clean(valid, err, file, f"{kind}: sim validate (small)")
             if valid == 0:
-                resolved = load_scenario(file, SMALL_OVERRIDES).without_experiments().to_toml()
+                resolved = load_scenario(file, small_overrides).without_experiments().to_toml()
                 if resolved in ran:
                     return  # this resolved scenario already ran to the end
-            code, err = _cli(["run", str(file), *SMALL, "--out", str(out), "--no-figures", "--quiet"])
+            code, err = _cli(["run", str(file), *small, "--out", str(out), "--no-figures", "--quiet"])
             _assert_clean(code, err, file, f"{kind}: sim run")
             assert code == valid, (
                 f"{kind}: expected `sim run` to do what `sim validate` said ({valid}), got {code}: {err}"
