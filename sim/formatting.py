@@ -199,4 +199,15 @@ def format_summary(summary: dict[str, Any], ci95: dict[str, Any] | None = None) 
         "Acquisition spend: conquest levers and referral rewards; retention spend: the other relations "
         "levers (docs/model.md, metrics glossary)."
     )
+    events = summary.get("events") or []
+    if events:
+        lines.append("Events: " + "; ".join(_event_words(event) for event in events) + ".")
     return "\n".join(lines)
+
+
+def _event_words(event: dict[str, Any]) -> str:
+    """One struck event as the run table names it: ``challenger (enter, week 53)``, with the week
+    its effect ended and whether it was triggered live."""
+    until = f" to {event['end'] - 1}" if event.get("end") is not None else ""
+    live = ", live" if event.get("live") else ""
+    return f"{event['name']} ({event['kind']}, week {event['week']}{until}{live})"
