@@ -164,6 +164,11 @@ def test_a_price_cut_raises_acquisitions_and_lowers_unit_margin(base, without, s
     assert won_cut > won_plain, (
         f"expected more acquisitions after the price cut, got {won_cut} <= {won_plain}"
     )
+    switched = after(cut.timeseries, "us", "churned_better_value")
+    usual = after(plain.timeseries, "us", "churned_better_value")
+    assert switched > usual, (
+        f"expected our better-value churn to rise after the rival's cut, got {switched} <= {usual}"
+    )
     margin_cut = cut.summary["firms"]["rival"]["margin_rate"]
     margin_plain = plain.summary["firms"]["rival"]["margin_rate"]
     assert margin_cut < margin_plain, (
