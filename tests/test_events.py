@@ -4,7 +4,8 @@ before it strikes exactly as the run without it (common random numbers survive e
 Direction tests compare paired runs (same seed, with and without the event) on three seeds and
 require the direction in every one. The margins measured (size 3,000, 100 weeks, event in week
 50, seeds 1-3): a price cut to 30 raised the rival's acquisitions after the cut from 215-248 to
-314-345 and lowered its margin rate from 0.30 to 0.17-0.18; expectations rising 30% a year raised
+314-345, our better-value churn after it from 34-41 to 71-85, and lowered its margin rate from 0.30
+to 0.17-0.18; expectations rising 30% a year raised
 dissatisfied churn after week 50 from 95-117 to 161-186; an entrant ended with 495-528 customers
 while the incumbents lost 206-274 and 68-113; an exit released 577-641 customers and the other
 firm's acquisitions after it rose from 605-649 to 1,111-1,148. Each gap is several times the
