@@ -178,7 +178,11 @@ class Recorder:
         the share (products - 1) / products is attributed to the products beyond the first."""
         if sales.slots.size:
             beyond_first(
-                sales.slots, sales.firm, sales.revenue, market.customers.products, self.flows.extra_product_revenue
+                sales.slots,
+                sales.firm,
+                sales.revenue,
+                market.customers.products,
+                self.flows.extra_product_revenue,
             )
         for hook in self.purchase_hooks:
             hook(market, sales)
@@ -259,7 +263,9 @@ def _per(total: np.ndarray, active: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def holdings(firm_of: np.ndarray, status: np.ndarray, products: np.ndarray, spend_level: np.ndarray, firms: int):
+def holdings(
+    firm_of: np.ndarray, status: np.ndarray, products: np.ndarray, spend_level: np.ndarray, firms: int
+):
     """Products held (int64) and the sum of spend levels (float64) of each firm's active
     customers, each (firms,), in one pass (penetration: products per customer)."""
     held = np.zeros(firms, dtype=np.int64)
@@ -272,7 +278,9 @@ def holdings(firm_of: np.ndarray, status: np.ndarray, products: np.ndarray, spen
 
 
 @njit(cache=True)
-def beyond_first(slots: np.ndarray, firm: np.ndarray, revenue: np.ndarray, products: np.ndarray, out: np.ndarray):
+def beyond_first(
+    slots: np.ndarray, firm: np.ndarray, revenue: np.ndarray, products: np.ndarray, out: np.ndarray
+):
     """Add each buyer's revenue x (products - 1) / products to ``out`` by firm, in place."""
     for i in range(slots.size):
         held = max(np.int64(products[slots[i]]), 1)

@@ -154,7 +154,9 @@ class _GrowthOffer(_LeverBase):
 class CrossSell(_GrowthOffer):
     unit_cost: Real = Field(2.0, ge=MIN_UNIT_COST)  # per offer of a further product
     max_reach: Real = Field(0.8, ge=0, le=1)
-    strength: Real = Field(0.1, ge=0, le=1)  # P(accept) at the reference satisfaction, appreciation, 1 product
+    strength: Real = Field(
+        0.1, ge=0, le=1
+    )  # P(accept) at the reference satisfaction, appreciation, 1 product
 
 
 class UpSell(_GrowthOffer):

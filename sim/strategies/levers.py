@@ -440,7 +440,9 @@ class UpSell(GrowthOffer):
     name, buffer, cross_sell = "up_sell", "up_sell_offer", False
 
     def _can_take(self, market, slots):
-        return market.customers.spend_level[slots] < np.float32(market.scenario.behaviours.growth.max_spend_level)
+        return market.customers.spend_level[slots] < np.float32(
+            market.scenario.behaviours.growth.max_spend_level
+        )
 
 
 class Reassurance(Lever):

@@ -146,13 +146,19 @@ def run(market: CustomerMarket) -> None:
             churn.lapse(market, leavers, Reason.DISSATISFIED)
 
 
-def acceptance_chances(market: CustomerMarket, slots: np.ndarray, strength: float, cross_sell: bool) -> np.ndarray:
+def acceptance_chances(
+    market: CustomerMarket, slots: np.ndarray, strength: float, cross_sell: bool
+) -> np.ndarray:
     """The chance each customer in ``slots`` would accept an offer of ``strength`` (float64, in
     slot order): what a firm's propensity model predicts when a lever targets by propensity."""
     c = market.customers
     rule = params(market.scenario)
     return _chances(
-        np.asarray(slots, dtype=np.int64), (c.satisfaction, c.appreciation, c.products), strength, rule, cross_sell
+        np.asarray(slots, dtype=np.int64),
+        (c.satisfaction, c.appreciation, c.products),
+        strength,
+        rule,
+        cross_sell,
     )
 
 
@@ -182,13 +188,17 @@ def acceptance(
 
 
 @njit(cache=True)
-def _chances(slots: np.ndarray, traits: tuple, strength: float, rule: GrowthParams, cross_sell: bool) -> np.ndarray:
+def _chances(
+    slots: np.ndarray, traits: tuple, strength: float, rule: GrowthParams, cross_sell: bool
+) -> np.ndarray:
     """:func:`acceptance` of each slot; ``traits`` is (satisfaction, appreciation, products)."""
     satisfaction, appreciation, products = traits
     out = np.empty(slots.size, dtype=np.float64)
     for i in range(slots.size):
         slot = slots[i]
-        out[i] = acceptance(strength, satisfaction[slot], appreciation[slot], products[slot], rule, cross_sell)
+        out[i] = acceptance(
+            strength, satisfaction[slot], appreciation[slot], products[slot], rule, cross_sell
+        )
     return out
 
 
