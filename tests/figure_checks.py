@@ -318,7 +318,9 @@ def _check_penetration(figure: Figure, claims: dict) -> list[str]:
     leader = _argmax(lines)
     title = _title(figure)
     if claims["leader"] != leader or f"{_words(leader)}" not in title or f"{lines[leader]:.2f}" not in title:
-        problems.append(f"penetration: the highest line at the end is {leader}'s ({lines[leader]:.2f}): {title!r}")
+        problems.append(
+            f"penetration: the highest line at the end is {leader}'s ({lines[leader]:.2f}): {title!r}"
+        )
     return problems
 
 
