@@ -125,7 +125,7 @@ def test_remorse_adds_dissatisfied_churn_and_reassurance_lowers_it():
         on["churned_by_reason"]["dissatisfied"]
         >= off["churned_by_reason"]["dissatisfied"] + on["remorse_exits"] // 2
     ), "expected remorse exits counted as dissatisfied churn"
-    # seeds 1-5: remorse exits per customer won 0.061-0.083 without reassurance, x0.49-0.58 with it
+    # seeds 1-5: remorse exits per customer won 0.061-0.083 without reassurance, x0.47-0.56 with it
     without = on["remorse_exits"] / on["acquired"]
     with_contact = reassured["remorse_exits"] / reassured["acquired"]
     assert with_contact < 0.8 * without, (
@@ -181,8 +181,9 @@ def test_targeting_by_tenure_and_by_propensity():
 def test_propensity_targeting_raises_acceptance(cross):
     targeted = _run(**CROSS, levers__cross_sell__target="propensity").summary["firms"]["us"]
     everyone = cross.summary["firms"]["us"]
-    assert targeted["cross_sell_acceptance"] > everyone["cross_sell_acceptance"], (
-        f"expected higher acceptance when targeting by propensity, got {targeted['cross_sell_acceptance']:.3f} "
+    # seeds 1-5: acceptance 0.071-0.084 offering to everyone, 0.118-0.135 to the likeliest 25% (x1.40-1.82)
+    assert targeted["cross_sell_acceptance"] > 1.2 * everyone["cross_sell_acceptance"], (
+        f"expected acceptance over 1.2x higher when targeting by propensity, got {targeted['cross_sell_acceptance']:.3f} "
         f"vs {everyone['cross_sell_acceptance']:.3f}"
     )
 
