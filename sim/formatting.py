@@ -149,6 +149,8 @@ ROWS_WITH_METRIC: list[tuple[str, Callable[[dict[str, Any]], str], str | None]] 
     ("payback on acquisition CAC", _payback("payback_weeks", "acquisition_spend"), "payback_weeks"),
     ("payback on fully loaded CAC", _payback("payback_weeks_fully_loaded", "spend"), "payback_weeks_fully_loaded"),
     ("customer equity (customers held at end)", lambda f: money(f["customer_equity"]), "customer_equity"),
+    ("products per active customer at end", lambda f: ratio(f["products_per_customer_end"]), "products_per_customer_end"),
+    ("revenue from products beyond the first", lambda f: percent(f["extra_product_revenue_share"]), "extra_product_revenue_share"),
 ]  # fmt: skip
 
 

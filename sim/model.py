@@ -30,6 +30,7 @@ from sim.agents.behaviours import (
     churn,
     dormancy,
     experience,
+    growth,
     purchase,
     referral,
 )
@@ -66,6 +67,9 @@ class WeekEffects:
             "poach_boost": np.zeros((size, n_firms), dtype=np.float32),  # a rival's offer, by rival
             "reactivation_contact": np.full(size, -1, dtype=np.int8),  # firm that contacted a dormant
             "satisfaction_lift": np.zeros(size, dtype=np.float32),  # a retention offer's lift
+            "cross_sell_offer": np.zeros(size, dtype=bool),  # offered a further product this week
+            "up_sell_offer": np.zeros(size, dtype=bool),  # offered a higher spend level this week
+            "reassured": np.zeros(size, dtype=bool),  # a reassurance contact this week
         }
         self._buffers = buffers
         self._fill = {name: buffer.flat[0] if buffer.size else 0 for name, buffer in buffers.items()}
@@ -220,6 +224,7 @@ class CustomerMarket(mesa.Model):
         self.recorder.purchased(self, sales)  # 5b. purchase hooks (e.g. a transaction log) see them
         experience.run(self, sales)  # 6. service failures, satisfaction, complaints, reviews
         appreciation.run(self)  # 7. appreciation decays and is raised by relations touches
+        growth.run(self)  # 7b. cross-sell and up-sell offers answered; buyer's remorse
         churn.run(self, signals)  # 8. competing churn hazards, reason recorded; partial churn
         self._keep_closed_firms_unknown()  # (lapsed churners hear of every firm in the market)
         dormancy.run(self)  # 9. reactivation responses; customers without purchases go dormant

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from sim.agents.behaviours.purchase import Sales
     from sim.model import CustomerMarket
 
+_ACTIVE = np.int8(Status.ACTIVE)  # a constant of the compiled holdings
+
 # A function that sees each week's purchases, after the purchase step: (market, the week's sales).
 PurchaseHook = Callable[["CustomerMarket", "Sales"], None]
 # Purchase hooks that a switch of the scenario's ``[run]`` table turns on, by switch name: a
@@ -87,6 +89,14 @@ _FLOW_SERIES = {
     "ltv_margin_referred": np.float64,
     "churned_referred": np.int64,
     "churned_other_won": np.int64,
+    # growth (step 7b): offers that counted, offers accepted, buyer's-remorse exits
+    "cross_sell_offers": np.int64,
+    "cross_sells": np.int64,
+    "up_sell_offers": np.int64,
+    "up_sells": np.int64,
+    "remorse_exits": np.int64,
+    # revenue attributed to products beyond the first: each buyer's revenue x (products - 1) / products
+    "extra_product_revenue": np.float64,
     "released": np.int64,  # customers returned to the market when the firm closed (not churn)
 }
 
@@ -135,6 +145,9 @@ class Recorder:
         self.dormant = np.zeros((weeks, n_firms), dtype=np.int64)
         self.referred = np.zeros((weeks, n_firms), dtype=np.int64)  # won by referral, still here
         self.other_won = np.zeros((weeks, n_firms), dtype=np.int64)  # won otherwise, still here
+        # Products held and the sum of spend levels of the active customers, at the end of the week.
+        self.products_held = np.zeros((weeks, n_firms), dtype=np.int64)
+        self.spend_levels = np.zeros((weeks, n_firms))
         self.spend = np.zeros((weeks, n_firms, len(LEVER_NAMES)))
         self.rating = np.zeros((weeks, n_firms))
         self.price = np.zeros((weeks, n_firms))  # list price in force (events and strategies move it)
@@ -163,7 +176,19 @@ class Recorder:
         self.flows = WeekFlows(self, week)
 
     def purchased(self, market: CustomerMarket, sales: Sales) -> None:
-        """Hand the week's purchases to every purchase hook (after the purchase step)."""
+        """Book the revenue from products beyond the first, and hand the week's purchases to every
+        purchase hook (after the purchase step).
+
+        Purchases are proportional to products held (the purchase rule), so of a buyer's revenue
+        the share (products - 1) / products is attributed to the products beyond the first."""
+        if sales.slots.size:
+            beyond_first(
+                sales.slots,
+                sales.firm,
+                sales.revenue,
+                market.customers.products,
+                self.flows.extra_product_revenue,
+            )
         for hook in self.purchase_hooks:
             hook(market, sales)
 
@@ -179,6 +204,7 @@ class Recorder:
         self.dormant[w] = stocks[1, :n]
         self.referred[w] = stocks[3, :n]
         self.other_won[w] = stocks[4, :n]
+        self.products_held[w], self.spend_levels[w] = holdings(c.firm, c.status, c.products, c.spend_level, n)
         self.spend[w] = [f.spend_this_week for f in market.firm_list]
         if w > 0:  # nobody is won before the run starts
             factors = self.discount[w::-1]  # factors[a]: the discount from week w back to week a
@@ -233,7 +259,41 @@ class Recorder:
             out=np.zeros(self.customers[:weeks].shape),
             where=total > 0,
         ).ravel()
+        active = (self.customers[:weeks] - self.dormant[:weeks]).ravel()
+        frame["products_held"] = self.products_held[:weeks].ravel()
+        frame["products_per_customer"] = _per(frame["products_held"], active)
+        frame["spend_level_per_customer"] = _per(self.spend_levels[:weeks].ravel(), active)
         return pd.DataFrame(frame)
+
+
+def _per(total: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """total / active customers, 0 where a firm has no active customer."""
+    return np.divide(total, active, out=np.zeros(total.shape), where=active > 0)
+
+
+@njit(cache=True)
+def holdings(
+    firm_of: np.ndarray, status: np.ndarray, products: np.ndarray, spend_level: np.ndarray, firms: int
+):
+    """Products held (int64) and the sum of spend levels (float64) of each firm's active
+    customers, each (firms,), in one pass (penetration: products per customer)."""
+    held = np.zeros(firms, dtype=np.int64)
+    levels = np.zeros(firms, dtype=np.float64)
+    for slot in range(firm_of.size):
+        if firm_of[slot] >= 0 and status[slot] == _ACTIVE:
+            held[firm_of[slot]] += products[slot]
+            levels[firm_of[slot]] += spend_level[slot]
+    return held, levels
+
+
+@njit(cache=True)
+def beyond_first(
+    slots: np.ndarray, firm: np.ndarray, revenue: np.ndarray, products: np.ndarray, out: np.ndarray
+):
+    """Add each buyer's revenue x (products - 1) / products to ``out`` by firm, in place."""
+    for i in range(slots.size):
+        held = max(np.int64(products[slots[i]]), 1)
+        out[firm[i]] += revenue[i] * (held - 1) / held
 
 
 @njit(cache=True)

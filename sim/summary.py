@@ -3,7 +3,8 @@
 Owns the run's metrics (docs/model.md, "Metrics glossary"): acquisitions and CAC (acquisition-only,
 paid, by channel, fully loaded), yearly retention, churn by reason, lifetime value gross and net of
 retention cost, payback, customer equity, profit, market share, and the lifecycle counts (partial
-churn, dormancy, reactivation, referred against other customers); and the same economics week by
+churn, dormancy, reactivation, referred against other customers), penetration (products per
+customer, revenue from products beyond the first, cross-sell and up-sell); and the same economics week by
 week (:func:`running_economics`, what the dashboard draws). Every ratio names its basis; undefined
 values (a CAC with no acquisitions) are ``None``, never NaN or infinity.
 
@@ -104,6 +105,7 @@ def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, An
             "margin_rate": safe_ratio(margin, revenue),
             "released_on_exit": total("released"),
             **_lifecycle(recorder, rows, f, churned),
+            **_penetration(recorder, rows, f, revenue),
         }
     events = [struck.as_dict() for struck in recorder.events]
     return {"scenario": scenario.name, "seed": seed, "weeks": weeks, "firms": firms, "events": events}
@@ -294,6 +296,38 @@ def _lifecycle(recorder: Recorder, rows: slice, f: int, churned: int) -> dict[st
         "reactivated_revenue": float(recorder.series["reactivated_revenue"][rows, f].sum()),
         "tier_downgrades": int(recorder.series["downgrades"][rows, f].sum()),
         **_referred_vs_other(recorder, rows, f),
+    }
+
+
+def _penetration(recorder: Recorder, rows: slice, f: int, revenue: float) -> dict[str, Any]:
+    """Penetration of the customer base and the growth levers' results, for one firm: products
+    held per active customer (at the end, and over the run per active customer-week), the mean
+    spend level at the end, revenue from products beyond the first (each buyer's revenue x
+    (products - 1) / products) and its share of revenue, offers made and accepted, and
+    buyer's-remorse exits."""
+    end = rows.stop - 1
+    active = recorder.customers[rows, f] - recorder.dormant[rows, f]  # at the end of each week
+    held = recorder.products_held[rows, f]
+    extra = float(recorder.series["extra_product_revenue"][rows, f].sum())
+
+    def total(name: str) -> int:
+        return int(recorder.series[name][rows, f].sum())
+
+    return {
+        "products_per_customer_end": safe_ratio(float(held[-1]), float(active[-1])) if end > 0 else None,
+        "products_per_customer": safe_ratio(float(held.sum()), float(active.sum())),
+        "spend_level_end": safe_ratio(float(recorder.spend_levels[end, f]), float(active[-1]))
+        if end > 0
+        else None,
+        "extra_product_revenue": extra,
+        "extra_product_revenue_share": safe_ratio(extra, revenue),
+        "cross_sell_offers": total("cross_sell_offers"),
+        "cross_sells": total("cross_sells"),
+        "cross_sell_acceptance": safe_ratio(total("cross_sells"), total("cross_sell_offers")),
+        "up_sell_offers": total("up_sell_offers"),
+        "up_sells": total("up_sells"),
+        "up_sell_acceptance": safe_ratio(total("up_sells"), total("up_sell_offers")),
+        "remorse_exits": total("remorse_exits"),
     }
 
 

@@ -308,6 +308,22 @@ def _check_customers_by_group(figure: Figure, claims: dict) -> list[str]:
     return problems
 
 
+def _check_penetration(figure: Figure, claims: dict) -> list[str]:
+    lines = {label: y[-1] for label, y in _labelled_lines(figure.axes[0]).items()}
+    problems = [
+        f"penetration: {label}'s line ends at {lines.get(label)}, the claim says {end}"
+        for label, end in claims["ends"].items()
+        if not _close(lines.get(label, np.nan), end)
+    ]
+    leader = _argmax(lines)
+    title = _title(figure)
+    if claims["leader"] != leader or f"{_words(leader)}" not in title or f"{lines[leader]:.2f}" not in title:
+        problems.append(
+            f"penetration: the highest line at the end is {leader}'s ({lines[leader]:.2f}): {title!r}"
+        )
+    return problems
+
+
 def _check_churn_by_reason(figure: Figure, claims: dict) -> list[str]:
     axis = figure.axes[0]
     firms = [t.get_text() for t in axis.get_yticklabels()]
@@ -656,6 +672,7 @@ CHECKS = {
     "sweep": _check_sweep,
     "sweep_heatmap": _check_heatmap,
     "lever_reason": _check_lever_reason,
+    "penetration": _check_penetration,
 }
 
 

@@ -68,13 +68,21 @@ def test_every_weekly_column_is_declared_in_order_with_its_stock_or_flow_nature(
     )
     # The rule calibration used before the declaration: these prefixes are stocks (a month is a
     # mean), the rest flows; a rating or a share cannot be summed over firms.
-    stocks = {
-        c for c in columns if c.startswith(("customers", "dormant", "rating", "market_share", "prospects_"))
-    }
+    # Issue 18's penetration columns are stocks too; a mean per customer cannot be summed.
+    # Issue 18's price and in_market (a firm's state in the week) are stocks that cannot be summed.
+    prefixes = ("customers", "dormant", "rating", "market_share", "prospects_", "products_", "spend_level_")
+    prefixes += ("price", "in_market")
+    stocks = {c for c in columns if c.startswith(prefixes)}
     assert {c for c, s in WEEKLY.items() if s.stock} == stocks, "expected the same stocks as the prefix rule"
-    assert {c for c, s in WEEKLY.items() if not s.summable} == {"rating", "market_share"}, (
-        "expected two unsummable"
-    )
+    unsummable = {
+        "rating",
+        "market_share",
+        "products_per_customer",
+        "spend_level_per_customer",
+        "price",
+        "in_market",
+    }
+    assert {c for c, s in WEEKLY.items() if not s.summable} == unsummable, f"expected {sorted(unsummable)}"
 
 
 def test_the_statistics_read_each_direction_from_the_one_declaration():

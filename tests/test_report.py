@@ -167,15 +167,16 @@ def test_sim_report_builds_a_self_contained_page_for_the_baseline(tmp_path, caps
     assert status == 0, capsys.readouterr().err
     page = (out / "report.html").read_text()
     facts = report_facts(page)
-    # customers, forest, acquisitions, retention, waterfall, CAC/LTV, value, spend, cascade, and
-    # one channel-retention figure per firm with enough customers won (read back from the cache).
+    # customers, forest, acquisitions, retention, waterfall, CAC/LTV, value, spend, penetration,
+    # cascade, and one channel-retention figure per firm with enough customers won (read back from
+    # the cache).
     data = gather(
         load_scenario("scenarios/baseline.toml", {"market.size": 800, "run.weeks": 52}),
         runs=3,
         out=out,
         jobs=1,
     )
-    expected = 9 + sum(len(data.retention_by_channel(firm)) > 0 for firm in data.groups)
+    expected = 10 + sum(len(data.retention_by_channel(firm)) > 0 for firm in data.groups)
     assert facts["figures"] == expected, (
         f"expected the {expected} figures of the baseline report, found {facts['figures']}"
     )

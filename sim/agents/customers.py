@@ -328,6 +328,10 @@ class Customers:
         self.contacts = np.zeros(n, dtype=np.float32)  # recent relations contacts (decayed count)
         self.product_churns = np.zeros(n, dtype=np.int16)
         self.spend_decreases = np.zeros(n, dtype=np.int16)
+        # growth: products bought on a cross-sell, up-sells accepted, reassured since joining
+        self.cross_sells = np.zeros(n, dtype=np.int16)
+        self.up_sells = np.zeros(n, dtype=np.int16)
+        self.reassured = np.zeros(n, dtype=bool)
 
         # running totals over the person's whole time in the market
         self.purchases = np.zeros(n, dtype=np.int32)
@@ -420,6 +424,9 @@ class Customers:
         self.contacts[slots] = 0
         self.product_churns[slots] = 0
         self.spend_decreases[slots] = 0
+        self.cross_sells[slots] = 0
+        self.up_sells[slots] = 0
+        self.reassured[slots] = False
         self.purchases[slots] = 0
         self.revenue[slots] = 0
         self.margin[slots] = 0
@@ -458,6 +465,7 @@ class Customers:
         self.appreciation[slots] = appreciation
         self.products[slots] = self.joining_products[slots]
         self.spend_level[slots] = 1
+        self.reassured[slots] = False
         self.dormant_since[slots] = -1
         self.reactivated[slots] = False
         self.recontact_week[slots] = -1
@@ -498,7 +506,7 @@ class Customers:
         "person_id", "persona", "firm", "status", "acquired_week", "channel", "referrer",
         "churn_week", "churn_reason", "purchases", "revenue", "margin", "tier", "arrival_week",
         "products", "spend_level", "dormant_weeks", "complaints", "reactivated", "product_churns",
-        "spend_decreases", "revenue_after_reactivation",
+        "spend_decreases", "revenue_after_reactivation", "cross_sells", "up_sells",
     )  # fmt: skip
 
     def _snapshot(self, slots: np.ndarray) -> dict[str, np.ndarray]:
@@ -550,6 +558,8 @@ class Customers:
                 "product_churns": raw["product_churns"],
                 "spend_decreases": raw["spend_decreases"],
                 "revenue_after_reactivation": raw["revenue_after_reactivation"],
+                "cross_sells": raw["cross_sells"],
+                "up_sells": raw["up_sells"],
                 "left_market_week": _numbers(raw["left_market_week"]),
                 "left_market_reason": _labels(raw["left_market_reason"], REASON_NAMES),
             }

@@ -301,7 +301,7 @@ def check_optimise(
         >>> check_optimise(s, OptimiseConfig(decisions={"search_adz": {}}))
         Traceback (most recent call last):
         ...
-        sim.scenario.ScenarioError: scenarios/conquest_vs_relations.toml: [optimise] decisions.search_adz = {}: unknown lever 'search_adz'; allowed levers: search_ads, social_ads, influencer_seeding, loyalty_rewards, recognition, personal_offers, referral_programme, acquisition_discount, social_proof_marketing, poaching, communications, service_quality, complaint_handling, reactivation, retention_offers
+        sim.scenario.ScenarioError: scenarios/conquest_vs_relations.toml: [optimise] decisions.search_adz = {}: unknown lever 'search_adz'; allowed levers: search_ads, social_ads, influencer_seeding, loyalty_rewards, recognition, personal_offers, referral_programme, acquisition_discount, social_proof_marketing, poaching, communications, service_quality, complaint_handling, reactivation, retention_offers, cross_sell, up_sell, reassurance
     """
     options = options or {}
     source = scenario.source or scenario.name

@@ -31,7 +31,8 @@ REASONS = ("died", "moved", "followed_friend", "better_value", "dissatisfied", "
 LEVERS = (
     "search_ads", "social_ads", "influencer_seeding", "loyalty_rewards", "recognition", "personal_offers",
     "referral_programme", "acquisition_discount", "social_proof_marketing", "poaching", "communications",
-    "service_quality", "complaint_handling", "reactivation", "retention_offers",
+    "service_quality", "complaint_handling", "reactivation", "retention_offers", "cross_sell", "up_sell",
+    "reassurance",
 )  # fmt: skip
 RESPONSES = ("positive", "negative", "no_response", "later")
 CATEGORIES = ("account", "product", "spend")
@@ -233,6 +234,38 @@ OUTCOMES: dict[str, Outcome] = {
         "higher",
         "realised lifetime value of the customers won otherwise",
     ),
+    **_scalar(
+        "products_per_customer_end",
+        "products per customer",
+        "higher",
+        "products held per active customer at the end of the last week",
+    ),
+    **_scalar(
+        "products_per_customer",
+        "products per customer",
+        "higher",
+        "products held per active customer over the run (per active customer-week)",
+    ),
+    **_scalar("spend_level_end", "spend level", "higher", "mean spend level of active customers at the end"),
+    **_scalar(
+        "extra_product_revenue",
+        "currency",
+        "higher",
+        "revenue from products beyond the first (revenue x (products - 1) / products)",
+    ),
+    **_scalar(
+        "extra_product_revenue_share",
+        "share (0-1)",
+        "higher",
+        "revenue from products beyond the first / revenue",
+    ),
+    **_scalar("cross_sell_offers", "offers", "higher", "cross-sell offers to customers who could take them"),
+    **_scalar("cross_sells", "products", "higher", "cross-sell offers accepted (products added)"),
+    **_scalar("cross_sell_acceptance", "share (0-1)", "higher", "cross-sells / cross-sell offers"),
+    **_scalar("up_sell_offers", "offers", "higher", "up-sell offers to customers who could take them"),
+    **_scalar("up_sells", "customers", "higher", "up-sell offers accepted (spend level raised)"),
+    **_scalar("up_sell_acceptance", "share (0-1)", "higher", "up-sells / up-sell offers"),
+    **_scalar("remorse_exits", "customers", "lower", "new customers lost to buyer's remorse (in churned)"),
 }
 
 
@@ -300,15 +333,52 @@ WEEKLY: dict[str, Series] = {
     **_series(
         "churned_other_won", "customers per week", "lower", "customers won otherwise who left this week"
     ),
+    **_series("cross_sell_offers", "offers per week", "higher", "cross-sell offers that counted this week"),
+    **_series("cross_sells", "products per week", "higher", "cross-sell offers accepted this week"),
+    **_series("up_sell_offers", "offers per week", "higher", "up-sell offers that counted this week"),
+    **_series("up_sells", "customers per week", "higher", "up-sell offers accepted this week"),
+    **_series("remorse_exits", "customers per week", "lower", "buyer's-remorse exits this week"),
+    **_series(
+        "extra_product_revenue", "currency per week", "higher", "revenue from products beyond the first"
+    ),
+    **_series(
+        "released", "customers per week", "lower", "customers returned to the market as the firm closed"
+    ),
     **_series("profit", "currency per week", "higher", "margin - spend this week"),
     **_series(
         "rating", "stars (1-5)", "higher", "public rating at the end of the week", stock=True, summable=False
+    ),
+    **_series("price", "currency per purchase", "higher", "list price in force", stock=True, summable=False),
+    **_series(
+        "in_market",
+        "true/false",
+        "higher",
+        "the firm is in the market (entered, not exited)",
+        stock=True,
+        summable=False,
     ),
     **_series(
         "market_share",
         "share (0-1)",
         "higher",
         "customers / all firms' customers",
+        stock=True,
+        summable=False,
+    ),
+    **_series("products_held", "products", "higher", "products held by active customers", stock=True),
+    **_series(
+        "products_per_customer",
+        "products per customer",
+        "higher",
+        "products held per active customer (0 with none)",
+        stock=True,
+        summable=False,
+    ),
+    **_series(
+        "spend_level_per_customer",
+        "spend level",
+        "higher",
+        "mean spend level of active customers (0 with none)",
         stock=True,
         summable=False,
     ),

@@ -241,7 +241,7 @@ def check_settings(scenario: Scenario, settings: OptimiseConfig, cli: frozenset[
         >>> check_settings(s, OptimiseConfig(levers=["search_adz"]), frozenset({"levers"}))
         Traceback (most recent call last):
         ...
-        sim.scenario.ScenarioError: --lever = ['search_adz']: unknown lever 'search_adz'; allowed levers: search_ads, social_ads, influencer_seeding, loyalty_rewards, recognition, personal_offers, referral_programme, acquisition_discount, social_proof_marketing, poaching, communications, service_quality, complaint_handling, reactivation, retention_offers
+        sim.scenario.ScenarioError: --lever = ['search_adz']: unknown lever 'search_adz'; allowed levers: search_ads, social_ads, influencer_seeding, loyalty_rewards, recognition, personal_offers, referral_programme, acquisition_discount, social_proof_marketing, poaching, communications, service_quality, complaint_handling, reactivation, retention_offers, cross_sell, up_sell, reassurance
     """
     options = {part: OPTIONS[name] for part, name in PARTS.items() if name in cli}
     options.update({name: OPTIONS[name] for name in cli if name in OPTIONS and name not in PARTS.values()})

@@ -178,6 +178,9 @@ LEVER_COLOURS = {
     "complaint_handling": "#9ecae1",
     "reactivation": "#756bb1",
     "retention_offers": "#9e9ac8",
+    "cross_sell": "#006d2c",
+    "up_sell": "#08519c",
+    "reassurance": "#54278f",
 }
 
 

@@ -465,11 +465,56 @@ def referral_cascade_figure(customers: pd.DataFrame, adjacency, firms: list[str]
         return finish(figure, claims)
 
 
+def penetration_figure(runs: dict[str, pd.DataFrame], focal: str, by_group: bool) -> Figure:
+    """Products held per active customer over time (penetration of the customer base): the median
+    over runs and the 10-90% band, one line per group for the ``focal`` firm (``by_group``: the
+    arms of a comparison) or one line per firm (one group: firms side by side).
+
+    ``figure.claims``: ``ends`` (each line's median in the last week) and ``leader``.
+
+    Example:
+        >>> import pandas as pd
+        >>> table = pd.DataFrame({"run": [1, 1], "week": [0, 1], "firm": "us",
+        ...                       "products_per_customer": [1.0, 1.2]})
+        >>> penetration_figure({"relations": table}, "us", True).claims["ends"]
+        {'relations': 1.2}
+    """
+    if by_group:
+        lines = {label: table[table["firm"] == focal] for label, table in runs.items()}
+    else:
+        table = next(iter(runs.values()))
+        lines = {firm: table[table["firm"] == firm] for firm in dict.fromkeys(table["firm"])}
+    colours = group_colours(list(lines))
+    with plt.rc_context(SLIDE_STYLE):
+        figure, axis = plt.subplots(figsize=(9, 5), layout="constrained")
+        ends: dict[str, float] = {}
+        for label, rows in lines.items():
+            by_week = rows.groupby("week")["products_per_customer"]
+            median = by_week.median()
+            axis.fill_between(median.index, by_week.quantile(0.1), by_week.quantile(0.9),
+                              color=colours[label], alpha=0.2, linewidth=0)  # fmt: skip
+            axis.plot(median.index, median, color=colours[label], linewidth=2.5, label=label)
+            ends[label] = float(median.iloc[-1])
+        axis.set_xlabel("week")
+        axis.set_ylabel("products per active customer")
+        axis.set_ylim(bottom=0)
+        axis.grid(alpha=0.3)
+        axis.legend(title="median, 10-90% of runs", loc="lower right")
+        leader = max(ends, key=ends.get) if ends else None
+        whose = f"{focal}'s " if by_group else ""
+        if len(ends) > 1:
+            title = f"Products per active customer: {whose}{words(leader)} ends highest, {ends[leader]:.2f}"
+        else:
+            title = f"Products per active customer of {whose}{words(leader)}: {ends[leader]:.2f} at the end"
+        axis.set_title(title)
+        return finish(figure, {"figure": "penetration", "ends": ends, "leader": leader})
+
+
 def report_figures(data: Any) -> dict[str, Figure]:
     """Every figure of ``sim report``, by name, in the order of the page: customers over time,
     the forest plot (two groups or more), acquisitions by channel, retention by group and by
     channel (``retention_<group>``), the churn waterfall, CAC against LTV, the value distribution,
-    spend by lever, the sweep's figures (a scenario with ``[sweep]``) and the referral cascade.
+    spend by lever, products per active customer over time (penetration), the sweep's figures (a scenario with ``[sweep]``) and the referral cascade.
     The report notebook shows these, so a test of this function covers every figure of the page.
 
     Args:
@@ -493,6 +538,7 @@ def report_figures(data: Any) -> dict[str, Figure]:
     figures["cac_ltv"] = cac_ltv_figure(data.blended(), channels)
     figures["value"] = value_distribution_figure(*data.values())
     figures["spend"] = spend_by_lever_figure(data.spend())
+    figures["penetration"] = penetration_figure(data.runs_by_group(), data.firm, data.mode == "arms")
     if data.sweep is not None:
         figures.update(
             sweep_figures(

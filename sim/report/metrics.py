@@ -45,6 +45,12 @@ REPORT_METRICS: list[tuple[str, str, Callable[[float], str]]] = [
     ("roi", "ROI: (margin - spend) / spend", lambda v: f"{v:.2f}"),
     ("referrals_converted", "customers won by referral (people)", lambda v: f"{v:,.0f}"),
     ("referred_ltv", "LTV gross of a referred customer", lambda v: f"{v:,.2f}"),
+    ("products_per_customer_end", "products per active customer at the end", lambda v: f"{v:.2f}"),
+    (
+        "extra_product_revenue_share",
+        "share of revenue from products beyond the first",
+        lambda v: f"{100 * v:.1f}%",
+    ),
 ]
 # A cost per customer is not defined when nothing was spent: the table says so.
 SPEND_BEHIND = {
@@ -62,6 +68,7 @@ FORMAT = {name: fmt for name, _, fmt in REPORT_METRICS}
 GAP_FORMAT = {
     "retention_yearly": lambda v: f"{100 * v:.1f} pp",
     "market_share_end": lambda v: f"{100 * v:.1f} pp",
+    "extra_product_revenue_share": lambda v: f"{100 * v:.1f} pp",
 }
 
 

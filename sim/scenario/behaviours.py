@@ -1,7 +1,7 @@
 """The behaviours' table of a scenario: ``[behaviours.<name>]``, the parameters of each rule.
 
-Owns the schema of the nine behaviours (adoption, referral, purchase, experience, appreciation,
-churn, the buying cycle, partial churn, dormancy): each parameter's default, unit (in a short
+Owns the schema of the ten behaviours (adoption, referral, purchase, experience, appreciation,
+churn, the buying cycle, partial churn, dormancy, growth): each parameter's default, unit (in a short
 comment) and allowed range. The rules themselves live in :mod:`sim.agents.behaviours`; the meaning
 and source of every default is in docs/model.md.
 
@@ -159,6 +159,25 @@ class ChurnConfig(Strict):
     appreciation_tolerance: Real = Field(0.5, ge=0, le=1)  # hazard starts below this
 
 
+class GrowthConfig(Strict):
+    """Cross-sell, up-sell and buyer's remorse (step 7b, :mod:`sim.agents.behaviours.growth`).
+    Offers come only from the ``cross_sell`` and ``up_sell`` levers, so a market where no firm
+    funds them is unchanged; buyer's remorse is off unless ``remorse = true``."""
+
+    enabled: Flag = True
+    satisfaction_weight: Real = Field(4.0, ge=0)  # log-odds of accepting an offer per unit satisfaction
+    appreciation_weight: Real = Field(2.0, ge=0)  # log-odds of accepting an offer per unit appreciation
+    reference_satisfaction: Real = Field(0.7, ge=0, le=1)  # where acceptance = the lever's strength
+    reference_appreciation: Real = Field(0.5, ge=0, le=1)  # where acceptance = the lever's strength
+    ladder: Real = Field(0.7, gt=0, le=1)  # odds x this per product held beyond the first (hierarchy)
+    max_products: Whole = Field(5, ge=1, le=100)  # cross-sell stops at this many products held
+    upsell_step: Real = Field(0.2, ge=0, le=5)  # spend level x (1 + step) per accepted up-sell
+    max_spend_level: Real = Field(2.0, ge=1, le=100)  # up-sell stops at this spend level
+    remorse: Flag = False  # buyer's remorse on (a hazard in a new customer's first weeks)
+    remorse_rate: Real = Field(0.02, ge=0)  # weekly remorse hazard in the first remorse_weeks
+    remorse_weeks: Whole = Field(4, ge=1, le=MAX_WEEKS)  # weeks after joining that remorse lasts
+
+
 class BehavioursConfig(Strict):
     adoption: AdoptionConfig = AdoptionConfig()
     referral: ReferralConfig = ReferralConfig()
@@ -169,3 +188,4 @@ class BehavioursConfig(Strict):
     buying_cycle: BuyingCycleConfig = BuyingCycleConfig()
     partial_churn: PartialChurnConfig = PartialChurnConfig()
     dormancy: DormancyConfig = DormancyConfig()
+    growth: GrowthConfig = GrowthConfig()

@@ -1,6 +1,6 @@
 """The levers' table of a scenario: ``[levers.<name>]``, each lever's cost, strength and schedule.
 
-Owns the schema of the fifteen levers a firm's strategy spends on (their unit cost, the strength
+Owns the schema of the eighteen levers a firm's strategy spends on (their unit cost, the strength
 of their effect, their reach at saturation, their targeting by persona and loyalty tier, and when
 they spend: start, stop, pulsing). What each lever does is in :mod:`sim.strategies.levers` and
 docs/model.md ("Levers"); this file keeps a short comment per parameter.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.values import MAX_WEEKS, MIN_UNIT_COST, Real, Strict, Whole
 
@@ -131,6 +131,46 @@ class RetentionOffers(_LeverBase):
     at_risk_share: Real = Field(0.1, gt=0, le=1)  # the riskiest share of customers targeted
 
 
+class _GrowthOffer(_LeverBase):
+    """An offer to the firm's active customers (cross-sell, up-sell), targeted by tier and
+    persona (as every lever), by tenure and, with ``target = "propensity"``, by predicted
+    acceptance."""
+
+    target: Literal["all", "propensity"] = "all"  # "propensity": only the likeliest to accept
+    propensity_share: Real = Field(0.25, gt=0, le=1)  # with "propensity": the likeliest share targeted
+    min_tenure_weeks: Whole = Field(0, ge=0, le=MAX_WEEKS)  # weeks since joining, at least
+    max_tenure_weeks: Whole | None = Field(None, ge=0, le=MAX_WEEKS)  # weeks since joining, at most
+
+    @model_validator(mode="after")
+    def _tenure_is_a_window(self) -> _GrowthOffer:
+        if self.max_tenure_weeks is not None and self.max_tenure_weeks < self.min_tenure_weeks:
+            raise ValueError(
+                f"max_tenure_weeks must be at least min_tenure_weeks ({self.min_tenure_weeks}), "
+                f"got {self.max_tenure_weeks}"
+            )
+        return self
+
+
+class CrossSell(_GrowthOffer):
+    unit_cost: Real = Field(2.0, ge=MIN_UNIT_COST)  # per offer of a further product
+    max_reach: Real = Field(0.8, ge=0, le=1)
+    strength: Real = Field(
+        0.1, ge=0, le=1
+    )  # P(accept) at the reference satisfaction, appreciation, 1 product
+
+
+class UpSell(_GrowthOffer):
+    unit_cost: Real = Field(2.0, ge=MIN_UNIT_COST)  # per offer of a higher spend level (premium)
+    max_reach: Real = Field(0.8, ge=0, le=1)
+    strength: Real = Field(0.15, ge=0, le=1)  # P(accept) at the reference satisfaction and appreciation
+
+
+class Reassurance(_LeverBase):
+    unit_cost: Real = Field(1.0, ge=MIN_UNIT_COST)  # per reassurance contact of a new customer
+    max_reach: Real = Field(0.9, ge=0, le=1)
+    strength: Real = Field(0.5, ge=0, le=1)  # share of the buyer's-remorse hazard a contact removes
+
+
 class LeversConfig(Strict):
     search_ads: SearchAds = SearchAds()
     social_ads: SocialAds = SocialAds()
@@ -147,3 +187,6 @@ class LeversConfig(Strict):
     complaint_handling: ComplaintHandling = ComplaintHandling()
     reactivation: Reactivation = Reactivation()
     retention_offers: RetentionOffers = RetentionOffers()
+    cross_sell: CrossSell = CrossSell()
+    up_sell: UpSell = UpSell()
+    reassurance: Reassurance = Reassurance()

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.agents.behaviours import growth
 from sim.agents.customers import Channel, Status, Tier
 from sim.numerics import largest
 from sim.strategies import targeting
@@ -385,6 +386,84 @@ class RetentionOffers(Lever):
         market.effects.satisfaction_lift[reached] = np.float32(config.strength)
 
 
+# --------------------------------------------------------------------------- growth (issue 18)
+
+
+class GrowthOffer(Lever):
+    """An offer to the firm's active customers who can still take it (below the cap of products
+    or spend level), targeted by tenure (``min_tenure_weeks``, ``max_tenure_weeks``: weeks since
+    joining) and, with ``target = "propensity"``, to the ``propensity_share`` most likely to
+    accept by :func:`sim.agents.behaviours.growth.acceptance_chances` (a propensity model that
+    knows satisfaction and appreciation, as a firm's survey-fed model would). The reached are
+    written to the week's ``buffer`` and answer in step 7b; an offer is also a contact (it counts
+    toward contact fatigue, with no appreciation touch of its own)."""
+
+    kind = "relations"
+    buffer: ClassVar[str]
+    cross_sell: ClassVar[bool]
+
+    def _can_take(self, market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def eligible(self, market, firm, config):
+        c = market.customers
+        slots = _own_customers(market, firm)
+        slots = slots[self._can_take(market, slots)]
+        tenure = market.week - c.acquired_week[slots]
+        keep = tenure >= config.min_tenure_weeks
+        if config.max_tenure_weeks is not None:
+            keep &= tenure <= config.max_tenure_weeks
+        slots = slots[keep]
+        if config.target == "propensity" and slots.size:
+            chance = growth.acceptance_chances(market, slots, config.strength, self.cross_sell)
+            count = max(1, round(config.propensity_share * slots.size))
+            slots = np.sort(slots[largest(chance, count)])  # ties: the same customers on every machine
+        return slots
+
+    def effect(self, market, firm, config, reached):
+        getattr(market.effects, self.buffer)[reached] = True
+        market.effects.touch(reached, 0.0)
+
+
+class CrossSell(GrowthOffer):
+    """Offer a further product of the line to customers holding fewer than ``max_products``."""
+
+    name, buffer, cross_sell = "cross_sell", "cross_sell_offer", True
+
+    def _can_take(self, market, slots):
+        return market.customers.products[slots] < market.scenario.behaviours.growth.max_products
+
+
+class UpSell(GrowthOffer):
+    """Offer a higher spend level (a premium version) to customers below ``max_spend_level``."""
+
+    name, buffer, cross_sell = "up_sell", "up_sell_offer", False
+
+    def _can_take(self, market, slots):
+        return market.customers.spend_level[slots] < np.float32(
+            market.scenario.behaviours.growth.max_spend_level
+        )
+
+
+class Reassurance(Lever):
+    """A reassurance contact in a new customer's first ``remorse_weeks`` weeks (won during the
+    run, not reassured yet): lowers their buyer's-remorse hazard by the lever's strength (step 7b);
+    a contact, with no appreciation touch of its own."""
+
+    name, kind = "reassurance", "relations"
+
+    def eligible(self, market, firm, config):
+        c = market.customers
+        slots = _own_customers(market, firm)
+        tenure = market.week - c.acquired_week[slots]
+        window = market.scenario.behaviours.growth.remorse_weeks
+        return slots[c.acquired_in_run[slots] & (tenure >= 1) & (tenure <= window) & ~c.reassured[slots]]
+
+    def effect(self, market, firm, config, reached):
+        market.effects.reassured[reached] = True
+        market.effects.touch(reached, 0.0)
+
+
 def risk_score(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
     """Churn risk a firm could compute from its own records, higher = riskier: weeks since the
     last purchase, low purchase frequency, falling spend (trailing spend under the person's
@@ -413,6 +492,9 @@ LEVERS: dict[str, Lever] = {
         ComplaintHandling(),
         Reactivation(),
         RetentionOffers(),
+        CrossSell(),
+        UpSell(),
+        Reassurance(),
     )
 }
 LEVER_NAMES: tuple[str, ...] = tuple(LEVERS)

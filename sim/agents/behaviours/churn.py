@@ -211,17 +211,8 @@ def _book(
     reason. The loop runs compiled (:func:`bookkeeping`).
     """
     c = market.customers
-    flows = market.recorder.flows
     config = market.scenario.behaviours
-    people = (
-        c.firm, c.acquired_in_run, c.channel, c.churn_week, c.churn_reason, c.left_firm, c.told_friends,
-        c.status, c.tier, c.aware, c.stage, c.dormant_since, c.products, c.product_churns, c.spend_level,
-        c.spend_decreases,
-    )  # fmt: skip
-    recorded = (
-        flows.churned, flows.churned_referred, flows.churned_other_won, flows.acquired,
-        flows.product_churned, flows.spend_decreased,
-    )  # fmt: skip
+    people, recorded = _ledgers(market)
     movers, to, channel, gone, reason = bookkeeping(
         customers,
         events,
@@ -241,6 +232,41 @@ def _book(
             appreciation=config.appreciation.initial,
         )
     return gone, reason
+
+
+def _ledgers(market: CustomerMarket) -> tuple[tuple, tuple]:
+    """What :func:`bookkeeping` writes: the people's arrays and the recorder's week of flows."""
+    c = market.customers
+    flows = market.recorder.flows
+    people = (
+        c.firm, c.acquired_in_run, c.channel, c.churn_week, c.churn_reason, c.left_firm, c.told_friends,
+        c.status, c.tier, c.aware, c.stage, c.dormant_since, c.products, c.product_churns, c.spend_level,
+        c.spend_decreases,
+    )  # fmt: skip
+    recorded = (
+        flows.churned, flows.churned_referred, flows.churned_other_won, flows.acquired,
+        flows.product_churned, flows.spend_decreased,
+    )  # fmt: skip
+    return people, recorded
+
+
+def lapse(market: CustomerMarket, slots: np.ndarray, reason: Reason) -> None:
+    """The customers in ``slots`` leave their firm for ``reason`` (one that lapses to prospect:
+    dissatisfied or unappreciated), booked exactly as this step books such an exit: counted by
+    firm and reason, the last exit recorded, friends told of a dissatisfied exit when
+    ``dissatisfied_tell_friends``, the person a prospect aware of every firm. For another
+    behaviour's exits (buyer's remorse, :mod:`sim.agents.behaviours.growth`)."""
+    if reason not in (Reason.DISSATISFIED, Reason.UNAPPRECIATED):
+        raise ValueError(f"a lapse is dissatisfied or unappreciated, not {Reason(reason).name.lower()}")
+    slots = np.asarray(slots, dtype=np.int64)
+    if slots.size == 0:
+        return
+    none = np.full(slots.size, -1, dtype=np.int8)
+    events = (np.full(slots.size, reason, dtype=np.int8), none, none.copy())
+    events += (market.customers.firm[slots].astype(np.int64),)  # the best rival: none
+    nowhere = np.zeros((0, len(market.firm_list)), dtype=np.float32)  # read only for switches
+    people, recorded = _ledgers(market)
+    bookkeeping(slots, events, market.week, people, (nowhere, nowhere), recorded, params(market.scenario))
 
 
 def _demography_of_prospects(market: CustomerMarket) -> tuple[np.ndarray, np.ndarray]:
