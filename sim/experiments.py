@@ -630,7 +630,7 @@ def replicate_figures(reps: Replicates, scenario: Scenario) -> dict[str, Figure]
     from sim.plots import churn_by_reason_figure, customers_figure
 
     return {
-        "customers": customers_figure(reps.customer_counts(), scenario.name),
+        "customers": customers_figure(reps.customer_counts(), scenario.name, reps.summary.get("events")),
         "churn_by_reason": churn_by_reason_figure(reps.summary),
     }
 

@@ -33,6 +33,7 @@ from sim.cohorts import LifecycleRunner, channel_table, survival_table, value_ta
 from sim.execution import RunResult, RunSpec, config_hash, execute, seeds_for
 from sim.experiments import arms_of, sweep
 from sim.formatting import interval, signed_interval
+from sim.phase_changes import aligned_events
 from sim.report.metrics import FORMAT, GAP_FORMAT, REPORT_METRICS, SPEND_BEHIND, group_title
 from sim.report.summary import executive_summary
 from sim.scenario import Scenario
@@ -103,6 +104,13 @@ class ReportData:
         if self.mode == "firms":
             return {self.scenario.name: next(iter(self.groups.values())).timeseries}
         return {label: group.timeseries for label, group in self.groups.items()}
+
+    def events(self) -> dict[str, list[dict[str, Any]]]:
+        """The events of each panel of the customers figure (the keys of :meth:`runs_by_group`),
+        aligned by name over runs (:func:`sim.phase_changes.aligned_events`)."""
+        if self.mode == "firms":
+            return {self.scenario.name: aligned_events(next(iter(self.groups.values())).summaries)}
+        return {label: aligned_events(group.summaries) for label, group in self.groups.items()}
 
     def retention(self, channel: str = "won") -> pd.DataFrame:
         """Cohort retention curves per group (:func:`sim.cohorts.survival_table`)."""
