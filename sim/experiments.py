@@ -425,7 +425,10 @@ def _phases_of(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     """The runs' events aligned by name, their phases with 95% CIs and the paired change across
     each event (:mod:`sim.phase_changes`); empty lists when no event struck."""
     stats = phase_statistics(summaries)
-    return {"events": aligned_events(summaries), "phases": stats["phases"], "changes": stats["changes"]}
+    return {
+        "runs": stats["runs"], "events": aligned_events(summaries), "phases": stats["phases"],
+        "changes": stats["changes"],
+    }  # fmt: skip
 
 
 def format_rankings(comparison: dict[str, Any]) -> list[str]:
