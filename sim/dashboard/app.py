@@ -71,10 +71,12 @@ def headline(model: DashboardModel):
     return panel
 
 
-def event_panel(model: DashboardModel):
+@solara.component
+def EventPanel(model: DashboardModel):
     """Strike a market event now (the week about to run): a firm's price change (for good, or a
-    promotion of some weeks), a declared entrant's entry, a downturn, a reputation shock. The
-    charts mark it by name once the week has run."""
+        promotion of some weeks), a declared entrant's entry, a downturn, a reputation shock. The
+        charts mark it by name once the week has run. A component of its own (not a function Mesa wraps
+    anew on every redraw), so that what was typed and struck survives the page's redraws."""
     what = solara.use_reactive("price")
     firm = solara.use_reactive(model.market.scenario.firm_names[-1])
     price = solara.use_reactive(
@@ -142,7 +144,7 @@ SLIDER_VALUES_CSS = """
 
 SCENARIO = scenario_from_environment()
 PARAMS = dashboard_params(SCENARIO)
-COMPONENTS = [headline, event_panel, *(chart_panel(chart) for chart in CHARTS)]
+COMPONENTS = [headline, EventPanel, *(chart_panel(chart) for chart in CHARTS)]
 
 
 @solara.component
