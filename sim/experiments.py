@@ -43,6 +43,7 @@ from sim.execution import (
 from sim.formatting import aligned, interval
 from sim.manifest import Invocation, write_manifest
 from sim.moved import moved_names
+from sim.phase_changes import aligned_events, format_phases, phase_frame_rows, phase_statistics
 from sim.scenario import Scenario, ScenarioError
 from sim.statistics import (
     compare_metrics,
@@ -154,7 +155,9 @@ class Replicates(WorkflowResult):
 
     def table(self) -> str:
         """The per-firm means with their 95% intervals (what ``sim run --runs`` prints)."""
-        return formatting.format_summary(self.summary, ci95=self.summary["ci95"])
+        text = formatting.format_summary(self.summary, ci95=self.summary["ci95"])
+        phases = format_phases(self.summary) if self.summary.get("phases") else []
+        return "\n".join([text, "", *phases]) if phases else text
 
     def figures(self) -> dict[str, Figure]:
         """The band of customers over time and the churn reasons (:func:`replicate_figures`)."""
@@ -192,6 +195,7 @@ def replicate(scenario: Scenario, runs: int = 10, seed: int | None = None, **exe
     results = execute(specs, **execution)
     summary = summarise_runs(results)
     summary["hash"] = config_hash(base)
+    summary.update(_phases_of([r.summary for r in results]))
     out = execution.get("out")
     if out is not None:
         runs_file = Path(out) / "runs.parquet"
@@ -347,6 +351,8 @@ def compare(
         "differences": compared["differences"],
         "rankings": compared["rankings"],
         "hashes": {label: config_hash(arm) for label, arm in arms.items()},
+        # Per arm: its events and each firm before and after each (sim.phase_changes).
+        "phases": {label: _phases_of([r.summary for r in rs]) for label, rs in by_arm.items()},
     }
     return Comparison(pd.DataFrame(rows), comparison, results, invocation, scenario)
 
@@ -407,7 +413,22 @@ def format_comparison(comparison: dict[str, Any]) -> str:
             *aligned(["metric", "difference", f"P({arm} better)", "pairing"], rows),
         ]
     lines += ["", *format_rankings(comparison)]
+    for arm, phases in comparison.get("phases", {}).items():
+        shown = format_phases(
+            phases, title=f"{arm}, firm {comparison['firm']!r}: ", firms=[comparison["firm"]]
+        )
+        lines += ["", *shown] if shown else []
     return "\n".join(lines)
+
+
+def _phases_of(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The runs' events aligned by name, their phases with 95% CIs and the paired change across
+    each event (:mod:`sim.phase_changes`); empty lists when no event struck."""
+    stats = phase_statistics(summaries)
+    return {
+        "runs": stats["runs"], "events": aligned_events(summaries), "phases": stats["phases"],
+        "changes": stats["changes"],
+    }  # fmt: skip
 
 
 def format_rankings(comparison: dict[str, Any]) -> list[str]:
@@ -612,7 +633,7 @@ def replicate_figures(reps: Replicates, scenario: Scenario) -> dict[str, Figure]
     from sim.plots import churn_by_reason_figure, customers_figure
 
     return {
-        "customers": customers_figure(reps.customer_counts(), scenario.name),
+        "customers": customers_figure(reps.customer_counts(), scenario.name, reps.summary.get("events")),
         "churn_by_reason": churn_by_reason_figure(reps.summary),
     }
 
@@ -633,6 +654,9 @@ def write_replicates(
     if reps.runs_file is None or reps.runs_file.resolve() != (out / "runs.parquet").resolve():
         atomic_write(out / "runs.parquet", lambda p: reps.runs.to_parquet(p, index=False))
     write_json(out / "summary.json", {**reps.summary, **_provenance(scenario, reps.summary["hash"])})
+    if reps.summary.get("phases"):
+        phases = pd.DataFrame(phase_frame_rows(reps.summary))
+        atomic_write(out / "phases.csv", lambda p: phases.to_csv(p, index=False))
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     if figures:
         for name, figure in replicate_figures(reps, scenario).items():
@@ -652,6 +676,14 @@ def write_comparison(
         out / "comparison.json", {**result.comparison, **_provenance(scenario, result.comparison["hashes"])}
     )
     atomic_write(out / "comparison.csv", lambda p: result.table_frame.to_csv(p, index=False))
+    phase_rows = [
+        row
+        for arm, stats in result.comparison.get("phases", {}).items()
+        for row in phase_frame_rows(stats, arm)
+    ]
+    if phase_rows:
+        phases = pd.DataFrame(phase_rows)
+        atomic_write(out / "phases.csv", lambda p: phases.to_csv(p, index=False))
     atomic_write(out / "scenario.resolved.toml", lambda p: p.write_text(scenario.to_toml()))
     seeds, arms = result.comparison["seeds"], result.comparison["hashes"]
     write_manifest(out, scenario, seeds, invocation or result.invocation, arms=arms)

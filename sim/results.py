@@ -94,7 +94,9 @@ class SimulationResult(WorkflowResult):
         from sim.plots import churn_by_reason_figure, customers_figure, lifecycle_figure
 
         return {
-            "customers": customers_figure(self.timeseries, self.summary["scenario"]),
+            "customers": customers_figure(
+                self.timeseries, self.summary["scenario"], self.summary.get("events")
+            ),
             "churn_by_reason": churn_by_reason_figure(self.summary),
             "lifecycle": lifecycle_figure(self.timeseries, self.summary),
         }

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.agents.customers import CATEGORY_NAMES, CHANNEL_NAMES, REASON_NAMES, RESPONSE_NAMES, Channel
+from sim.phases import run_phases
 from sim.strategies.levers import ACQUISITION_LEVERS, LEVER_NAMES, LEVERS, RETENTION_LEVERS
 
 if TYPE_CHECKING:
@@ -108,7 +109,10 @@ def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, An
             **_penetration(recorder, rows, f, revenue),
         }
     events = [struck.as_dict() for struck in recorder.events]
-    return {"scenario": scenario.name, "seed": seed, "weeks": weeks, "firms": firms, "events": events}
+    return {
+        "scenario": scenario.name, "seed": seed, "weeks": weeks, "firms": firms, "events": events,
+        "phases": run_phases(recorder),  # each firm before and after each event (sim.phases)
+    }  # fmt: skip
 
 
 def spent_per(spend: float, count: float) -> float | None:

@@ -148,3 +148,23 @@ def test_slider_reset_and_steps_change_the_page(dashboard, tmp_path):
     hosts = {urlsplit(url).hostname for url in requests if url.startswith("http")}
     assert hosts == {"127.0.0.1"}, f"the page should fetch nothing from outside this machine, got {hosts}"
     assert not failures, f"every request should succeed (nothing missing offline), failed: {failures[:5]}"
+
+
+def test_a_market_event_struck_from_the_page_reaches_the_model(dashboard):
+    """The "Market event now" panel: a price cut for the rival, struck before week 1, is reported
+    with its name and week, and the week then runs."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            page.goto(dashboard)
+            page.wait_for_selector("text=Market event now", timeout=60_000)
+            price = page.get_by_label("new price")
+            price.fill("30")
+            price.press("Enter")
+            page.get_by_role("button", name="Strike now").click()
+            page.wait_for_selector("text='rival price 30' strikes in week 1", timeout=30_000)
+            page.get_by_role("button", name="Step").click()
+            page.wait_for_selector("text=Week 1 of 260", timeout=30_000)
+        finally:
+            browser.close()

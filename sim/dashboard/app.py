@@ -2,7 +2,8 @@
 
 Owns the page a browser gets: the scenario it is opened on (read from the environment that
 :func:`sim.dashboard.server.serve` sets, so the page module can be imported by the Solara server),
-the panels (a headline with the week counter, then the charts of :mod:`sim.dashboard.charts`) and
+the panels (a headline with the week counter, the panel that strikes a market event now, then the
+charts of :mod:`sim.dashboard.charts`) and
 the ``Page`` component Solara serves. SolaraViz supplies the sidebar: Reset, play/pause and Step,
 and the controls of :func:`sim.dashboard.market.dashboard_params`, which take effect on Reset.
 Each browser session gets its own model.
@@ -19,7 +20,13 @@ from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 
 from sim.dashboard.charts import CHARTS
-from sim.dashboard.market import DashboardModel, dashboard_params, initial_settings, running_metrics
+from sim.dashboard.market import (
+    LIVE_EVENTS,
+    DashboardModel,
+    dashboard_params,
+    initial_settings,
+    running_metrics,
+)
 from sim.dashboard.server import OVERRIDES_ENV, SCENARIO_ENV
 from sim.scenario import Scenario, load_scenario
 
@@ -64,6 +71,55 @@ def headline(model: DashboardModel):
     return panel
 
 
+@solara.component
+def EventPanel(model: DashboardModel):
+    """Strike a market event now (the week about to run): a firm's price change (for good, or a
+        promotion of some weeks), a declared entrant's entry, a downturn, a reputation shock. The
+        charts mark it by name once the week has run. A component of its own (not a function Mesa wraps
+    anew on every redraw), so that what was typed and struck survives the page's redraws."""
+    what = solara.use_reactive("price")
+    firm = solara.use_reactive(model.market.scenario.firm_names[-1])
+    price = solara.use_reactive(
+        float(model.market.firm(firm.value).price) if firm.value in model.market.scenario.firms else 0.0
+    )
+    weeks = solara.use_reactive(0)
+    drop = solara.use_reactive(0.2)
+    outcome = solara.use_reactive("")
+    labels = {label: kind for kind, label in LIVE_EVENTS.items()}
+    firms = model.entrants() if what.value == "enter" else model.market.scenario.firm_names
+
+    def strike() -> None:
+        chosen = firm.value if firm.value in firms else (firms[0] if firms else None)
+        struck = model.strike_now(what.value, firm=chosen, price=price.value, weeks=weeks.value,
+                                  spending_drop=drop.value)  # fmt: skip
+        outcome.set(
+            f"'{struck.name}' strikes in week {struck.week}"
+            if struck
+            else (model.notices or ["not struck"])[-1]
+        )
+
+    with solara.Card("Market event now", classes=["sim-events"]) as panel:
+        solara.Select(
+            label="event", value=LIVE_EVENTS[what.value], values=list(labels),
+            on_value=lambda label: what.set(labels[label]),
+        )  # fmt: skip
+        if what.value == "enter" and not firms:
+            solara.Text("No entrant left: a scenario declares one with an enter event.")
+        elif what.value != "downturn":
+            solara.Select(label="firm", value=firm.value if firm.value in firms else firms[0], values=firms,
+                          on_value=firm.set)  # fmt: skip
+        if what.value == "price":
+            solara.InputFloat("new price", value=price)
+        if what.value == "downturn":
+            solara.SliderFloat("spending drop", value=drop, min=0.05, max=0.6, step=0.05)
+        if what.value != "enter":
+            solara.InputInt("weeks (0: for good)" if what.value == "price" else "weeks", value=weeks)
+        solara.Button("Strike now", on_click=strike, disabled=what.value == "enter" and not firms)
+        if outcome.value:
+            solara.Text(outcome.value)
+    return panel
+
+
 def _money(value: float) -> str:
     return "-" if value != value else f"{value:,.0f}"  # NaN: nobody won yet
 
@@ -88,7 +144,7 @@ SLIDER_VALUES_CSS = """
 
 SCENARIO = scenario_from_environment()
 PARAMS = dashboard_params(SCENARIO)
-COMPONENTS = [headline, *(chart_panel(chart) for chart in CHARTS)]
+COMPONENTS = [headline, EventPanel, *(chart_panel(chart) for chart in CHARTS)]
 
 
 @solara.component

@@ -6,7 +6,8 @@ churn by reason so far, CAC and LTV so far, the referral network coloured by fir
 strategies side by side. Each function takes the model and returns a new
 :class:`matplotlib.figure.Figure` (no pyplot, so nothing is kept between redraws and figures can
 be drawn from the server's threads). Colours follow :mod:`sim.plots`: one per firm, one per churn
-reason. Time axes show the weeks run so far (at least a quarter).
+reason. Time axes show the weeks run so far (at least a quarter), with every market event that
+struck so far marked by name (:func:`sim.plots.layout.mark_events`).
 
 Example:
     >>> from sim import load_scenario
@@ -28,6 +29,7 @@ from sim.dashboard.market import DashboardModel, running_metrics
 from sim.dashboard.network_picture import network_picture
 from sim.model import CustomerMarket
 from sim.plots import REASON_COLOURS, firm_colours
+from sim.plots.layout import mark_events
 
 SIZE = (6.0, 3.6)  # inches: half the page's width at the dashboard's resolution
 DPI = 80
@@ -45,6 +47,12 @@ def _figure(columns: int = 1) -> tuple[Figure, list]:
     figure = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
     axes = figure.subplots(1, columns, sharey=True, squeeze=False)[0]
     return figure, list(axes)
+
+
+def _mark_events(axis, market: CustomerMarket) -> list[str]:
+    """The events that struck so far (from the file or triggered on the page), marked by name
+    along the bottom, clear of the legends in the upper corners."""
+    return mark_events(axis, [e.as_dict() for e in market.timeline.struck], fontsize=7, at="bottom")
 
 
 def _weeks(market: CustomerMarket) -> np.ndarray:
@@ -78,6 +86,7 @@ def _customer_lines(axis, market: CustomerMarket) -> None:
     axis.set_xlabel("week")
     axis.set_ylim(bottom=0)
     axis.grid(alpha=0.3)
+    _mark_events(axis, market)
 
 
 def _stacked_bars(axis, firms: list[str], counts: np.ndarray, names: list[str], colours: dict) -> None:
@@ -140,6 +149,7 @@ def cac_ltv_chart(model: DashboardModel) -> Figure:
             label=f"{firm} LTV net of retention",
         )
     axis.set_xlim(0, _horizon(market))
+    _mark_events(axis, market)
     axis.set_title("Fully loaded CAC and LTV net of retention cost so far (per customer won)")
     axis.set_xlabel("week")
     axis.set_ylabel("currency per customer")

@@ -25,6 +25,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sim.events import Struck
 from sim.model import CustomerMarket
 from sim.recording import Recorder
 from sim.scenario import Scenario, ScenarioError
@@ -37,6 +38,13 @@ NO_COMPARISON = "none"  # the comparison select's value that switches the second
 # The strategy whose split the "share on relations" slider sets (half and half by default).
 MIXED_STRATEGY = "balanced"
 RELATIONS_SHARE = "relations_share"  # firms.<name>.relations_share: a dashboard-only key
+# The events a user can strike live from the page (the panel's choices), by what the page calls them.
+LIVE_EVENTS = {
+    "price": "a firm changes its price now",
+    "enter": "a competitor enters now",
+    "downturn": "a downturn now",
+    "reputation_shock": "a reputation shock now",
+}
 SLIDER_STEPS = 20  # a float slider moves in 1/20 of its range, or finer to hit the file's value
 
 # The market-wide sliders: dotted key, label, lowest value, highest value at least, integer?
@@ -352,6 +360,104 @@ class DashboardModel(mesa.Model):
         if self.comparison is not None and self.comparison.running:
             self.comparison.step()
         self.running = self.market.running
+
+    # ------------------------------------------------------------------ live events
+
+    def entrants(self) -> list[str]:
+        """Firms the scenario declares as entrants (an ``enter`` event) that are not in yet: the
+        firms "a competitor enters now" can bring in."""
+        declared = [event.firm for event in self.market.scenario.events if event.kind == "enter"]
+        return [firm for firm in declared if not self.market.firm_open[self.market.firm(firm).index]]
+
+    def trigger(self, event: dict[str, Any]) -> Struck | None:
+        """Strike ``event`` (an ``[[events]]`` table without its timing) in the week about to run,
+        in the market and in the side-by-side arm, so that the two stay a paired comparison
+        (:meth:`sim.events.Timeline.trigger`). A name already used gets a number. An event the
+        scenario rejects is reported in :attr:`notices` and nothing strikes (None)."""
+        event = dict(event)
+        used = {e.name for e in self.market.scenario.events} | {s.name for s in self.market.timeline.struck}
+        name, number = event["name"], 2
+        while event["name"] in used:
+            event["name"], number = f"{name} ({number})", number + 1
+        try:
+            struck = self.market.timeline.trigger(self.market, event)
+        except (ScenarioError, ValueError) as error:
+            self.notices.append(f"event not triggered: {error}")
+            return None
+        if self.comparison is not None and self.comparison.week == self.market.week:
+            try:
+                self.comparison.timeline.trigger(self.comparison, event)
+            except (ScenarioError, ValueError) as error:
+                self.notices.append(f"side by side: event not triggered there: {error}")
+        return struck
+
+    def price_change_now(self, firm: str, price: float, weeks: int | None = None) -> Struck | None:
+        """ "``firm`` changes its price now": to ``price`` for good, or for ``weeks`` weeks (a
+        promotion) after which it returns to the price before."""
+        event: dict[str, Any] = {"name": f"{firm} price {price:g}", "kind": "change",
+                                 "key": f"firms.{firm}.price", "value": float(price)}  # fmt: skip
+        if weeks:
+            event["name"] += f" for {weeks} weeks"
+            event["window"] = [1, 1 + int(weeks)]  # its length is kept from the week about to run
+        return self.trigger(event)
+
+    def competitor_enters_now(self, firm: str) -> Struck | None:
+        """ "``firm`` enters now": one of :meth:`entrants`, with the launch its ``enter`` event in
+        the file gives it (which then does not strike again later)."""
+        if firm not in self.entrants():
+            self.notices.append(
+                f"{firm!r} cannot enter now: the firms that can are {', '.join(self.entrants()) or 'none'} "
+                "(a scenario declares an entrant with an enter event)"
+            )
+            return None
+        planned = next(e for e in self.market.scenario.events if e.kind == "enter" and e.firm == firm)
+        event = planned.model_dump(exclude_none=True)
+        event["name"] = f"{firm} enters"
+        return self.trigger(event)
+
+    def downturn_now(self, spending_drop: float, weeks: int) -> Struck | None:
+        """ "A downturn now": purchase rates fall by ``spending_drop`` for ``weeks`` weeks."""
+        return self.trigger({"name": f"downturn {100 * spending_drop:.0f}%", "kind": "downturn",
+                             "spending_drop": float(spending_drop), "weeks": int(weeks)})  # fmt: skip
+
+    def reputation_shock_now(self, firm: str, weeks: int, failure_rate: float = 0.2) -> Struck | None:
+        """ "A reputation shock now": ``firm``'s service fails ``failure_rate`` more often for
+        ``weeks`` weeks."""
+        return self.trigger({"name": f"{firm} reputation shock", "kind": "reputation_shock", "firm": firm,
+                             "failure_rate": float(failure_rate), "weeks": int(weeks)})  # fmt: skip
+
+    def strike_now(
+        self,
+        what: str,
+        firm: str | None = None,
+        price: float | None = None,
+        weeks: int = 0,
+        spending_drop: float = 0.2,
+        failure_rate: float = 0.2,
+    ) -> Struck | None:
+        """The page's "strike now" button: one of :data:`LIVE_EVENTS` with the panel's values
+        (``weeks`` 0: a price change for good; a downturn or shock lasts at least a week).
+
+        Example:
+            >>> from sim import load_scenario
+            >>> model = DashboardModel(load_scenario("scenarios/baseline.toml", {"market.size": 300}))
+            >>> model.step()
+            >>> model.strike_now("price", firm="rival", price=30, weeks=4)
+            Struck(name='rival price 30 for 4 weeks', kind='change', week=2, end=6, live=True)
+        """
+        firm = firm or self.market.scenario.firm_names[0]
+        if what == "price":
+            return self.price_change_now(
+                firm, self.market.firm(firm).price if price is None else price, weeks
+            )
+        if what == "enter":
+            return self.competitor_enters_now(firm)
+        if what == "downturn":
+            return self.downturn_now(spending_drop, max(int(weeks), 1))
+        if what == "reputation_shock":
+            return self.reputation_shock_now(firm, max(int(weeks), 1), failure_rate)
+        self.notices.append(f"event {what!r}: not one of {', '.join(LIVE_EVENTS)}")
+        return None
 
     def __repr__(self) -> str:
         arms = f", beside {self.arm_label(self.comparison)}" if self.comparison else ""

@@ -202,3 +202,83 @@ def group_colours(labels: list[str]) -> dict[str, str]:
     if labels and all(label in STRATEGY_COLOURS for label in labels):
         return {label: STRATEGY_COLOURS[label] for label in labels}
     return firm_colours(labels)
+
+
+# --------------------------------------------------------------------------- events on a time axis
+
+EVENT_COLOUR = "#444444"
+EVENT_SPAN_ALPHA = 0.10
+# Events whose lines are closer than this share of the axis' width share one label (their names
+# joined), so that no two labels are drawn on top of each other.
+EVENT_LABEL_GAP = 0.04
+
+
+def event_label(event: dict[str, Any]) -> str:
+    """An event's name as its marker shows it; one that struck in different weeks in different
+    runs says where and in how many.
+
+    Example:
+        >>> event_label({"name": "entrant", "week": 50})
+        'entrant'
+        >>> event_label({"name": "crash", "week": 50, "weeks": [20, 90], "runs": 7, "of": 10})
+        'crash (weeks 20-90, 7 of 10 runs)'
+    """
+    weeks = event.get("weeks")
+    runs, of = event.get("runs"), event.get("of")
+    if weeks and weeks[0] != weeks[1]:
+        return f"{event['name']} (weeks {weeks[0]}-{weeks[1]}, {runs} of {of} runs)"
+    if runs is not None and of is not None and runs < of:
+        return f"{event['name']} ({runs} of {of} runs)"
+    return str(event["name"])
+
+
+def mark_events(
+    axis: Any, events: list[dict[str, Any]] | None, fontsize: float = 8.0, at: str = "top"
+) -> list[str]:
+    """Mark ``events`` (``{"name", "week", "end"}`` dicts: a run's ``summary["events"]``, or
+    :func:`sim.phase_changes.aligned_events` over runs) on a time axis in weeks: a dotted vertical
+    line at the week each struck, a light shaded span while a lasting effect ran (to ``end``, or
+    over the weeks a probabilistic event struck in across runs), and the event's name written
+    along its line at the top of the axes (``at="bottom"``: at the bottom, clear of a legend in
+    the upper corner). Call it after the x limits are set; events outside them
+    are left out. Names of events too close to label apart share one label. Returns the names
+    marked (the lines carry ``gid="event:<name>"``).
+
+    Example:
+        >>> import matplotlib.pyplot as plt
+        >>> figure, axis = plt.subplots()
+        >>> _ = axis.plot([0, 20], [0, 5]); _ = axis.set_xlim(0, 20)
+        >>> mark_events(axis, [{"name": "cut", "week": 8, "end": None}])
+        ['cut']
+        >>> [line.get_xdata()[0] for line in axis.lines if line.get_gid() == "event:cut"]
+        [8]
+        >>> plt.close(figure)
+    """
+    if not events:
+        return []
+    low, high = sorted(axis.get_xlim())
+    span = max(high - low, 1e-9)
+    shown = sorted((e for e in events if low <= e["week"] <= high), key=lambda e: e["week"])
+    clusters: list[list[dict[str, Any]]] = []
+    for event in shown:
+        weeks = event.get("weeks")
+        if weeks and weeks[0] != weeks[1]:
+            axis.axvspan(weeks[0], weeks[1], color=EVENT_COLOUR, alpha=EVENT_SPAN_ALPHA / 2, hatch="//",
+                         linewidth=0, gid=f"event-span:{event['name']}")  # fmt: skip
+        if event.get("end") is not None and event["end"] > event["week"]:
+            axis.axvspan(event["week"], min(event["end"], high), color=EVENT_COLOUR, alpha=EVENT_SPAN_ALPHA,
+                         linewidth=0, gid=f"event-span:{event['name']}")  # fmt: skip
+        axis.axvline(event["week"], color=EVENT_COLOUR, linestyle=":", linewidth=1.3,
+                     gid=f"event:{event['name']}")  # fmt: skip
+        if clusters and (event["week"] - clusters[-1][0]["week"]) / span < EVENT_LABEL_GAP:
+            clusters[-1].append(event)
+        else:
+            clusters.append([event])
+    transform = matplotlib.transforms.blended_transform_factory(axis.transData, axis.transAxes)
+    for cluster in clusters:
+        axis.text(
+            cluster[0]["week"], 0.985 if at == "top" else 0.015, " / ".join(event_label(e) for e in cluster),
+            transform=transform, rotation=90, ha="right", va="top" if at == "top" else "bottom", fontsize=fontsize, color=EVENT_COLOUR, gid="event-label",
+            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "alpha": 0.7, "linewidth": 0},
+        )  # fmt: skip
+    return [e["name"] for e in shown]

@@ -31,6 +31,7 @@ from sim.plots.layout import (
     finish,
     firm_colours,
     group_colours,
+    mark_events,
     words,
 )
 from sim.plots.run import customers_figure
@@ -41,10 +42,14 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def customers_by_group_figure(runs: dict[str, pd.DataFrame], focal: str) -> Figure:
+def customers_by_group_figure(
+    runs: dict[str, pd.DataFrame], focal: str, events: dict[str, list[dict[str, Any]]] | None = None
+) -> Figure:
     """Customers of every firm over time, one panel per strategy (arm): the median over runs and
     the 10-90% band; ``runs`` maps each arm to its run x week x firm table. The panels share one
-    y axis whose top is set after every panel is drawn, so that no line leaves it.
+    y axis whose top is set after every panel is drawn, so that no line leaves it. ``events``
+    (arm -> its events aligned over runs) are marked on each panel by name
+    (:func:`sim.plots.layout.mark_events`).
 
     ``figure.claims``: ``ends`` (the focal firm's median in the last week, per arm) and ``best``.
 
@@ -84,6 +89,10 @@ def customers_by_group_figure(runs: dict[str, pd.DataFrame], focal: str) -> Figu
         # Once, after every panel: the shared axis then spans the highest line of all of them.
         axes[0][0].set_ylim(bottom=0)
         axes[0][0].set_ylabel("customers (people)")
+        marked = {
+            label: mark_events(axis, (events or {}).get(label))
+            for axis, label in zip(axes[0], labels, strict=True)
+        }
         axes[0][-1].legend(*axes[0][0].get_legend_handles_labels(), title="firm (median,\n10-90% of runs)",
                            loc="upper left", bbox_to_anchor=(1.02, 1.0))  # fmt: skip
         best = max(ends, key=ends.get) if ends else None
@@ -93,7 +102,14 @@ def customers_by_group_figure(runs: dict[str, pd.DataFrame], focal: str) -> Figu
                 f"{focal} ends with the most customers playing {words(best)}: {ends[best]:,.0f} vs {others} "
                 "(medians)"
             )
-        return finish(figure, {"figure": "customers_by_group", "focal": focal, "ends": ends, "best": best})
+        claims = {
+            "figure": "customers_by_group",
+            "focal": focal,
+            "ends": ends,
+            "best": best,
+            "events": marked,
+        }
+        return finish(figure, claims)
 
 
 def acquisitions_by_channel_figure(channels: pd.DataFrame) -> Figure:
@@ -522,9 +538,10 @@ def report_figures(data: Any) -> dict[str, Figure]:
     """
     figures: dict[str, Figure] = {}
     if data.mode == "arms":
-        figures["customers"] = customers_by_group_figure(data.runs_by_group(), data.firm)
+        figures["customers"] = customers_by_group_figure(data.runs_by_group(), data.firm, data.events())
     else:
-        figures["customers"] = customers_figure(next(iter(data.runs_by_group().values())), data.scenario.name)
+        table = next(iter(data.runs_by_group().values()))
+        figures["customers"] = customers_figure(table, data.scenario.name, next(iter(data.events().values())))
     if len(data.groups) > 1:
         figures["forest"] = forest_figure(data.comparison)
     channels = data.channels()

@@ -24,17 +24,21 @@ from sim.plots.layout import (
     REASON_PHRASES,
     finish,
     firm_colours,
+    mark_events,
 )
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def customers_figure(timeseries: pd.DataFrame, scenario: str) -> Figure:
+def customers_figure(timeseries: pd.DataFrame, scenario: str, events: list[dict] | None = None) -> Figure:
     """Customers of each firm, week by week (one run); for several runs, the median and a
-    10-90% band across runs (``timeseries`` then has a ``run`` column).
+    10-90% band across runs (``timeseries`` then has a ``run`` column). ``events`` (a run's
+    ``summary["events"]``, or those of several runs aligned by name) are marked by name
+    (:func:`sim.plots.layout.mark_events`).
 
-    ``figure.claims``: ``ends`` (each firm's plotted value in the last week) and ``leader``.
+    ``figure.claims``: ``ends`` (each firm's plotted value in the last week), ``leader`` and
+    ``events`` (the names marked).
 
     Example:
         >>> import pandas as pd
@@ -77,8 +81,15 @@ def customers_figure(timeseries: pd.DataFrame, scenario: str) -> Figure:
     axis.set_ylabel("customers (people)")
     axis.grid(alpha=0.3)
     axis.set_ylim(bottom=0)  # after every line, so that the top follows all of them
+    marked = mark_events(axis, events)
     axis.legend(title="firm", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return finish(figure, {"figure": "customers", "ends": ends, "leader": None if len(tied) > 1 else leader})
+    claims = {
+        "figure": "customers",
+        "ends": ends,
+        "leader": None if len(tied) > 1 else leader,
+        "events": marked,
+    }
+    return finish(figure, claims)
 
 
 def churn_by_reason_figure(summary: dict) -> Figure:
@@ -122,11 +133,11 @@ CATEGORY_COLOURS = {"account": "#d62728", "product": "#ff7f0e", "spend": "#bcbd2
 
 def lifecycle_figure(timeseries: pd.DataFrame, summary: dict) -> Figure:
     """Left: each firm's active and dormant customers over time (the median over runs when the
-    table holds several). Right: churn events per firm by category (account churn, product churn,
-    decreased spend; seed 004).
+    table holds several), with the market events of ``summary["events"]`` marked by name. Right:
+    churn events per firm by category (account churn, product churn, decreased spend; seed 004).
 
     ``figure.claims``: ``dormant_share`` (each firm's dormant share of its customers in the last
-    plotted week) and ``worst``."""
+    plotted week), ``worst`` and ``events`` (the names marked)."""
     firms = list(summary["firms"])
     colours = firm_colours(firms)
     figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
@@ -148,6 +159,7 @@ def lifecycle_figure(timeseries: pd.DataFrame, summary: dict) -> Figure:
     left.set_title("Active and dormant customers")
     left.grid(alpha=0.3)
     left.set_ylim(bottom=0)
+    marked = mark_events(left, summary.get("events"))
     left.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     bottom = np.zeros(len(firms))
     for category, colour in CATEGORY_COLOURS.items():
@@ -170,4 +182,6 @@ def lifecycle_figure(timeseries: pd.DataFrame, summary: dict) -> Figure:
             f"Lifecycle: {100 * dormant_share[worst]:.0f}% of {worst}'s customers are dormant at the end"
             + (" (the highest share)" if len(dormant_share) > 1 else "")
         )
-    return finish(figure, {"figure": "lifecycle", "dormant_share": dormant_share, "worst": worst})
+    return finish(
+        figure, {"figure": "lifecycle", "dormant_share": dormant_share, "worst": worst, "events": marked}
+    )

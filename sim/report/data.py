@@ -33,6 +33,7 @@ from sim.cohorts import LifecycleRunner, channel_table, survival_table, value_ta
 from sim.execution import RunResult, RunSpec, config_hash, execute, seeds_for
 from sim.experiments import arms_of, sweep
 from sim.formatting import interval, signed_interval
+from sim.phase_changes import aligned_events, change_rows, change_sentence, phase_statistics
 from sim.report.metrics import FORMAT, GAP_FORMAT, REPORT_METRICS, SPEND_BEHIND, group_title
 from sim.report.summary import executive_summary
 from sim.scenario import Scenario
@@ -103,6 +104,72 @@ class ReportData:
         if self.mode == "firms":
             return {self.scenario.name: next(iter(self.groups.values())).timeseries}
         return {label: group.timeseries for label, group in self.groups.items()}
+
+    def events(self) -> dict[str, list[dict[str, Any]]]:
+        """The events of each panel of the customers figure (the keys of :meth:`runs_by_group`),
+        aligned by name over runs (:func:`sim.phase_changes.aligned_events`)."""
+        if self.mode == "firms":
+            return {self.scenario.name: aligned_events(next(iter(self.groups.values())).summaries)}
+        return {label: aligned_events(group.summaries) for label, group in self.groups.items()}
+
+    def phases(self) -> dict[str, dict[str, Any]]:
+        """Each group's runs split at their events (:func:`sim.phase_changes.phase_statistics`):
+        firms: one entry (the scenario's name) holding every firm; arms: one per arm."""
+        groups = (
+            {self.scenario.name: next(iter(self.groups.values()))} if self.mode == "firms" else self.groups
+        )
+        return {label: phase_statistics(group.summaries) for label, group in groups.items()}
+
+    @property
+    def has_events(self) -> bool:
+        """Whether any event struck in any run (the page then has a "What changed" section)."""
+        return any(group_events for group_events in self.events().values())
+
+    def timeline_table(self) -> pd.DataFrame:
+        """The events that struck: name, kind, the week (or weeks, across runs) it struck, the
+        week its lasting effect ended, and the runs it struck in."""
+        rows = []
+        for label, events in self.events().items():
+            for event in events:
+                low, high = event["weeks"]
+                row = {} if self.mode == "firms" else {"strategy": label}
+                row.update({
+                    "event": event["name"], "kind": event["kind"].replace("_", " "),
+                    "week": str(low) if low == high else f"{low}-{high}",
+                    "effect ends": "-" if event["end"] is None else str(event["end"]),
+                    "runs": f"{event['runs']} of {event['of']}",
+                })  # fmt: skip
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def _phase_firms(self, label: str) -> list[str] | None:
+        return None if self.mode == "firms" else [self.firm]
+
+    def changes_table(self) -> pd.DataFrame:
+        """The change across each event, paired run by run: per event, firm and outcome the means
+        before and after and the change with its 95% CI (:func:`sim.phase_changes.change_rows`)."""
+        rows = []
+        for label, stats in self.phases().items():
+            firms = self._phase_firms(label)
+            for row in change_rows(stats):
+                if firms is None or row["firm"] in firms:
+                    rows.append(row if self.mode == "firms" else {"strategy": label, **row})
+        return pd.DataFrame(rows)
+
+    def changes_markdown(self) -> str:
+        """The change across each event in sentences (market share and profit per week of each
+        firm; with arms, of the focal firm under each strategy), from the numbers of
+        :meth:`changes_table`."""
+        lines = []
+        for label, stats in self.phases().items():
+            firms = self._phase_firms(label)
+            prefix = "" if self.mode == "firms" else f"With {label}: "
+            for change in stats["changes"]:
+                for firm in change["firms"]:
+                    if firms is None or firm in firms:
+                        for metric in ("market_share", "profit_per_week"):
+                            lines.append(f"- {prefix}{change_sentence(change, firm, metric)}")
+        return "\n".join(lines)
 
     def retention(self, channel: str = "won") -> pd.DataFrame:
         """Cohort retention curves per group (:func:`sim.cohorts.survival_table`)."""
