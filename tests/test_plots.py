@@ -6,6 +6,8 @@ every figure. (tests/test_figures.py checks every figure's layout for every ship
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
@@ -173,3 +175,20 @@ def test_group_colours_are_strategy_colours_for_arms_and_firm_colours_otherwise(
         "conquest": plots.STRATEGY_COLOURS["conquest"],
     }, "arms named after strategies keep the strategy colours whatever their order"
     assert plots.group_colours(["us", "rival"]) == plots.firm_colours(["us", "rival"])
+
+
+def test_the_value_figure_draws_a_group_whose_value_sums_to_nothing_or_less():
+    # A price below cost (a market event can set one) leaves a group's customers worth less than
+    # nothing in total: it has no Lorenz curve, and the figure must still draw and say so.
+    deciles = pd.DataFrame(
+        [{"group": "us", "decile": d, "value": 11.0 - d} for d in range(1, 11)]
+        + [{"group": "rival", "decile": d, "value": -1.0} for d in range(1, 11)]
+    )
+    lorenz = pd.DataFrame([{"group": "us", "customers": c, "value": c**0.5} for c in np.linspace(0, 1, 21)])
+    figure = plots.value_distribution_figure(deciles, lorenz)
+    labels = [t.get_text() for t in figure.axes[1].get_legend().get_texts()]
+    assert "rival: no curve, total value <= 0" in labels, (
+        f"expected the rival named without a curve, got {labels}"
+    )
+    assert figure.get_suptitle().startswith("The top 20% of customers (us) bring 45%"), figure.get_suptitle()
+    assert claim_problems(figure) == [], claim_problems(figure)

@@ -5,7 +5,7 @@ a module of its own beside this one. Adding a command is adding its module and o
 
 Example:
     >>> list(COMMANDS)[:4]
-    ['run', 'compare', 'sweep', 'report']
+    ['run', 'compare', 'events', 'sweep']
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sim.cli import (
     calibrate,
     compare,
     dashboard,
+    events,
     facts,
     optimise,
     report,
@@ -31,6 +32,7 @@ COMMANDS: dict[str, Command] = {
     for command in (
         run.COMMAND,
         compare.COMMAND,
+        events.COMMAND,
         sweep.COMMAND,
         report.COMMAND,
         facts.COMMAND,

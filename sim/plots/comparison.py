@@ -245,3 +245,93 @@ def pareto_figure(
         lines = [textwrap.fill(part, int(11 * width)) for part in title.split("\n")]
         figure.suptitle("\n".join(lines), fontsize=10)
     return figure
+
+
+# The outcomes drawn for each event's effect, with their axis labels.
+EVENT_EFFECT_PANELS = {
+    "profit": "profit (margin - spend), currency",
+    "customer_equity": "customer equity at end, currency",
+    "market_share_end": "market share at end, points",
+}
+
+
+def event_effects_figure(frame: pd.DataFrame, firm: str, runs: int) -> Figure:
+    """Each market event's effect on ``firm``: the scenario as written minus the same seeds without
+    the event (:func:`sim.event_effects.event_effects`), one panel per outcome of
+    :data:`EVENT_EFFECT_PANELS`, one row per event, the mean with its 95% CI; green where the event
+    helped the firm with the interval clear of zero, red where it hurt, grey within the noise.
+
+    Args:
+        frame: ``event``, ``firm``, ``metric``, ``effect``, ``ci95_low``, ``ci95_high`` rows
+            (``EventEffects.table_frame``).
+        firm: the firm drawn.
+        runs: seeds behind each interval (for the axis label).
+
+    ``figure.claims``: ``profit`` (event -> mean effect on profit), ``verdicts`` (event -> metric ->
+    "better", "worse", "unclear" or None) and ``costliest`` (the event with the most negative profit
+    effect clear of zero, or None).
+    """
+    rows = frame[frame["firm"] == firm]
+    events = list(dict.fromkeys(rows["event"]))
+    with plt.rc_context(SLIDE_STYLE):
+        figure, axes = plt.subplots(
+            1,
+            len(EVENT_EFFECT_PANELS),
+            figsize=(15, 2.4 + 0.75 * len(events)),
+            layout="constrained",
+            sharey=True,
+        )
+        verdicts: dict[str, dict[str, str | None]] = {event: {} for event in events}
+        for axis, (metric, label) in zip(axes, EVENT_EFFECT_PANELS.items(), strict=True):
+            scale = 100.0 if metric == "market_share_end" else 1.0
+            for position, event in enumerate(events):
+                row = rows[(rows["event"] == event) & (rows["metric"] == metric)]
+                if row.empty or pd.isna(row["effect"].iloc[0]) or pd.isna(row["ci95_low"].iloc[0]):
+                    verdicts[event][metric] = None
+                    continue
+                mean, low, high = (float(row[c].iloc[0]) * scale for c in ("effect", "ci95_low", "ci95_high"))
+                good = (mean < 0) if is_lower_better(metric) else (mean > 0)
+                verdict = ("better" if good else "worse") if (low > 0 or high < 0) else "unclear"
+                verdicts[event][metric] = verdict
+                axis.errorbar(mean, position, xerr=[[mean - low], [high - mean]], fmt="o", markersize=9,
+                              capsize=5, linewidth=2.5, color=FOREST_COLOURS[verdict])  # fmt: skip
+            axis.axvline(0, color="black", linewidth=1)
+            axis.set_xlabel(f"{label}\n(as written minus without, {runs} seeds, 95% CI)")
+            axis.grid(alpha=0.3, axis="x")
+            axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5))
+            axis.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: _compact(v)))
+        axes[0].set_yticks(range(len(events)), [words(e) for e in events])
+        axes[0].set_ylim(len(events) - 0.5, -0.5)
+        profit = {
+            event: float(r["effect"].iloc[0])
+            for event in events
+            if not (r := rows[(rows["event"] == event) & (rows["metric"] == "profit")]).empty
+            and not pd.isna(r["effect"].iloc[0])
+        }
+        hurt = {e: v for e, v in profit.items() if verdicts[e].get("profit") == "worse"}
+        costliest = min(hurt, key=hurt.get) if hurt else None
+        if costliest is not None:
+            worst = rows[(rows["event"] == costliest) & (rows["metric"] == "profit")].iloc[0]
+            title = (
+                f"For {words(firm)}, {words(costliest)} cost the most profit: {hurt[costliest]:+,.0f} "
+                f"(95% CI {worst['ci95_low']:+,.0f} to {worst['ci95_high']:+,.0f})"
+            )
+        elif any(v == "better" for v in (verdicts[e].get("profit") for e in events)):
+            title = f"No event cost {words(firm)} profit clear of the noise; some raised it"
+        else:
+            title = f"No event's effect on {words(firm)}'s profit is clear of the noise of {runs} seeds"
+        figure.suptitle(title)
+        return finish(
+            figure,
+            {"figure": "event_effects", "profit": profit, "verdicts": verdicts, "costliest": costliest},
+        )
+
+
+def _compact(value: float) -> str:
+    """A tick label in few characters: +1.2M, -80k, +5."""
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:+.1f}M"
+    if size >= 1e3:
+        return f"{value / 1e3:+.0f}k"
+    return f"{value:+.0f}"

@@ -184,7 +184,8 @@ def value_distribution_figure(deciles: pd.DataFrame, lorenz: pd.DataFrame) -> Fi
     """Left: lifetime value of customers won by decile (1 = the most valuable tenth). Right: the
     Lorenz curve, the share of all value brought by the top x% of customers, with the 80:20 mark
     (each group's share at 20% in its legend entry, so that close numbers never collide); both
-    per group (means over runs, from :func:`sim.cohorts.value_table`).
+    per group (means over runs, from :func:`sim.cohorts.value_table`). A group whose customers'
+    value sums to zero or less (a price below cost) has no Lorenz curve, and its legend says so.
 
     ``figure.claims``: ``top20`` (each group's Lorenz curve at 20% of customers)."""
     with plt.rc_context(SLIDE_STYLE):
@@ -207,6 +208,9 @@ def value_distribution_figure(deciles: pd.DataFrame, lorenz: pd.DataFrame) -> Fi
         top20 = {}
         for group in groups:
             rows = lorenz[lorenz["group"] == group]
+            if rows.empty:  # their value sums to nothing or less (sold below cost): no shares of it
+                right.plot([], [], " ", label=f"{words(group)}: no curve, total value <= 0")
+                continue
             share = float(np.interp(0.2, rows["customers"], rows["value"]))
             top20[group] = share
             right.plot(100 * rows["customers"], 100 * rows["value"], color=colours[group], linewidth=2.5,
@@ -228,5 +232,6 @@ def value_distribution_figure(deciles: pd.DataFrame, lorenz: pd.DataFrame) -> Fi
                 if round(100 * low) == round(100 * high)
                 else f"{100 * low:.0f}-{100 * high:.0f}%"
             )
-            figure.suptitle(f"The top 20% of customers bring {share} of the value (the 80:20 view)")
+            whose = "" if len(top20) == len(groups) else f" ({', '.join(words(g) for g in top20)})"
+            figure.suptitle(f"The top 20% of customers{whose} bring {share} of the value (the 80:20 view)")
         return finish(figure, {"figure": "value_distribution", "top20": top20})
