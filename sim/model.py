@@ -127,7 +127,8 @@ class Signals:
         if self._gaps is None:
             # Against the average of the firms in the market (a firm yet to enter, or gone, is
             # no one's yardstick); with every firm in, the same sums as over all of them.
-            everyone = bool(self.open_firm.all())
+            # (With no firm in the market at all nobody can choose one: any yardstick will do.)
+            everyone = bool(self.open_firm.all()) or not self.open_firm.any()
             rating_mean = self.rating.mean() if everyone else self.rating[self.open_firm].mean()
             rating_gap = self.proof_weight * (self.rating - rating_mean)
             log_price = np.array([math.log(price) for price in self.price])  # math: see sim.numerics

@@ -35,6 +35,49 @@ def splits(draw):
 
 
 @st.composite
+def events(draw, weeks: int, firms: list[str]):
+    """A timeline of market events within the run: price moves (steps, ramps, promotions),
+    expectations, a downturn, a reputation shock, a channel that appears, a firm that exits, each at
+    a week or with a yearly probability (none of them changes a budget, so the weekly spend stays
+    within the scenario's budget)."""
+    drawn = []
+    for index in range(draw(st.integers(0, 4))):
+        timing = (
+            {"yearly_probability": draw(st.sampled_from([0.5, 1.0]))}
+            if draw(st.booleans())
+            else {"week": draw(st.integers(1, weeks))}
+        )
+        kind = draw(
+            st.sampled_from(["change", "expectations", "downturn", "reputation_shock", "channel", "exit"])
+        )
+        firm = draw(st.sampled_from(firms))
+        if kind == "change":
+            what = {"key": f"firms.{firm}.price", "value": draw(st.floats(1, 100)),
+                    "ramp_weeks": draw(st.integers(0, 5))}  # fmt: skip
+            if "week" in timing and draw(st.booleans()):  # a promotion: back to the old price after it
+                first = timing.pop("week")
+                timing["window"] = [first, min(first + draw(st.integers(1, 5)), weeks + 1)]
+                if timing["window"][0] >= timing["window"][1]:
+                    timing = {"week": first}
+        elif kind == "expectations":
+            what = {"yearly_change": draw(st.floats(-0.5, 2))}
+        elif kind == "downturn":
+            what = {"spending_drop": draw(st.floats(0, 0.9)), "price_sensitivity_rise": draw(st.floats(0, 2)),
+                    "weeks": draw(st.integers(1, 10))}  # fmt: skip
+        elif kind == "reputation_shock":
+            what = {"firm": firm, "failure_rate": draw(st.floats(0.01, 1)), "weeks": draw(st.integers(1, 10))}
+        elif kind == "channel":
+            what = {"lever": draw(st.sampled_from(LEVER_NAMES)), "appears": True,
+                    "yearly_cost_change": draw(st.floats(-0.5, 2))}  # fmt: skip
+        else:
+            if any(e.get("kind") == "exit" and e.get("firm") == firm for e in drawn):
+                continue
+            what = {"firm": firm}
+        drawn.append({"name": f"event{index}", "kind": kind, **timing, **what})
+    return drawn
+
+
+@st.composite
 def scenarios(draw):
     n_firms = draw(st.integers(1, 3))
     firms = {}
@@ -74,9 +117,11 @@ def scenarios(draw):
         }
         for lever in draw(st.lists(st.sampled_from(LEVER_NAMES), unique=True, max_size=6))
     }
+    weeks = draw(st.integers(1, 30))
     return Scenario.model_validate(
         {
-            "run": {"weeks": draw(st.integers(1, 30)), "seed": draw(st.integers(0, 10_000))},
+            "run": {"weeks": weeks, "seed": draw(st.integers(0, 10_000))},
+            "events": draw(events(weeks, list(firms))),
             "market": {"size": draw(st.integers(20, 400))},
             "network": draw(NETWORKS),
             "firms": firms,
@@ -99,7 +144,11 @@ def check_population(market: CustomerMarket) -> None:
     assert ((c.satisfaction >= 0) & (c.satisfaction <= 1)).all(), "expected satisfaction in [0, 1]"
     customers = c.firm >= 0
     assert (c.products[customers] >= 1).all(), "expected every customer to hold at least one product"
-    assert ((c.spend_level > 0) & (c.spend_level <= 1)).all(), "expected spend levels in (0, 1]"
+    # Up-sell raises a spend level up to behaviours.growth.max_spend_level; decreased spend lowers it.
+    most = max(1.0, market.scenario.behaviours.growth.max_spend_level)
+    assert ((c.spend_level > 0) & (c.spend_level <= np.float32(most))).all(), (
+        f"expected spend levels in (0, {most}]"
+    )
     dormant = c.status == Status.DORMANT
     assert (c.firm[dormant] >= 0).all(), "expected dormant people to be customers of a firm"
     if not market.scenario.behaviours.dormancy.enabled:
@@ -120,9 +169,10 @@ def test_invariants_hold_for_random_scenarios(scenario):
 
     for name, firm in result.summary["firms"].items():
         config = scenario.firms[name]
-        assert firm["customers_end"] == firm["customers_start"] + firm["acquired"] - firm["churned"], (
-            f"expected customers at the end = start + acquired - churned for {name}"
-        )
+        released = firm["released_on_exit"]
+        assert (
+            firm["customers_end"] == firm["customers_start"] + firm["acquired"] - firm["churned"] - released
+        ), f"expected customers at the end = start + acquired - churned - released (a closed firm) for {name}"
         assert sum(firm["churned_by_reason"].values()) == firm["churned"], (
             "expected reasons to sum to churned"
         )
@@ -137,8 +187,15 @@ def test_invariants_hold_for_random_scenarios(scenario):
         lever_sum = weekly[[f"spend_{lever}" for lever in LEVER_NAMES]].sum(axis=1)
         assert np.allclose(lever_sum, weekly["spend"]), "expected weekly spend = sum of its levers"
         flows = weekly["customers"].diff().iloc[1:].to_numpy()
-        net = (weekly["new_customers"] - weekly["churned"]).iloc[1:].to_numpy()
-        assert (flows == net).all(), "expected each week's change in customers = new - churned"
+        net = (weekly["new_customers"] - weekly["churned"] - weekly["released"]).iloc[1:].to_numpy()
+        assert (flows == net).all(), "expected each week's change in customers = new - churned - released"
+        closed = ~weekly["in_market"].to_numpy()
+        assert (weekly.loc[closed, "customers"] == 0).all(), (
+            f"expected {name} to hold nobody while out of the market"
+        )
+        assert (weekly.loc[closed, "spend"] == 0).all(), (
+            f"expected {name} to spend nothing while out of the market"
+        )
         check_lifecycle(scenario, name, firm, weekly)
 
     people = result.customers

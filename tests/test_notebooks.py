@@ -26,6 +26,7 @@ NOTEBOOKS = {
     "referral_programme": 4,
     "why_customers_leave": 2,
     "what_if": 3,
+    "market_shifts": 2,
 }
 TEST_SIZE = {"SIZE": 1000, "WEEKS": 60, "RUNS": 2, "JOBS": 1}
 
