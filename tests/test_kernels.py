@@ -38,16 +38,20 @@ def test_purchase_counts_equal_poisson_by_inversion():
     offered = rng.random(n) < 0.1
     slots = np.arange(n)
     key = Streams(2).key("purchase", 7)
-    rule = purchase.PurchaseParams(offer_uplift=0.5, discount_base=1.0)
-    counts = purchase.counts(slots, (rate, spend, products, joining), offered, rule, key)
-    mean = rate * spend * (products / np.maximum(joining, 1)) * (1 + 0.5 * offered)
-    expected = reference.poisson_from_uniform(Streams(2).uniform("purchase", 7, slots), mean)
-    mismatches = int((counts != expected).sum())
-    # exp() may differ in the last bit between NumPy and numba; a count can then flip only when a
-    # uniform falls within ~1e-16 of a cumulative probability.
-    assert mismatches == 0, (
-        f"expected the compiled Poisson counts to equal the reference, {mismatches} differ"
-    )
+    uniforms = Streams(2).uniform("purchase", 7, slots)
+    # demand 1: normal spending; 0.6: a downturn (market.demand_level) scales every mean
+    for demand in (1.0, 0.6):
+        rule = purchase.PurchaseParams(offer_uplift=0.5, discount_base=1.0, demand=demand)
+        counts = purchase.counts(slots, (rate, spend, products, joining), offered, rule, key)
+        held = (rate * spend * (products / np.maximum(joining, 1))).astype(np.float64)
+        mean = held * (1 + 0.5 * offered) * demand
+        expected = reference.poisson_from_uniform(uniforms, mean)
+        mismatches = int((counts != expected).sum())
+        # exp() may differ in the last bit between NumPy and numba; a count can then flip only when a
+        # uniform falls within ~1e-16 of a cumulative probability.
+        assert mismatches == 0, (
+            f"expected the compiled Poisson counts at demand {demand} to equal the reference, {mismatches} differ"
+        )
 
 
 def test_below_chance_decides_exactly_as_the_expm1_comparison():

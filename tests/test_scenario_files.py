@@ -16,7 +16,7 @@ import pytest
 from sim import load_scenario, simulate
 from sim.experiments import arms_of, sweep_points
 
-from .helpers import ROOT
+from .helpers import ROOT, small_for
 
 SMALL = {"market.size": 800, "run.weeks": 20}
 
@@ -60,30 +60,34 @@ def test_the_shipped_scenarios_are_all_here():
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[path.name for path in SCENARIOS])
 def test_scenario_runs_at_small_size_and_every_firm_has_customers(path: Path):
-    scenario = load_scenario(path, overrides=SMALL)
+    small = small_for(path, SMALL)
+    weeks = small["run.weeks"]
+    scenario = load_scenario(path, overrides=small)
     assert scenario.market.size == 800, f"expected the override market.size = 800, got {scenario.market.size}"
     result = simulate(scenario)
     firms = result.summary["firms"]
     assert set(firms) == set(scenario.firms), (
         f"{path.name}: expected a summary for every firm {sorted(scenario.firms)}, got {sorted(firms)}"
     )
-    assert result.summary["weeks"] == 20, f"{path.name}: expected 20 weeks run, got {result.summary['weeks']}"
+    assert result.summary["weeks"] == weeks, (
+        f"{path.name}: expected {weeks} weeks run, got {result.summary['weeks']}"
+    )
     for name, summary in firms.items():
         assert summary["customers_end"] > 0, (
-            f"{path.name}: expected firm {name!r} to have customers after 20 weeks, got none"
+            f"{path.name}: expected firm {name!r} to have customers after {weeks} weeks, got none"
         )
         buyers = result.customers[result.customers["firm"] == name]
         assert len(buyers) > 0, f"{path.name}: expected rows of firm {name!r} in the per-person table"
-    expected_rows = len(scenario.firms) * 21
+    expected_rows = len(scenario.firms) * (weeks + 1)
     assert len(result.timeseries) == expected_rows, (
-        f"{path.name}: expected {expected_rows} timeseries rows (weeks 0-20 x firms), got {len(result.timeseries)}"
+        f"{path.name}: expected {expected_rows} timeseries rows (weeks 0-{weeks} x firms), got {len(result.timeseries)}"
     )
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=[path.name for path in EXPERIMENTS])
 def test_arms_and_sweeps_expand_to_the_expected_count(path: Path):
     raw = _raw(path)
-    scenario = load_scenario(path, overrides=SMALL)
+    scenario = load_scenario(path, overrides=small_for(path, SMALL))
     if "arms" in raw:
         arms = arms_of(scenario)
         assert list(arms) == list(raw["arms"]), (
