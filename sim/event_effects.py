@@ -115,18 +115,22 @@ class EventEffects(WorkflowResult):
                     )  # fmt: skip
         return pd.DataFrame(rows)
 
+    def effect_text(self, event: str, firm: str, metric: str) -> str:
+        """One effect as a table cell shows it: ``-44,685 [95% CI -62,973, -26,398]``, and "within
+        the noise" when the interval includes zero."""
+        diff = self.effects[event][firm][metric]
+        if diff["mean"] is None:
+            return "not defined in enough runs"
+        low, high = diff["ci95"]
+        noise = "; within the noise of these runs" if _within_noise(diff) else ""
+        return (
+            f"{_signed(metric, diff['mean'])} [95% CI {_signed(metric, low)}, {_signed(metric, high)}]{noise}"
+        )
+
     def sentence(self, event: str, firm: str, metric: str) -> str:
         """One effect in words, from exactly the numbers of :attr:`table_frame`."""
-        diff = self.effects[event][firm][metric]
         label = EFFECT_LABELS.get(metric, metric.replace("_", " "))
-        if diff["mean"] is None:
-            return f"{event}: {firm}'s {label}: not defined in enough runs"
-        low, high = diff["ci95"]
-        verdict = "within the noise of these runs" if _within_noise(diff) else "clear of zero"
-        return (
-            f"{event}: {firm}'s {label} {_signed(metric, diff['mean'])} "
-            f"[95% CI {_signed(metric, low)}, {_signed(metric, high)}], {verdict}"
-        )
+        return f"{event} changed {firm}'s {label} by {self.effect_text(event, firm, metric)}"
 
     def table(self) -> str:
         seeds = self.seeds
@@ -142,7 +146,8 @@ class EventEffects(WorkflowResult):
             for firm in self.effects[event]:
                 for metric in ("profit", "customer_equity", "market_share_end"):
                     if metric in self.effects[event][firm]:
-                        lines.append("  " + self.sentence(event, firm, metric).split(": ", 1)[1])
+                        label = EFFECT_LABELS[metric]
+                        lines.append(f"  {firm}'s {label}: {self.effect_text(event, firm, metric)}")
         lines.append(
             "\nEach run of the scenario is paired with the run on the same seed without the event (without "
             "an entrant: without that firm); the two are identical until the event strikes."
@@ -180,7 +185,12 @@ class EventEffects(WorkflowResult):
 
 
 def event_effects(
-    scenario: Scenario, runs: int = 10, firm: str | None = None, seed: int | None = None, **execution: Any
+    scenario: Scenario,
+    runs: int = 10,
+    firm: str | None = None,
+    seed: int | None = None,
+    as_written: list[dict[str, Any]] | None = None,
+    **execution: Any,
 ) -> EventEffects:
     """Run ``scenario`` as written and without each of its events in turn, on the same ``runs``
     seeds, and return each event's paired effect on every firm present in both.
@@ -190,6 +200,8 @@ def event_effects(
         runs: seeds (the same for every variant).
         firm: the firm the table and figure lead with (default: the first firm).
         seed: first seed (default ``scenario.run.seed``).
+        as_written: the summaries of ``scenario`` as written on those seeds, in seed order, when
+            they were run already (the report's runs): only the runs without each event are made.
         **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`sim.execution.execute`.
     """
     invocation = Invocation.api("sim.event_effects", runs=runs, firm=firm, seed=seed, **execution)
@@ -204,10 +216,15 @@ def event_effects(
         raise ScenarioError(f"--firm {firm!r}: no such firm; firms: {', '.join(base.firms)}")
     variants = {AS_WRITTEN: base, **{event.name: without_event(base, event.name) for event in base.events}}
     seeds = seeds_for(base, runs, seed)
-    specs = [RunSpec(label, variant, s) for label, variant in variants.items() for s in seeds]
+    if as_written is not None and len(as_written) != len(seeds):
+        raise ValueError(f"as_written: {len(as_written)} summaries for {len(seeds)} seeds")
+    made = {
+        label: variant for label, variant in variants.items() if as_written is None or label != AS_WRITTEN
+    }
+    specs = [RunSpec(label, variant, s) for label, variant in made.items() for s in seeds]
     results = execute(specs, keep_timeseries=False, **execution)
-    by_label = {label: [r for r in results if r.spec.label == label] for label in variants}
-    written = by_label[AS_WRITTEN]
+    by_label = {label: [r.summary for r in results if r.spec.label == label] for label in made}
+    written = by_label[AS_WRITTEN] if as_written is None else as_written
     effects: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
     for event in base.events:
         without = by_label[event.name]
@@ -215,8 +232,8 @@ def event_effects(
         effects[event.name] = {
             f: {
                 metric: paired_difference(
-                    [r.summary["firms"][f][metric] for r in without],
-                    [r.summary["firms"][f][metric] for r in written],
+                    [r["firms"][f][metric] for r in without],
+                    [r["firms"][f][metric] for r in written],
                     metric,
                 )
                 for metric in EFFECT_METRICS
@@ -225,8 +242,8 @@ def event_effects(
             if f in firms
         }
     struck: dict[str, dict[str, Any]] = {}
-    for result in written:
-        for event in result.summary.get("events", []):
+    for summary in written:
+        for event in summary.get("events", []):
             struck.setdefault(event["name"], event)
     return EventEffects(
         scenario=base,

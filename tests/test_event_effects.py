@@ -81,6 +81,7 @@ def test_the_sentences_and_the_figure_state_only_the_numbers_shown(effects):
         for value in (row.effect, row.ci95_low, row.ci95_high):
             assert f"{value:+,.0f}" in sentence, f"expected {value:+,.0f} in {sentence!r}"
         assert ("within the noise" in sentence) == bool(row.within_noise), sentence
+        assert sentence.startswith(f"{row.event} changed {row.firm}'s profit"), sentence
     figure = effects.figures()["event_effects"]
     us = frame[(frame.firm == "us") & (frame.metric == "profit")].set_index("event")
     worse = us[us.ci95_high < 0]

@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from sim import CustomerMarket, load_scenario, simulate
 from sim.dashboard.charts import cac_ltv_chart, comparison_chart, customers_chart
 from sim.dashboard.market import DashboardModel
+from sim.event_effects import event_effects
 from sim.experiments import compare, replicate
 from sim.phase_changes import change_sentence, phase_statistics
 from sim.phases import phase_bounds
@@ -230,6 +231,24 @@ def test_the_report_marks_events_and_its_sentences_quote_its_table(shifting):
         numbers = re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", sentence.split(": ", 1)[1])
         missing = [n for n in numbers if n not in shown]
         assert not missing, f"{sentence!r}: numbers {missing} are not in its rows of the table:\n{shown}"
+    # What each event did: the report's runs against the same seeds without each event; the same
+    # numbers as sim events computes from scratch, and each sentence quotes its row of the table.
+    fresh = event_effects(shifting, runs=3, jobs=1)
+    reused = data.effects[shifting.name]
+    for event in ("rival cuts price", "outage"):
+        for firm in ("us", "rival"):
+            assert reused.effects[event][firm]["profit"]["mean"] == pytest.approx(
+                fresh.effects[event][firm]["profit"]["mean"], rel=1e-12
+            ), f"expected the report's {event} effect on {firm} to be the one sim events computes"
+    effects = data.effects_table()
+    lines = data.effects_markdown().splitlines()
+    assert len(lines) == 2 * 2 * 2, f"2 events x 2 firms x 2 outcomes, got {len(lines)}"
+    for line in lines:
+        event, firm = re.match(r"- (.*) changed (\w+)'s", line).groups()
+        rows = effects[(effects["event"] == event) & (effects["firm"] == firm)]
+        assert any(cell in line for cell in rows["effect [95% CI]"]), (
+            f"{line!r} quotes none of {list(rows['effect [95% CI]'])}"
+        )
     plt.close("all")
 
 

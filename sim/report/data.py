@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.cohorts import LifecycleRunner, channel_table, survival_table, value_table
+from sim.event_effects import EFFECT_LABELS, EventEffects, event_effects
 from sim.execution import RunResult, RunSpec, config_hash, execute, seeds_for
 from sim.experiments import arms_of, sweep
 from sim.formatting import interval, signed_interval
@@ -62,6 +63,10 @@ class Group:
         return [s["lifecycle"]["firms"][self.firm] for s in self.summaries]
 
 
+# The outcomes of each event's effect the page shows (sim.event_effects.EFFECT_LABELS).
+EFFECT_SHOWN = ("profit", "customer_equity", "market_share_end")
+
+
 @dataclass
 class ReportData:
     """Everything a report shows, from :func:`gather`; each method returns what one figure or
@@ -74,6 +79,8 @@ class ReportData:
     groups: dict[str, Group]
     sweep: pd.DataFrame | None = None
     cascade: tuple[pd.DataFrame, Any, list[str]] | None = None  # customers, adjacency, firm names
+    # Each group's event effects: its runs against the same seeds without each event (sim.event_effects).
+    effects: dict[str, EventEffects] = field(default_factory=dict)
     seconds: float = 0.0
     comparison: dict[str, Any] = field(init=False)
 
@@ -169,6 +176,36 @@ class ReportData:
                     if firms is None or firm in firms:
                         for metric in ("market_share", "profit_per_week"):
                             lines.append(f"- {prefix}{change_sentence(change, firm, metric)}")
+        return "\n".join(lines)
+
+    def effects_table(self) -> pd.DataFrame:
+        """What each event did, against the same seeds without it: per strategy (with arms) or
+        firm, event and outcome, the effect with its 95% CI (:mod:`sim.event_effects`)."""
+        rows = []
+        for label, result in self.effects.items():
+            frame = result.table_frame
+            if self.mode == "arms":
+                frame = frame[frame["firm"] == self.firm]
+            for _, row in frame[frame["metric"].isin(EFFECT_SHOWN)].iterrows():
+                cells = {} if self.mode == "firms" else {"strategy": label}
+                text = result.effect_text(row["event"], row["firm"], row["metric"])
+                cells.update({"event": row["event"], "firm": row["firm"], "outcome": EFFECT_LABELS[row["metric"]],
+                              "effect [95% CI]": text})  # fmt: skip
+                rows.append(cells)
+        return pd.DataFrame(rows)
+
+    def effects_markdown(self) -> str:
+        """Each event's effect in sentences (profit and market share at the end; with arms, of the
+        focal firm under each strategy), from the numbers of :meth:`effects_table`."""
+        lines = []
+        for label, result in self.effects.items():
+            prefix = "" if self.mode == "firms" else f"With {label}: "
+            firms = [self.firm] if self.mode == "arms" else list(self.scenario.firms)
+            for event, by_firm in result.effects.items():
+                for firm in firms:
+                    if firm in by_firm:
+                        for metric in ("profit", "market_share_end"):
+                            lines.append(f"- {prefix}{result.sentence(event, firm, metric)}.")
         return "\n".join(lines)
 
     def retention(self, channel: str = "won") -> pd.DataFrame:
@@ -336,6 +373,14 @@ def gather(
         else:
             for firm, config in arm.firms.items():
                 groups[firm] = Group(firm, firm, config.strategy, summaries, table)
+    effects = {}
+    for label, arm in arms.items():
+        if arm.events:  # each event's own effect: the same seeds without it (the report's runs reused)
+            written = [r.summary for r in results if r.spec.label == label]
+            effects[label] = event_effects(
+                arm, runs=len(seeds), firm=focal, seed=seeds[0], as_written=written,
+                out=out, jobs=jobs, cluster=cluster, progress=progress,
+            )  # fmt: skip
     table_sweep = None
     if scenario.sweep is not None:
         table_sweep = sweep(scenario, seed=seed, out=out, jobs=jobs, cluster=cluster, progress=progress)
@@ -350,6 +395,7 @@ def gather(
         groups=groups,
         sweep=table_sweep,
         cascade=cascade,
+        effects=effects,
         seconds=time.perf_counter() - started,
     )
 
