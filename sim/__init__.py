@@ -18,6 +18,7 @@ workflow                       returns                             command
 :func:`simulate`               :class:`SimulationResult`           ``sim run``
 :func:`replicate`              :class:`Replicates`                 ``sim run --runs R``
 :func:`compare`                :class:`Comparison`                 ``sim compare``
+:func:`event_effects`          :class:`EventEffects`               ``sim events``
 :func:`sweep`                  :class:`SweepResult` (a DataFrame)  ``sim sweep``
 :func:`sensitivity`            :class:`SensitivityResult`          ``sim sensitivity``
 :func:`calibrate`              :class:`Calibration`                ``sim calibrate``
@@ -27,7 +28,7 @@ workflow                       returns                             command
 :func:`simulate_transactions`  :class:`TransactionsResult`         ``sim transactions``
 =============================  ==================================  ====================
 
-``sim.report``, ``sim.sensitivity`` and ``sim.optimise`` are modules as well as workflows: the
+``sim.report``, ``sim.sensitivity``, ``sim.optimise`` and ``sim.event_effects`` are modules as well as workflows: the
 module is callable, and calling it calls the workflow of its name (``sim.report(scenario)`` is
 ``sim.report.report(scenario)``), so ``from sim import report`` gives a callable whichever was
 imported first.
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the names as if imported eag
     __version__: str
     from sim import optimise, report, sensitivity
     from sim.calibration import Calibration, calibrate
+    from sim.event_effects import EventEffects, event_effects
     from sim.experiments import Comparison, Replicates, SweepResult, compare, replicate, sweep
     from sim.facts import FactsResult, measure_facts
     from sim.model import CustomerMarket
@@ -88,6 +90,7 @@ _EXPORTS = {
     # their results
     "Calibration": "sim.calibration",
     "Comparison": "sim.experiments",
+    "EventEffects": "sim.event_effects",
     "FactsResult": "sim.facts",
     "Optimisation": "sim.optimise",
     "Replicates": "sim.experiments",
@@ -99,12 +102,13 @@ _EXPORTS = {
     "WorkflowResult": "sim.workflow",
 }
 # Workflows that share their name with their module: the module is the public name, made callable.
-_WORKFLOW_MODULES = ("optimise", "report", "sensitivity")
+_WORKFLOW_MODULES = ("event_effects", "optimise", "report", "sensitivity")
 
 __all__ = [
     "Calibration",
     "Comparison",
     "CustomerMarket",
+    "EventEffects",
     "FactsResult",
     "Optimisation",
     "Replicates",
@@ -122,6 +126,7 @@ __all__ = [
     "calibrate",
     "collect",
     "compare",
+    "event_effects",
     "load_scenario",
     "measure_facts",
     "optimise",

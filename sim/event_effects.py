@@ -203,6 +203,14 @@ def event_effects(
         as_written: the summaries of ``scenario`` as written on those seeds, in seed order, when
             they were run already (the report's runs): only the runs without each event are made.
         **execution: ``out``, ``jobs``, ``cluster``, ``progress`` as in :func:`sim.execution.execute`.
+
+    Example (without the challenger there is no challenger to compare, so its entry's effect is
+    measured on the incumbents):
+        >>> from sim import load_scenario
+        >>> shifts = load_scenario("scenarios/market_shifts.toml", {"market.size": 300, "run.weeks": 110})
+        >>> effects = event_effects(shifts, runs=2, jobs=1)
+        >>> sorted(effects.effects["challenger"]), sorted(effects.effects["rising expectations"])
+        (['rival', 'us'], ['challenger', 'rival', 'us'])
     """
     invocation = Invocation.api("sim.event_effects", runs=runs, firm=firm, seed=seed, **execution)
     base = scenario.without_experiments()

@@ -130,6 +130,25 @@ def test_compare(tmp_path, capsys):
     )
 
 
+def test_events(tmp_path, capsys):
+    shifts = ROOT / "scenarios" / "market_shifts.toml"
+    small = {"market.size": 300, "run.weeks": 40, "events.challenger.week": 10, "events.price_war.week": 20}
+    scenario = load_scenario(shifts, small)
+    sets = [arg for key, value in small.items() for arg in ("--set", f"{key}={value}")]
+    argv = ["events", str(shifts), "--runs", "2", "--jobs", "1", *sets, "--out", str(tmp_path / "cli")]
+    printed = _cli(capsys, argv)
+    result = sim.event_effects(scenario, runs=2, jobs=1)
+    _same_shape(result, printed, tmp_path / "cli", tmp_path / "api")
+    written = json.loads((tmp_path / "api" / "event_effects.json").read_text())
+    by_cli = json.loads((tmp_path / "cli" / "event_effects.json").read_text())
+    assert written["effects"] == by_cli["effects"], (
+        "expected the API's event_effects.json to hold the command's numbers"
+    )
+    assert set(_closed(result.figures())) == {"event_effects"}, (
+        "expected the one figure of each event's effect"
+    )
+
+
 def test_sweep(tmp_path, capsys):
     scenario = load_scenario(WHAT_IF, TINY)
     argv = [
@@ -261,6 +280,7 @@ WORKFLOWS: dict[str, Callable[..., Any]] = {
     "run": lambda: sim.simulate,
     "run --runs": lambda: sim.replicate,
     "compare": lambda: sim.compare,
+    "events": lambda: sim.event_effects,
     "sweep": lambda: sim.sweep,
     "sensitivity": lambda: sim.sensitivity,
     "calibrate": lambda: sim.calibrate,
