@@ -19,9 +19,21 @@ def small(path: Path = BASELINE, **overrides):
 
 
 def small_for(path: Path, settings: dict) -> dict:
-    """``settings`` (a size and a run length) for the scenario at ``path``, with the run long
-    enough for its last scheduled event to strike and 10 weeks more (an event beyond the run is
-    refused)."""
-    last = max((e.strikes_at_fixed_week() or 0 for e in load_scenario(path).events), default=0)
-    weeks = max(settings["run.weeks"], last + 10 if last else 0)
-    return {**settings, "run.weeks": weeks}
+    """``settings`` (a size and a run length) for the scenario at ``path``, with its scheduled
+    events moved into the shorter run at the same points of it (an event beyond the run is
+    refused): week w of a run of W weeks becomes week round(w x weeks / W), at least 1."""
+    full = load_scenario(path)
+    weeks, whole = settings["run.weeks"], full.run.weeks
+    moved = dict(settings)
+    if whole <= weeks:
+        return moved
+    for event in full.events:
+        if event.week is not None:
+            moved[f"events.{event.name}.week"] = max(1, round(event.week * weeks / whole))
+        if event.window is not None:
+            first = max(1, round(event.window[0] * weeks / whole))
+            moved[f"events.{event.name}.window"] = [
+                first,
+                max(first + 1, round(event.window[1] * weeks / whole)),
+            ]
+    return moved

@@ -21,7 +21,7 @@ from sim import load_scenario, plots, simulate
 from sim.experiments import replicate, replicate_figures, sweep_figures
 from sim.report import gather
 from tests.figure_checks import claim_problems, data_problems, layout_problems, placed_texts, text_problems
-from tests.helpers import ROOT
+from tests.helpers import ROOT, small_for
 
 SCENARIOS = sorted(path.stem for path in (ROOT / "scenarios").glob("*.toml"))
 # Small enough for the whole module to run in about a minute, big enough that every channel and
@@ -33,10 +33,7 @@ SMALL = {"market.size": 1500, "run.weeks": 104}
 def figures(request):
     """Every figure the four commands draw for one shipped scenario, by "command/name"."""
     path = ROOT / "scenarios" / f"{request.param}.toml"
-    small = dict(SMALL)
-    last_event = max((e.strikes_at_fixed_week() or 0 for e in load_scenario(path).events), default=0)
-    if last_event >= small["run.weeks"]:  # long enough for every event to strike, and a year after
-        small["run.weeks"] = last_event + 52
+    small = small_for(path, SMALL)  # its events moved into the shorter run
     scenario = load_scenario(path, small)
     if scenario.sweep is not None:
         scenario = load_scenario(path, {**small, "sweep.runs": 1})

@@ -84,7 +84,7 @@ def cac_ltv_figure(blended: pd.DataFrame, channels: pd.DataFrame) -> Figure:
                 nothing_spent.append(row.group)
             else:
                 spent.append(row)
-        xs_high, ys = [1.0], [0.0]
+        xs_high, xs_low, ys = [1.0], [0.0], [0.0]
         for row in spent:
             cac, ltv = number(row.cac_fully_loaded), number(row.ltv_net)
             cac_low, cac_high = number(row.cac_fully_loaded_low), number(row.cac_fully_loaded_high)
@@ -94,6 +94,7 @@ def cac_ltv_figure(blended: pd.DataFrame, channels: pd.DataFrame) -> Figure:
             left.errorbar(cac, ltv, xerr=xerr, yerr=yerr, fmt="o", markersize=11, capsize=5,
                           color=colours[row.group], label=words(row.group))  # fmt: skip
             xs_high += [cac, cac_high]
+            xs_low.append(cac_low)  # a t interval over few runs can reach below 0: shown as it is
             ys += [ltv, ltv_low, ltv_high]
         for group in nothing_spent:
             ltv = number(blended.set_index("group").loc[group, "ltv_net"])
@@ -108,7 +109,8 @@ def cac_ltv_figure(blended: pd.DataFrame, channels: pd.DataFrame) -> Figure:
         bottom = 1.15 * low if low < 0 else 0.0
         _reference_line(left, 1.0, right_edge, top, "LTV net = CAC", "--")
         _reference_line(left, 3.0, right_edge, top, "LTV net = 3 x CAC", ":")
-        left.set_xlim(0, right_edge)
+        lowest = float(np.nanmin(xs_low))
+        left.set_xlim(1.15 * lowest if lowest < 0 else 0, right_edge)
         left.set_ylim(bottom, top)
         left.axhline(0, color="#555555", linewidth=0.8)
         left.set_xlabel("CAC fully loaded: all marketing spend per customer won\n(currency, mean of runs)")
