@@ -64,7 +64,7 @@ def test_each_effect_is_the_paired_difference_of_separate_runs(scenario, effects
 def test_the_price_war_costs_the_rival_margin_and_wins_it_share(effects):
     # Seeds 1-3 at 1,500 people, 80 weeks, cut in week 45: the rival's profit falls by 31,500 (95% CI
     # -39,100 to -23,900) and its share rises 6.5 points (CI +3.9 to +9.0) when it cuts 40 -> 34 with
-    # a fixed unit cost: both intervals clear 0 by several of their half-widths' tenths and more.
+    # a fixed unit cost: both intervals are clear of 0.
     rival = effects.effects["price_war"]["rival"]
     assert rival["profit"]["ci95"][1] < 0, (
         f"expected the rival's cut to cost it profit, got {rival['profit']}"
