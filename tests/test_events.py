@@ -7,8 +7,9 @@ require the direction in every one. The margins measured (size 3,000, 100 weeks,
 314-345, our better-value churn after it from 34-41 to 71-85, and lowered its margin rate from 0.30
 to 0.17-0.18; expectations rising 30% a year raised
 dissatisfied churn after week 50 from 95-117 to 161-186; an entrant ended with 495-528 customers
-while the incumbents lost 249-277 (us) and 68-113 (rival) against the same seeds without it; an exit released 577-641 customers and the other
-firm's acquisitions after it rose from 605-649 to 1,111-1,148. Each gap is several times the
+while the incumbents lost 249-277 (us) and 68-113 (rival) against the same seeds without it; an
+exit released 577-641 customers and the other firm's acquisitions after it rose from 605-649 to
+1,111-1,148. Each gap is several times the
 seed-to-seed spread, so "in every seed" is a safe test of direction.
 """
 
