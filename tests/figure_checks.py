@@ -321,6 +321,15 @@ def _check_penetration(figure: Figure, claims: dict) -> list[str]:
         problems.append(
             f"penetration: the highest line at the end is {leader}'s ({lines[leader]:.2f}): {title!r}"
         )
+    # "ends highest" only when the bands part; otherwise every line's end is given.
+    if ("ends highest" in title) != bool(claims.get("clear")):
+        problems.append(
+            f"penetration: says 'ends highest' only when the bands part (clear={claims.get('clear')}): {title!r}"
+        )
+    if not claims.get("clear") and len(lines) > 1:
+        missing = [label for label, end in lines.items() if f"{end:.2f}" not in title]
+        if missing:
+            problems.append(f"penetration: bands overlap but the title leaves out {missing}: {title!r}")
     return problems
 
 

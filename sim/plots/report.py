@@ -486,7 +486,9 @@ def penetration_figure(runs: dict[str, pd.DataFrame], focal: str, by_group: bool
     over runs and the 10-90% band, one line per group for the ``focal`` firm (``by_group``: the
     arms of a comparison) or one line per firm (one group: firms side by side).
 
-    ``figure.claims``: ``ends`` (each line's median in the last week) and ``leader``.
+    ``figure.claims``: ``ends`` (each line's median in the last week), ``leader`` and ``clear``
+    (the leader's 10% quantile in the last week above every other line's 90%: only then does the
+    title call it the highest; otherwise it gives every line's end and says the bands overlap).
 
     Example:
         >>> import pandas as pd
@@ -504,13 +506,14 @@ def penetration_figure(runs: dict[str, pd.DataFrame], focal: str, by_group: bool
     with plt.rc_context(SLIDE_STYLE):
         figure, axis = plt.subplots(figsize=(9, 5), layout="constrained")
         ends: dict[str, float] = {}
+        bands: dict[str, tuple[float, float]] = {}
         for label, rows in lines.items():
             by_week = rows.groupby("week")["products_per_customer"]
-            median = by_week.median()
-            axis.fill_between(median.index, by_week.quantile(0.1), by_week.quantile(0.9),
-                              color=colours[label], alpha=0.2, linewidth=0)  # fmt: skip
+            median, low, high = by_week.median(), by_week.quantile(0.1), by_week.quantile(0.9)
+            axis.fill_between(median.index, low, high, color=colours[label], alpha=0.2, linewidth=0)
             axis.plot(median.index, median, color=colours[label], linewidth=2.5, label=label)
             ends[label] = float(median.iloc[-1])
+            bands[label] = (float(low.iloc[-1]), float(high.iloc[-1]))
         axis.set_xlabel("week")
         axis.set_ylabel("products per active customer")
         axis.set_ylim(bottom=0)
@@ -518,12 +521,18 @@ def penetration_figure(runs: dict[str, pd.DataFrame], focal: str, by_group: bool
         axis.legend(title="median, 10-90% of runs", loc="lower right")
         leader = max(ends, key=ends.get) if ends else None
         whose = f"{focal}'s " if by_group else ""
-        if len(ends) > 1:
+        clear = len(ends) > 1 and all(bands[leader][0] > bands[o][1] for o in ends if o != leader)
+        if clear:
             title = f"Products per active customer: {whose}{words(leader)} ends highest, {ends[leader]:.2f}"
+        elif len(ends) > 1:
+            shown = ", ".join(
+                f"{words(label)} {end:.2f}" for label, end in sorted(ends.items(), key=lambda e: -e[1])
+            )
+            title = f"Products per active customer at the end: {shown} ({whose}10-90% bands overlap)"
         else:
             title = f"Products per active customer of {whose}{words(leader)}: {ends[leader]:.2f} at the end"
         axis.set_title(title)
-        return finish(figure, {"figure": "penetration", "ends": ends, "leader": leader})
+        return finish(figure, {"figure": "penetration", "ends": ends, "leader": leader, "clear": clear})
 
 
 def report_figures(data: Any) -> dict[str, Figure]:
