@@ -415,6 +415,7 @@ def test_a_live_trigger_strikes_in_the_next_week(base):
             "greater than 0",
         ),
         ({"name": "x", "kind": "downturn", "week": 9, "spending_drop": 0.1}, "needs weeks = N or a window"),
+        ({"name": "x", "kind": "exit", "window": [9, 20], "firm": "rival"}, "an exit lasts"),
     ],
 )
 def test_a_bad_event_is_refused_naming_its_key(base, event, expected):

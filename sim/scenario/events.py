@@ -120,10 +120,22 @@ class EnterEvent(_EventBase):
     launch_budget: Real = Field(0.0, ge=0)  # currency a week on top of its budget while launching
     launch_weeks: Whole = Field(0, ge=0, le=MAX_WEEKS)  # weeks of launch budget
 
+    def timing_problem(self) -> str | None:
+        if self.window is not None:
+            return (
+                "an entry lasts (an exit event ends it): give week = W or a yearly_probability, not a window"
+            )
+        return super().timing_problem()
+
 
 class ExitEvent(_EventBase):
     kind: Literal["exit"]
     firm: str
+
+    def timing_problem(self) -> str | None:
+        if self.window is not None:
+            return "an exit lasts: give week = W (or a yearly_probability), not a window"
+        return super().timing_problem()
 
 
 class ExpectationsEvent(_EventBase):
