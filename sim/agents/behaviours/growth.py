@@ -112,26 +112,22 @@ def run(market: CustomerMarket) -> None:
     flows = market.recorder.flows
     levers = market.scenario.levers
     week = market.week
-    if effects.used("cross_sell_offer"):
-        _answer_offers(
-            np.flatnonzero(effects.cross_sell_offer),
-            (c.firm, c.status, c.satisfaction, c.appreciation, c.products, c.spend_level, c.cross_sells),
-            (flows.cross_sell_offers, flows.cross_sells),
-            float(levers.cross_sell.strength),
-            rule,
-            market.streams.key("cross_sell", week),
-            True,
-        )
-    if effects.used("up_sell_offer"):
-        _answer_offers(
-            np.flatnonzero(effects.up_sell_offer),
-            (c.firm, c.status, c.satisfaction, c.appreciation, c.products, c.spend_level, c.up_sells),
-            (flows.up_sell_offers, flows.up_sells),
-            float(levers.up_sell.strength),
-            rule,
-            market.streams.key("up_sell", week),
-            False,
-        )
+    # Cross-sell, then up-sell: the same rule on each lever's offers, with its own stream.
+    offers = (
+        ("cross_sell", c.cross_sells, (flows.cross_sell_offers, flows.cross_sells), True),
+        ("up_sell", c.up_sells, (flows.up_sell_offers, flows.up_sells), False),
+    )
+    for lever, accepted, counted, cross_sell in offers:
+        if effects.used(f"{lever}_offer"):
+            _answer_offers(
+                np.flatnonzero(getattr(effects, f"{lever}_offer")),
+                (c.firm, c.status, c.satisfaction, c.appreciation, c.products, c.spend_level, accepted),
+                counted,
+                float(getattr(levers, lever).strength),
+                rule,
+                market.streams.key(lever, week),
+                cross_sell,
+            )
     if effects.used("reassured"):
         c.reassured[effects.reassured] = True
     if rule.remorse_rate > 0:
