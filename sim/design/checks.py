@@ -464,9 +464,11 @@ def check_game(scenario: ScenarioLike, game: GameConfig, where: str = "[game]") 
                 overrides = choice_overrides(firm, choice, folder)
             except ValueError as error:
                 raise fail(at("choices", firm, name, PLAN_KEY), choice[PLAN_KEY], str(error)) from None
-            for key, value in overrides.items():
+            so_far: dict[str, Any] = {}
+            for key, value in overrides.items():  # in order: a plan's params follow its strategy
+                so_far[key] = value
                 try:
-                    base.with_overrides({key: value})
+                    base.with_overrides(so_far)
                 except ScenarioError as error:
                     problem = _without_source(scenario, error).removeprefix(f"{key} = {show(value)}: ")
                     shown = key.removeprefix(f"firms.{firm}.")

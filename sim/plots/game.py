@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
-from sim.plots.layout import SLIDE_STYLE, finish
+from sim.plots.layout import SLIDE_STYLE, THOUSANDS, finish
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -179,6 +180,8 @@ def _panels_payoffs(info: Mapping[str, Any], found: list[str]) -> Figure:
         axis.set_title(f"{firm}'s {metric}")
         axis.axvline(0, color="black", linewidth=0.8)
         axis.margins(x=0.1)
+        axis.xaxis.set_major_locator(MaxNLocator(4))
+        axis.xaxis.set_major_formatter(THOUSANDS)
     return figure
 
 
@@ -270,5 +273,7 @@ def _regret_panel(info: Mapping[str, Any]) -> Figure:
     axis.invert_yaxis()
     axis.set_xlabel(f"regret ({info['payoff']}); 0 = equilibrium")
     axis.margins(x=0.1)
+    axis.xaxis.set_major_locator(MaxNLocator(5))
+    axis.xaxis.set_major_formatter(THOUSANDS)
     axis.legend(loc="lower right", fontsize=8.5)
     return figure
