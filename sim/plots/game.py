@@ -269,6 +269,10 @@ def _regret_panel(info: Mapping[str, Any]) -> Figure:
     y = np.arange(len(labels))
     colours = ["#2ca02c" if v == 0 else "#7f7f7f" for v in values]
     axis.barh(y, values, color=colours, label="regret: the most one firm gains by deviating")
+    at_zero = y[values == 0]
+    if len(at_zero):  # a bar of length 0 is not seen: a star marks each equilibrium
+        axis.scatter(np.zeros(len(at_zero)), at_zero, marker="*", s=220, color="#2ca02c", zorder=4,
+                     label="equilibrium (regret 0)")  # fmt: skip
     axis.set_yticks(y, labels)
     axis.invert_yaxis()
     axis.set_xlabel(f"regret ({info['payoff']}); 0 = equilibrium")
