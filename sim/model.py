@@ -174,6 +174,8 @@ class CustomerMarket(mesa.Model):
         self.week = 0
         self.network: ReferralNetwork = build_network(scenario.network, scenario.market.size, seed)
         self.customers = Customers(scenario, self.streams)
+        # What the firms' response policies did (sim.responses.Reaction), in order.
+        self.reactions: list = []
         self.firm_list: list[Firm] = []
         for index, (name, config) in enumerate(scenario.firms.items()):
             strategy = (strategies or {}).get(name) or resolve_strategy_class(config.strategy)(

@@ -60,8 +60,8 @@ def hook_for_switch(switch: str, make: Callable[[CustomerMarket], PurchaseHook])
     _SWITCHED_HOOKS[switch] = make
 
 
-# The week's flows kept per firm by category: (firm, channel), (firm, reason) or (firm, response)
-# tables of the recorder, one row a week.
+# The week's flows kept per firm by category: (firm, channel), (firm, reason), (firm, response) or
+# (firm, rival) tables of the recorder, one row a week.
 _FLOW_TABLES = (
     "acquired",
     "churned",
@@ -69,6 +69,7 @@ _FLOW_TABLES = (
     "spend_decreased",
     "responses",
     "campaign_responses",
+    "lost_to",
 )
 # The week's flows kept as one number per firm (money in float64, counts in int64).
 _FLOW_SERIES = {
@@ -141,6 +142,8 @@ class Recorder:
         self.spend_decreased = np.zeros((weeks, n_firms, len(REASON_NAMES)), dtype=np.int64)
         self.responses = np.zeros((weeks, n_firms, len(RESPONSE_NAMES)), dtype=np.int64)
         self.campaign_responses = np.zeros((weeks, n_firms, len(RESPONSE_NAMES)), dtype=np.int64)
+        # Customers each firm lost to each rival (switchers: followed a friend, better value).
+        self.lost_to = np.zeros((weeks, n_firms, n_firms), dtype=np.int64)
         self.stages = np.zeros((weeks, len(STAGE_NAMES)), dtype=np.int64)  # prospects per stage
         self.dormant = np.zeros((weeks, n_firms), dtype=np.int64)
         self.referred = np.zeros((weeks, n_firms), dtype=np.int64)  # won by referral, still here
@@ -164,6 +167,8 @@ class Recorder:
         self.weeks_recorded = 0
         # The market events that struck so far (sim.events.Struck), shared with its timeline.
         self.events = market.timeline.struck
+        # What the firms' response policies did (sim.responses.Reaction), shared with the market.
+        self.reactions = market.reactions
         self.flows = WeekFlows(self, 0)
         # Functions that see each week's purchases (see PurchaseHook); none by default.
         run = market.scenario.run

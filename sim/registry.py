@@ -1,4 +1,5 @@
-"""The registry of strategies by name: what a scenario's ``strategy = "..."`` may say.
+"""The registries of strategies and of response personalities by name: what a scenario's
+``strategy = "..."`` and ``response.personality = "..."`` may say.
 
 Foundation: this module imports no engine module, so the scenario schema can check a strategy name
 without importing the engine. A name is a registered one (the built-ins ``conquest``,
@@ -7,6 +8,8 @@ without importing the engine. A name is a registered one (the built-ins ``conque
 register themselves when the package :mod:`sim.strategies` is imported; a name not yet registered
 makes the registry import that package by name first: a plug-in lookup at run time, the same
 mechanism as a custom strategy's import path, not an import of the engine by the foundation.
+Response personalities (``passive``, ``price_matcher``, ``retaliator``, ``defender``,
+``aggressor``, :mod:`sim.responses`) are registered and resolved the same way.
 
 Example:
     >>> resolve_strategy_class("relations").__name__
@@ -54,5 +57,51 @@ def resolve_strategy_class(spec: str) -> type[Any]:
         return cls
     raise ValueError(
         f"unknown strategy {spec!r}; built-in strategies: {', '.join(sorted(STRATEGIES))}, "
+        "or a custom class as 'package.module:ClassName'"
+    )
+
+
+# --------------------------------------------------------------------------- response personalities
+# name -> response class (a subclass of sim.responses.Response): what ``[firms.<name>.response]``'s
+# ``personality = "..."`` may say. The built-ins register themselves when sim.responses is imported.
+RESPONSES: dict[str, type[Any]] = {}
+RESPONSE_PACKAGE = "sim.responses"
+
+
+def register_response(name: str):
+    """Class decorator adding a response personality to the registry under ``name``."""
+
+    def decorate(cls: type[Any]) -> type[Any]:
+        cls.name = name
+        RESPONSES[name] = cls
+        return cls
+
+    return decorate
+
+
+def resolve_response_class(spec: str) -> type[Any]:
+    """The response class for a personality's name or a ``"package.module:ClassName"`` path.
+
+    Example:
+        >>> resolve_response_class("price_matcher").__name__
+        'PriceMatcher'
+
+    Raises:
+        ValueError: naming the built-in personalities when ``spec`` is neither.
+    """
+    responses = importlib.import_module(RESPONSE_PACKAGE)  # registers the built-ins (once)
+    if spec in RESPONSES:
+        return RESPONSES[spec]
+    if ":" in spec:
+        module_name, _, class_name = spec.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as error:
+            raise ValueError(f"cannot import response {spec!r}: {error}") from None
+        if not (isinstance(cls, type) and issubclass(cls, responses.Response)):
+            raise ValueError(f"{spec!r} is not a subclass of sim.responses.Response")
+        return cls
+    raise ValueError(
+        f"unknown personality {spec!r}; built-in personalities: {', '.join(sorted(RESPONSES))}, "
         "or a custom class as 'package.module:ClassName'"
     )

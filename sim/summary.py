@@ -109,8 +109,10 @@ def summarise(scenario: Scenario, seed: int, recorder: Recorder) -> dict[str, An
             **_penetration(recorder, rows, f, revenue),
         }
     events = [struck.as_dict() for struck in recorder.events]
+    reactions = [reaction.as_dict() for reaction in recorder.reactions]
     return {
         "scenario": scenario.name, "seed": seed, "weeks": weeks, "firms": firms, "events": events,
+        "reactions": reactions,  # what each firm's response policy did, week by week (sim.responses)
         "phases": run_phases(recorder),  # each firm before and after each event (sim.phases)
     }  # fmt: skip
 

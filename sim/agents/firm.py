@@ -6,6 +6,9 @@ levers, the firm checks the allocation (no unknown lever, nothing negative, not 
 budget), applies each lever and books the spend per lever. What the levers did is read by the
 behaviours. A firm not in the market (yet to enter, or gone) does nothing.
 
+Responses: a firm with a response policy (``[firms.<name>.response]``, :mod:`sim.responses`)
+reacts to what it perceives of its rivals first, and its reactions bound what its strategy sets.
+
 Price and margin: a firm's cost per purchase is fixed by its scenario price and margin (``price x
 (1 - margin)``); at another price the margin rate is ``1 - cost / price``, so a price cut lowers
 the margin of every sale (and a deep one sells at a loss). An event that changes the margin
@@ -61,6 +64,8 @@ class Firm(mesa.Agent):
         self.failure_rate = config.failure_rate
         self.budget = config.budget
         self.strategy = strategy
+        # Its response policy (sim.responses), None if it never reacts to its rivals.
+        self.response = _response_for(config, model)
         self.spend_this_week = np.zeros(len(LEVER_NAMES), dtype=np.float64)
         self._reset_week()
 
@@ -141,17 +146,25 @@ class Firm(mesa.Agent):
         return int(np.count_nonzero(self.model.customers.firm == self.index))
 
     def act(self) -> None:
-        """Step 1 of the week: the strategy sets the price and allocates the budget, and each lever
-        is applied (a lever whose channel has not appeared yet takes nothing: that money is not
-        spent)."""
+        """Step 1 of the week: the firm's response (if it has one) reacts to what it perceives, the
+        strategy sets the price and allocates the budget (within the reactions in force: a matched
+        price, a raised budget, spend moved between levers), and each lever is applied (a lever
+        whose channel has not appeared yet takes nothing: that money is not spent)."""
         self._reset_week()
         if not self.in_market:
             return
         pricing = getattr(self.strategy, "price", None)  # a duck-typed strategy may not price
         price = pricing(self, self.model) if pricing else self.scheduled_price(self.model.week)
+        response = self.response
+        if response is not None:  # it reacts to what it perceives before its strategy spends
+            response.react(self, self.model, planned_price=price)
+            price = response.state.priced(price)
+            self.budget = self.config.budget * response.state.budget_multiple
         if price != self.price:
             self.set_price(price)
         allocation = self.strategy.allocate(self, self.model)
+        if response is not None:
+            allocation = response.state.reshaped(allocation, self.model.week)
         self._check(allocation)
         closed = self.model.closed_levers
         # Levers only write this week's effects, so who is an active customer cannot change
@@ -207,3 +220,18 @@ class Firm(mesa.Agent):
             f"Firm({self.name!r}, price={self.price}, quality={self.quality}, "
             f"budget={self.budget}/week, strategy={self.strategy!r})"
         )
+
+
+def _response_for(config: FirmConfig, model: CustomerMarket):
+    """The firm's response policy from its table, or None if it never reacts (no table, or a
+    personality with no rules that decides by them)."""
+    table = config.response
+    if table is None:
+        return None
+    from sim.registry import resolve_response_class
+    from sim.responses import Response
+
+    policy = resolve_response_class(table.personality)
+    if policy.decide is Response.decide and not table.all_rules():
+        return None
+    return policy(table, getattr(model, "reactions", None))

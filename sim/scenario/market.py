@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.levers import LeversConfig
+from sim.scenario.responses import ResponseConfig
 from sim.values import (
     MAX_BUDGET,
     MAX_DEGREE,
@@ -153,6 +154,8 @@ class FirmConfig(Strict):
     params: dict[str, float | int | str | bool] = Field(
         default_factory=dict
     )  # extra parameters of a custom strategy
+    # How the firm reacts to its rivals (sim.scenario.responses); none: it never reacts.
+    response: ResponseConfig | None = None
 
     @field_validator("strategy")
     @classmethod

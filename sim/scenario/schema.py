@@ -37,6 +37,7 @@ from sim.scenario.memory import check_memory
 from sim.scenario.messages import format_errors
 from sim.scenario.overrides import apply_overrides
 from sim.scenario.people import Persona, default_personas
+from sim.scenario.responses import check_response
 from sim.values import MAX_PERSONAS, ScenarioError, Strict
 
 
@@ -129,7 +130,22 @@ class Scenario(Strict):
                         f"this scenario: {', '.join(self.personas)}"
                     )
         self._check_events()
+        self._check_responses()
         return self
+
+    def _check_responses(self) -> None:
+        """Each firm's response against the rest of the file: its rivals exist, a price floor is
+        at or below the firm's price, and it moves spend only from levers the firm funds."""
+        from sim.registry import resolve_strategy_class
+
+        levers = set(LeversConfig.model_fields)
+        for name, firm in self.firms.items():
+            if firm.response is None:
+                continue
+            funded = resolve_strategy_class(firm.strategy)(firm.split, **firm.params).funded_levers()
+            problem = check_response(name, firm.response, self.firms, funded, levers)
+            if problem:
+                raise ValueError(problem)
 
     def _check_events(self) -> None:
         """Each event against the rest of the file: a unique name, timing within the run, a firm

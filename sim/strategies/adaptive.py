@@ -65,6 +65,9 @@ class Adaptive(Strategy):
     def defending(self, firm: Firm, market: CustomerMarket) -> bool:
         return market.week > 1 and self.yearly_churn(firm, market) > self.churn_trigger
 
+    def funded_levers(self) -> set[str]:
+        return set(CONQUEST_SPLIT) | set(RELATIONS_SPLIT)
+
     def allocate(self, firm: Firm, market: CustomerMarket) -> dict[str, float]:
         relations = self.relations_share if self.defending(firm, market) else 1 - self.relations_share
         plan = {k: firm.budget * relations * v for k, v in RELATIONS_SPLIT.items()}

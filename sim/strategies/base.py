@@ -65,6 +65,13 @@ class Strategy:
         follows from the firm's fixed cost per purchase (:class:`sim.agents.firm.Firm`)."""
         return firm.scheduled_price(market.week)
 
+    def funded_levers(self) -> set[str] | None:
+        """The levers this strategy spends on (a response may move spend from them), or None when
+        it cannot say in advance (it allocates as it goes and has no split)."""
+        if not self.split and type(self).allocate is not Strategy.allocate:
+            return None
+        return {lever for lever, share in self.split.items() if share > 0}
+
     def allocate(self, firm: Firm, market: CustomerMarket) -> dict[str, float]:
         """Currency per lever for this week (``market.week``)."""
         return {lever: firm.budget * share for lever, share in self.split.items() if share > 0}

@@ -223,6 +223,8 @@ def _book(
         params(market.scenario),
     )
     if movers.size:
+        # Who each firm lost to whom (what a firm perceives as "lost to a rival"), before joining.
+        np.add.at(market.recorder.flows.lost_to, (c.left_firm[movers], to), 1)
         c.join(
             movers,
             to,
