@@ -296,3 +296,31 @@ def test_the_figures_keep_their_ink_on_the_page_and_state_what_they_plot(solved,
     assert all("third=fat" in e["label"] for e in three_eq), (
         f"expected the third firm's higher margin in every equilibrium (dominant by construction), got {three_eq}"
     )
+
+
+RESPONSES = """
+[game]
+replicates = 3
+[game.choices.us]
+hold = {}
+cut = { price = 32 }
+[game.choices.rival]
+passive = { "response.personality" = "passive" }
+price_matcher = { "response.personality" = "price_matcher" }
+"""
+
+
+def test_rival_personalities_are_choices(tmp_path):
+    # A price matcher acts only on a rival's price below its own: while us holds its price the
+    # two personalities run the same market (identical on every seed: a tie, within the noise);
+    # once us cuts, the matcher follows and its profit moves.
+    info = analyse(load_scenario(write(tmp_path, SMALL + RESPONSES)), jobs=1).info
+    payoffs = {p["label"]: p["payoffs"]["rival"]["profit"]["mean"] for p in info["profiles"]}
+    assert payoffs["us=hold, rival=passive"] == payoffs["us=hold, rival=price_matcher"], (
+        f"expected the same rival profit with either personality while us holds its price, got {payoffs}"
+    )
+    assert payoffs["us=cut, rival=passive"] != payoffs["us=cut, rival=price_matcher"], (
+        f"expected the price matcher to change the market once us cuts, got {payoffs}"
+    )
+    held = next(r for r in info["best_responses"] if r["firm"] == "rival" and r["against"] == {"us": "hold"})
+    assert held["verdict"] == "within the noise" and held["advantage"] == 0, f"expected a tie, got {held}"
