@@ -685,7 +685,6 @@ def _check_game_payoffs(figure: Figure, claims: dict) -> list[str]:
     title = _title(figure)
     problems = []
     if len(players) == 2:
-        first, second = players
         cells: dict[tuple[str, str], dict[str, float]] = {}
         for text in figure.axes[0].texts:
             gid = text.get_gid() or ""
