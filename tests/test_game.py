@@ -326,3 +326,30 @@ def test_rival_personalities_are_choices(tmp_path):
     )
     held = next(r for r in info["best_responses"] if r["firm"] == "rival" and r["against"] == {"us": "hold"})
     assert held["verdict"] == "within the noise" and held["advantage"] == 0, f"expected a tie, got {held}"
+
+
+def test_matching_pennies_has_no_pure_equilibrium_and_one_mixed_at_half():
+    # Payoffs given directly (no simulation): the textbook game with no pure equilibrium; every
+    # profile's regret is 2 and the one mixed equilibrium plays each choice half the time.
+    from sim.game import PayoffTable, equilibria, mixed_equilibria, regrets
+
+    def seeds(value: float) -> list[float]:
+        return [value - 0.1, value, value + 0.1]
+
+    win, lose = {"profit": seeds(1.0)}, {"profit": seeds(-1.0)}
+    table = PayoffTable(
+        ("a", "b"), {"a": ["heads", "tails"], "b": ["heads", "tails"]}, ["a", "b"], [1, 2, 3],
+        {("heads", "heads"): {"a": win, "b": lose}, ("tails", "tails"): {"a": win, "b": lose},
+         ("heads", "tails"): {"a": lose, "b": win}, ("tails", "heads"): {"a": lose, "b": win}},
+    )  # fmt: skip
+    assert equilibria(table, "profit") == [], "expected no pure-strategy equilibrium in matching pennies"
+    assert all(r["regret"] == pytest.approx(2.0) for r in regrets(table, "profit")), (
+        "expected regret 2 everywhere"
+    )
+    mixed = mixed_equilibria(table, "profit")
+    assert len(mixed) == 1 and mixed[0]["a"] == {"heads": 0.5, "tails": 0.5} and not mixed[0]["pure"], (
+        f"expected one mixed equilibrium at 50/50, got {mixed}"
+    )
+    assert mixed[0]["expected"]["a"] == pytest.approx(0.0), (
+        f"expected value 0 for a, got {mixed[0]['expected']}"
+    )
