@@ -386,6 +386,40 @@ def check_optimise(
                 raise fail(at(part, part), name, f"not a per-firm metric; allowed: {', '.join(OUTCOMES)}")
     if len(set(settings.objectives)) != len(settings.objectives):
         raise fail(at("objectives", "objectives"), settings.objectives, "name each objective once")
+    if settings.rivals_respond and not responding_rivals(scenario, firm):
+        raise fail(
+            at("rivals_respond", "rivals_respond"),
+            True,
+            f"no rival of firm {firm!r} has a response that reacts (every rival is passive), so there is "
+            "nothing to expect; give a rival one, e.g. --rival-response NAME=price_matcher or "
+            '[firms.NAME.response] personality = "retaliator" (personalities: price_matcher, retaliator, '
+            "defender, aggressor)",
+        )
+
+
+def responding_rivals(scenario: ScenarioLike, firm: str) -> list[str]:
+    """The rivals of ``firm`` whose ``[firms.<name>.response]`` reacts: a personality or rules
+    that give it at least one rule, or a custom class that decides for itself. A rival with no
+    response table, or a passive one without rules, never reacts.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/conquest_vs_relations.toml")
+        >>> responding_rivals(s, "us"), responding_rivals(s.with_overrides(
+        ...     {"firms.rival.response.personality": "retaliator"}), "us")
+        ([], ['rival'])
+    """
+    from sim.registry import resolve_response_class
+
+    never = resolve_response_class("passive").decide  # the base class's: no rules, no reaction
+    out = []
+    for name, config in scenario.firms.items():
+        response = getattr(config, "response", None)
+        if name == firm or response is None:
+            continue
+        if response.all_rules() or resolve_response_class(response.personality).decide is not never:
+            out.append(name)
+    return out
 
 
 def _check_market_uncertainties(

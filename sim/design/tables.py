@@ -214,6 +214,9 @@ class OptimiseConfig(Strict):
     batch: Whole = Field(4, ge=1, le=10_000)  # candidates asked of the sampler at a time
     sampler: Literal["tpe", "nsga2", "random"] = "tpe"  # optuna's sampler
     seed: Whole | None = Field(None, ge=0, le=MAX_SEED)  # first seed and the sampler's (None = run.seed)
+    # Also search against passive rivals (the naive plan) and score both plans with the rivals'
+    # [firms.<name>.response] running: the plan that expects a response (docs/optimise.md).
+    rivals_respond: Flag = False
 
     @model_validator(mode="before")
     @classmethod
