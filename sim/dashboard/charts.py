@@ -316,5 +316,12 @@ def _fitted(chart: Callable[[DashboardModel], Figure]) -> Callable[[DashboardMod
 
 CHARTS = tuple(
     _fitted(chart)
-    for chart in (customers_chart, acquisitions_chart, churn_chart, cac_ltv_chart, network_chart, comparison_chart)
+    for chart in (
+        customers_chart,
+        acquisitions_chart,
+        churn_chart,
+        cac_ltv_chart,
+        network_chart,
+        comparison_chart,
+    )
 )

@@ -180,7 +180,9 @@ def responding_firms(scenario: Scenario) -> list[str]:
         ['rival', 'challenger']
     """
     return [
-        name for index, (name, firm) in enumerate(scenario.firms.items()) if index or firm.response is not None
+        name
+        for index, (name, firm) in enumerate(scenario.firms.items())
+        if index or firm.response is not None
     ]
 
 
@@ -406,8 +408,14 @@ def settings_overrides(scenario: Scenario, settings: dict[str, Any]) -> dict[str
     return overrides
 
 
-def _responds_as(personality: str) -> str:
-    """``"responds as a price matcher"``, ``"is passive"``, ``"responds as mine.responses:Cautious"``."""
+def responds_as(personality: str) -> str:
+    """``personality`` as a predicate: ``"responds as a price matcher"``, ``"is passive"``,
+    ``"responds as mine.responses:Cautious"``.
+
+    Example:
+        >>> responds_as("aggressor")
+        'responds as an aggressor'
+    """
     if personality == "passive":
         return "is passive"
     label = personality_label(personality)
@@ -427,7 +435,7 @@ def _params_dropped(file: Scenario, in_force: Scenario) -> list[str]:
         if dropped:
             notes.append(
                 f"{name}: the file's response params {', '.join(dropped)} are for its "
-                f"{personality_label(firm.response.personality)}; {name} now {_responds_as(response.personality)}, "
+                f"{personality_label(firm.response.personality)}; {name} now {responds_as(response.personality)}, "
                 "which does not take them, so they are left out (its defaults apply)"
             )
     return notes
@@ -580,7 +588,7 @@ It perceives the market 2 weeks late; a rule that acted waits 4 weeks before it 
         for name in responding_firms(self.scenario_in_force):
             response = self.scenario_in_force.firms[name].response
             personality = _personality(response)
-            note = f"{name} {_responds_as(personality)}: {personality_description(personality)}"
+            note = f"{name} {responds_as(personality)}: {personality_description(personality)}"
             if response is not None and (personality != "passive" or response.rules):
                 note += (
                     f" It perceives the market {response.delay} week{'s' * (response.delay != 1)} late; "
