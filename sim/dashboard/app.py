@@ -138,7 +138,8 @@ MAX_REACTION_ROWS = 30  # the table's most recent reactions; the charts mark eve
 def responses_panel(model: DashboardModel):
     """How each rival responds (its personality, what it does, what of the file's response is
     kept) and the reactions so far, most recent first: week, (side,) firm, what it saw, what it
-    did. Under the charts, which mark the same reactions."""
+    did. Under the charts, which mark the same reactions. Plain HTML, not Markdown: Solara's
+    Markdown fetches KaTeX from a CDN, and the page fetches nothing from outside this machine."""
     rows = model.reaction_rows()
     sides = model.comparison is not None
     with solara.Card("How the rivals respond", classes=["sim-responses"]) as panel, solara.Column(gap="6px"):
@@ -147,45 +148,54 @@ def responses_panel(model: DashboardModel):
         if not rows:
             solara.Text(f"No reaction so far (week {model.week}).", classes=["sim-reactions-none"])
         else:
+            shown = f"; the {MAX_REACTION_ROWS} latest shown" if len(rows) > MAX_REACTION_ROWS else ""
+            solara.Text(
+                f"Reactions so far ({len(rows)}, most recent first{shown}):", style={"font-weight": "bold"}
+            )
             header = ["week", *(["side"] if sides else []), "firm", "what it saw", "what it did"]
-            lines = [
-                f"**Reactions so far** ({len(rows)}, most recent first"
-                + (f"; the {MAX_REACTION_ROWS} latest shown" if len(rows) > MAX_REACTION_ROWS else "")
-                + ")",
-                "",
-                "| " + " | ".join(header) + " |",
-                "|" + " --- |" * len(header),
+            body = [
+                [str(row["week"]), *([row["side"]] if sides else []), row["firm"], row["saw"], row["did"]]
+                for row in rows[:MAX_REACTION_ROWS]
             ]
-            for row in rows[:MAX_REACTION_ROWS]:
-                cells = [
-                    str(row["week"]),
-                    *([row["side"]] if sides else []),
-                    row["firm"],
-                    row["saw"],
-                    row["did"],
-                ]
-                lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
             with solara.Div(style={"max-height": "360px", "overflow-y": "auto"}):  # scrolls in its cell
-                solara.Markdown("\n".join(lines))
+                _table(header, body)
     return panel
 
 
-def _cell(text: str) -> str:
-    """``text`` safe inside a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+def _table(header: list[str], body: list[list[str]]) -> solara.Element:
+    """A small HTML table (Vuetify's simple table look)."""
+
+    def row(cells: list[str], tag: str) -> solara.Element:
+        return solara.v.Html(tag="tr", children=[solara.v.Html(tag=tag, children=[cell]) for cell in cells])
+
+    return solara.v.SimpleTable(
+        dense=True,
+        children=[
+            solara.v.Html(tag="thead", children=[row(header, "th")]),
+            solara.v.Html(tag="tbody", children=[row(cells, "td") for cells in body]),
+        ],
+    )
 
 
 @solara.component
 def PersonalityGuide():
     """In the sidebar, under the controls: what each choice of "how it responds to rivals" does
     (the first line of each personality's docstring)."""
-    with solara.Sidebar(), solara.Card("How a rival can respond", classes=["sim-personalities"]):
-        solara.Markdown(
-            "\n".join(
-                f"- **{label}**: {personality_description(name)}" for name, label in PERSONALITIES.items()
+    with (
+        solara.Sidebar(),
+        solara.Card("How a rival can respond", classes=["sim-personalities"]),
+        solara.Column(gap="4px"),
+    ):
+        for name, label in PERSONALITIES.items():
+            solara.v.Html(
+                tag="div",
+                children=[solara.v.Html(tag="b", children=[label]), f": {personality_description(name)}"],
+                class_="sim-personality",
             )
-            + "\n\nThe rules of a response table in the file are kept whatever the choice; "
-            "the choice takes effect on Reset."
+        solara.Text(
+            "The rules of a response table in the file are kept whatever the choice; "
+            "the choice takes effect on Reset.",
+            style={"font-size": "0.85em"},
         )
 
 
