@@ -665,6 +665,106 @@ def _check_lever_reason(figure: Figure, claims: dict) -> list[str]:
     return problems
 
 
+def _game_equilibria(cells: dict[tuple[str, str], dict[str, float]], players: list[str]) -> list[str]:
+    """Independently of sim.plots: the cells of a two-firm grid where neither firm's number rises
+    by moving along its own axis (higher is better)."""
+    rows = sorted({r for r, _ in cells})
+    columns = sorted({c for _, c in cells})
+    first, second = players
+    found = []
+    for (r, c), values in cells.items():
+        if all(cells[(o, c)][first] <= values[first] for o in rows) and all(
+            cells[(r, o)][second] <= values[second] for o in columns
+        ):
+            found.append(f"{first}={r}, {second}={c}")
+    return found
+
+
+def _check_game_payoffs(figure: Figure, claims: dict) -> list[str]:
+    players = claims["players"]
+    title = _title(figure)
+    problems = []
+    if len(players) == 2:
+        cells: dict[tuple[str, str], dict[str, float]] = {}
+        for text in figure.axes[0].texts:
+            gid = text.get_gid() or ""
+            if not gid.startswith("payoff|"):
+                continue
+            _, label, firm = gid.split("|")
+            row, column = (part.split("=", 1)[1] for part in label.split(", "))
+            cells.setdefault((row, column), {})[firm] = float(text.get_text().split("\n")[1].replace(",", ""))
+        for label, values in claims["cells"].items():
+            row, column = (part.split("=", 1)[1] for part in label.split(", "))
+            for firm, mean in values.items():
+                shown = cells.get((row, column), {}).get(firm)
+                if shown is None or abs(shown - mean) > max(0.51, 0.0051 * abs(mean)):
+                    problems.append(
+                        f"game payoffs: {label} {firm} is drawn as {shown}, the claim says {mean}"
+                    )
+        found = sorted(_game_equilibria(cells, players))
+        if sorted(claims["equilibria"]) != found:
+            problems.append(
+                f"game payoffs: the drawn numbers make equilibria {found}, the claim {claims['equilibria']}"
+            )
+    else:
+        for axis, firm in zip(figure.axes, players, strict=False):
+            widths = [p.get_width() for p in axis.patches if isinstance(p, Rectangle)]
+            expected = [values[firm] for values in claims["cells"].values()]
+            if len(widths) != len(expected) or any(
+                not _close(w, e) for w, e in zip(widths, expected, strict=False)
+            ):
+                problems.append(f"game payoffs: {firm}'s bars {widths} differ from the claim {expected}")
+    found = claims["equilibria"]
+    if found and not all(label in title for label in found):
+        problems.append(f"game payoffs: the title should name the equilibria {found}: {title!r}")
+    if not found and "no pure-strategy equilibrium" not in title:
+        problems.append(f"game payoffs: no equilibrium, the title should say so: {title!r}")
+    return problems
+
+
+def _check_game_best_responses(figure: Figure, claims: dict) -> list[str]:
+    axis = figure.axes[0]
+    title = _title(figure)
+    problems = []
+    if len(claims["players"]) == 2:
+        rows = [t.get_text() for t in axis.get_yticklabels()]
+        columns = [t.get_text() for t in axis.get_xticklabels()]
+        marked: dict[str, set[tuple[int, int]]] = {firm: set() for firm in claims["players"]}
+        beyond = 0
+        for collection in axis.collections:
+            label = collection.get_label()
+            firm = label.split("'s best response")[0]
+            if firm not in marked:
+                continue
+            offsets = np.asarray(collection.get_offsets(), dtype=float)
+            marked[firm] |= {(int(y), int(x)) for x, y in offsets}
+            if "(beyond the noise)" in label:
+                beyond += len(offsets)
+        both = marked[claims["players"][0]] & marked[claims["players"][1]]
+        first, second = claims["players"]
+        found = sorted(f"{first}={rows[i]}, {second}={columns[j]}" for i, j in both)
+        if found != sorted(claims["equilibria"]):
+            problems.append(
+                f"best responses: both firms' marks meet at {found}, the claim {claims['equilibria']}"
+            )
+        if beyond != claims["beyond"]:
+            problems.append(f"best responses: {beyond} filled marks, the claim {claims['beyond']}")
+    else:
+        bars = [p for p in axis.patches if isinstance(p, Rectangle)]
+        labels = [t.get_text() for t in axis.get_yticklabels()]
+        found = sorted(label for label, bar in zip(labels, bars, strict=False) if bar.get_width() == 0)
+        if found != sorted(claims["equilibria"]):
+            problems.append(f"best responses: zero-regret bars {found}, the claim {claims['equilibria']}")
+    if f"({claims['beyond']} of {claims['total']} beyond the noise)" not in title:
+        problems.append(
+            f"best responses: the title should count {claims['beyond']} of {claims['total']}: {title!r}"
+        )
+    for label in claims["equilibria"]:
+        if label not in title:
+            problems.append(f"best responses: the title should name the equilibrium {label}: {title!r}")
+    return problems
+
+
 CHECKS = {
     "customers": _check_customers,
     "customers_by_group": _check_customers_by_group,
@@ -682,6 +782,8 @@ CHECKS = {
     "sweep_heatmap": _check_heatmap,
     "lever_reason": _check_lever_reason,
     "penetration": _check_penetration,
+    "game_payoffs": _check_game_payoffs,
+    "game_best_responses": _check_game_best_responses,
 }
 
 

@@ -78,6 +78,21 @@ def events(draw, weeks: int, firms: list[str]):
 
 
 @st.composite
+def responses(draw, firm: dict):
+    """A response table for ``firm``: any personality its budget and split allow, with a random
+    delay, cool-down and withdrawal."""
+    split = firm.get("split")
+    funds = firm["budget"] > 0 and firm["strategy"] != "neglect" and (split is None or any(split.values()))
+    allowed = ["passive", "price_matcher"] + (["retaliator", "defender", "aggressor"] if funds else [])
+    return {
+        "personality": draw(st.sampled_from(allowed)),
+        "delay": draw(st.integers(0, 3)),
+        "cooldown": draw(st.integers(0, 5)),
+        "revert_after": draw(st.one_of(st.none(), st.integers(1, 5))),
+    }
+
+
+@st.composite
 def scenarios(draw):
     n_firms = draw(st.integers(1, 3))
     firms = {}
@@ -93,6 +108,8 @@ def scenarios(draw):
         if draw(st.booleans()):  # a custom split over any of the levers (adaptive takes none)
             firms[f"firm{index}"]["strategy"] = draw(st.sampled_from(["neglect", "balanced"]))
             firms[f"firm{index}"]["split"] = draw(splits())
+        if n_firms > 1 and draw(st.booleans()):  # a rival that responds (what it may do depends on its budget)
+            firms[f"firm{index}"]["response"] = draw(responses(firms[f"firm{index}"]))
     behaviours = {
         name: {"enabled": draw(st.booleans())}
         for name in (
@@ -183,7 +200,12 @@ def test_invariants_hold_for_random_scenarios(scenario):
             "expected spend = sum of lever spend"
         )
         weekly = series[series["firm"] == name]
-        assert (weekly["spend"] <= config.budget * (1 + 1e-9) + 1e-9).all(), "expected weekly spend <= budget"
+        # A response may raise the budget up to its cap (times the planned budget), never beyond.
+        rules = config.response.all_rules() if config.response else []
+        cap = max([a.cap for r in rules for a in r.then if a.kind == "raise_budget"], default=1.0)
+        assert (weekly["spend"] <= config.budget * cap * (1 + 1e-9) + 1e-9).all(), (
+            f"expected weekly spend <= budget x {cap:g} (a response's cap)"
+        )
         lever_sum = weekly[[f"spend_{lever}" for lever in LEVER_NAMES]].sum(axis=1)
         assert np.allclose(lever_sum, weekly["spend"]), "expected weekly spend = sum of its levers"
         flows = weekly["customers"].diff().iloc[1:].to_numpy()

@@ -213,3 +213,25 @@ def test_sim_report_rejects_bad_input_with_exit_status_2(tmp_path, capsys):
     )
     assert "firms.us.budgte" in capsys.readouterr().err
     assert not (tmp_path / "r" / "report.html").exists(), "nothing is written for bad input"
+
+
+def test_how_rivals_responded_lists_what_each_response_did_in_every_run():
+    # The price war: our plan cuts to 34 in week 13; a matcher with a delay of 2 sees it in week 16.
+    # Only the price-cut arm provokes it; the table's row is recomputed from the runs' summaries.
+    data = gather(
+        load_scenario(
+            "scenarios/price_war.toml",
+            {"market.size": 800, "run.weeks": 30, "firms.rival.response.personality": "price_matcher"},
+        ),
+        runs=2,
+        jobs=1,
+        cascade_size=0,
+    )
+    assert data.has_reactions, "expected the matcher to react to our price cut"
+    table = data.reactions_table()
+    assert list(table["strategy"]) == ["price_cut"], f"expected only the price-cut arm to provoke it: {table}"
+    row = table.iloc[0]
+    firsts = [s["reactions"][0]["week"] for s in data.groups["price_cut"].summaries]
+    assert firsts == [16, 16], f"expected week 13 + 1 + delay 2 = 16 in both runs, got {firsts}"
+    assert (row["runs"], row["first week"], row["rule"]) == ("2 of 2", "16", "match the cheapest rival"), row
+    assert row["and did"] == "price 40.00 -> 34.00: matched us's 34.00", row["and did"]

@@ -16,6 +16,7 @@ from sim.cli import (
     dashboard,
     events,
     facts,
+    game,
     optimise,
     report,
     run,
@@ -42,6 +43,7 @@ COMMANDS: dict[str, Command] = {
         targets.FROM_SIM,
         targets.FROM_LOG,
         optimise.COMMAND,
+        game.COMMAND,
         dashboard.COMMAND,
         validate.COMMAND,
     )

@@ -85,25 +85,79 @@ def _arguments(optimise: argparse.ArgumentParser) -> None:
     )
     add("--batch", type=int, metavar="B", help="candidates asked at a time (default 4)")
     add("--sampler", choices=["tpe", "nsga2", "random"], help="optuna sampler (default tpe)")
+    add(
+        "--rivals-respond",
+        action="store_true",
+        default=None,
+        help="also find the naive plan (rivals passive) and score both plans with the rivals' responses "
+        "running ([firms.NAME.response]); reports which wins against the responding rivals",
+    )
+    add(
+        "--rival-response",
+        dest="rival_responses",
+        action="append",
+        metavar="NAME=PERSONALITY",
+        help="what-if: give rival NAME this response personality (passive, price_matcher, retaliator, "
+        "defender, aggressor or pkg.module:Class), as --set firms.NAME.response.personality=PERSONALITY; "
+        "repeatable",
+    )
     add_experiment_options(optimise, "firm whose plan is optimised", "optimise")  # fmt: skip
+
+
+def with_rival_responses(scenario: Scenario, given: list[str], firm: str | None) -> Scenario:
+    """``scenario`` with each ``--rival-response NAME=PERSONALITY`` written in as the override
+    ``firms.NAME.response.personality``; a name that is not a rival of the optimised firm, or an
+    unknown personality, is refused naming the option.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/conquest_vs_relations.toml")
+        >>> with_rival_responses(s, ["rival=retaliator"], "us").firms["rival"].response.personality
+        'retaliator'
+    """
+    from sim.scenario import ScenarioError
+
+    optimised = (
+        firm or (scenario.optimise.firm if scenario.optimise is not None else None) or scenario.firm_names[0]
+    )
+    rivals = [name for name in scenario.firms if name != optimised]
+    for text in given:
+        name, sep, personality = (part.strip() for part in text.partition("="))
+        if not sep or not name or not personality:
+            raise ScenarioError(
+                f"--rival-response {text!r}: expected NAME=PERSONALITY, e.g. --rival-response rival=price_matcher"
+            )
+        if name not in rivals:
+            raise ScenarioError(
+                f"--rival-response {text!r}: {name!r} is not a rival of the optimised firm {optimised!r}; "
+                f"rivals: {', '.join(rivals) or 'none'}"
+            )
+        try:
+            scenario = scenario.with_overrides({f"firms.{name}.response.personality": personality})
+        except ScenarioError as error:
+            raise ScenarioError(f"--rival-response {text!r}: {str(error).split(': ', 1)[-1]}") from None
+    return scenario
 
 
 def _run(args: argparse.Namespace, scenario: Scenario) -> int:
     from sim.optimise import format_optimisation, optimise, settings_from_options, write_optimisation
 
+    scenario = with_rival_responses(scenario, args.rival_responses or [], args.firm)
     out = out_folder(args, scenario, "optimise")
     settings = settings_from_options(
         objectives=args.objectives, levers=args.levers, shares=args.shares, spend_all=args.spend_all,
         budget=args.budget, start_weeks=args.start_weeks, constraints=args.constraints,
         uncertainties=args.uncertainties, market_scenarios=args.market_scenarios, downside=args.downside,
         robust=args.robust, trials=args.trials, runs=args.runs, confirm_runs=args.confirm_runs,
-        batch=args.batch, sampler=args.sampler, seed=args.seed,
+        batch=args.batch, sampler=args.sampler, seed=args.seed, rivals_respond=args.rivals_respond,
     )  # fmt: skip
     result = optimise(scenario, args.firm, settings, **execution(args, out))
     write_optimisation(result, out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(format_optimisation(result))
         where = f"the best plan as a scenario in {out}/best.toml, " if result.scenario is not None else ""
+        if result.naive_scenario is not None:
+            where += f"the naive plan in {out}/naive_best.toml, "
         print(f"\n{result.info['seconds']:.1f} s; {where}the results in {out}/")
     return 0
 
@@ -117,8 +171,10 @@ COMMAND = Command(
         "Pareto front of two or three) under constraints, optionally across market scenarios; then "
         "rerun the best plan and the built-in strategies on fresh seeds. Writes optimisation.json, "
         "trace.parquet, trace.csv, references.csv, best.toml (the scenario with the best plan) and "
-        "figures/. Rerun the same command to resume. Settings: the scenario's [optimise] table, "
-        "replaced by these options."
+        "figures/. With --rivals-respond it also finds the naive plan (every rival passive) and scores "
+        "both plans, on the same fresh seeds, against the rivals' responses ([firms.NAME.response]): "
+        "naive_best.toml, response_comparison.json/.csv, response_reactions.csv. Rerun the same "
+        "command to resume. Settings: the scenario's [optimise] table, replaced by these options."
     ),
     arguments=_arguments,
     run=_run,

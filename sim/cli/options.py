@@ -37,6 +37,7 @@ EPILOG = """examples:
   sim sensitivity scenarios/research.toml --jobs 2
   sim calibrate scenarios/cdnow.toml --targets data/cdnow/targets.toml
   sim optimise scenarios/conquest_vs_relations.toml --firm us --set market.size=2000 --trials 40
+  sim game scenarios/my_game.toml --replicates 8 --jobs 2
   sim transactions scenarios/research.toml --out results/research/transactions.csv
   sim targets-from-log data/cdnow/CDNOW_sample.txt.gz --out results/cdnow/targets.toml
   sim targets-from-sim scenarios/research.toml --targets data/targets/recovery.toml --out truth.toml

@@ -12,7 +12,7 @@ come) speaks these words, in the terms of exploratory modelling (the EMA workben
   (:class:`Outcome`, :data:`OUTCOMES`; the weekly columns in :data:`WEEKLY`);
 - a **constraint** is a floor or ceiling on an outcome (:class:`Constraint`).
 
-The scenario's experiment tables (``[sweep]``, ``[sensitivity]``, ``[optimise]``) are typed in
+The scenario's experiment tables (``[sweep]``, ``[sensitivity]``, ``[optimise]``, ``[game]``) are typed in
 these words (:mod:`sim.design.tables`) and checked against their scenario when it is read
 (:mod:`sim.design.checks`). This package sits in the foundation: it imports only
 :mod:`sim.values` and libraries, never the engine or a workflow.
@@ -29,6 +29,7 @@ from sim.design.checks import (
     ScenarioLike,
     check_arms,
     check_experiments,
+    check_game,
     check_optimise,
     check_outcomes,
     check_sweep,
@@ -56,12 +57,19 @@ from sim.design.outcomes import (
 )
 from sim.design.tables import (
     OLDER_PLAN_KEYS,
+    PLAN_FIRM_KEYS,
+    PLAN_KEY,
+    GameConfig,
+    GameIterateConfig,
     OptimiseConfig,
     SensitivityConfig,
     SweepConfig,
+    choice_overrides,
     older_forms,
     older_plan_forms,
     pairs_in,
+    plan_file,
+    read_plan,
 )
 from sim.design.vocabulary import (
     Bounds,
@@ -83,6 +91,8 @@ __all__ = [
     "LEVERS",
     "OLDER_PLAN_KEYS",
     "OUTCOMES",
+    "PLAN_FIRM_KEYS",
+    "PLAN_KEY",
     "REASONS",
     "RESPONSES",
     "STAGES",
@@ -93,6 +103,8 @@ __all__ = [
     "Decision",
     "DecisionTable",
     "Distribution",
+    "GameConfig",
+    "GameIterateConfig",
     "OptimiseConfig",
     "Outcome",
     "Range",
@@ -104,10 +116,12 @@ __all__ = [
     "Uncertainty",
     "check_arms",
     "check_experiments",
+    "check_game",
     "check_optimise",
     "check_outcomes",
     "check_sweep",
     "check_uncertainties",
+    "choice_overrides",
     "existing_number",
     "fail",
     "flatten_keys",
@@ -117,6 +131,8 @@ __all__ = [
     "older_plan_forms",
     "outcome",
     "pairs_in",
+    "plan_file",
+    "read_plan",
     "shown_form",
     "typed_value",
     "uncertainties_of",

@@ -4,7 +4,8 @@ Owns the rules every design obeys, whichever workflow runs it: a varied key name
 scenario has (or any value, for a list of values), and every value it may take (each listed value,
 both ends of a range) makes a valid scenario; every arm makes a valid scenario; a plan's levers,
 shares, budget and start weeks fit the firm and the run; an objective, constraint or analysed
-outcome is a declared outcome (:data:`sim.design.outcomes.OUTCOMES`). The checks take the scenario
+outcome is a declared outcome (:data:`sim.design.outcomes.OUTCOMES`); a game's players are firms and its choices valid
+changes of their tables. The checks take the scenario
 they are checked against (anything with the :class:`ScenarioLike` methods), so this module needs no
 import of the scenario, which holds these tables and calls :func:`check_experiments` as it loads.
 Every refusal is a :class:`sim.scenario.ScenarioError` naming the file (or the command-line
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from sim.design.outcomes import OUTCOMES
-from sim.design.tables import OptimiseConfig
+from sim.design.tables import PLAN_KEY, GameConfig, OptimiseConfig, choice_overrides
 from sim.design.vocabulary import Distribution, Range, Uncertainty
 from sim.values import ScenarioError, show
 
@@ -42,6 +43,7 @@ class ScenarioLike(Protocol):
     sweep: Any
     sensitivity: Any
     optimise: Any
+    game: Any
 
     @property
     def name(self) -> str: ...
@@ -141,7 +143,7 @@ def check_uncertainties(
         >>> check_uncertainties(load_scenario("scenarios/baseline.toml"), {"firms.us.budgte": [0, 1]}, "--param")
         Traceback (most recent call last):
         ...
-        sim.scenario.ScenarioError: scenarios/baseline.toml: --param firms.us.budgte = [0, 1]: unknown key; keys in [firms.us]: price, quality, margin, failure_rate, initial_share, budget, strategy, split, price_path, params
+        sim.scenario.ScenarioError: scenarios/baseline.toml: --param firms.us.budgte = [0, 1]: unknown key; keys in [firms.us]: price, quality, margin, failure_rate, initial_share, budget, strategy, split, price_path, params, response
     """
     source = source or scenario.source or scenario.name
     base = scenario.without_experiments()
@@ -217,7 +219,7 @@ def check_outcomes(scenario: ScenarioLike, outcomes: Sequence[str], firm: str | 
 
 
 def check_experiments(scenario: ScenarioLike) -> None:
-    """Every experiment table of ``scenario`` must fit it: arms, sweep, sensitivity, optimise."""
+    """Every experiment table of ``scenario`` must fit it: arms, sweep, sensitivity, optimise, game."""
     check_arms(scenario)
     check_sweep(scenario)
     if scenario.sensitivity is not None:
@@ -227,6 +229,8 @@ def check_experiments(scenario: ScenarioLike) -> None:
         check_outcomes(scenario, table.outcomes, table.firm, f"{source}: [sensitivity]")
     if scenario.optimise is not None:
         check_optimise(scenario, scenario.optimise)
+    if getattr(scenario, "game", None) is not None:
+        check_game(scenario, scenario.game)
 
 
 def check_arms(scenario: ScenarioLike) -> None:
@@ -382,6 +386,40 @@ def check_optimise(
                 raise fail(at(part, part), name, f"not a per-firm metric; allowed: {', '.join(OUTCOMES)}")
     if len(set(settings.objectives)) != len(settings.objectives):
         raise fail(at("objectives", "objectives"), settings.objectives, "name each objective once")
+    if settings.rivals_respond and not responding_rivals(scenario, firm):
+        raise fail(
+            at("rivals_respond", "rivals_respond"),
+            True,
+            f"no rival of firm {firm!r} has a response that reacts (every rival is passive), so there is "
+            "nothing to expect; give a rival one, e.g. --rival-response NAME=price_matcher or "
+            '[firms.NAME.response] personality = "retaliator" (personalities: price_matcher, retaliator, '
+            "defender, aggressor)",
+        )
+
+
+def responding_rivals(scenario: ScenarioLike, firm: str) -> list[str]:
+    """The rivals of ``firm`` whose ``[firms.<name>.response]`` reacts: a personality or rules
+    that give it at least one rule, or a custom class that decides for itself. A rival with no
+    response table, or a passive one without rules, never reacts.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/conquest_vs_relations.toml")
+        >>> responding_rivals(s, "us"), responding_rivals(s.with_overrides(
+        ...     {"firms.rival.response.personality": "retaliator"}), "us")
+        ([], ['rival'])
+    """
+    from sim.registry import resolve_response_class
+
+    never = resolve_response_class("passive").decide  # the base class's: no rules, no reaction
+    out = []
+    for name, config in scenario.firms.items():
+        response = getattr(config, "response", None)
+        if name == firm or response is None:
+            continue
+        if response.all_rules() or resolve_response_class(response.personality).decide is not never:
+            out.append(name)
+    return out
 
 
 def _check_market_uncertainties(
@@ -411,3 +449,105 @@ def _check_market_uncertainties(
                 base.with_overrides({key: value})
             except ScenarioError as error:
                 raise fail(where(key), shown, f"at {value!r}: {_without_source(scenario, error)}") from None
+
+
+# --------------------------------------------------------------------------- a game's choices
+
+
+def check_game(scenario: ScenarioLike, game: GameConfig, where: str = "[game]") -> None:
+    """Every player of ``game`` must be a firm of ``scenario``, every choice a valid change of its
+    table (each key a key of the firm's table, a plan file that exists and holds the firm's plan),
+    the payoff a per-firm outcome, and an ``[game.iterate]`` table's firms and start choices
+    players and choices of the game.
+
+    Raises:
+        ScenarioError: naming the file, ``[game]`` and the dotted key, the value and what is allowed.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/conquest_vs_relations.toml")
+        >>> check_game(s, GameConfig.model_validate({"choices": {"us": ["conquest"], "them": ["relations", "neglect"]}}))
+        Traceback (most recent call last):
+        ...
+        sim.scenario.ScenarioError: scenarios/conquest_vs_relations.toml: [game] choices.them = {'relations': {'strategy': 'relations'}, 'neglect': {'strategy': 'neglect'}}: no such firm; firms in this scenario: us, rival
+    """
+    source = scenario.source or scenario.name
+    folder = None if scenario.source is None else str(_parent(scenario.source))
+    base = scenario.without_experiments()
+    firms = list(scenario.firms)
+
+    def at(*path: str) -> str:
+        return f"{source}: {where} {'.'.join(path)}"
+
+    if game.payoff not in OUTCOMES:
+        raise fail(at("payoff"), game.payoff, f"not a per-firm metric; allowed: {', '.join(OUTCOMES)}")
+    for firm, choices in game.choices.items():
+        if firm not in scenario.firms:
+            raise fail(
+                at("choices", firm), choices, f"no such firm; firms in this scenario: {', '.join(firms)}"
+            )
+    for firm, choices in game.choices.items():
+        for name, choice in choices.items():
+            if PLAN_KEY in choice and not isinstance(choice[PLAN_KEY], str):
+                raise fail(
+                    at("choices", firm, name, PLAN_KEY),
+                    choice[PLAN_KEY],
+                    "a path to a `sim optimise` best.toml",
+                )
+            try:
+                overrides = choice_overrides(firm, choice, folder)
+            except ValueError as error:
+                raise fail(at("choices", firm, name, PLAN_KEY), choice[PLAN_KEY], str(error)) from None
+            so_far: dict[str, Any] = {}
+            for key, value in overrides.items():  # in order: a plan's params follow its strategy
+                so_far[key] = value
+                try:
+                    base.with_overrides(so_far)
+                except ScenarioError as error:
+                    problem = _without_source(scenario, error).removeprefix(f"{key} = {show(value)}: ")
+                    shown = key.removeprefix(f"firms.{firm}.")
+                    raise fail(at("choices", firm, name, shown), value, problem) from None
+            try:
+                base.with_overrides(overrides)
+            except ScenarioError as error:
+                raise fail(at("choices", firm, name), choice, _without_source(scenario, error)) from None
+    if game.iterate is not None:
+        _check_iterate(scenario, game, at)
+
+
+def _check_iterate(scenario: ScenarioLike, game: GameConfig, at: Any) -> None:
+    """The firms of ``[game.iterate]`` play the game, start from one of their choices, and their
+    optimiser settings fit each of them."""
+    players = game.players
+    iterate = game.iterate
+    for firm in iterate.firms or []:
+        if firm not in players:
+            raise fail(
+                at("iterate", "firms"),
+                iterate.firms,
+                f"{firm!r} is not a player; players: {', '.join(players)}",
+            )
+    if iterate.firms is not None and (not iterate.firms or len(set(iterate.firms)) != len(iterate.firms)):
+        raise fail(at("iterate", "firms"), iterate.firms, "name each player once, at least one")
+    for firm, choice in iterate.start.items():
+        if firm not in players:
+            raise fail(at("iterate", "start", firm), choice, f"not a player; players: {', '.join(players)}")
+        if choice not in game.choices[firm]:
+            raise fail(
+                at("iterate", "start", firm),
+                choice,
+                f"not a choice of {firm}; choices: {', '.join(game.choices[firm])}",
+            )
+    settings = iterate.settings()
+    for firm in iterate.firms or players:
+        try:
+            check_optimise(scenario, settings.model_copy(update={"firm": firm, "objectives": [game.payoff]}))
+        except ScenarioError as error:
+            text = str(error).replace("[optimise]", "[game.iterate.optimise]", 1)
+            raise ScenarioError(text) from None
+
+
+def _parent(source: str) -> Any:
+    from pathlib import Path
+
+    return Path(source).parent

@@ -1,4 +1,4 @@
-"""The experiment tables of a scenario file: ``[sweep]``, ``[sensitivity]`` and ``[optimise]``.
+"""The experiment tables of a scenario file: ``[sweep]``, ``[sensitivity]``, ``[optimise]`` and ``[game]``.
 
 Owns their schema (what each key may hold, its default and its range, written in the design
 vocabulary: uncertainties, decisions, outcomes, constraints, ranges) and the older ways of
@@ -8,6 +8,8 @@ writing them that still read: ``[sweep.keys]`` and ``[sensitivity.parameters]`` 
 ``[optimise.decisions]`` table). :func:`older_forms` lists where a table uses them, for the
 loader's DeprecationWarning that names the file and the key. Whether a table fits its scenario
 (the keys exist, both ends of a range make a valid scenario) is checked in :mod:`sim.design.checks`.
+A ``[game]`` choice stands for dotted overrides of its firm's table (:func:`choice_overrides`),
+reading a ``sim optimise`` plan file when it names one (:func:`read_plan`).
 
 Example:
     >>> table = SensitivityConfig.model_validate({"parameters": {"firms.us.budget": [100, 900]}})
@@ -19,7 +21,9 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AliasChoices, Discriminator, Field, Tag, field_validator, model_validator
@@ -210,6 +214,9 @@ class OptimiseConfig(Strict):
     batch: Whole = Field(4, ge=1, le=10_000)  # candidates asked of the sampler at a time
     sampler: Literal["tpe", "nsga2", "random"] = "tpe"  # optuna's sampler
     seed: Whole | None = Field(None, ge=0, le=MAX_SEED)  # first seed and the sampler's (None = run.seed)
+    # Also search against passive rivals (the naive plan) and score both plans with the rivals'
+    # [firms.<name>.response] running: the plan that expects a response (docs/optimise.md).
+    rivals_respond: Flag = False
 
     @model_validator(mode="before")
     @classmethod
@@ -336,3 +343,155 @@ def min_max_in(table: Any, where: str) -> list[tuple[str, str]]:
         for key, value in table.items()
         if isinstance(value, Mapping) and {"min", "max"} & set(value)
     ]
+
+
+# --------------------------------------------------------------------------- [game]
+
+# The key of a choice that names a `sim optimise` best.toml (the firm's plan is read from it).
+PLAN_KEY = "plan"
+
+
+class GameIterateConfig(Strict):
+    """Iterated best response (``sim game --iterate``): each firm in turn optimises its own plan
+    against the others' current ones, until no firm improves beyond the noise or ``rounds``."""
+
+    rounds: Whole = Field(4, ge=1, le=1000)  # the most rounds (a round: every firm optimises once)
+    firms: list[str] | None = None  # the firms that optimise, in this order (None = every player)
+    start: dict[str, str] = Field(
+        default_factory=dict
+    )  # firm -> the choice it starts from (default: its first)
+    # The optimiser's settings for every firm's search ([optimise] keys; objectives = the game's payoff).
+    optimise: dict[str, Any] = Field(default_factory=lambda: {"trials": 20, "runs": 4, "confirm_runs": 4})
+
+    @field_validator("optimise")
+    @classmethod
+    def _optimiser_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in ("firm", "objectives"):
+            if key in value:
+                raise ValueError(
+                    f"optimise.{key}: set by the game (each firm in turn, on the game's payoff); leave it out"
+                )
+        OptimiseConfig.model_validate(value)  # the same keys and ranges as [optimise]
+        return value
+
+    def settings(self) -> OptimiseConfig:
+        """The optimiser's settings, typed (objectives are filled in by the game)."""
+        return OptimiseConfig.model_validate(self.optimise)
+
+
+class GameConfig(Strict):
+    """A game between firms (``sim game``, sim/game/): per firm the choices it may make, each a set
+    of overrides of that firm's table (``strategy``, ``budget``, ``response.personality``, ...) or a
+    ``plan`` written by ``sim optimise``; every combination runs on the same seeds.
+
+    Example:
+        >>> game = GameConfig.model_validate({"choices": {"us": ["conquest", "relations"],
+        ...     "rival": {"cut": {"price": 30}, "hold": {}}}})
+        >>> game.choices["us"]["relations"], game.choices["rival"]["cut"], game.players
+        ({'strategy': 'relations'}, {'price': 30}, ['us', 'rival'])
+    """
+
+    replicates: Whole = Field(8, ge=2, le=10_000)  # paired seeds: every profile runs on the same ones
+    payoff: str = "profit"  # the per-firm outcome best responses and equilibria use
+    seed: Whole | None = Field(None, ge=0, le=MAX_SEED)  # the first seed (None = run.seed)
+    # firm -> choice name -> overrides of the firm's table (or {plan = "best.toml"}); a list of
+    # strategy names is short for {name = {strategy = name}}
+    choices: dict[str, dict[str, dict[str, Any]]]
+    iterate: GameIterateConfig | None = None  # iterated best response (`--iterate`)
+
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        out: dict[str, Any] = {}
+        for firm, choices in value.items():
+            if isinstance(choices, list | tuple):
+                if not all(isinstance(name, str) and name for name in choices):
+                    raise ValueError(
+                        f'{firm} = {list(choices)!r}: a list names strategies, e.g. ["conquest", "relations"]'
+                    )
+                if len(set(choices)) != len(choices):
+                    raise ValueError(f"{firm} = {list(choices)!r}: name each strategy once")
+                out[firm] = {name: {"strategy": name} for name in choices}
+            else:
+                out[firm] = choices
+        return out
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GameConfig:
+        if len(self.choices) < 2:
+            raise ValueError(
+                f"choices: a game needs at least two firms with choices, got {len(self.choices)} "
+                f"({', '.join(self.choices) or 'none'})"
+            )
+        for firm, choices in self.choices.items():
+            if not choices:
+                raise ValueError(f"choices.{firm}: give the firm at least one choice")
+        if all(len(choices) < 2 for choices in self.choices.values()):
+            raise ValueError(
+                "choices: at least one firm needs two or more choices (else there is nothing to choose)"
+            )
+        return self
+
+    @property
+    def players(self) -> list[str]:
+        """The firms that choose, in the table's order."""
+        return list(self.choices)
+
+
+# The keys of a firm's table that make its plan: what a `plan` choice takes from a best.toml.
+PLAN_FIRM_KEYS = ("strategy", "split", "params", "budget")
+
+
+def plan_file(path: str, folder: str | os.PathLike[str] | None) -> Path:
+    """Where a choice's ``plan`` file is: relative to the scenario's folder (as ``network.path``),
+    else to the current folder (where ``sim optimise`` wrote ``results/...``), else as given."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        return candidate
+    if folder is not None and (Path(folder) / candidate).exists():
+        return Path(folder) / candidate
+    return candidate
+
+
+def read_plan(path: Path, firm: str) -> dict[str, Any]:
+    """The plan of ``firm`` in a scenario file written by ``sim optimise`` (``best.toml``): its
+    ``strategy``, ``split``, ``params`` and ``budget``, as overrides of the firm's table.
+
+    Raises:
+        ValueError: the file is missing, is not TOML, or has no table for ``firm``.
+    """
+    import tomllib
+
+    if not path.is_file():
+        raise ValueError(f"plan file {str(path)!r} not found (a `sim optimise` best.toml)")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"plan file {str(path)!r} is not TOML: {error}") from None
+    firms = data.get("firms")
+    if not isinstance(firms, Mapping) or not isinstance(firms.get(firm), Mapping):
+        named = ", ".join(firms) if isinstance(firms, Mapping) else "none"
+        raise ValueError(f"plan file {str(path)!r} has no [firms.{firm}] table; its firms: {named}")
+    table = firms[firm]
+    return {key: table[key] for key in PLAN_FIRM_KEYS if key in table}
+
+
+def choice_overrides(
+    firm: str, choice: Mapping[str, Any], folder: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """The dotted scenario overrides a game choice stands for: a ``plan`` file's plan for the
+    firm first (its strategy first: setting a strategy resets the old one's split and
+    parameters), then the choice's own keys under ``firms.<firm>``.
+
+    Example:
+        >>> choice_overrides("them", {"response.personality": "retaliator", "budget": 900})
+        {'firms.them.response.personality': 'retaliator', 'firms.them.budget': 900}
+    """
+    keys: dict[str, Any] = {}
+    if PLAN_KEY in choice:
+        keys.update(read_plan(plan_file(str(choice[PLAN_KEY]), folder), firm))
+    keys.update({k: v for k, v in choice.items() if k != PLAN_KEY})
+    ordered = sorted(keys, key=lambda k: k != "strategy")  # the strategy first, the rest as written
+    return {f"firms.{firm}.{key}": keys[key] for key in ordered}

@@ -46,11 +46,20 @@ from sim.optimise.outputs import (
     Optimisation,
     format_optimisation,
     pareto_front_figure,
+    response_figure,
+    response_lines,
     robustness_figure,
     search_figure,
     write_optimisation,
 )
 from sim.optimise.plan import PLAN_STRATEGY, BudgetPlan, Plan, PlanSpace, fill_shares, plan_space
+from sim.optimise.rivals import (
+    passive_rivals,
+    reaction_counts,
+    response_comparison,
+    rival_responses,
+    verdict,
+)
 from sim.optimise.scores import (
     Scores,
     confirmation,
@@ -92,12 +101,19 @@ __all__ = [
     "optimise",
     "pareto_front_figure",
     "pareto_mask",
+    "passive_rivals",
     "plan_space",
+    "reaction_counts",
     "resolve_settings",
+    "response_comparison",
+    "response_figure",
+    "response_lines",
+    "rival_responses",
     "robust_choices",
     "robustness_figure",
     "row_value",
     "search_figure",
     "settings_from_options",
+    "verdict",
     "write_optimisation",
 ]

@@ -26,6 +26,7 @@ import pandas as pd
 from sim.design import Constraint
 from sim.manifest import Invocation, write_manifest
 from sim.optimise.plan import Plan
+from sim.optimise.rivals import PLANS, comparison_table, reactions_table
 from sim.optimise.scores import pareto_mask
 from sim.scenario import Scenario
 from sim.workflow import WorkflowResult
@@ -48,6 +49,8 @@ class Optimisation(WorkflowResult):
             the plan (``share_<lever>``, ``unspent``, ``budget``, ``start_<lever>``), each
             objective's score, ``mean_`` and ``downside_`` per metric, ``feasible``, ``pareto``.
         references: one row per reference strategy with the same score columns (search seeds).
+        naive_trace: with ``rivals_respond``, the trace of the naive search (rivals passive).
+        naive_scenario: with ``rivals_respond``, the scenario (rivals responding) with the naive plan.
 
     Example:
         >>> result = optimise(scenario, "us")  # doctest: +SKIP
@@ -60,6 +63,8 @@ class Optimisation(WorkflowResult):
     trace: pd.DataFrame
     references: pd.DataFrame
     invocation: Invocation | None = None
+    naive_trace: pd.DataFrame | None = None
+    naive_scenario: Scenario | None = None
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -128,7 +133,7 @@ class Optimisation(WorkflowResult):
                     _number(arm["mean"])
                     + (f" [{_number(interval[0])}, {_number(interval[1])}]" if interval else "")
                 )
-            body.append(["best plan" if label == "best" else label, *cells])
+            body.append([{"best": "best plan", "naive": "naive plan"}.get(label, label), *cells])
         lines += ["  " + line for line in _table(["strategy", *objectives], body)]
         lines += [
             "",
@@ -149,7 +154,7 @@ class Optimisation(WorkflowResult):
                 cells.append(
                     f"{text}, {100 * d['prob_better']:.0f}%" if d["prob_better"] is not None else text
                 )
-            body.append([label, *cells])
+            body.append(["naive plan" if label == "naive" else label, *cells])
         lines += ["  " + line for line in _table(["over", *objectives], body)]
         if "pareto_front" in info:
             lines += [
@@ -182,6 +187,10 @@ class Optimisation(WorkflowResult):
                     f"  best on the {how}: trial {choice['trial']}, mean {_number(choice['mean'])}, "
                     f"downside {_number(choice['downside'])}: {textwrap.shorten(choice['plan']['summary'], 80)}"
                 )
+        if "response_comparison" in info:
+            lines += ["", *response_lines(info["response_comparison"], info)]
+        elif info.get("naive") is not None and info["naive"].get("note"):
+            lines += ["", f"Naive search (rivals passive): {info['naive']['note']}; no comparison."]
         return "\n".join(lines)
 
     def figures(self) -> dict[str, Figure]:
@@ -194,6 +203,8 @@ class Optimisation(WorkflowResult):
             out["pareto"] = pareto_front_figure(self)
         if "robust" in self.info:
             out["robustness"] = robustness_figure(self)
+        if "response_comparison" in self.info:
+            out["response_comparison"] = response_figure(self.info)
         return out
 
     def write(
@@ -225,12 +236,41 @@ class Optimisation(WorkflowResult):
             ]
             text = "\n".join(header) + "\n" + self.scenario.to_toml()
             atomic_write(out / "best.toml", lambda p: p.write_text(text))
+        self._write_naive(out)
         if figures:
             for stem, figure in self.figures().items():
                 save_figure(out / "figures" / f"{stem}.png", figure)
         seeds = [*info["seeds"], *info.get("confirmation", {}).get("seeds", [])]  # search, then fresh
         write_manifest(out, info, seeds, invocation or self.invocation)
         return out
+
+    def _write_naive(self, out: Path) -> None:
+        """With ``rivals_respond``: ``naive_trace.csv``, ``naive_best.toml`` (the naive plan in the
+        scenario as given, rivals responding: ``sim run`` it to see how it fares against them),
+        ``response_comparison.json`` and ``.csv``, ``response_reactions.csv``."""
+        from sim.files import atomic_write, write_json
+
+        info = self.info
+        if self.naive_trace is not None:
+            atomic_write(out / "naive_trace.csv", lambda p: self.naive_trace.to_csv(p, index=False))
+        if self.naive_scenario is not None:
+            naive = info["naive"]["best"]
+            objectives = ", ".join(f"{m} {_number(v)}" for m, v in naive["search"].items())
+            header = [
+                f"# Naive plan for firm {info['firm']!r} found by `sim optimise --rivals-respond`: optimised "
+                f"against passive rivals ({objectives} there, on the search seeds).",
+                f"#   {naive['plan']['summary']}",
+                "# This file runs it against the rivals as the scenario gives them (responding): sim run <this file>",
+            ]
+            text = "\n".join(header) + "\n" + self.naive_scenario.to_toml()
+            atomic_write(out / "naive_best.toml", lambda p: p.write_text(text))
+        comparison = info.get("response_comparison")
+        if comparison is not None:
+            write_json(out / "response_comparison.json", _json_safe(comparison))
+            table = comparison_table(comparison)
+            atomic_write(out / "response_comparison.csv", lambda p: table.to_csv(p, index=False))
+            reactions = reactions_table(comparison)
+            atomic_write(out / "response_reactions.csv", lambda p: reactions.to_csv(p, index=False))
 
 
 LABELS = {
@@ -408,3 +448,153 @@ def format_optimisation(result: Optimisation) -> str:
         >>> print(format_optimisation(optimise(scenario, "us")))  # doctest: +SKIP
     """
     return result.table()
+
+
+# --------------------------------------------------------------------------- plans that expect a response
+
+
+def response_lines(comparison: dict[str, Any], info: dict[str, Any]) -> list[str]:
+    """The text of the naive plan against the response-aware plan (``response_comparison``).
+
+    Example:
+        >>> print("\\n".join(response_lines(result.info["response_comparison"], result.info)))  # doctest: +SKIP
+    """
+    rivals = ", ".join(f"{name} = {personality}" for name, personality in comparison["rivals"].items())
+    seeds = comparison["seeds"]
+    plans = comparison["plans"]
+    lines = [f"Plans that expect a response (rivals responding: {rivals}):"]
+    for key in ("naive", "aware"):
+        plan = plans[key]
+        lines.append(
+            f"  {PLANS[key]} (searched against {plan['searched_against']}, trial {plan['trial']}): "
+            + textwrap.shorten(plan["plan"]["summary"], 80)
+        )
+    if comparison["same_plan"]:
+        lines.append("  both searches chose the same plan, so the difference below is 0 by construction")
+    method = (
+        "mean [95% CI]" if comparison["method"] == "t" else "value [95% CI, paired bootstrap over the seeds]"
+    )
+    lines += ["", f"Both plans on the same {len(seeds)} fresh seeds ({seeds[0]}-{seeds[-1]}): {method}"]
+    for metric, block in comparison["metrics"].items():
+        better = "lower" if block["direction"] == "minimize" else "higher"
+        body = []
+        for key in ("aware", "naive", "difference"):
+            label = "aware - naive" if key == "difference" else PLANS[key]
+            cells = []
+            for rivals in ("responsive", "passive"):
+                cell = block[rivals][key]
+                text = (_signed if key == "difference" else _number)(cell["mean"])
+                if cell.get("ci95"):
+                    low, high = cell["ci95"]
+                    shown = _signed if key == "difference" else _number
+                    text += f" [{shown(low)}, {shown(high)}]"
+                if key == "difference" and cell.get("prob_better") is not None:
+                    text += f", P(aware better) {100 * cell['prob_better']:.0f}%"
+                cells.append(text)
+            body.append([label, *cells])
+        header = [f"{metric} ({better} is better)", "rivals responding", "rivals passive"]
+        lines += ["  " + line for line in _table(header, body)]
+        lines.append(f"  Against the responding rivals: {block['responsive']['verdict']['text']}.")
+    runs = comparison["reactions"]["aware"][0]["runs"] if comparison["reactions"]["aware"] else 0
+    lines += ["", f"Reactions each plan provoked (rivals responding, {runs} runs per plan: seeds x markets):"]
+    body = [
+        [PLANS[plan], row["rival"], row["rule"], f"{row['runs_provoked']} of {row['runs']}",
+         _number(row["reactions_per_run"]),
+         "-" if row["first_week_mean"] is None else f"{row['first_week_mean']:.1f} ({row['first_week_earliest']})"]
+        for plan in ("naive", "aware")
+        for row in comparison["reactions"][plan]
+    ]  # fmt: skip
+    header = ["plan", "rival", "rule", "runs provoked", "reactions/run", "first week: mean (earliest)"]
+    lines += ["  " + line for line in _table(header, body, frozenset({0, 1, 2}))]
+    return lines
+
+
+def response_figure(info: dict[str, Any]) -> Figure:
+    """Each objective of the naive and the response-aware plan with its 95% CI on the same fresh
+    seeds, against the responding rivals (filled) and passive ones (hollow), and below it the
+    paired difference aware - naive with its 95% CI; the title states the values against the
+    responding rivals and the verdict. ``figure.claims`` holds the numbers the title states.
+
+    Example:
+        >>> figure = response_figure(result.info)  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import StrMethodFormatter
+
+    from sim.plots import PALETTE
+
+    comparison = info["response_comparison"]
+    metrics = list(comparison["metrics"])
+    seeds = len(comparison["seeds"])
+    width = max(8.0, 4.8 * len(metrics) + 1.5)
+    figure, grid = plt.subplots(
+        2, len(metrics), figsize=(width, 7.0), layout="constrained", squeeze=False,
+        gridspec_kw={"height_ratios": [3, 1.4]},
+    )  # fmt: skip
+    order = ("naive", "aware")
+    styles = (("responsive", -0.08, PALETTE[0], "rivals responding"),
+              ("passive", 0.08, PALETTE[7], "rivals passive (what the naive search saw)"))  # fmt: skip
+    for column, metric in enumerate(metrics):
+        block = comparison["metrics"][metric]
+        axis, below = grid[0, column], grid[1, column]
+        for row, (rivals, offset, colour, label) in enumerate(styles):
+            means = [block[rivals][plan]["mean"] for plan in order]
+            y, err = _points_with_errors(means, [block[rivals][plan].get("ci95") for plan in order])
+            face = colour if rivals == "responsive" else "white"
+            axis.errorbar(np.arange(len(order)) + offset, y, yerr=err, fmt="o", capsize=5, color=colour,
+                          markersize=8, markerfacecolor=face, label=label)  # fmt: skip
+            difference = block[rivals]["difference"]
+            dy, derr = _points_with_errors([difference["mean"]], [difference.get("ci95")])
+            below.errorbar(dy, [row], xerr=derr, fmt="o", capsize=5, color=colour, markersize=7,
+                           markerfacecolor=face)  # fmt: skip
+        axis.set_xticks(range(len(order)), [PLANS[p] for p in order])
+        axis.set_xlim(-0.5, len(order) - 0.5)
+        axis.set_ylabel(f"{metric}, mean over {seeds} fresh seeds")
+        axis.set_title(LABELS.get(metric, metric), fontsize=9)
+        axis.grid(alpha=0.3, axis="y")
+        axis.margins(y=0.2)
+        below.axvline(0.0, color="black", linewidth=1)
+        below.set_yticks([0, 1], ["rivals responding", "rivals passive"])
+        below.set_ylim(-0.6, 1.6)
+        below.margins(x=0.15)
+        below.set_xlabel(f"aware - naive in {metric}, paired by seed (95% CI)")
+        below.grid(alpha=0.3, axis="x")
+        for target, which in ((axis, axis.yaxis), (below, below.xaxis)):
+            if np.nanmax(np.abs(target.get_ylim() if which is axis.yaxis else target.get_xlim())) >= 1000:
+                which.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    grid[0, 0].legend(fontsize=8, loc="upper left")
+    first = metrics[0]
+    block = comparison["metrics"][first]["responsive"]
+    rivals = ", ".join(f"{name}: {p}" for name, p in comparison["rivals"].items())
+    aware, naive = block["aware"]["mean"], block["naive"]["mean"]
+    figure.suptitle(
+        textwrap.fill(
+            f"Against responding rivals ({rivals}): {first} {_number(aware)} for the response-aware plan, "
+            f"{_number(naive)} for the naive plan; {block['verdict']['text']}",
+            int(width * 12),  # about 12 characters an inch at this size
+        ),
+        fontsize=10,
+    )
+    figure.claims = {  # type: ignore[attr-defined]
+        "figure": "response_comparison",
+        "metric": first,
+        "aware": aware,
+        "naive": naive,
+        "clear": block["verdict"]["clear"],
+        "winner": block["verdict"]["winner"],
+    }
+    return figure
+
+
+def _points_with_errors(
+    means: list[float | None], intervals: list[list[float] | None]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Values and their (below, above) error bar lengths from 95% intervals (none: no bar)."""
+    y = np.array([np.nan if m is None else m for m in means], dtype=float)
+    err = np.array(
+        [
+            [m - i[0], i[1] - m] if i and m is not None else [0.0, 0.0]
+            for m, i in zip(means, intervals, strict=True)
+        ]
+    ).T
+    return y, err

@@ -20,7 +20,7 @@ import itertools
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -79,9 +79,12 @@ def downside_of(metric: str, values: Sequence[float], quantile: float) -> float:
 
 @dataclass
 class Scores:
-    """A plan's metric values: ``values[metric]`` is markets x seeds (NaN where undefined)."""
+    """A plan's metric values: ``values[metric]`` is markets x seeds (NaN where undefined), and
+    ``reactions``: per run (markets x seeds, in that order) what the firms' responses did (the
+    summary's ``reactions``)."""
 
     values: dict[str, np.ndarray]
+    reactions: list[list[dict[str, Any]]] = field(default_factory=list)
 
     def market_means(self, metric: str) -> np.ndarray:
         with warnings.catch_warnings():
@@ -106,13 +109,14 @@ def _specs(label: str, scenarios: list[Scenario], seeds: list[int]) -> list[RunS
 
 def _scores(results: list[Any], firm: str, metrics: Sequence[str], markets: int, seeds: int) -> Scores:
     values = {m: np.full((markets, seeds), np.nan) for m in metrics}
+    reactions = [list(result.summary.get("reactions", [])) for result in results]
     for position, result in enumerate(results):
         flat = scalar_metrics(result.summary["firms"][firm])
         for metric in metrics:
             value = flat.get(metric)
             if value is not None and math.isfinite(value):
                 values[metric][position // seeds, position % seeds] = value
-    return Scores(values)
+    return Scores(values, reactions)
 
 
 def evaluate(

@@ -24,7 +24,7 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ from sim.execution import config_hash, seeds_for, shared_pool
 from sim.manifest import Invocation
 from sim.optimise.outputs import Optimisation
 from sim.optimise.plan import Plan, plan_space
+from sim.optimise.rivals import passive_rivals, reaction_counts, response_comparison, rival_responses
 from sim.optimise.scores import Scores, confirmation, evaluate, market_scenarios, pareto_mask, robust_choices
 from sim.optimise.settings import resolve_settings
 from sim.scenario import Scenario
@@ -149,78 +150,97 @@ def _optimise(
     # The references first: the built-in strategies and the firm's plan as in the file.
     reference_arms = {name: {f"firms.{firm}.strategy": name} for name in REFERENCES}
     reference_arms["file"] = {}
-    report(f"{len(reference_arms)} reference strategies x {len(markets)} market(s) x {len(seeds)} seeds")
-    reference_scores = evaluate(reference_arms, base, markets, seeds, firm, metrics, execution)
-    references = pd.DataFrame([{"strategy": name, **score_row(s)} for name, s in reference_scores.items()])
-
-    # The search.
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        study = optuna.create_study(
-            directions=[outcome(m).sense for m in objectives],
-            sampler=_sampler(settings_, seed),
-        )
     starts: dict[str, dict[str, float]] = {}
     if _is_static(base, firm):  # the file's own fixed split (or its strategy's default one)
         config = base.firms[firm]
         starts["file"] = dict(resolve_strategy_class(config.strategy)(config.split, **config.params).split)
     for name in STATIC_REFERENCES:
         starts[name] = dict(resolve_strategy_class(name).default_split)
-    warm: list[tuple[str, dict[str, Any]]] = []
-    for name, split in starts.items():
-        params = space.parameters_of(split)
-        if params is not None and params not in [p for _, p in warm]:
-            study.enqueue_trial(params)
-            warm.append((name, params))
-    rows: list[dict[str, Any]] = []
-    plans: list[Plan] = []
-    while len(rows) < settings_.trials:
-        count = min(settings_.batch, settings_.trials - len(rows))
+
+    def search(world: Scenario, tag: str) -> _Search:
+        """The references and the search in ``world`` (the rivals as given, or passive)."""
+
+        def note(text: str) -> None:
+            report(f"{tag}{text}")
+
+        note(f"{len(reference_arms)} reference strategies x {len(markets)} market(s) x {len(seeds)} seeds")
+        reference_scores = evaluate(reference_arms, world, markets, seeds, firm, metrics, execution)
+        references = pd.DataFrame(
+            [{"strategy": name, **score_row(s)} for name, s in reference_scores.items()]
+        )
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            asked = [study.ask() for _ in range(count)]
-            batch_plans = [space.suggest(trial) for trial in asked]
-        arms = {f"trial-{t.number}": p.overrides(firm) for t, p in zip(asked, batch_plans, strict=True)}
-        scores = evaluate(arms, base, markets, seeds, firm, metrics, execution)
-        for trial, plan in zip(asked, batch_plans, strict=True):
-            row = score_row(scores[f"trial-{trial.number}"])
-            values = [row[m] for m in objectives]
-            violations = [c.violation(row_value(row, c.outcome, how)) for c in constraints]
-            for constraint, violation in zip(constraints, violations, strict=True):
-                trial.set_constraint(constraint.outcome, violation)
-            origin = next((name for name, p in warm if p == trial.params), "sampler")
-            record = {"trial": trial.number, "batch": len(rows) // max(settings_.batch, 1), "origin": origin}
-            record.update({f"share_{k}": plan.shares.get(k, 0.0) for k in space.levers})
-            record["unspent"] = plan.unspent
-            record["budget"] = plan.budget
-            record.update({f"start_{k}": w for k, w in plan.starts.items()})
-            record.update(row)
-            record["feasible"] = all(v <= 0 for v in violations) and all(math.isfinite(v) for v in values)
-            rows.append(record)
-            plans.append(plan)
-            if all(math.isfinite(v) for v in values):
-                study.tell(trial, values)
-            else:  # an undefined objective (e.g. a CAC without acquisitions) cannot be ranked
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        feasible = [r for r in rows if r["feasible"]]
-        if feasible and len(objectives) == 1:
-            best_row = _best_single(feasible, objectives[0])
-            report(
-                f"{len(rows)} of {settings_.trials} candidates, best {objectives[0]} {best_row[objectives[0]]:,.4g}"
+            study = optuna.create_study(
+                directions=[outcome(m).sense for m in objectives],
+                sampler=_sampler(settings_, seed),
             )
-        else:
-            report(f"{len(rows)} of {settings_.trials} candidates, {len(feasible)} feasible")
+        warm: list[tuple[str, dict[str, Any]]] = []
+        for name, split in starts.items():
+            params = space.parameters_of(split)
+            if params is not None and params not in [p for _, p in warm]:
+                study.enqueue_trial(params)
+                warm.append((name, params))
+        rows: list[dict[str, Any]] = []
+        plans: list[Plan] = []
+        while len(rows) < settings_.trials:
+            count = min(settings_.batch, settings_.trials - len(rows))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                asked = [study.ask() for _ in range(count)]
+                batch_plans = [space.suggest(trial) for trial in asked]
+            arms = {f"trial-{t.number}": p.overrides(firm) for t, p in zip(asked, batch_plans, strict=True)}
+            scores = evaluate(arms, world, markets, seeds, firm, metrics, execution)
+            for trial, plan in zip(asked, batch_plans, strict=True):
+                row = score_row(scores[f"trial-{trial.number}"])
+                values = [row[m] for m in objectives]
+                violations = [c.violation(row_value(row, c.outcome, how)) for c in constraints]
+                for constraint, violation in zip(constraints, violations, strict=True):
+                    trial.set_constraint(constraint.outcome, violation)
+                origin = next((name for name, p in warm if p == trial.params), "sampler")
+                record = {
+                    "trial": trial.number,
+                    "batch": len(rows) // max(settings_.batch, 1),
+                    "origin": origin,
+                }
+                record.update({f"share_{k}": plan.shares.get(k, 0.0) for k in space.levers})
+                record["unspent"] = plan.unspent
+                record["budget"] = plan.budget
+                record.update({f"start_{k}": w for k, w in plan.starts.items()})
+                record.update(row)
+                record["feasible"] = all(v <= 0 for v in violations) and all(math.isfinite(v) for v in values)
+                rows.append(record)
+                plans.append(plan)
+                if all(math.isfinite(v) for v in values):
+                    study.tell(trial, values)
+                else:  # an undefined objective (e.g. a CAC without acquisitions) cannot be ranked
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            feasible = [r for r in rows if r["feasible"]]
+            if feasible and len(objectives) == 1:
+                best_row = _best_single(feasible, objectives[0])
+                note(
+                    f"{len(rows)} of {settings_.trials} candidates, best {objectives[0]} {best_row[objectives[0]]:,.4g}"
+                )
+            else:
+                note(f"{len(rows)} of {settings_.trials} candidates, {len(feasible)} feasible")
+        trace = pd.DataFrame(rows)
+        feasible_rows = trace[trace["feasible"]]
+        front = np.zeros(len(trace), dtype=bool)
+        if len(feasible_rows):
+            front[feasible_rows.index] = pareto_mask(
+                feasible_rows[objectives].to_numpy(dtype=float), minimise
+            )
+        trace["pareto"] = front
+        index = _choose(trace, objectives, minimise)
+        return _Search(trace, plans, references, index, plans[index] if index is not None else None)
 
-    trace = pd.DataFrame(rows)
-    feasible_rows = trace[trace["feasible"]]
     minimise = [outcome(m).lower_is_better for m in objectives]
-    front = np.zeros(len(trace), dtype=bool)
-    if len(feasible_rows):
-        front[feasible_rows.index] = pareto_mask(feasible_rows[objectives].to_numpy(dtype=float), minimise)
-    trace["pareto"] = front
-    best_index = _choose(trace, objectives, minimise)
-    best = plans[best_index] if best_index is not None else None
+    rivals = rival_responses(base, firm) if settings_.rivals_respond else {}
+    aware_tag = "response-aware search: " if rivals else ""
+    found = search(base, aware_tag)
+    naive = search(passive_rivals(base, firm), "naive search (rivals passive): ") if rivals else None
+    trace, plans, references, best_index, best = found
+    front = trace["pareto"].to_numpy(dtype=bool)
 
     info: dict[str, Any] = {
         "scenario": scenario.name,
@@ -239,15 +259,12 @@ def _optimise(
         "hash": config_hash(base),
         "references_search": references.to_dict(orient="records"),
     }
+    if rivals:
+        info["rivals_respond"] = rivals
     plan_scenario = None
     if best is not None:
         plan_scenario = base.with_overrides(best.overrides(firm))
-        info["best"] = {
-            "trial": int(trace.loc[best_index, "trial"]),
-            "origin": trace.loc[best_index, "origin"],
-            "plan": best.to_dict(),
-            "search": {m: float(trace.loc[best_index, m]) for m in objectives},
-        }
+        info["best"] = _chosen(trace, best_index, best, objectives)
         if len(objectives) > 1:
             info["pareto_front"] = [
                 {
@@ -260,20 +277,98 @@ def _optimise(
         if robust:
             info["robust"] = robust_choices(trace, plans, objectives[0], q)
         confirm_seeds = seeds_for(scenario, settings_.confirm_runs, seed + settings_.runs)
+        arms = {"best": best.overrides(firm)}
+        if naive is not None and naive.best is not None:
+            arms["naive"] = naive.best.overrides(firm)
+        arms.update(reference_arms)
         report(
-            f"confirming the best plan against {len(reference_arms)} references on "
-            f"{len(confirm_seeds)} fresh seeds x {len(markets)} market(s)"
+            f"confirming the best plan{' and the naive plan' if 'naive' in arms else ''} against "
+            f"{len(reference_arms)} references on {len(confirm_seeds)} fresh seeds x {len(markets)} market(s)"
         )
-        arms = {"best": best.overrides(firm), **reference_arms}
         confirmed = evaluate(arms, base, markets, confirm_seeds, firm, metrics, execution)
         info["confirmation"] = confirmation(confirmed, objectives, how, q, confirm_seeds, seed)
+        if naive is not None and naive.best is not None:
+            report("both plans against passive rivals on the same fresh seeds")
+            pair = {label: arms[label] for label in ("best", "naive")}
+            unanswered = evaluate(
+                pair, passive_rivals(base, firm), markets, confirm_seeds, firm, metrics, execution
+            )
+            plans_ = {
+                "aware": {
+                    **_chosen(trace, best_index, best, objectives),
+                    "searched_against": "responsive rivals",
+                },
+                "naive": {
+                    **_chosen(naive.trace, naive.index, naive.best, objectives),
+                    "searched_against": "passive rivals",
+                },
+            }
+            info["response_comparison"] = response_comparison(
+                info["confirmation"],
+                confirmation(unanswered, objectives, how, q, confirm_seeds, seed),
+                {
+                    "aware": reaction_counts(confirmed["best"], base, firm),
+                    "naive": reaction_counts(confirmed["naive"], base, firm),
+                },
+                rivals,
+                plans_,
+            )
     else:
         info["best"] = None
         info["note"] = "no candidate met the constraints; relax them or search longer. " + _closest(
             trace, constraints, how
         )
+    naive_result = None
+    if naive is not None:
+        info["naive"] = {
+            "searched_against": "passive rivals (every rival's response removed)",
+            "trials": len(naive.trace),
+            "feasible": int(naive.trace["feasible"].sum()),
+            "best": _chosen(naive.trace, naive.index, naive.best, objectives)
+            if naive.best is not None
+            else None,
+            "references_search": naive.references.to_dict(orient="records"),
+        }
+        if naive.best is None:
+            info["naive"]["note"] = "no candidate met the constraints against passive rivals"
+        naive_result = naive
     info["seconds"] = round(time.perf_counter() - started, 1)
-    return Optimisation(best, plan_scenario, info, trace, references)
+    return Optimisation(
+        best,
+        plan_scenario,
+        info,
+        trace,
+        references,
+        naive_trace=naive_result.trace if naive_result is not None else None,
+        naive_scenario=(
+            base.with_overrides(naive_result.best.overrides(firm))
+            if naive_result is not None and naive_result.best is not None
+            else None
+        ),
+    )
+
+
+class _Search(NamedTuple):
+    """One search's outcome: every candidate, its plans, the references, the chosen index and plan."""
+
+    trace: pd.DataFrame
+    plans: list[Plan]
+    references: pd.DataFrame
+    index: int | None
+    best: Plan | None
+
+
+def _chosen(
+    trace: pd.DataFrame, index: int | None, plan: Plan | None, objectives: list[str]
+) -> dict[str, Any]:
+    """What ``optimisation.json`` records of a chosen plan: its trial, origin, plan and search scores."""
+    assert index is not None and plan is not None, "a chosen plan has an index"
+    return {
+        "trial": int(trace.loc[index, "trial"]),
+        "origin": trace.loc[index, "origin"],
+        "plan": plan.to_dict(),
+        "search": {m: float(trace.loc[index, m]) for m in objectives},
+    }
 
 
 def _closest(trace: pd.DataFrame, constraints: Sequence[Constraint], how: str) -> str:

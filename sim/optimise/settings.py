@@ -33,7 +33,7 @@ OPTIONS = {
     "constraints": "--constraint", "uncertainties": "--uncertainty",
     "market_scenarios": "--market-scenarios", "downside": "--downside", "robust": "--robust",
     "trials": "--trials", "runs": "--runs", "confirm_runs": "--confirm-runs", "batch": "--batch",
-    "sampler": "--sampler", "seed": "--seed",
+    "sampler": "--sampler", "seed": "--seed", "rivals_respond": "--rivals-respond",
 }  # fmt: skip
 # A part of the plan space (a key of a lever's decision) and the setting that gives it.
 PARTS = {"lever": "levers", "share": "shares", "start_week": "start_weeks"}

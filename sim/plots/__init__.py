@@ -3,7 +3,7 @@
 Owns the figures, one module per use: :mod:`sim.plots.run` (``sim run``), :mod:`sim.plots.sweep`
 (``sim sweep``), :mod:`sim.plots.report` (``sim report`` and the notebooks), with
 :mod:`sim.plots.value` (what a customer costs and is worth) and :mod:`sim.plots.comparison`
-(differences between strategies and plans), all drawn with the look of :mod:`sim.plots.layout`:
+(differences between strategies and plans) and :mod:`sim.plots.game` (``sim game``), all drawn with the look of :mod:`sim.plots.layout`:
 one colour per firm (stable across figures), labelled axes with units, and a title that states a
 finding computed from the arrays the figure plots. Every figure function attaches those numbers
 as ``figure.claims`` (a dict naming the figure and what its title says), so that a test can read
@@ -29,6 +29,7 @@ from sim.plots.comparison import (
     lever_reason_figure,
     pareto_figure,
 )
+from sim.plots.game import best_response_figure, payoff_figure, pure_equilibria
 from sim.plots.layout import (
     CHANNEL_COLOURS,
     LEVER_COLOURS,
@@ -96,6 +97,7 @@ __all__ = [
     "STRATEGY_COLOURS",
     "THOUSANDS",
     "acquisitions_by_channel_figure",
+    "best_response_figure",
     "cac_ltv_figure",
     "churn_by_reason_figure",
     "churn_waterfall_figure",
@@ -110,6 +112,8 @@ __all__ = [
     "lifecycle_figure",
     "on_top",
     "pareto_figure",
+    "payoff_figure",
+    "pure_equilibria",
     "ratio_text",
     "referral_cascade_figure",
     "report_figures",

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from sim.cohorts import LifecycleRunner, channel_table, survival_table, value_table
@@ -145,6 +146,36 @@ class ReportData:
                     "week": str(low) if low == high else f"{low}-{high}",
                     "effect ends": "-" if event["end"] is None else str(event["end"]),
                     "runs": f"{event['runs']} of {event['of']}",
+                })  # fmt: skip
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    @property
+    def has_reactions(self) -> bool:
+        """Whether any firm's response acted in any run (the page then has "How rivals responded")."""
+        return any(s.get("reactions") for group in self.groups.values() for s in group.summaries)
+
+    def reactions_table(self) -> pd.DataFrame:
+        """What the firms' responses did: per group, firm and rule, the runs it acted in, the week
+        it first acted (median and range over those runs), how often it acted per run, and what it
+        did the first time in the first such run."""
+        rows = []
+        for label, group in self.groups.items():
+            acted: dict[tuple[str, str], list[list[dict[str, Any]]]] = {}
+            for summary in group.summaries:
+                per_run: dict[tuple[str, str], list[dict[str, Any]]] = {}
+                for reaction in summary.get("reactions", []):
+                    per_run.setdefault((reaction["firm"], reaction["rule"]), []).append(reaction)
+                for key, reactions in per_run.items():
+                    acted.setdefault(key, []).append(reactions)
+            for (firm, rule), runs in acted.items():
+                first = sorted(run[0]["week"] for run in runs)
+                row = {} if self.mode == "firms" else {"strategy": label}
+                row.update({
+                    "firm": firm, "rule": rule, "runs": f"{len(runs)} of {len(group.summaries)}",
+                    "first week": f"{np.median(first):g}" + ("" if first[0] == first[-1] else f" ({first[0]}-{first[-1]})"),
+                    "times per run": f"{np.mean([len(run) for run in runs]):.1f}",
+                    "first time it saw": runs[0][0]["saw"], "and did": runs[0][0]["did"],
                 })  # fmt: skip
                 rows.append(row)
         return pd.DataFrame(rows)

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from sim.design import OptimiseConfig, SensitivityConfig, SweepConfig, flatten_keys
+from sim.design import GameConfig, OptimiseConfig, SensitivityConfig, SweepConfig, flatten_keys
 from sim.scenario.behaviours import BehavioursConfig
 from sim.scenario.events import CHANGEABLE_RULE, Event, changeable
 from sim.scenario.levers import LeversConfig
@@ -61,6 +61,7 @@ class Scenario(Strict):
     sweep: SweepConfig | None = None  # the design of `sim sweep`
     sensitivity: SensitivityConfig | None = None  # the design of `sim sensitivity`
     optimise: OptimiseConfig | None = None  # the search of `sim optimise`
+    game: GameConfig | None = None  # the choices of `sim game`
     events: list[Event] = Field(default_factory=list, max_length=1000)  # the market's timeline
     source: str | None = Field(None, exclude=True)  # the file it came from (not part of the data)
 
@@ -275,7 +276,9 @@ class Scenario(Strict):
 
     def without_experiments(self) -> Scenario:
         """The scenario of one run: no arms, no sweep (they describe sets of runs)."""
-        return self.model_copy(update={"arms": {}, "sweep": None, "sensitivity": None, "optimise": None})
+        return self.model_copy(
+            update={"arms": {}, "sweep": None, "sensitivity": None, "optimise": None, "game": None}
+        )
 
     def with_events(self, events: list[Any]) -> Scenario:
         """A copy whose timeline is ``events`` (tables as in ``[[events]]``, or events), checked;
