@@ -70,8 +70,8 @@ def mark_reactions(axis, market: CustomerMarket) -> list[dict]:
     of it (a market event's label is at the bottom, left of its line), cut off at the bottom of
     the axes. Reactions too close to label apart share one label ("rival: win-back campaign x2",
     or "5 reactions" when they differ); a label that repeats the one before is left out (its line
-    stays). Call it after the x limits are set;
-    reactions outside them are left out. Returns the marks drawn."""
+    stays). Call it after the x limits are set; reactions outside them are left out. Returns the
+    marks drawn."""
     colours = firm_colours(market.recorder.firm_names)
     low, high = sorted(axis.get_xlim())
     span = max(high - low, 1e-9)
