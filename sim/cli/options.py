@@ -31,6 +31,7 @@ EPILOG = """examples:
   sim run scenarios/baseline.toml --runs 20 --jobs 2
   sim compare scenarios/conquest_vs_relations.toml --runs 20
   sim sweep scenarios/what_if.toml --cluster local
+  sim emulate results/what_if/sweep
   sim report scenarios/conquest_vs_relations.toml --runs 10
   sim run scenarios/baseline.toml --set firms.us.strategy=relations --set market.size=50000
   sim validate scenarios/my_market.toml
