@@ -26,6 +26,11 @@ def _arguments(dashboard: argparse.ArgumentParser) -> None:
         metavar="H",
         help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 opens it to the network)",
     )
+    dashboard.add_argument(
+        "--emulator",
+        metavar="DIR",
+        help="an emulator folder (sim emulate): the controls that are its inputs answer at once from it",
+    )
     add_set_option(dashboard)
 
 
@@ -41,10 +46,17 @@ def _run(args: argparse.Namespace) -> int:
             load_scenario(args.scenario, overrides=changes)
     except ScenarioError as error:
         return refuse(named(str(error), args.scenario))
+    if args.emulator is not None:
+        from sim.emulate import EmulatorError, load_emulator
+
+        try:
+            load_emulator(args.emulator)  # refused here, with one line, rather than on the page
+        except EmulatorError as error:
+            return refuse(f"--emulator: {error}")
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: --host {args.host}: the dashboard is reachable from other machines", file=sys.stderr)
     try:
-        serve(args.scenario, changes, host=args.host, port=args.port)
+        serve(args.scenario, changes, host=args.host, port=args.port, emulator=args.emulator)
     except DashboardUnavailable as error:
         return refuse(str(error))
     except KeyboardInterrupt:
@@ -59,7 +71,8 @@ COMMAND = Command(
         "Serve a page with sliders for the scenario's key parameters (strategy, budget and split "
         "per firm, word of mouth, social proof, referral reward, churn tolerances, market size, "
         "seed), play/step/reset, live charts, the referral network coloured by firm and two "
-        "strategies side by side on the same seed. Listens on 127.0.0.1 unless --host says "
+        "strategies side by side on the same seed. With --emulator, the controls that are the "
+        "emulator's inputs answer a move at once from it (sim emulate). Listens on 127.0.0.1 unless --host says "
         "otherwise; fetches nothing from the internet. Ctrl-C stops it."
     ),
     arguments=_arguments,

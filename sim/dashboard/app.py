@@ -32,7 +32,8 @@ from sim.dashboard.market import (
     responds_as,
     running_metrics,
 )
-from sim.dashboard.server import OVERRIDES_ENV, SCENARIO_ENV
+from sim.dashboard.server import EMULATOR_ENV, OVERRIDES_ENV, SCENARIO_ENV
+from sim.dashboard.whatif import WhatIf
 from sim.scenario import Scenario, load_scenario
 
 
@@ -224,15 +225,122 @@ SLIDER_VALUES_CSS = """
 .v-input__slider { padding-top: 26px; }
 """
 
+
+def whatif_from_environment(params: dict, scenario: Scenario) -> WhatIf | None:
+    """The emulator ``sim dashboard --emulator`` was started with (see :data:`EMULATOR_ENV`), beside
+    the page's controls; None without one."""
+    from sim.emulate import load_emulator
+
+    folder = os.environ.get(EMULATOR_ENV, "")
+    return WhatIf(load_emulator(folder), params, scenario) if folder else None
+
+
+def bind_controls(params: dict, whatif: WhatIf | None) -> dict[str, solara.Reactive]:
+    """Give each control that sets an emulator input a reactive value (one per browser session:
+    Solara keeps a module's reactive values per session), so that the emulated panel hears a slider
+    move at once and not only at Reset; returns them by control key."""
+    if whatif is None:
+        return {}
+    bound = {}
+    for name in whatif.bound:
+        key = whatif.control_key(name)
+        bound[key] = solara.reactive(params[key]["value"])
+        params[key] = {**params[key], "value": bound[key]}
+    return bound
+
+
+class EmulatedDashboardModel(DashboardModel):
+    """:class:`DashboardModel` for a page with an emulator: a control bound by :func:`bind_controls`
+    reaches Reset as its reactive value until it is first moved; its value is what counts."""
+
+    def __init__(self, **settings) -> None:
+        super().__init__(**{k: v.value if isinstance(v, solara.Reactive) else v for k, v in settings.items()})
+
+
+def _interval_row(name: str, prediction) -> list[str]:
+    return [name, f"{prediction.mean:,.0f}", f"[{prediction.low:,.0f}, {prediction.high:,.0f}]"]
+
+
+@solara.component
+def EmulatedPanel(model: DashboardModel):
+    """What-if (emulated): the bound controls' values (and the panel's own sliders for inputs no
+    control sets) answered by the emulator: each outcome's mean and 95% interval, its
+    cross-validated error, an extrapolation marked, and the real simulation on demand."""
+    whatif = WHATIF
+    own_specs = whatif.own_sliders()
+    own = solara.use_reactive({name: WhatIf.start_value(spec) for name, spec in own_specs.items()})
+    settings = {key: reactive.value for key, reactive in BOUND.items()}
+    answer = whatif.answer(settings, own.value)
+    confirmation = solara.lab.use_task(whatif.confirm, dependencies=None, raise_error=False)
+    with solara.Card("What-if (emulated)", classes=["sim-emulated"]) as panel, solara.Column(gap="4px"):
+        for name, spec in own_specs.items():
+
+            def moved(value, name=name) -> None:
+                own.set({**own.value, name: value})
+
+            if spec.kind == "category":
+                solara.Select(label=name, value=own.value[name], values=list(spec.levels), on_value=moved)
+            else:
+                solara.SliderFloat(
+                    name,
+                    value=own.value[name],
+                    min=spec.low,
+                    max=spec.high,
+                    step=WhatIf.step(spec),
+                    on_value=moved,
+                )
+        shown = ", ".join(f"{name} = {value:,.4g}" if isinstance(value, float | int) else f"{name} = {value}"
+                          for name, value in answer.point.items())  # fmt: skip
+        solara.Text(f"At {shown} ({whatif.emulator.source['firm']}, {whatif.emulator.source['scenario']}):")
+        _table(
+            ["outcome", "emulated", "95% interval"],
+            [_interval_row(n, p) for n, p in answer.predictions.items()],
+        )
+        for note in answer.notes:
+            solara.Text(note, classes=["sim-emulated-note"])
+        if answer.warning():
+            solara.Warning(answer.warning(), classes=["sim-extrapolation"])
+        solara.Text(
+            f"Answered by the emulator in {answer.milliseconds:.1f} ms, not simulated: a quick what-if, not a result.",
+            style={"font-size": "0.85em"},
+        )
+        solara.Button(
+            "run the real simulation to confirm",
+            on_click=lambda: confirmation(answer.point),
+            disabled=confirmation.pending,
+            classes=["sim-confirm"],
+        )
+        if confirmation.pending:
+            solara.ProgressLinear(True)
+        elif confirmation.error:
+            solara.Error(f"the confirming run failed: {confirmation.exception}")
+        elif confirmation.finished and confirmation.value is not None:
+            done = confirmation.value
+            if done.point != answer.point:
+                solara.Text("(for the settings before the last move)", style={"font-style": "italic"})
+            for line in done.lines():
+                solara.Text(line, classes=["sim-confirmed"])
+    return panel
+
+
 SCENARIO = scenario_from_environment()
 PARAMS = dashboard_params(SCENARIO)
-COMPONENTS = [headline, EventPanel, *(chart_panel(chart) for chart in CHARTS), responses_panel]
+WHATIF = whatif_from_environment(PARAMS, SCENARIO)
+BOUND = bind_controls(PARAMS, WHATIF)
+COMPONENTS = [
+    headline,
+    *([EmulatedPanel] if WHATIF else []),
+    EventPanel,
+    *(chart_panel(chart) for chart in CHARTS),
+    responses_panel,
+]
+MODEL_CLASS = EmulatedDashboardModel if WHATIF else DashboardModel
 
 
 @solara.component
 def Page():
     """One browser session: its own model, shown by SolaraViz."""
-    model = solara.use_memo(lambda: DashboardModel(**initial_settings(PARAMS)), dependencies=[])
+    model = solara.use_memo(lambda: MODEL_CLASS(**initial_settings(PARAMS)), dependencies=[])
     solara.Style(SLIDER_VALUES_CSS)
     SolaraViz(model, components=COMPONENTS, model_params=PARAMS, name=f"What if: {SCENARIO.name}")
     if responding_firms(SCENARIO):

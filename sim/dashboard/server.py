@@ -23,6 +23,7 @@ from typing import Any
 
 SCENARIO_ENV = "SIM_DASHBOARD_SCENARIO"  # path of the scenario file; empty: the built-in defaults
 OVERRIDES_ENV = "SIM_DASHBOARD_SET"  # JSON object of dotted-key overrides (`--set`)
+EMULATOR_ENV = "SIM_DASHBOARD_EMULATOR"  # folder of an emulator (`--emulator`); empty: none
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8521  # Mesa's customary visualisation port
 # Where Solara would fetch a front-end file it does not find locally: port 9 ("discard") on this
@@ -74,6 +75,7 @@ def serve(
     overrides: dict[str, Any] | None = None,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
+    emulator: str | os.PathLike[str] | None = None,
 ) -> None:
     """Serve the dashboard for a scenario until interrupted (Ctrl-C).
 
@@ -82,11 +84,13 @@ def serve(
         overrides: dotted-key overrides applied to it (``--set``).
         host: the address to listen on; 127.0.0.1 (this machine only) unless asked otherwise.
         port: the port; 0 picks a free one.
+        emulator: the folder of an emulator (``sim emulate``) that answers what-ifs at once.
     """
     check_installed()
     # Before anything imports Solara: it reads its settings from the environment on import.
     os.environ[SCENARIO_ENV] = str(Path(scenario_path).resolve()) if scenario_path else ""
     os.environ[OVERRIDES_ENV] = json.dumps(overrides or {})
+    os.environ[EMULATOR_ENV] = str(Path(emulator).resolve()) if emulator else ""
     os.environ["SOLARA_APP"] = "sim.dashboard.app"
     for name, value in OFFLINE_SETTINGS.items():
         os.environ.setdefault(name, value)  # a user's own setting wins

@@ -89,7 +89,7 @@ def gaussian_process(width: int, seed: int = 0) -> GaussianProcessRegressor:
     kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
         length_scale=np.ones(width), length_scale_bounds=(1e-2, 1e2), nu=2.5
     ) + WhiteKernel(1e-2, (1e-8, 1e1))
-    return GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=2, random_state=seed)
+    return GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=1, random_state=seed)
 
 
 def gradient_boosting(rows: int, seed: int = 0) -> GradientBoostingRegressor:
