@@ -11,11 +11,11 @@ folder, the option and the value, raised before anything is fitted or written.
 
 Example:
     >>> import pandas as pd
-    >>> table = pd.DataFrame({"point": [0, 0, 1, 1], "run": [1, 2, 1, 2], "firm": "us",
-    ...                       "firms.us.budget": [100.0, 100.0, 200.0, 200.0], "profit": [1.0, 3.0, 5.0, 7.0]})
+    >>> table = pd.DataFrame({"point": [p for p in range(8) for _ in (1, 2)], "run": [1, 2] * 8, "firm": "us",
+    ...     "firms.us.budget": [100.0 * p for p in range(8) for _ in (1, 2)], "profit": [float(i) for i in range(16)]})
     >>> rows = design_rows(table, kind="sweep", inputs=["firms.us.budget"], outcomes=["profit"], per="point")
-    >>> rows.frame["profit"].tolist(), rows.replicates
-    ([2.0, 6.0], 2)
+    >>> rows.frame["profit"].tolist()[:3], rows.points, rows.replicates
+    ([0.5, 2.5, 4.5], 8, 2)
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ class Emulator:
         """
         cv = self.fits[outcome].cv
         return (
-            f"{outcome} +-{cv['rmse']:,.4g} (cross-validated RMSE; {100 * cv['share_of_spread']:.0f}% of its "
+            f"{outcome} +-{number(cv['rmse'])} (cross-validated RMSE; {100 * cv['share_of_spread']:.0f}% of its "
             "spread, the SD over the design)"
         )
 
@@ -170,6 +170,19 @@ class Emulator:
         digest = hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest()
         write_json(folder / REPORT_FILE, _json_safe({**self.report(), "sha256": digest}))
         return folder
+
+
+def number(value: float) -> str:
+    """An error or a mean as the tables show it: whole with thousands separators from 1,000 up,
+    else four significant digits.
+
+    Example:
+        >>> number(18274.4), number(3.712), number(float("nan"))
+        ('18,274', '3.712', 'n/a')
+    """
+    if not np.isfinite(value):
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _json_safe(value: Any) -> Any:
@@ -249,10 +262,10 @@ class EmulatorResult(WorkflowResult):
         header = ["outcome", "model", "RMSE", "MAE", "R^2", "RMSE/SD", "95% coverage", "other model's RMSE"]
         body = []
         for name, fit in self.emulator.fits.items():
-            others = [f"{m} {c['rmse']:,.4g}" for m, c in fit.candidates.items() if m != fit.model]
+            others = [f"{m} {number(c['rmse'])}" for m, c in fit.candidates.items() if m != fit.model]
             cv = fit.cv
             body.append([
-                name, fit.model, f"{cv['rmse']:,.4g}", f"{cv['mae']:,.4g}", f"{cv['r2']:.3f}",
+                name, fit.model, number(cv['rmse']), number(cv['mae']), f"{cv['r2']:.3f}",
                 f"{100 * cv['share_of_spread']:.0f}%", f"{100 * cv['coverage']:.0f}%",
                 ", ".join(others) or "not tried (too many rows)",
             ])  # fmt: skip
