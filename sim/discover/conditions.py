@@ -114,9 +114,12 @@ def find_conditions(
         warnings.simplefilter("ignore")
         from ema_workbench.analysis import feature_scoring, prim
     logging.getLogger("EMA").setLevel(logging.WARNING)
-    result["prim"] = _prim(prim, x, y, peel_alpha, mass_min, threshold)
+    with warnings.catch_warnings():
+        # The workbench's own pandas idioms (inplace drops) warn under pandas 3; not our code to fix.
+        warnings.filterwarnings("ignore", module=r"ema_workbench\.")
+        result["prim"] = _prim(prim, x, y, peel_alpha, mass_min, threshold)
+        result["scores"] = _scores(feature_scoring, x, y)
     result["tree"] = _tree(x, y, labels)
-    result["scores"] = _scores(feature_scoring, x, y)
     return result
 
 
