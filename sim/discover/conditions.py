@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import logging
 import warnings
 from collections.abc import Mapping
@@ -47,9 +48,10 @@ TREE_DEPTH = 3
 TREE_LEAF_SHARE = 0.05
 TREE_FOLDS = 5
 SEED = 0
-# Prim's ``threshold`` sets which y count as cases (y >= threshold) and whether find_box keeps its
-# box (mean >= threshold) or swaps in the whole space; any value in (0, 1] counts exactly the
-# markets marked True, and the smallest one keeps the peeled box, so the box is chosen here.
+# Workbench 2.x's Prim takes a ``threshold``: which y count as cases (y >= threshold) and whether
+# find_box keeps its box (mean >= threshold) or swaps in the whole space. Any value in (0, 1] counts
+# exactly the markets marked True, and the smallest keeps the peeled box, so the box is chosen here
+# (workbench 3.0 dropped the argument and always keeps the box).
 _PRIM_CASE_LEVEL = 1e-9
 
 
@@ -168,7 +170,7 @@ def _method(peel_alpha: float, mass_min: float, rows: int) -> dict[str, str]:
     leaf = max(1, round(TREE_LEAF_SHARE * rows))
     return {
         "prim": f"ema_workbench {workbench}: analysis.prim.Prim (lenient1 objective, peel_alpha "
-        f"{peel_alpha}, paste_alpha 0.05, mass_min {mass_min}); quasi-p-values from PrimBox.qp",
+        f"{peel_alpha}, paste_alpha 0.05, mass_min {mass_min}); quasi-p-values of its restrictions",
         "tree": f"scikit-learn {learn}: tree.DecisionTreeClassifier(max_depth={TREE_DEPTH}, "
         f"class_weight='balanced', min_samples_leaf={leaf}, random_state={SEED}), categories one-hot; "
         f"accuracy by model_selection.cross_validate over {TREE_FOLDS} stratified folds",
@@ -183,8 +185,11 @@ def _method(peel_alpha: float, mass_min: float, rows: int) -> dict[str, str]:
 def _prim(
     prim: Any, x: pd.DataFrame, y: np.ndarray, peel_alpha: float, mass_min: float, threshold: float
 ) -> dict:
-    finder = prim.Prim(x, y, threshold=_PRIM_CASE_LEVEL, peel_alpha=peel_alpha, mass_min=mass_min)
-    box = finder.find_box()
+    options: dict[str, Any] = {"peel_alpha": peel_alpha, "mass_min": mass_min}
+    if "threshold" in inspect.signature(prim.Prim).parameters:  # workbench 2.x
+        options["threshold"] = _PRIM_CASE_LEVEL
+    box = prim.Prim(x, y, **options).find_box()
+    quasi_p = box.p_values if hasattr(box, "p_values") else box.qp  # renamed in workbench 3.0
     # The workbench drops categorical columns with one value; they restrict nothing.
     initial = box.box_lims[0]
     table = box.peeling_trajectory.reset_index(drop=True)
@@ -203,7 +208,7 @@ def _prim(
     else:
         chosen = max(trajectory, key=lambda b: (b["density"], b["coverage"]))["index"]
         rule = f"no box reaches density {threshold:g}: the densest box"
-    limits = _limits(box.box_lims[chosen], initial, box.qp[chosen], trajectory[chosen]["restricted"])
+    limits = _limits(box.box_lims[chosen], initial, quasi_p[chosen], trajectory[chosen]["restricted"])
     worst = max((max(d["qp"].values()) for d in limits.values()), default=None)
     summary = {
         k: trajectory[chosen][k] for k in ("coverage", "density", "mass", "markets", "cases", "res_dim")

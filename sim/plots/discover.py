@@ -39,7 +39,7 @@ MAX_PAIRS = 4
 JITTER = 0.25
 
 
-def value_text(value: float) -> str:
+def _value(value: float) -> str:
     """A limit as figures show it: three significant figures, thousands separated."""
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
@@ -50,10 +50,10 @@ def limit_text(limit: dict[str, Any], label: str) -> str:
         return f"{label} in {{{', '.join(limit['kept'])}}}"
     sides = limit["qp"]
     if "low" in sides and "high" in sides:
-        return f"{value_text(limit['low'])} <= {label} <= {value_text(limit['high'])}"
+        return f"{_value(limit['low'])} <= {label} <= {_value(limit['high'])}"
     if "high" in sides:
-        return f"{label} <= {value_text(limit['high'])}"
-    return f"{label} >= {value_text(limit['low'])}"
+        return f"{label} <= {_value(limit['high'])}"
+    return f"{label} >= {_value(limit['low'])}"
 
 
 def _chosen(result: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -135,7 +135,7 @@ def box_figure(result: dict[str, Any], inputs: pd.DataFrame) -> Figure:
                 span = (high - low) or 1.0
                 start, end = (limit["low"] - low) / span, (limit["high"] - low) / span
                 axis.barh(row, end - start, left=start, height=0.55, color=BOX_COLOUR, gid=f"box:{key}")
-                sampled = f"sampled {value_text(low)} to {value_text(high)}"
+                sampled = f"sampled {_value(low)} to {_value(high)}"
             else:
                 values = _categories(inputs, key, limit["sampled"])
                 width = 1.0 / len(values)
