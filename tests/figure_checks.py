@@ -782,9 +782,10 @@ def _check_prim_trajectory(figure: Figure, claims: dict) -> list[str]:
     dims = np.asarray(points.get_array(), dtype=float)
     chosen = np.asarray(ring.get_offsets(), dtype=float)[0]
     problems = []
-    # Recompute the choice from the drawn points alone: the last at or above the dashed line, else the densest.
+    # Recompute the choice from the drawn points alone: the last at or above the dashed line, else the
+    # densest (the most coverage among equally dense).
     dense = np.flatnonzero(xy[:, 1] >= threshold)
-    index = int(dense[-1]) if len(dense) else int(np.argmax(xy[:, 1]))
+    index = int(dense[-1]) if len(dense) else max(range(len(xy)), key=lambda i: (xy[i, 1], xy[i, 0]))
     if not np.allclose(xy[index], chosen):
         problems.append(
             f"prim trajectory: the ring is at {chosen}, the rule picks point {index} at {xy[index]}"

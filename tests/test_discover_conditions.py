@@ -163,3 +163,20 @@ def test_the_figures_of_a_categorical_box_pass_the_checks(category) -> None:
         assert layout_problems(figure) == [], layout_problems(figure)
         assert claim_problems(figure) == [], claim_problems(figure)
         plt.close(figure)
+
+
+def test_the_densest_box_when_none_reaches_the_threshold() -> None:
+    # Cases scattered at random (30%): no region is 80% cases, so the rule falls back to the densest box.
+    inputs = _design(400, seed=4, gridded=False)
+    case = np.random.default_rng(4).random(400) < 0.3
+    found = find_conditions(inputs, case)
+    prim = found["prim"]
+    densest = max(prim["trajectory"], key=lambda b: (b["density"], b["coverage"]))
+    assert densest["density"] < 0.8, f"expected no box at density 0.8 from random cases, got {densest}"
+    assert prim["chosen"] == densest["index"] and prim["rule"].startswith("no box reaches"), prim["rule"]
+    figure = prim_trajectory_figure(found)
+    assert "no box reaches density 0.8" in figure.axes[0].get_title().replace("\n", " "), figure.axes[
+        0
+    ].get_title()
+    assert claim_problems(figure) == [], claim_problems(figure)
+    plt.close(figure)
