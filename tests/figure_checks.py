@@ -841,19 +841,23 @@ def _check_discover_pairs(figure: Figure, claims: dict) -> list[str]:
             problems.append(
                 f"pairs: a panel draws {cases} cases of {rows}, the claim {claims['cases']} of {claims['rows']}"
             )
-    inside, outside = claims["inside"], claims["outside"]
-    if (
-        inside["markets"] + outside["markets"] != claims["rows"]
-        or inside["cases"] + outside["cases"] != claims["cases"]
-    ):
-        problems.append(f"pairs: inside {inside} and outside {outside} do not add up to the plotted markets")
     title = _title(figure)
-    share_in = inside["cases"] / inside["markets"] if inside["markets"] else float("nan")
-    share_out = outside["cases"] / outside["markets"] if outside["markets"] else float("nan")
-    said = (
-        f"{claims['cases']} of {claims['rows']} markets are cases; {share_in:.0%} of the {inside['markets']} "
-        f"inside PRIM's box, {share_out:.0%} of the {outside['markets']} outside"
-    )
+    said = f"{claims['cases']} of {claims['rows']} markets are cases"
+    inside, outside = claims["inside"], claims["outside"]
+    if inside is not None:
+        if (
+            inside["markets"] + outside["markets"] != claims["rows"]
+            or inside["cases"] + outside["cases"] != claims["cases"]
+        ):
+            problems.append(
+                f"pairs: inside {inside} and outside {outside} do not add up to the plotted markets"
+            )
+        share_in = inside["cases"] / inside["markets"] if inside["markets"] else float("nan")
+        share_out = outside["cases"] / outside["markets"] if outside["markets"] else float("nan")
+        said += (
+            f"; {share_in:.0%} of the {inside['markets']} inside PRIM's box, "
+            f"{share_out:.0%} of the {outside['markets']} outside"
+        )
     if said not in title:
         problems.append(f"pairs: expected {said!r} in {title!r}")
     return problems

@@ -200,19 +200,19 @@ def _in_box(inputs: pd.DataFrame, box: dict[str, Any]) -> np.ndarray:
     return inside
 
 
-def pairs_figure(inputs: pd.DataFrame, case: np.ndarray, result: dict[str, Any]) -> Figure:
+def pairs_figure(inputs: pd.DataFrame, case: np.ndarray, result: dict[str, Any] | None = None) -> Figure:
     """Each pair of uncertainties (the restricted ones first, then by feature score; at most
     :data:`MAX_PAIRS`) as a scatter of the markets, cases coloured, with PRIM's box drawn wherever
     one of the pair is restricted; the diagonal counts the markets along each uncertainty (cases
     stacked on the rest). Categories sit at integer positions, jittered.
 
     ``figure.claims``: ``cases`` and ``rows`` (plotted markets), the markets and cases ``inside``
-    and ``outside`` the box, and the ``keys`` drawn.
+    and ``outside`` the box (None without a ``result``: then no box is drawn), and the ``keys`` drawn.
     """
-    _, box = _chosen(result)
-    names = result["names"]
+    box = _chosen(result)[1] if result is not None else {"restricted": [], "limits": {}}
+    names = {**{k: str(k) for k in inputs.columns}, **((result or {}).get("names") or {})}
     flags = np.asarray(case, dtype=bool)
-    scores = result.get("scores") or {}
+    scores = (result or {}).get("scores") or {}
     order = list(box["restricted"]) + sorted(
         (k for k in inputs.columns if k not in box["restricted"]), key=lambda k: -scores.get(k, 0.0)
     )
@@ -262,8 +262,13 @@ def pairs_figure(inputs: pd.DataFrame, case: np.ndarray, result: dict[str, Any])
         handles = [
             matplotlib.lines.Line2D([], [], marker="o", linestyle="", color=CASE_COLOUR, label="case"),
             matplotlib.lines.Line2D([], [], marker="o", linestyle="", color=OTHER_COLOUR, label="not case"),
-            matplotlib.patches.Patch(facecolor="none", edgecolor=BOX_COLOUR, linewidth=2, label="PRIM's box"),
         ]
+        if result is not None:
+            handles.append(
+                matplotlib.patches.Patch(
+                    facecolor="none", edgecolor=BOX_COLOUR, linewidth=2, label="PRIM's box"
+                )
+            )
         legend_axis = axes[0, -1] if count > 1 else axes[0, 0]
         legend_axis.legend(handles=handles, loc="upper right", fontsize=10)
         cases, rows = int(flags.sum()), len(flags)
@@ -275,14 +280,17 @@ def pairs_figure(inputs: pd.DataFrame, case: np.ndarray, result: dict[str, Any])
             if left_out
             else ""
         )
-        figure.suptitle(
-            f"{cases} of {rows} markets are cases; {share_in:.0%} of the {int(inside.sum())} inside PRIM's box, "
-            f"{share_out:.0%} of the {int((~inside).sum())} outside{more}"
-        )
+        title = f"{cases} of {rows} markets are cases"
+        if result is not None:
+            title += (
+                f"; {share_in:.0%} of the {int(inside.sum())} inside PRIM's box, "
+                f"{share_out:.0%} of the {int((~inside).sum())} outside"
+            )
+        figure.suptitle(title + more)
         claims = {
             "figure": "discover_pairs", "cases": cases, "rows": rows, "keys": keys,
-            "inside": {"markets": int(inside.sum()), "cases": int(flags[inside].sum())},
-            "outside": {"markets": int((~inside).sum()), "cases": int(flags[~inside].sum())},
+            "inside": {"markets": int(inside.sum()), "cases": int(flags[inside].sum())} if result else None,
+            "outside": {"markets": int((~inside).sum()), "cases": int(flags[~inside].sum())} if result else None,
         }  # fmt: skip
         return finish(figure, claims)
 
