@@ -199,6 +199,10 @@ class OptimiseConfig(Strict):
     decisions: dict[str, DecisionTable] | None = None
     spend_all: Flag = False  # shares sum to 1; else part of the budget may stay unspent
     budget: RangeOrPair | None = None  # {low, high}: the weekly budget is a decision too
+    # {low, high}: the firm's price from week `price_from` on is a decision too (its price_path)
+    price: RangeOrPair | None = None
+    # the week the chosen price starts (None = the week of the firm's first price_path point, else 1)
+    price_from: Whole | None = None
     constraints: dict[str, Bounds] = Field(
         default_factory=dict
     )  # outcome -> {low, high}, e.g. retention_yearly = {low = 0.8}
