@@ -13,6 +13,7 @@ import pytest
 
 from sim import ScenarioError, load_scenario, simulate
 from sim.cli import main
+from sim.design import choice_overrides
 from sim.optimise import Plan, plan_space, resolve_settings
 
 from .helpers import ROOT
@@ -38,11 +39,15 @@ def searched(tmp_path_factory):
 def test_the_chosen_price_reaches_the_run_from_its_first_week(searched):
     info, out = searched
     plan = info["best"]["plan"]
-    assert plan["price_from"] == 6 and 28 <= plan["price"] <= 40, f"expected a price in [28, 40] from week 6: {plan}"
+    assert plan["price_from"] == 6 and 28 <= plan["price"] <= 40, (
+        f"expected a price in [28, 40] from week 6: {plan}"
+    )
     assert f"price {plan['price']:.2f} from week 6" in plan["summary"], plan["summary"]
     trace = pd.read_csv(out / "trace.csv")
     prices = trace["price"]
-    assert prices.between(28, 40).all(), f"expected every candidate's price in [28, 40], got {prices.tolist()}"
+    assert prices.between(28, 40).all(), (
+        f"expected every candidate's price in [28, 40], got {prices.tolist()}"
+    )
     assert (prices.round(2) == prices).all(), f"expected prices in cents, got {prices.tolist()}"
     assert prices.nunique() > 1, f"expected the price searched, got {prices.tolist()}"
     best = load_scenario(out / "best.toml")
@@ -57,11 +62,17 @@ def test_the_chosen_price_reaches_the_run_from_its_first_week(searched):
     assert info["response_comparison"]["plans"]["naive"]["plan"]["price"] == naive_plan["price"], (
         "expected the comparison to carry the naive plan's price"
     )
+    played = choice_overrides("us", {"plan": str(out / "best.toml")})  # as `sim game` reads a plan
+    assert played["firms.us.price_path"] == [{"week": 6, "price": plan["price"]}], (
+        f"expected a game's plan choice to take the chosen price, got {played.get('firms.us.price_path')}"
+    )
     # A run of best.toml without the rival's response charges the list price, then the chosen one.
     passive = best.with_overrides({"firms.rival.response.personality": "passive"})
     weekly = simulate(passive, seed=1).timeseries
     charged = weekly[weekly["firm"] == "us"].set_index("week")["price"]
-    assert (charged.loc[:5] == 40).all(), f"expected the list price 40 before week 6, got {charged.loc[:5].tolist()}"
+    assert (charged.loc[:5] == 40).all(), (
+        f"expected the list price 40 before week 6, got {charged.loc[:5].tolist()}"
+    )
     assert (charged.loc[6:] == plan["price"]).all(), (
         f"expected {plan['price']} from week 6, got {sorted(set(charged.loc[6:]))}"
     )
@@ -78,7 +89,9 @@ def test_a_price_matcher_answers_exactly_the_plans_that_cut_below_its_tolerance(
         rows = [r for r in comparison["reactions"][key] if r["rule"] == "match the cheapest rival"]
         provoked = rows[0]["runs_provoked"] if rows else 0
         if price < 40 * 0.98:
-            assert provoked == 3, f"expected the {key} plan's price {price} matched in all 3 runs, got {provoked}"
+            assert provoked == 3, (
+                f"expected the {key} plan's price {price} matched in all 3 runs, got {provoked}"
+            )
             assert rows[0]["first_week_earliest"] >= 6 + 2, "expected no match before week 6 + the delay of 2"
         else:
             assert provoked == 0, f"expected the {key} plan's price {price} left unanswered, got {provoked}"
@@ -87,7 +100,9 @@ def test_a_price_matcher_answers_exactly_the_plans_that_cut_below_its_tolerance(
     weekly = simulate(best, seed=comparison["seeds"][0]).timeseries.set_index(["week", "firm"])["price"]
     rival_last = weekly.loc[(SMALL["run.weeks"], "rival")]
     expected = min(40.0, price) if price < 40 * 0.98 else 40.0
-    assert rival_last == pytest.approx(expected), f"expected the rival at {expected} in the end, got {rival_last}"
+    assert rival_last == pytest.approx(expected), (
+        f"expected the rival at {expected} in the end, got {rival_last}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -114,14 +129,20 @@ def test_bad_price_settings_exit_2_naming_the_option(tmp_path, capsys, options, 
 def test_the_file_table_is_refused_naming_the_key(write_scenario):
     text = PRICE_WAR.read_text()
     path = write_scenario(text + "\n[optimise]\nprice = {low = -1, high = 40}\n")
-    with pytest.raises(ScenarioError, match=r"scenario\.toml: \[optimise\] price = \{'low': -1\.0, 'high': 40\.0\}"):
+    with pytest.raises(
+        ScenarioError, match=r"scenario\.toml: \[optimise\] price = \{'low': -1\.0, 'high': 40\.0\}"
+    ):
         load_scenario(path)
     path = write_scenario(text + "\n[optimise]\nprice = {low = 30, high = 40}\nprice_from = 200\n")
     with pytest.raises(ScenarioError, match=r"\[optimise\] price_from = 200: a week of the run"):
         load_scenario(path)
     scenario = load_scenario(PRICE_WAR)
-    with pytest.raises(ScenarioError, match=r"--uncertainty\.firms\.us\.price_path = .*plan is what is optimised"):
-        resolve_settings(scenario, {"price": {"low": 30, "high": 40}, "uncertainties": {"firms.us.price_path": [[]]}})
+    with pytest.raises(
+        ScenarioError, match=r"--uncertainty\.firms\.us\.price_path = .*plan is what is optimised"
+    ):
+        resolve_settings(
+            scenario, {"price": {"low": 30, "high": 40}, "uncertainties": {"firms.us.price_path": [[]]}}
+        )
 
 
 def test_the_price_starts_by_default_with_the_firms_price_path():
