@@ -22,14 +22,20 @@ from sim.dashboard.charts import (
 )
 from sim.dashboard.market import (
     GLOBAL_SLIDERS,
+    PERSONALITIES,
     DashboardModel,
     dashboard_params,
     initial_settings,
     parse_seed,
+    personality_description,
+    reaction_marks,
     relations_share,
     running_metrics,
 )
 from sim.dashboard.network_picture import MAX_DRAWN, network_picture
+from sim.plots import firm_colours
+from sim.registry import resolve_response_class
+from sim.responses import Response
 from sim.strategies.builtin import RELATIONS_SPLIT
 from sim.summary import summarise
 
@@ -272,3 +278,162 @@ def test_a_missing_package_is_named_with_how_to_install_it(monkeypatch):
     monkeypatch.setattr(server, "REQUIRED_MODULES", ("solara", "no_such_dashboard_module"))
     with pytest.raises(server.DashboardUnavailable, match=r"no-such-dashboard-module.*\[dashboard\]"):
         server.check_installed()
+
+
+# ---------------------------------------------------------------------- how the rivals respond
+
+
+def _price_war(model: DashboardModel, cut_before: int = 3, weeks_after: int = 6) -> DashboardModel:
+    """``model`` stepped ``cut_before`` weeks, then our price cut to 30 struck live (in the week
+    after), then ``weeks_after`` more weeks."""
+    _stepped(model, cut_before)
+    struck = model.strike_now("price", firm="us", price=30)
+    assert struck is not None and struck.week == cut_before + 1, f"the cut strikes next week, got {struck}"
+    return _stepped(model, weeks_after)
+
+
+def test_the_rival_personality_is_a_control_that_sets_its_response(small):
+    params = dashboard_params(small)
+    control = params["firms.rival.response.personality"]
+    assert control["type"] == "Select" and control["value"] == "passive", (
+        f"the rival's control should start at the file's (no response table: passive), got {control}"
+    )
+    assert control["values"] == ["passive", "price matcher", "retaliator", "defender", "aggressor"], (
+        f"the five built-in personalities in words, got {control['values']}"
+    )
+    assert "firms.us.response.personality" not in params, "our own firm has no response control"
+    untouched = DashboardModel(**initial_settings(params))
+    assert untouched.overrides == {} and untouched.scenario_in_force.firms["rival"].response is None, (
+        f"an untouched control should leave the file as it is, got {untouched.overrides}"
+    )
+    chosen = DashboardModel(
+        **{**initial_settings(params), "firms.rival.response.personality": "price matcher"}
+    )
+    response = chosen.scenario_in_force.firms["rival"].response
+    assert response is not None and response.personality == "price_matcher", (
+        f"'price matcher' should set firms.rival.response.personality = 'price_matcher', got {response}"
+    )
+    assert chosen.comparison is not None and chosen.comparison.scenario.firms["rival"].response == response, (
+        "the side-by-side arm runs the same rival"
+    )
+    for name, label in PERSONALITIES.items():
+        described = personality_description(name)
+        docstring = resolve_response_class(name).__doc__.strip().splitlines()[0]
+        assert described == docstring, f"{label}: expected its docstring's first line, got {described!r}"
+
+
+def test_a_price_matcher_follows_our_cut_and_the_charts_mark_it(small):
+    """Our price cut to 30 strikes in week 4; the rival perceives the market 2 weeks late (the
+    response's default delay), so it sees week 4's price in week 7 and matches it then."""
+    settings = {"firms.rival.response.personality": "price matcher"}
+    model = _price_war(DashboardModel(small, compare_strategy="conquest", **settings))
+    marks = reaction_marks(model.market)
+    assert [(m["week"], m["firm"], m["label"]) for m in marks] == [
+        (7, "rival", "rival: matched price (30.00)")
+    ], f"expected one match by the rival in week 7 (cut in week 4 + 1 + a delay of 2), got {marks}"
+    assert model.market.firm("rival").price == 30.0, (
+        f"the rival should charge our 30 now, got {model.market.firm('rival').price}"
+    )
+    axis = customers_chart(model).axes[0]
+    markers = [line for line in axis.get_lines() if line.get_gid() == "reaction:rival:7"]
+    assert len(markers) == 1 and list(markers[0].get_xdata()) == [7, 7], (
+        f"expected one dashed line at week 7 on the customers chart, got {[m.get_xdata() for m in markers]}"
+    )
+    assert (
+        markers[0].get_linestyle() == "--"
+        and markers[0].get_color() == firm_colours(small.firm_names)["rival"]
+    ), "a reaction is a dashed line in the reacting firm's colour"
+    labels = [text.get_text() for text in axis.texts if text.get_gid() == "reaction-label"]
+    assert labels == ["rival: matched price (30.00)"], f"expected the reaction's label, got {labels}"
+    events = [line for line in axis.get_lines() if line.get_gid() == "event:us price 30"]
+    assert events and events[0].get_linestyle() == ":", "the market event keeps its own dotted style"
+    rows = model.reaction_rows()
+    assert [(row["side"], row["week"]) for row in rows] == [("as set", 7), ("switched", 7)], (
+        f"each arm's reactions are listed with its side, got {rows}"
+    )
+    assert "us's price 30.00" in rows[0]["saw"] and "40.00 -> 30.00" in rows[0]["did"], (
+        f"the row says what the rival saw and did, got {rows[0]}"
+    )
+    assert "responds as a price matcher" in model.response_notes()[0], model.response_notes()
+
+
+def test_each_side_by_side_arm_marks_its_own_reactions(small):
+    """A retaliator reacts to losing share, so it reacts at other weeks when we play another
+    strategy (seed 1: weeks 13 and 22 against our balanced plan, 11 and 23 against conquest):
+    each arm of the side-by-side view marks its own reactions, not the other's."""
+    scenario = small.with_overrides({"firms.rival.strategy": "conquest", "firms.rival.budget": 800})
+    settings = {"firms.rival.response.personality": "retaliator"}
+    model = _stepped(DashboardModel(scenario, seed=1, compare_strategy="conquest", **settings), 24)
+    assert model.comparison is not None
+    figure = comparison_chart(model)
+    for axis, market in zip(figure.axes, (model.market, model.comparison), strict=True):
+        drawn = sorted(
+            line.get_xdata()[0] for line in axis.get_lines() if str(line.get_gid()).startswith("reaction:")
+        )
+        own = [reaction.week for reaction in market.reactions]
+        assert own and drawn == own, (
+            f"{market.scenario.firms['us'].strategy}: expected marks at {own}, got {drawn}"
+        )
+    weeks = [[r.week for r in m.reactions] for m in (model.market, model.comparison)]
+    assert weeks[0] != weeks[1], f"the two arms should react differently here, got {weeks}"
+
+
+class Cautious(Response):
+    """Never moves first: a custom response for the dashboard's tests."""
+
+
+def test_the_file_s_own_rules_are_kept_and_params_only_where_they_fit(small):
+    own_rule = {
+        "name": "match us when far cheaper",
+        "when": {"kind": "rival_price_below", "rival": "us", "by": 0.2},
+        "then": [{"kind": "match_price", "floor_margin": 0.05}],
+    }
+    scenario = small.with_overrides(
+        {
+            "firms.rival.strategy": "conquest",
+            "firms.rival.budget": 800,
+            "firms.rival.response.personality": "price_matcher",
+            "firms.rival.response.params": {"tolerance": 0.1},
+            "firms.rival.response.rules": [own_rule],
+            "firms.rival.response.delay": 1,
+        }
+    )
+    assert dashboard_params(scenario)["firms.rival.response.personality"]["value"] == "price matcher"
+    same = DashboardModel(scenario, **{"firms.rival.response.personality": "price matcher"})
+    assert same.overrides == {}, f"the file's own personality overrides nothing, got {same.overrides}"
+    switched = DashboardModel(scenario, **{"firms.rival.response.personality": "retaliator"})
+    response = switched.scenario_in_force.firms["rival"].response
+    assert response.personality == "retaliator" and [r.name for r in response.rules] == [own_rule["name"]], (
+        f"the file's own rule should stay with the new personality, got {response}"
+    )
+    assert response.params == {} and response.delay == 1, (
+        f"tolerance is a price matcher's parameter (dropped); the delay stays, got {response}"
+    )
+    assert any("tolerance" in notice and "retaliator" in notice for notice in switched.notices), (
+        f"the page should say the file's params were left out, got {switched.notices}"
+    )
+    note = switched.response_notes()[0]
+    assert "retaliator" in note and "'match us when far cheaper'" in note and "1 week late" in note, (
+        f"the panel should name the personality, the file's rule kept and the delay, got {note!r}"
+    )
+
+
+def test_a_personality_the_scenario_refuses_is_reported_and_the_file_is_used(small):
+    """The baseline's rival (strategy neglect) funds no lever, so an aggressor has no spend to
+    move to poaching: the scenario refuses it, naming the key."""
+    model = DashboardModel(small, **{"firms.rival.response.personality": "aggressor"})
+    assert model.scenario_in_force.firms["rival"].response is None, "the file's rival is used instead"
+    assert any("firms.rival.response" in n and "funds no lever" in n for n in model.notices), (
+        f"expected a notice naming the key and why, got {model.notices}"
+    )
+
+
+def test_a_custom_response_class_in_the_file_is_a_choice_of_its_own(small):
+    spec = f"{__name__}:Cautious"
+    scenario = small.with_overrides({"firms.rival.response.personality": spec})
+    control = dashboard_params(scenario)["firms.rival.response.personality"]
+    assert control["value"] == spec and control["values"][-1] == spec, (
+        f"the file's custom class should be offered as it is, got {control}"
+    )
+    assert personality_description(spec) == "Never moves first: a custom response for the dashboard's tests."
+    assert DashboardModel(scenario, **{"firms.rival.response.personality": spec}).overrides == {}

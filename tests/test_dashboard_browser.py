@@ -1,7 +1,8 @@
 """`sim dashboard` in a real browser: start the server, open the page in headless Chromium (Debian's
 chromium driven by Playwright, no browser download), change a slider, press Reset, step a few
 weeks, and check that the week counter and the charts changed, that the slider's value reached the
-model, and that the page fetched nothing from outside this machine. Saves a screenshot
+model, and that the page fetched nothing from outside this machine; then set the rival's response,
+strike our price cut and see its reaction listed. Saves a screenshot
 (results/dashboard/screenshot.png, and one under the test's temporary folder)."""
 
 from __future__ import annotations
@@ -150,21 +151,50 @@ def test_slider_reset_and_steps_change_the_page(dashboard, tmp_path):
     assert not failures, f"every request should succeed (nothing missing offline), failed: {failures[:5]}"
 
 
-def test_a_market_event_struck_from_the_page_reaches_the_model(dashboard):
-    """The "Market event now" panel: a price cut for the rival, struck before week 1, is reported
-    with its name and week, and the week then runs."""
+def test_a_market_event_and_the_rival_s_response_reach_the_page(dashboard, tmp_path):
+    """The rival's "how it responds" control (described in the sidebar) set to price matcher, then
+    Reset; our price cut to 30 struck from the "Market event now" panel before week 1 is reported
+    with its name and week; the rival perceives the market 2 weeks late, so it matches in week 4,
+    which the reactions panel under the charts lists."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            page = browser.new_page(viewport={"width": 1400, "height": 2600})
             page.goto(dashboard)
             page.wait_for_selector("text=Market event now", timeout=60_000)
+            guide = page.locator(".sim-personalities")
+            for words in ("passive", "price matcher", "retaliator", "defender", "aggressor"):
+                assert guide.get_by_text(words, exact=True).is_visible(), (
+                    f"the sidebar should describe {words!r}"
+                )
+            control = page.locator(".v-select", has_text="rival: how it responds to rivals")
+            assert control.locator(".v-select__selection").inner_text() == "passive", (
+                "the rival's control starts at the file's: no response table, passive"
+            )
+            control.click()
+            page.get_by_role("option", name="price matcher").click()
+            page.get_by_role("button", name="Reset").click()
+            page.wait_for_selector(
+                "text=rival (neglect, 0 a week; responds as a price matcher)", timeout=30_000
+            )
+
+            page.locator(".sim-events .v-select").nth(1).click()  # the panel's firm (after its event)
+            page.get_by_role("option", name="us", exact=True).click()
             price = page.get_by_label("new price")
             price.fill("30")
             price.press("Enter")
             page.get_by_role("button", name="Strike now").click()
-            page.wait_for_selector("text='rival price 30' strikes in week 1", timeout=30_000)
-            page.get_by_role("button", name="Step").click()
-            page.wait_for_selector("text=Week 1 of 260", timeout=30_000)
+            page.wait_for_selector("text='us price 30' strikes in week 1", timeout=30_000)
+            for week in range(1, 5):
+                page.get_by_role("button", name="Step").click()
+                page.wait_for_selector(f"text=Week {week} of 260", timeout=30_000)
+            reactions = page.locator(".sim-responses")
+            reactions.get_by_text("price 40.00 -> 30.00: matched us's 30.00").first.wait_for(timeout=30_000)
+            table = reactions.locator("table").inner_text()
+            page.screenshot(path=tmp_path / "responses.png", full_page=True)
         finally:
             browser.close()
+    first = table.splitlines()[1].split("\t")
+    assert first[:4] == ["4", "as set", "rival", "us's price 30.00 is 25% below its 40.00"], (
+        f"expected the rival's match in week 4 (cut in week 1 + 1 + a delay of 2), got {first}"
+    )

@@ -108,7 +108,9 @@ def scenarios(draw):
         if draw(st.booleans()):  # a custom split over any of the levers (adaptive takes none)
             firms[f"firm{index}"]["strategy"] = draw(st.sampled_from(["neglect", "balanced"]))
             firms[f"firm{index}"]["split"] = draw(splits())
-        if n_firms > 1 and draw(st.booleans()):  # a rival that responds (what it may do depends on its budget)
+        if n_firms > 1 and draw(
+            st.booleans()
+        ):  # a rival that responds (what it may do depends on its budget)
             firms[f"firm{index}"]["response"] = draw(responses(firms[f"firm{index}"]))
     behaviours = {
         name: {"enabled": draw(st.booleans())}

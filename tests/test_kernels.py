@@ -420,6 +420,7 @@ def _book_by_arrays(market, signals, customers, events):
     channel = np.where(market.effects.poach_boost[movers, to] > 0, Channel.POACHED, Channel.SWITCH).astype(
         np.int8
     )
+    np.add.at(flows.lost_to, (firm[switches], to), 1)
     c.join(movers, to, week, channel, config.experience.initial_satisfaction, config.appreciation.initial)
     np.add.at(flows.acquired, (to, channel), 1)
     lapsed = leavers[~demographic & ~switches]

@@ -271,3 +271,29 @@ def test_bad_responses_are_refused_naming_the_key(setting, key):
     assert done.returncode == 2, f"expected exit 2, got {done.returncode}: {done.stderr}"
     assert key in done.stderr and "Traceback" not in done.stderr, f"expected {key!r} named: {done.stderr}"
     assert len(done.stderr.strip().splitlines()) == 1, f"expected one message: {done.stderr}"
+
+
+@register_response("test_match_below")
+class MatchBelow(Response):
+    """Matches any rival more than ``gap`` cheaper (a parameter read from the table)."""
+
+    def decide(self, view):
+        gap = float(self.config.params.get("gap", 0.1))
+        for rival in view.rivals():
+            price = view.rival_price(rival)
+            if price is not None and price < (1 - gap) * view.own_price:
+                if self.ready("match", view.now):
+                    self.take("match", f"{rival} at {price:.2f}", view, {"kind": "match_price"}, rival=rival)
+                return True
+        return False
+
+
+def test_a_custom_response_reads_its_parameters_from_the_table():
+    # us cuts 40 -> 37.5 (6.25%): a gap of 0.05 reacts, the default 0.1 does not.
+    cut = {"firms__us__price_path": [{"week": 5, "price": 37.5}]}
+    reacting = run(**cut, firms__rival__response={"personality": "test_match_below", "params": {"gap": 0.05}})
+    ignoring = run(**cut, firms__rival__response={"personality": "test_match_below"})
+    assert [r.week for r in reactions_of(reacting)] == [8], (
+        "expected a gap of 5% to match a 6.25% cut in week 8"
+    )
+    assert reactions_of(ignoring) == [], "expected the default gap of 10% to ignore a 6.25% cut"

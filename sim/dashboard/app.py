@@ -2,11 +2,12 @@
 
 Owns the page a browser gets: the scenario it is opened on (read from the environment that
 :func:`sim.dashboard.server.serve` sets, so the page module can be imported by the Solara server),
-the panels (a headline with the week counter, the panel that strikes a market event now, then the
-charts of :mod:`sim.dashboard.charts`) and
+the panels (a headline with the week counter, the panel that strikes a market event now, the
+charts of :mod:`sim.dashboard.charts`, then how the rivals respond and the reactions so far) and
 the ``Page`` component Solara serves. SolaraViz supplies the sidebar: Reset, play/pause and Step,
-and the controls of :func:`sim.dashboard.market.dashboard_params`, which take effect on Reset.
-Each browser session gets its own model.
+and the controls of :func:`sim.dashboard.market.dashboard_params`, which take effect on Reset;
+under them the page adds what each response personality does. Each browser session gets its own
+model.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ from mesa.visualization import SolaraViz
 from sim.dashboard.charts import CHARTS
 from sim.dashboard.market import (
     LIVE_EVENTS,
+    PERSONALITIES,
     DashboardModel,
     dashboard_params,
     initial_settings,
+    personality_description,
+    responding_firms,
+    responds_as,
     running_metrics,
 )
 from sim.dashboard.server import OVERRIDES_ENV, SCENARIO_ENV
@@ -53,14 +58,17 @@ def headline(model: DashboardModel):
             f"{market.scenario.name}: {market.customers.size:,} people, seed {model.seed}. "
             "Controls take effect on Reset."
         )
+        responding = responding_firms(market.scenario)
         for index, (name, firm) in enumerate(market.scenario.firms.items()):
+            response = firm.response.personality if firm.response is not None else "passive"
+            how = f"; {responds_as(response)}" if name in responding else ""
             won = int(metrics["acquired"][-1, index]) if market.week else 0
             lost = int(recorder.churned[1 : market.week + 1, index].sum())
             cac = metrics["cac_fully_loaded"][-1, index] if market.week else float("nan")
             ltv = metrics["ltv_net"][-1, index] if market.week else float("nan")
             spent = market.week and metrics["spend"][-1, index] > 0
             solara.Text(
-                f"{name} ({firm.strategy}, {firm.budget:,.0f} a week): "
+                f"{name} ({firm.strategy}, {firm.budget:,.0f} a week{how}): "
                 f"{recorder.customers[market.week, index]:,} customers; won {won:,}, lost {lost:,}; "
                 f"CAC fully loaded {_money(cac) if spent else 'nothing spent'}, "
                 f"LTV net of retention cost {_money(ltv)}",
@@ -124,6 +132,80 @@ def _money(value: float) -> str:
     return "-" if value != value else f"{value:,.0f}"  # NaN: nobody won yet
 
 
+MAX_REACTION_ROWS = 30  # the table's most recent reactions; the charts mark every one
+
+
+def responses_panel(model: DashboardModel):
+    """How each rival responds (its personality, what it does, what of the file's response is
+    kept) and the reactions so far, most recent first: week, (side,) firm, what it saw, what it
+    did. Under the charts, which mark the same reactions. Plain HTML, not Markdown: Solara's
+    Markdown fetches KaTeX from a CDN, and the page fetches nothing from outside this machine."""
+    rows = model.reaction_rows()
+    sides = model.comparison is not None
+    with solara.Card("How the rivals respond", classes=["sim-responses"]) as panel, solara.Column(gap="6px"):
+        for note in model.response_notes():
+            solara.Text(note, classes=["sim-response-note"])
+        if not rows:
+            solara.Text(f"No reaction so far (week {model.week}).", classes=["sim-reactions-none"])
+        else:
+            shown = f"; the {MAX_REACTION_ROWS} latest shown" if len(rows) > MAX_REACTION_ROWS else ""
+            solara.Text(
+                f"Reactions so far ({len(rows)}, most recent first{shown}):", style={"font-weight": "bold"}
+            )
+            header = ["week", *(["side"] if sides else []), "firm", "what it saw", "what it did"]
+            body = [
+                [str(row["week"]), *([row["side"]] if sides else []), row["firm"], row["saw"], row["did"]]
+                for row in rows[:MAX_REACTION_ROWS]
+            ]
+            with solara.Div(style={"max-height": "360px", "overflow-y": "auto"}):  # scrolls in its cell
+                _table(header, body)
+    return panel
+
+
+def _table(header: list[str], body: list[list[str]]) -> solara.Element:
+    """A small HTML table (Vuetify's simple table look)."""
+
+    def row(cells: list[str], tag: str) -> solara.Element:
+        return solara.v.Html(tag="tr", children=[solara.v.Html(tag=tag, children=[cell]) for cell in cells])
+
+    return solara.v.SimpleTable(
+        dense=True,
+        children=[
+            solara.v.Html(tag="thead", children=[row(header, "th")]),
+            solara.v.Html(tag="tbody", children=[row(cells, "td") for cells in body]),
+        ],
+    )
+
+
+@solara.component
+def PersonalityGuide():
+    """In the sidebar, under the controls: what each choice of "how it responds to rivals" does
+    (the first line of each personality's docstring)."""
+    with (
+        solara.Sidebar(),
+        solara.Card("How a rival can respond", classes=["sim-personalities"]),
+        solara.Column(gap="4px"),
+    ):
+        for name, label in PERSONALITIES.items():
+            solara.v.Html(
+                tag="div",
+                children=[solara.v.Html(tag="b", children=[label]), f": {personality_description(name)}"],
+                class_="sim-personality",
+            )
+        solara.Text(
+            "The rules of a response table in the file are kept whatever the choice; "
+            "the choice takes effect on Reset.",
+            style={"font-size": "0.85em"},
+        )
+
+
+@solara.component
+def UnderTheControls():
+    """:class:`PersonalityGuide` one component further down than SolaraViz's own sidebar, so that
+    it comes after it (Solara orders what goes to the sidebar by how deep it was rendered)."""
+    PersonalityGuide()
+
+
 def chart_panel(chart: Callable[[DashboardModel], Figure]) -> Callable[[DashboardModel], solara.Element]:
     """A panel showing ``chart`` as a PNG, drawn again only when the model or its week changes."""
 
@@ -144,7 +226,7 @@ SLIDER_VALUES_CSS = """
 
 SCENARIO = scenario_from_environment()
 PARAMS = dashboard_params(SCENARIO)
-COMPONENTS = [headline, EventPanel, *(chart_panel(chart) for chart in CHARTS)]
+COMPONENTS = [headline, EventPanel, *(chart_panel(chart) for chart in CHARTS), responses_panel]
 
 
 @solara.component
@@ -153,3 +235,5 @@ def Page():
     model = solara.use_memo(lambda: DashboardModel(**initial_settings(PARAMS)), dependencies=[])
     solara.Style(SLIDER_VALUES_CSS)
     SolaraViz(model, components=COMPONENTS, model_params=PARAMS, name=f"What if: {SCENARIO.name}")
+    if responding_firms(SCENARIO):
+        UnderTheControls()

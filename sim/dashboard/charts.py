@@ -7,7 +7,9 @@ strategies side by side. Each function takes the model and returns a new
 :class:`matplotlib.figure.Figure` (no pyplot, so nothing is kept between redraws and figures can
 be drawn from the server's threads). Colours follow :mod:`sim.plots`: one per firm, one per churn
 reason. Time axes show the weeks run so far (at least a quarter), with every market event that
-struck so far marked by name (:func:`sim.plots.layout.mark_events`).
+struck so far marked by name (:func:`sim.plots.layout.mark_events`: a grey dotted line, labelled
+at the bottom) and every reaction of a rival's response (:func:`mark_reactions`: a dashed line in
+the reacting firm's colour, labelled at the top, e.g. "rival: matched price").
 
 Example:
     >>> from sim import load_scenario
@@ -20,16 +22,21 @@ Example:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
 
 from sim.agents.customers import CHANNEL_NAMES, REASON_NAMES
-from sim.dashboard.market import DashboardModel, running_metrics
+from sim.dashboard.market import DashboardModel, reaction_marks, running_metrics
 from sim.dashboard.network_picture import network_picture
 from sim.model import CustomerMarket
 from sim.plots import REASON_COLOURS, firm_colours
-from sim.plots.layout import mark_events
+from sim.plots.layout import EVENT_LABEL_GAP, fit_titles, mark_events
 
 SIZE = (6.0, 3.6)  # inches: half the page's width at the dashboard's resolution
 DPI = 80
@@ -45,6 +52,7 @@ CHANNEL_COLOURS = dict(
 
 def _figure(columns: int = 1) -> tuple[Figure, list]:
     figure = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)  # a renderer of its own, to measure titles with (no pyplot)
     axes = figure.subplots(1, columns, sharey=True, squeeze=False)[0]
     return figure, list(axes)
 
@@ -53,6 +61,45 @@ def _mark_events(axis, market: CustomerMarket) -> list[str]:
     """The events that struck so far (from the file or triggered on the page), marked by name
     along the bottom, clear of the legends in the upper corners."""
     return mark_events(axis, [e.as_dict() for e in market.timeline.struck], fontsize=7, at="bottom")
+
+
+def mark_reactions(axis, market: CustomerMarket) -> list[dict]:
+    """Mark each reaction of the firms' responses so far (:func:`sim.dashboard.market.reaction_marks`)
+    on a time axis in weeks: a dashed vertical line in the reacting firm's colour at the week it
+    acted (``gid="reaction:<firm>:<week>"``), labelled along the line at the top of the axes, right
+    of it (a market event's label is at the bottom, left of its line), cut off at the bottom of
+    the axes. Reactions too close to label apart share one label ("rival: win-back campaign x2",
+    or "5 reactions" when they differ); a label that repeats the one before is left out (its line
+    stays). Call it after the x limits are set; reactions outside them are left out. Returns the
+    marks drawn."""
+    colours = firm_colours(market.recorder.firm_names)
+    low, high = sorted(axis.get_xlim())
+    span = max(high - low, 1e-9)
+    marks = [mark for mark in reaction_marks(market) if low <= mark["week"] <= high]
+    clusters: list[list[dict]] = []
+    for mark in marks:
+        axis.axvline(mark["week"], color=colours[mark["firm"]], linestyle="--", linewidth=1.2, alpha=0.85,
+                     gid=f"reaction:{mark['firm']}:{mark['week']}")  # fmt: skip
+        if clusters and (mark["week"] - clusters[-1][0]["week"]) / span < EVENT_LABEL_GAP:
+            clusters[-1].append(mark)
+        else:
+            clusters.append([mark])
+    transform = blended_transform_factory(axis.transData, axis.transAxes)
+    previous: list[str] = []
+    for cluster in clusters:
+        labels = list(dict.fromkeys(mark["label"] for mark in cluster))  # in order, once each
+        if labels == previous:
+            continue  # the same again (a campaign renewed): its line says so, the table has it
+        previous = labels
+        text = " / ".join(labels) if len(labels) <= 2 else f"{len(cluster)} reactions"
+        if len(cluster) > 1 and len(labels) == 1:
+            text += f" x{len(cluster)}"
+        firms = {mark["firm"] for mark in cluster}
+        colour = colours[cluster[0]["firm"]] if len(firms) == 1 else "#444444"
+        axis.text(cluster[0]["week"], 0.985, text, transform=transform, rotation=90, ha="left", va="top",
+                  fontsize=7, color=colour, gid="reaction-label", clip_on=True,
+                  bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "alpha": 0.7, "linewidth": 0})  # fmt: skip
+    return marks
 
 
 def _weeks(market: CustomerMarket) -> np.ndarray:
@@ -66,8 +113,16 @@ def customers_chart(model: DashboardModel) -> Figure:
     _customer_lines(axis, market)
     axis.set_title("Customers by firm")
     axis.set_ylabel("customers (people)")
-    axis.legend(loc="upper left", frameon=False)
+    _legend_below(figure, axis)
     return figure
+
+
+def _legend_below(figure: Figure, axis, columns: int | None = None) -> None:
+    """``axis``'s legend in a row under the plot: inside it, the top is where the reactions are
+    labelled and the bottom where the events are."""
+    handles, labels = axis.get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=columns or len(labels), frameon=False,
+                  fontsize=8)  # fmt: skip
 
 
 def _horizon(market: CustomerMarket) -> int:
@@ -84,9 +139,17 @@ def _customer_lines(axis, market: CustomerMarket) -> None:
         )
     axis.set_xlim(0, _horizon(market))
     axis.set_xlabel("week")
-    axis.set_ylim(bottom=0)
+    # Explicit limits: limits set once (bottom 0 alone) freeze the top, and the side-by-side view's
+    # shared axis would then cut off the arm drawn second.
+    axis.set_ylim(0, _customers_top(market))
     axis.grid(alpha=0.3)
     _mark_events(axis, market)
+    mark_reactions(axis, market)
+
+
+def _customers_top(market: CustomerMarket) -> float:
+    """The top of a customers axis: the most customers any firm had so far, plus a margin."""
+    return 1.05 * max(float(market.recorder.customers[: market.week + 1].max()), 1.0)
 
 
 def _stacked_bars(axis, firms: list[str], counts: np.ndarray, names: list[str], colours: dict) -> None:
@@ -150,11 +213,12 @@ def cac_ltv_chart(model: DashboardModel) -> Figure:
         )
     axis.set_xlim(0, _horizon(market))
     _mark_events(axis, market)
+    mark_reactions(axis, market)
     axis.set_title("Fully loaded CAC and LTV net of retention cost so far (per customer won)")
     axis.set_xlabel("week")
     axis.set_ylabel("currency per customer")
     axis.grid(alpha=0.3)
-    axis.legend(loc="upper right", frameon=False, fontsize=8, ncols=2)
+    _legend_below(figure, axis, columns=2)
     return figure
 
 
@@ -210,8 +274,10 @@ def comparison_chart(model: DashboardModel) -> Figure:
         return figure
     figure, axes = _figure(columns=2)
     firm = model.compare_firm
+    top = max(_customers_top(model.market), _customers_top(model.comparison))
     for axis, market in zip(axes, (model.market, model.comparison), strict=True):
         _customer_lines(axis, market)
+        axis.set_ylim(0, top)  # one scale for both sides (the axes share it)
         index = market.recorder.firm_names.index(firm)
         metrics = running_metrics(market.recorder)
         cac = metrics["cac_fully_loaded"][-1, index] if market.week else np.nan
@@ -224,7 +290,7 @@ def comparison_chart(model: DashboardModel) -> Figure:
             fontsize=9,
         )
     axes[0].set_ylabel("customers (people)")
-    axes[0].legend(loc="upper left", frameon=False, fontsize=8)
+    _legend_below(figure, axes[0])
     figure.suptitle(f"Side by side on seed {model.seed}: {firm}'s strategy as set (left) and switched")
     return figure
 
@@ -237,4 +303,25 @@ def _money(value: float) -> str:
     return "-" if not np.isfinite(value) else f"{value:,.0f}"
 
 
-CHARTS = (customers_chart, acquisitions_chart, churn_chart, cac_ltv_chart, network_chart, comparison_chart)
+def _fitted(chart: Callable[[DashboardModel], Figure]) -> Callable[[DashboardModel], Figure]:
+    """``chart`` with its titles wrapped to the room they have (:func:`sim.plots.layout.fit_titles`),
+    so that none runs off the panel or into its neighbour."""
+
+    @functools.wraps(chart)
+    def fitted(model: DashboardModel) -> Figure:
+        return fit_titles(chart(model))
+
+    return fitted
+
+
+CHARTS = tuple(
+    _fitted(chart)
+    for chart in (
+        customers_chart,
+        acquisitions_chart,
+        churn_chart,
+        cac_ltv_chart,
+        network_chart,
+        comparison_chart,
+    )
+)

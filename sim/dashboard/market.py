@@ -3,8 +3,10 @@
 Owns the link between the controls of ``sim dashboard`` and the model: the controls a scenario
 gets (:func:`dashboard_params`, in the form Mesa's SolaraViz takes), how their values become
 dotted-key overrides of the scenario (:func:`settings_overrides`), the seed typed into the page
-(:func:`parse_seed`), the running CAC and LTV the charts show (:func:`running_metrics`) and
-:class:`DashboardModel`, the Mesa model SolaraViz creates, steps and resets. It holds a
+(:func:`parse_seed`), the running CAC and LTV the charts show (:func:`running_metrics`), how
+each rival responds (its personality control, :func:`personality_description`, and the reactions
+to mark on the charts, :func:`reaction_marks`) and :class:`DashboardModel`, the Mesa model
+SolaraViz creates, steps and resets. It holds a
 :class:`~sim.model.CustomerMarket` built from the settings and, for the side-by-side view, the same
 market on the same seed with one firm on another strategy (common random numbers make the two a
 paired comparison). No Solara here: the page itself is :mod:`sim.dashboard.app`.
@@ -20,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import mesa
@@ -28,7 +31,10 @@ import numpy as np
 from sim.events import Struck
 from sim.model import CustomerMarket
 from sim.recording import Recorder
+from sim.registry import resolve_response_class
+from sim.responses import Reaction
 from sim.scenario import Scenario, ScenarioError
+from sim.scenario.responses import ResponseConfig
 from sim.strategies.base import STRATEGIES, resolve_strategy_class
 from sim.strategies.builtin import CONQUEST_SPLIT, RELATIONS_SPLIT
 from sim.strategies.levers import LEVERS
@@ -45,6 +51,15 @@ LIVE_EVENTS = {
     "downturn": "a downturn now",
     "reputation_shock": "a reputation shock now",
 }
+# The built-in response personalities, by what the page calls them (the rival's control).
+PERSONALITIES = {
+    "passive": "passive",
+    "price_matcher": "price matcher",
+    "retaliator": "retaliator",
+    "defender": "defender",
+    "aggressor": "aggressor",
+}
+PERSONALITY_KEY = "response.personality"  # firms.<name>.response.personality
 SLIDER_STEPS = 20  # a float slider moves in 1/20 of its range, or finer to hit the file's value
 
 # The market-wide sliders: dotted key, label, lowest value, highest value at least, integer?
@@ -115,6 +130,99 @@ def strategy_choices(scenario: Scenario) -> list[str]:
     return sorted(STRATEGIES.keys() | named)
 
 
+def personality_label(personality: str) -> str:
+    """What the page calls ``personality``: a built-in one in words, a custom class by its path.
+
+    Example:
+        >>> personality_label("price_matcher"), personality_label("mine.responses:Cautious")
+        ('price matcher', 'mine.responses:Cautious')
+    """
+    return PERSONALITIES.get(personality, personality)
+
+
+def personality_name(label: str) -> str:
+    """The personality a control's value stands for (its label on the page, or its own name).
+
+    Example:
+        >>> personality_name("price matcher"), personality_name("price_matcher")
+        ('price_matcher', 'price_matcher')
+    """
+    named = {words: name for name, words in PERSONALITIES.items()}
+    return named.get(label.strip(), label.strip())
+
+
+def personality_description(personality: str) -> str:
+    """What ``personality`` does in one line: the first paragraph of its class's docstring (the
+    built-ins' are in :mod:`sim.responses.personalities`).
+
+    Example:
+        >>> personality_description("price_matcher")
+        "Matches a cheaper rival's price, down to a margin floor."
+    """
+    try:
+        cls = resolve_response_class(personality)
+    except ValueError as error:
+        return str(error)
+    doc = (cls.__doc__ or "").strip()  # a subclass without its own docstring has None
+    if not doc:
+        return f"a custom response ({personality}) without a description"
+    return " ".join(line.strip() for line in doc.split("\n\n")[0].splitlines())
+
+
+def responding_firms(scenario: Scenario) -> list[str]:
+    """The firms whose response is a control: every firm but the first (ours: the one the
+    side-by-side view compares by default and the scenarios name first), and ours too if the file
+    gives it a response.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> responding_firms(load_scenario("scenarios/market_shifts.toml"))
+        ['rival', 'challenger']
+    """
+    return [
+        name
+        for index, (name, firm) in enumerate(scenario.firms.items())
+        if index or firm.response is not None
+    ]
+
+
+def _personality(response: ResponseConfig | None) -> str:
+    return "passive" if response is None else response.personality
+
+
+def _params_for(personality: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The file's ``params`` that ``personality`` takes: all of them, else those among its
+    parameters (a built-in's ``defaults``), else none."""
+    try:
+        cls = resolve_response_class(personality)
+    except ValueError:
+        return dict(params)  # an unknown personality: validation names it
+    accepted = getattr(cls, "defaults", {})
+    for candidate in (dict(params), {key: value for key, value in params.items() if key in accepted}):
+        try:
+            cls.rules_for(**candidate)
+        except (TypeError, ValueError):
+            continue
+        return candidate
+    return {}
+
+
+def _personality_overrides(scenario: Scenario, firm: str, chosen: str) -> dict[str, Any]:
+    """Overrides that give ``firm`` the personality ``chosen`` (a label or a name): none if it is
+    the file's; the file's own rules stay, and so do its params where the new personality takes
+    them."""
+    name = personality_name(str(chosen))
+    response = scenario.firms[firm].response
+    if name == _personality(response):
+        return {}
+    overrides: dict[str, Any] = {f"firms.{firm}.{PERSONALITY_KEY}": name}
+    if response is not None and response.params:
+        kept = _params_for(name, response.params)
+        if kept != response.params:
+            overrides[f"firms.{firm}.response.params"] = kept
+    return overrides
+
+
 def _firm_split(scenario: Scenario, firm: str) -> dict[str, float]:
     config = scenario.firms[firm]
     if config.split is not None:
@@ -156,7 +264,8 @@ def dashboard_params(scenario: Scenario) -> dict[str, Any]:
     """The controls of the page for ``scenario``, as Mesa's SolaraViz ``model_params``.
 
     Per firm a strategy, a weekly budget and the share on relations (used when the strategy is
-    ``balanced``); the market-wide sliders of :data:`GLOBAL_SLIDERS`; the seed (a text box); and
+    ``balanced``), and for each of :func:`responding_firms` how it responds to rivals (a
+    personality, :data:`PERSONALITIES`, or the file's custom class); the market-wide sliders of :data:`GLOBAL_SLIDERS`; the seed (a text box); and
     the side-by-side view's firm and the strategy it is compared with. Every key is a keyword of
     :class:`DashboardModel`; each starts at the scenario's value, so Reset without touching
     anything rebuilds the scenario as written.
@@ -166,6 +275,8 @@ def dashboard_params(scenario: Scenario) -> dict[str, Any]:
         >>> params = dashboard_params(load_scenario("scenarios/baseline.toml"))
         >>> params["firms.us.budget"]["value"], params["compare_strategy"]["value"]
         (2000, 'relations')
+        >>> params["firms.rival.response.personality"]["value"]
+        'passive'
     """
     params: dict[str, Any] = {"market_scenario": scenario}  # fixed: not a control
     params["seed"] = {"type": "InputText", "label": "seed (a whole number)", "value": str(scenario.run.seed)}
@@ -188,6 +299,14 @@ def dashboard_params(scenario: Scenario) -> dict[str, Any]:
             "max": 1.0,
             "step": 0.05,
         }
+        if name in responding_firms(scenario):
+            current = _personality(firm.response)
+            params[f"firms.{name}.{PERSONALITY_KEY}"] = {
+                "type": "Select",
+                "label": f"{name}: how it responds to rivals",
+                "value": personality_label(current),
+                "values": [*PERSONALITIES.values(), *([current] if current not in PERSONALITIES else [])],
+            }
     for key, label, low, high, integer in GLOBAL_SLIDERS:
         params[key] = _slider(key, label, _value_at(scenario, key), low, high, integer)
     first = scenario.firm_names[0]
@@ -232,8 +351,11 @@ def settings_overrides(scenario: Scenario, settings: dict[str, Any]) -> dict[str
 
     A firm's strategy is overridden only when it differs from the file's (switching resets its
     split to the new strategy's default, as ``--set`` does); a ``balanced`` firm whose share on
-    relations differs from its split's gets the balanced split with that share. Values equal to
-    the file's are left out, so untouched controls reproduce the file exactly.
+    relations differs from its split's gets the balanced split with that share. A firm's
+    personality (``firms.<name>.response.personality``, by its label on the page or its name) is
+    overridden only when it differs from the file's (no response table: passive); the file's own
+    rules, delay and cool-down stay, and its params stay where the new personality takes them.
+    Values equal to the file's are left out, so untouched controls reproduce the file exactly.
 
     Raises:
         ScenarioError: a key that is neither a dotted scenario key nor a dashboard control.
@@ -243,6 +365,8 @@ def settings_overrides(scenario: Scenario, settings: dict[str, Any]) -> dict[str
         >>> base = load_scenario("scenarios/baseline.toml")
         >>> settings_overrides(base, {"firms.us.budget": 3000, "market.size": 10000})
         {'firms.us.budget': 3000}
+        >>> settings_overrides(base, {"firms.rival.response.personality": "price matcher"})
+        {'firms.rival.response.personality': 'price_matcher'}
     """
     overrides: dict[str, Any] = {}
     shares: dict[str, float] = {}
@@ -254,6 +378,13 @@ def settings_overrides(scenario: Scenario, settings: dict[str, Any]) -> dict[str
                     f"dashboard: {key}: no firm {parts[1]!r}; firms: {', '.join(scenario.firms)}"
                 )
             shares[parts[1]] = float(value)
+            continue
+        if len(parts) == 4 and parts[0] == "firms" and ".".join(parts[2:]) == PERSONALITY_KEY:
+            if parts[1] not in scenario.firms:
+                raise ScenarioError(
+                    f"dashboard: {key}: no firm {parts[1]!r}; firms: {', '.join(scenario.firms)}"
+                )
+            overrides.update(_personality_overrides(scenario, parts[1], value))
             continue
         if len(parts) < 2:
             raise ScenarioError(
@@ -277,6 +408,39 @@ def settings_overrides(scenario: Scenario, settings: dict[str, Any]) -> dict[str
     return overrides
 
 
+def responds_as(personality: str) -> str:
+    """``personality`` as a predicate: ``"responds as a price matcher"``, ``"is passive"``,
+    ``"responds as mine.responses:Cautious"``.
+
+    Example:
+        >>> responds_as("aggressor")
+        'responds as an aggressor'
+    """
+    if personality == "passive":
+        return "is passive"
+    label = personality_label(personality)
+    if personality not in PERSONALITIES:
+        return f"responds as {label}"
+    return f"responds as {'an' if label[0] in 'aeiou' else 'a'} {label}"
+
+
+def _params_dropped(file: Scenario, in_force: Scenario) -> list[str]:
+    """A note for each firm whose file params the personality chosen on the page does not take."""
+    notes = []
+    for name, firm in file.firms.items():
+        response = in_force.firms[name].response
+        if firm.response is None or response is None:
+            continue
+        dropped = sorted(set(firm.response.params) - set(response.params))
+        if dropped:
+            notes.append(
+                f"{name}: the file's response params {', '.join(dropped)} are for its "
+                f"{personality_label(firm.response.personality)}; {name} now {responds_as(response.personality)}, "
+                "which does not take them, so they are left out (its defaults apply)"
+            )
+    return notes
+
+
 def running_metrics(recorder: Recorder) -> dict[str, np.ndarray]:
     """Acquisition economics so far, week by week, per firm: what ``summary.json`` would report
     had the run stopped that week (:func:`sim.summary.running_economics`: acquisition-only and
@@ -290,6 +454,57 @@ def running_metrics(recorder: Recorder) -> dict[str, np.ndarray]:
         (3, 2)
     """
     return running_economics(recorder)
+
+
+# What a reaction did, in a few words for its marker, read from how sim.responses.state words each
+# action (the first pattern that matches a part of ``did``; {0} is its first group); a custom
+# response's own words get its rule's name.
+REACTION_WORDS = (
+    (re.compile(r"^price [\d.,]+ -> ([\d.,]+) \(its floor\)"), "price to {0}, its floor"),
+    (re.compile(r"^price [\d.,]+ -> ([\d.,]+): matched "), "matched price ({0})"),
+    (re.compile(r"^price [\d.,]+ -> ([\d.,]+): undercut "), "undercut price ({0})"),
+    (re.compile(r"^budget [\d.,]+ -> ([\d.,]+) a week"), "raised budget to {0}"),
+    (re.compile(r" of spend moved to "), "moved spend"),
+    (re.compile(r"^win-back campaign"), "win-back campaign"),
+    (re.compile(r"^back to its plan$"), "withdrew its reactions"),
+)
+
+
+def reaction_label(reaction: Reaction) -> str:
+    """A reaction in a few words, for its marker on the charts: the firm and what it did.
+
+    Example:
+        >>> reaction_label(Reaction(6, "rival", "match the cheapest rival", "us's price 30.00 is 25%"
+        ...                         " below its 40.00", "price 40.00 -> 30.00: matched us's 30.00"))
+        'rival: matched price (30.00)'
+    """
+    words: list[str] = []
+    for part in reaction.did.split("; "):
+        said = reaction.rule
+        for pattern, short in REACTION_WORDS:
+            found = pattern.search(part)
+            if found:
+                said = short.format(*found.groups())
+                break
+        if said not in words:
+            words.append(said)
+    return f"{reaction.firm}: {' + '.join(words)}"
+
+
+def reaction_marks(market: CustomerMarket) -> list[dict[str, Any]]:
+    """Every reaction of the firms' responses so far (``market.reactions``), oldest first, as the
+    charts mark them: week, firm, rule, what it saw, what it did, and its marker's label.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> scenario = load_scenario("scenarios/baseline.toml", {"market.size": 300, "firms.us.price": 30,
+        ...                          "firms.rival.response.personality": "price_matcher"})
+        >>> market = CustomerMarket(scenario)
+        >>> for _ in range(4): market.step()
+        >>> [(mark["week"], mark["label"]) for mark in reaction_marks(market)]
+        [(3, 'rival: matched price (30.00)')]
+    """
+    return [{**reaction.as_dict(), "label": reaction_label(reaction)} for reaction in market.reactions]
 
 
 class DashboardModel(mesa.Model):
@@ -319,6 +534,7 @@ class DashboardModel(mesa.Model):
         **kwargs: Any,
     ) -> None:
         kwargs.pop("scenario", None)  # Mesa >= 3.5's own scenario object (see Args)
+        self.file_scenario = market_scenario
         self.notices: list[str] = []
         self.seed, problem = parse_seed(seed, market_scenario.run.seed)
         if problem:
@@ -330,6 +546,7 @@ class DashboardModel(mesa.Model):
         except ScenarioError as error:
             self.notices.append(f"{error}; showing the scenario as written")
             self.overrides, scenario = {}, market_scenario
+        self.notices.extend(_params_dropped(market_scenario, scenario))
         self.market = CustomerMarket(scenario, seed=self.seed)
         self.compare_firm = compare_firm if compare_firm in scenario.firms else scenario.firm_names[0]
         self.compare_strategy = compare_strategy
@@ -353,6 +570,49 @@ class DashboardModel(mesa.Model):
     def arm_label(self, market: CustomerMarket) -> str:
         """``"us: balanced"``: the compared firm and its strategy in ``market``."""
         return f"{self.compare_firm}: {market.scenario.firms[self.compare_firm].strategy}"
+
+    def response_notes(self) -> list[str]:
+        """How each responding firm responds in the market shown, in words: its personality and
+        what it does, how late it perceives and how long a rule waits, and what of the file's
+        response table is kept (its own rules, its params).
+
+        Example:
+            >>> from sim import load_scenario
+            >>> model = DashboardModel(load_scenario("scenarios/baseline.toml", {"market.size": 300}),
+            ...                        **{"firms.rival.response.personality": "price matcher"})
+            >>> model.response_notes()[0]
+            "rival responds as a price matcher: Matches a cheaper rival's price, down to a margin floor. \
+It perceives the market 2 weeks late; a rule that acted waits 4 weeks before it acts again."
+        """
+        notes = []
+        for name in responding_firms(self.scenario_in_force):
+            response = self.scenario_in_force.firms[name].response
+            personality = _personality(response)
+            note = f"{name} {responds_as(personality)}: {personality_description(personality)}"
+            if response is not None and (personality != "passive" or response.rules):
+                note += (
+                    f" It perceives the market {response.delay} week{'s' * (response.delay != 1)} late; "
+                    f"a rule that acted waits {response.cooldown} weeks before it acts again"
+                )
+                if response.revert_after is not None:
+                    note += f"; it withdraws every reaction after {response.revert_after} quiet weeks"
+                note += "."
+            if response is not None and response.rules:
+                names = ", ".join(repr(rule.name) for rule in response.rules)
+                note += f" Its own rules from the file, kept whatever the personality: {names}."
+            if response is not None and response.params:
+                given = ", ".join(f"{key} = {value}" for key, value in response.params.items())
+                note += f" Its parameters from the file: {given}."
+            notes.append(note)
+        return notes
+
+    def reaction_rows(self) -> list[dict[str, Any]]:
+        """The reactions so far for the page's table (:func:`reaction_marks`), most recent first;
+        with a side-by-side arm, each row says which side (``side``: "as set" or "switched")."""
+        rows = [{"side": "as set", **mark} for mark in reaction_marks(self.market)]
+        if self.comparison is not None:
+            rows += [{"side": "switched", **mark} for mark in reaction_marks(self.comparison)]
+        return sorted(rows, key=lambda row: -row["week"])
 
     def step(self) -> None:
         """One week of both arms."""

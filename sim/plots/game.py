@@ -257,7 +257,9 @@ def _grid_responses(info: Mapping[str, Any]) -> Figure:
         "arrow: the deviation that gains most; outline: equilibrium (dashed: not robust to the noise)",
         fontsize=10,
     )
-    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5, frameon=False)
+    # The markers are drawn large (s=260); in the legend at that size they overlap the next row.
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5, frameon=False,
+                markerscale=0.55, labelspacing=1.0)  # fmt: skip
     return figure
 
 

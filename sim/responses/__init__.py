@@ -10,12 +10,12 @@ this package registers them (the registry itself, :mod:`sim.registry`, imports n
 Example:
     >>> from sim import CustomerMarket, load_scenario
     >>> scenario = load_scenario("scenarios/conquest_vs_relations.toml", {
-    ...     "market.size": 500, "firms.conquest.price": 30,
-    ...     "firms.relations.response.personality": "price_matcher"})
+    ...     "market.size": 500, "firms.us.price_path": [{"week": 5, "price": 30}],
+    ...     "firms.rival.response.personality": "price_matcher"})
     >>> market = CustomerMarket(scenario); market.run_model()
     >>> reaction = market.reactions[0]
-    >>> reaction.week, reaction.firm, market.firm("relations").price
-    (3, 'relations', 30.0)
+    >>> reaction.week, reaction.firm, market.firm("rival").price  # week 5's price, seen 2 weeks late
+    (8, 'rival', 30.0)
 """
 
 from sim.registry import register_response

@@ -84,8 +84,10 @@ class Response:
     @classmethod
     def rules_for(cls, **params: Any) -> list[RuleConfig]:
         """The rules this personality follows with ``params`` (``[...response.params]``); none by
-        default. Raises TypeError on an unknown or invalid parameter."""
-        if params:
+        default. Raises TypeError on an unknown or invalid parameter. A class that overrides
+        :meth:`decide` takes any parameters and reads them from ``self.config.params`` (override
+        this method to check them)."""
+        if params and cls.decide is Response.decide:
             raise TypeError(f"unknown parameter {next(iter(params))!r} for personality {cls.name!r}")
         return []
 

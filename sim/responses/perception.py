@@ -11,8 +11,8 @@ Example:
     >>> from sim import CustomerMarket, load_scenario
     >>> market = CustomerMarket(load_scenario("scenarios/conquest_vs_relations.toml", {"market.size": 400}))
     >>> for _ in range(3): market.step()
-    >>> view = Perception(market, market.firm("relations"), delay=1)
-    >>> view.week, view.rival_price("conquest")
+    >>> view = Perception(market, market.firm("rival"), delay=1)
+    >>> view.week, view.rival_price("us")
     (1, 40.0)
 """
 

@@ -10,7 +10,7 @@ Example:
     >>> from sim.scenario.responses import RivalPriceBelow
     >>> market = CustomerMarket(load_scenario("scenarios/conquest_vs_relations.toml", {"market.size": 400}))
     >>> market.step(); market.step()
-    >>> view = Perception(market, market.firm("relations"), delay=0)
+    >>> view = Perception(market, market.firm("rival"), delay=0)
     >>> seen(RivalPriceBelow(kind="rival_price_below", rival="any", by=0.0), view) is None  # same prices
     True
 """

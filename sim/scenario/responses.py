@@ -236,6 +236,12 @@ def _check_rule(
                     f"'raise_budget' on firms.{firm}.budget = 0: there is no planned budget to raise; "
                     "give the firm a budget or drop the action",
                 )
+            if funded is not None and not funded:
+                return (
+                    f"{at}.kind",
+                    f"'raise_budget': the firm funds no lever (strategy {config.strategy!r}), so a raised "
+                    "budget would never be spent; give it a strategy that spends or drop the action",
+                )
         else:
             key = "to" if isinstance(action, ShiftSplit) else "levers"
             for lever in action.to if isinstance(action, ShiftSplit) else action.levers:
