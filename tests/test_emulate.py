@@ -241,3 +241,30 @@ def test_the_dashboard_answers_a_move_from_the_emulator_not_a_simulation(held_ou
     assert confirmed.runs == 2 and set(confirmed.simulated) == {"profit", "customer_equity"}, confirmed
     assert all(np.isfinite(v) for v in confirmed.simulated.values()), confirmed.simulated
     assert "simulated" in confirmed.lines()[1], confirmed.lines()
+
+
+def test_a_discover_design_takes_the_strategy_as_a_category(tmp_path):
+    # sim discover's table: market x strategy x seed, the sampled keys, the focal firm's outcomes.
+    rng = np.random.default_rng(3)
+    word = qmc.LatinHypercube(d=1, seed=3).random(12)[:, 0] * 0.03
+    rows = [
+        {"market": m, "strategy": s, "seed": seed, "behaviours.adoption.word_of_mouth": word[m],
+         "profit": (1000 if s == "relations" else 0) + 1e5 * word[m] * (2 if s == "relations" else 1)
+         + rng.normal(0, 20)}
+        for m in range(12) for s in ("conquest", "relations") for seed in (1, 2)
+    ]  # fmt: skip
+    pd.DataFrame(rows).to_parquet(tmp_path / "discover.parquet")
+    result = fit_emulator(tmp_path, outcomes=["profit"])
+    kinds = {spec.name: spec.kind for spec in result.emulator.inputs}
+    assert kinds == {"strategy": "category", "behaviours.adoption.word_of_mouth": "number"}, kinds
+    assert result.emulator.source["points"] == 24, "expected a point per market x strategy"
+    at = {"behaviours.adoption.word_of_mouth": 0.02}
+    gap = (
+        result.emulator.predict({**at, "strategy": "relations"})["profit"].mean
+        - result.emulator.predict({**at, "strategy": "conquest"})["profit"].mean
+    )
+    # The planted gap at word of mouth 0.02 is 1000 + 1e5 x 0.02 = 3000; the noise is SD 20 a run.
+    assert abs(gap - 3000) < 300, f"expected relations about 3000 above conquest, got {gap:,.0f}"
+    assert result.emulator.outside({**at, "strategy": "neglect"}) == ("strategy",), (
+        "an unseen strategy is flagged"
+    )
