@@ -34,7 +34,7 @@ from sim.dashboard.market import (
 )
 from sim.dashboard.server import EMULATOR_ENV, OVERRIDES_ENV, SCENARIO_ENV
 from sim.dashboard.whatif import WhatIf
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
 
 
 def scenario_from_environment() -> Scenario:
@@ -201,6 +201,20 @@ def PersonalityGuide():
 
 
 @solara.component
+def EmulatedInTheSidebar():
+    """:class:`EmulatedPanel` in the sidebar, one component down like :class:`PersonalityGuide`, so
+    that it comes after SolaraViz's controls, beside the sliders it answers. Not one of SolaraViz's
+    panels: a panel there is not drawn again when a value it reads changes."""
+    with solara.Sidebar():
+        EmulatedPanel()
+
+
+@solara.component
+def EmulatedUnderTheControls():
+    EmulatedInTheSidebar()
+
+
+@solara.component
 def UnderTheControls():
     """:class:`PersonalityGuide` one component further down than SolaraViz's own sidebar, so that
     it comes after it (Solara orders what goes to the sidebar by how deep it was rendered)."""
@@ -253,8 +267,8 @@ class EmulatedDashboardModel(DashboardModel):
     """:class:`DashboardModel` for a page with an emulator: a control bound by :func:`bind_controls`
     reaches Reset as its reactive value until it is first moved; its value is what counts."""
 
-    def __init__(self, **settings) -> None:
-        super().__init__(**{k: v.value if isinstance(v, solara.Reactive) else v for k, v in settings.items()})
+    def __init__(self, **kwargs) -> None:  # named kwargs: Mesa's parameter check expects that name
+        super().__init__(**{k: v.value if isinstance(v, solara.Reactive) else v for k, v in kwargs.items()})
 
 
 def _interval_row(name: str, prediction) -> list[str]:
@@ -262,8 +276,8 @@ def _interval_row(name: str, prediction) -> list[str]:
 
 
 @solara.component
-def EmulatedPanel(model: DashboardModel):
-    """What-if (emulated): the bound controls' values (and the panel's own sliders for inputs no
+def EmulatedPanel():
+    """What-if (emulated), in the sidebar under the controls: the bound controls' values (and the panel's own sliders for inputs no
     control sets) answered by the emulator: each outcome's mean and 95% interval, its
     cross-validated error, an extrapolation marked, and the real simulation on demand."""
     whatif = WHATIF
@@ -271,7 +285,16 @@ def EmulatedPanel(model: DashboardModel):
     own = solara.use_reactive({name: WhatIf.start_value(spec) for name, spec in own_specs.items()})
     settings = {key: reactive.value for key, reactive in BOUND.items()}
     answer = whatif.answer(settings, own.value)
-    confirmation = solara.lab.use_task(whatif.confirm, dependencies=None, raise_error=False)
+    confirmed = solara.use_reactive(None)  # the last Confirmation, or why it failed
+
+    def confirm() -> None:
+        # In the page's own thread: the page waits the few seconds it takes. (A background task,
+        # solara.lab.use_task, left the panel's updates one event behind in this page.)
+        try:
+            confirmed.set(whatif.confirm(answer.point))
+        except (ScenarioError, ValueError) as error:
+            confirmed.set(f"the confirming run failed: {error}")
+
     with solara.Card("What-if (emulated)", classes=["sim-emulated"]) as panel, solara.Column(gap="4px"):
         for name, spec in own_specs.items():
 
@@ -304,18 +327,11 @@ def EmulatedPanel(model: DashboardModel):
             f"Answered by the emulator in {answer.milliseconds:.1f} ms, not simulated: a quick what-if, not a result.",
             style={"font-size": "0.85em"},
         )
-        solara.Button(
-            "run the real simulation to confirm",
-            on_click=lambda: confirmation(answer.point),
-            disabled=confirmation.pending,
-            classes=["sim-confirm"],
-        )
-        if confirmation.pending:
-            solara.ProgressLinear(True)
-        elif confirmation.error:
-            solara.Error(f"the confirming run failed: {confirmation.exception}")
-        elif confirmation.finished and confirmation.value is not None:
-            done = confirmation.value
+        solara.Button("run the real simulation to confirm", on_click=confirm, classes=["sim-confirm"])
+        done = confirmed.value
+        if isinstance(done, str):
+            solara.Error(done)
+        elif done is not None:
             if done.point != answer.point:
                 solara.Text("(for the settings before the last move)", style={"font-style": "italic"})
             for line in done.lines():
@@ -327,13 +343,7 @@ SCENARIO = scenario_from_environment()
 PARAMS = dashboard_params(SCENARIO)
 WHATIF = whatif_from_environment(PARAMS, SCENARIO)
 BOUND = bind_controls(PARAMS, WHATIF)
-COMPONENTS = [
-    headline,
-    *([EmulatedPanel] if WHATIF else []),
-    EventPanel,
-    *(chart_panel(chart) for chart in CHARTS),
-    responses_panel,
-]
+COMPONENTS = [headline, EventPanel, *(chart_panel(chart) for chart in CHARTS), responses_panel]
 MODEL_CLASS = EmulatedDashboardModel if WHATIF else DashboardModel
 
 
@@ -343,5 +353,7 @@ def Page():
     model = solara.use_memo(lambda: MODEL_CLASS(**initial_settings(PARAMS)), dependencies=[])
     solara.Style(SLIDER_VALUES_CSS)
     SolaraViz(model, components=COMPONENTS, model_params=PARAMS, name=f"What if: {SCENARIO.name}")
+    if WHATIF is not None:
+        EmulatedUnderTheControls()
     if responding_firms(SCENARIO):
         UnderTheControls()
