@@ -203,8 +203,7 @@ def PersonalityGuide():
 @solara.component
 def EmulatedInTheSidebar():
     """:class:`EmulatedPanel` in the sidebar, one component down like :class:`PersonalityGuide`, so
-    that it comes after SolaraViz's controls, beside the sliders it answers. Not one of SolaraViz's
-    panels: a panel there is not drawn again when a value it reads changes."""
+    that it comes after SolaraViz's controls, beside the sliders it answers."""
     with solara.Sidebar():
         EmulatedPanel()
 
