@@ -14,6 +14,7 @@ from sim.cli import (
     calibrate,
     compare,
     dashboard,
+    discover,
     events,
     facts,
     game,
@@ -44,6 +45,7 @@ COMMANDS: dict[str, Command] = {
         targets.FROM_LOG,
         optimise.COMMAND,
         game.COMMAND,
+        discover.COMMAND,
         dashboard.COMMAND,
         validate.COMMAND,
     )
