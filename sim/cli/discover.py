@@ -21,14 +21,25 @@ if TYPE_CHECKING:
 
 def _arguments(command: argparse.ArgumentParser) -> None:
     add = command.add_argument
-    add("scenario", metavar="SCENARIO", help="scenario file with an [uncertainties] table (and [discover] or [arms])")
+    add(
+        "scenario",
+        metavar="SCENARIO",
+        help="scenario file with an [uncertainties] table (and [discover] or [arms])",
+    )
     add("--samples", type=int, metavar="N", help="markets to sample (default: discover.samples)")
     add("--design", choices=("lhs", "sobol"), help="Latin hypercube or Sobol' (a power of two markets)")
     add("--replicates", type=int, metavar="N", help="paired seeds per market (default: discover.replicates)")
-    add("--seed", type=int, metavar="N", help="first seed and the design's (default: discover.seed, else run.seed)")
+    add(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="first seed and the design's (default: discover.seed, else run.seed)",
+    )
     add("--firm", metavar="NAME", help="whose outcomes are compared (default: discover.firm, else the first)")
     case = command.add_mutually_exclusive_group()
-    case.add_argument("--wins", metavar="STRATEGY", help="find where this strategy wins (default: each strategy)")
+    case.add_argument(
+        "--wins", metavar="STRATEGY", help="find where this strategy wins (default: each strategy)"
+    )
     case.add_argument(
         "--fails", metavar="OUTCOME<X", help="find where --strategy misses a threshold, e.g. 'profit<50000'"
     )

@@ -616,16 +616,23 @@ def check_discover(scenario: ScenarioLike, settings: DiscoverConfig, where: str 
         )
     uncertainties = check_uncertainties(scenario, table, "[uncertainties]", source, sampled=False)
     for uncertainty in uncertainties:
-        if uncertainty.values is not None and len(set(map(repr, uncertainty.values))) != len(uncertainty.values):
-            raise fail(f"{source}: [uncertainties] {uncertainty.key}", uncertainty.written(), "list each value once")
+        if uncertainty.values is not None and len(set(map(repr, uncertainty.values))) != len(
+            uncertainty.values
+        ):
+            raise fail(
+                f"{source}: [uncertainties] {uncertainty.key}", uncertainty.written(), "list each value once"
+            )
     firm = settings.firm or scenario.firm_names[0]
     if firm not in scenario.firms:
         raise fail(at("firm"), firm, f"no such firm; firms: {', '.join(scenario.firms)}")
     for part, names in (("outcomes", settings.outcomes), ("targets", list(settings.targets))):
         for name in names:
             if name not in OUTCOMES:
-                raise fail(at(part, name) if part == "targets" else at(part), name,
-                           f"not a per-firm outcome; allowed: {', '.join(OUTCOMES)}")
+                raise fail(
+                    at(part, name) if part == "targets" else at(part),
+                    name,
+                    f"not a per-firm outcome; allowed: {', '.join(OUTCOMES)}",
+                )
     written = settings.strategy_table(firm)
     try:
         strategies = discover_strategies(scenario, settings, firm)

@@ -556,7 +556,7 @@ class DiscoverConfig(Strict):
             below = 1 << (self.samples.bit_length() - 1)
             raise ValueError(
                 f"samples = {self.samples}: a Sobol' design needs a power of two markets "
-                f"(e.g. {below} or {below * 2}); or use design = \"lhs\""
+                f'(e.g. {below} or {below * 2}); or use design = "lhs"'
             )
         if not self.outcomes:
             raise ValueError("outcomes: name at least one per-firm outcome, e.g. profit")

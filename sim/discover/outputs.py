@@ -110,7 +110,9 @@ def parse_fails(text: str) -> tuple[str, str, float]:
         raise ScenarioError(f"--fails {text!r}: write OUTCOME<X or OUTCOME>X, e.g. --fails 'profit<50000'")
     name, sign, number = match.groups()
     if name not in OUTCOMES:
-        raise ScenarioError(f"--fails {text!r}: {name!r} is not a per-firm outcome; e.g. profit, customer_equity")
+        raise ScenarioError(
+            f"--fails {text!r}: {name!r} is not a per-firm outcome; e.g. profit, customer_equity"
+        )
     try:
         threshold = float(number.replace(",", ""))
     except ValueError:
@@ -187,7 +189,9 @@ def conditions_of(inputs: pd.DataFrame, masks: Mapping[str, np.ndarray]) -> dict
     out: dict[str, Any] = {}
     for name, mask in masks.items():
         if find is None:
-            out[name] = {"note": "skipped: the analysis of conditions (sim.discover.conditions) is not installed"}
+            out[name] = {
+                "note": "skipped: the analysis of conditions (sim.discover.conditions) is not installed"
+            }
             continue
         out[name] = find(inputs, mask)
     return out
@@ -262,7 +266,9 @@ def discover(
     names = list(resolved.strategies)
     for option, value in (("--wins", wins), ("--strategy", strategy)):
         if value is not None and value not in names:
-            raise ScenarioError(f"{option} {value!r}: not a candidate strategy; strategies: {', '.join(names)}")
+            raise ScenarioError(
+                f"{option} {value!r}: not a candidate strategy; strategies: {', '.join(names)}"
+            )
     if wins is not None and fails is not None:
         raise ScenarioError("--wins and --fails: give one case of interest, not both")
     if fails is not None:
@@ -353,7 +359,13 @@ def format_discover(info: Mapping[str, Any]) -> str:
         body.append(cells)
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     for cells in [header, *body]:
-        lines.append("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))))
+        lines.append(
+            "  "
+            + "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
+        )
     if has_targets:
         shown = "; ".join(target_text(m, _bounds(b)) for m, b in read["targets"].items())
         lines.append(f"  targets (a market meets them when the strategy's mean there does): {shown}")

@@ -21,7 +21,7 @@ Example:
     ...     "profit": [10.0, 4.0, 1.0, 3.0]})
     >>> regret_table(market_means(table, ["profit"]), "profit")
     strategy    a    b
-    market            
+    market
     0         0.0  6.0
     1         2.0  0.0
 """
@@ -102,7 +102,10 @@ def met(values: pd.Series, bounds: Bounds) -> pd.Series:
 
 def target_text(name: str, bounds: Bounds) -> str:
     """``profit >= 50,000``: a target as the tables show it."""
-    parts = [f">= {bounds.low:,.6g}" if bounds.low is not None else "", f"<= {bounds.high:,.6g}" if bounds.high is not None else ""]
+    parts = [
+        f">= {bounds.low:,.6g}" if bounds.low is not None else "",
+        f"<= {bounds.high:,.6g}" if bounds.high is not None else "",
+    ]
     return f"{name} {' and '.join(p for p in parts if p)}"
 
 
@@ -138,7 +141,9 @@ def robustness(
     for name in names:
         mine = means.xs(name, level="strategy")
         row: dict[str, Any] = {
-            "outcomes": {metric: _spread(mine[metric], metric) for metric in dict.fromkeys([*outcomes, "profit"])},
+            "outcomes": {
+                metric: _spread(mine[metric], metric) for metric in dict.fromkeys([*outcomes, "profit"])
+            },
             "regret": {
                 metric: {
                     "mean": _number(regrets[metric][name].mean()),
@@ -202,7 +207,9 @@ def robust_choices(rows: Mapping[str, Any], primary: str, with_targets: bool) ->
         value, smaller, criterion_unit, measure = how[criterion]
         choice = _pick(rows, value, smaller)
         mine, theirs = value(rows[choice]), value(rows[reference])
-        improvement = None if mine is None or theirs is None else (theirs - mine if smaller else mine - theirs)
+        improvement = (
+            None if mine is None or theirs is None else (theirs - mine if smaller else mine - theirs)
+        )
         given = _difference(mean(rows[reference]), mean(rows[choice]), lower)
         profit = _difference(
             rows[reference]["outcomes"]["profit"]["mean"], rows[choice]["outcomes"]["profit"]["mean"], False

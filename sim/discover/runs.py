@@ -151,7 +151,9 @@ def design_specs(scenario: Scenario, design: Design) -> list[RunSpec]:
             try:
                 made = base.with_overrides({**values, **overrides})
             except ScenarioError as error:
-                raise ScenarioError(f"[discover] market {market} {values} with strategy {name!r}: {error}") from None
+                raise ScenarioError(
+                    f"[discover] market {market} {values} with strategy {name!r}: {error}"
+                ) from None
             point = tuple(values.items())
             specs += [RunSpec(f"market-{market}/{name}", made, seed, point) for seed in design.seeds]
     return specs
