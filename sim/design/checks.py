@@ -596,11 +596,11 @@ def check_discover(scenario: ScenarioLike, settings: DiscoverConfig, where: str 
     Example:
         >>> from sim import load_scenario
         >>> s = load_scenario("scenarios/conquest_vs_relations.toml")
-        >>> check_discover(s.model_copy(update={"uncertainties": {"market.sise": {"low": 1, "high": 2}}}),
-        ...     DiscoverConfig())
+        >>> check_discover(s.model_copy(update={"uncertainties": {"firms.rival.price": {"low": 30, "high": 50}}}),
+        ...     DiscoverConfig(strategies=["conquest", "relations"], targets={"proft": {"low": 0}}))
         Traceback (most recent call last):
         ...
-        sim.scenario.ScenarioError: scenarios/conquest_vs_relations.toml: [uncertainties] market.sise = {'low': 1.0, 'high': 2.0}: unknown key; keys in [market]: size, initial_awareness, adoption_threshold, network_correction
+        sim.scenario.ScenarioError: scenarios/conquest_vs_relations.toml: [discover] targets.proft = 'proft': not a per-firm outcome; allowed: ...
     """
     source = scenario.source or scenario.name
     base = scenario.without_experiments()

@@ -11,7 +11,7 @@ Example:
     >>> from sim.design import Uncertainty
     >>> markets = sample_markets([Uncertainty.of("firms.rival.price", {"low": 30, "high": 50}),
     ...     Uncertainty.of("firms.rival.response.personality", ["passive", "retaliator"])], 4, seed=1)
-    >>> list(markets.columns), len(markets), markets["firms.rival.price"].between(30, 50).all()
+    >>> list(markets.columns), len(markets), bool(markets["firms.rival.price"].between(30, 50).all())
     (['firms.rival.price', 'firms.rival.response.personality'], 4, True)
 """
 

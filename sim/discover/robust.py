@@ -19,11 +19,8 @@ metrics, Kwakkel 2017):
 Example:
     >>> table = pd.DataFrame({"market": [0, 0, 1, 1], "strategy": ["a", "b", "a", "b"], "seed": [1] * 4,
     ...     "profit": [10.0, 4.0, 1.0, 3.0]})
-    >>> regret_table(market_means(table, ["profit"]), "profit")
-    strategy    a    b
-    market
-    0         0.0  6.0
-    1         2.0  0.0
+    >>> regret_table(market_means(table, ["profit"]), "profit").to_dict("index")
+    {0: {'a': 0.0, 'b': 6.0}, 1: {'a': 2.0, 'b': 0.0}}
 """
 
 from __future__ import annotations
