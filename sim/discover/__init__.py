@@ -33,8 +33,9 @@ installed (a guarded import) and otherwise notes that the section was skipped.
 
 Example:
     >>> from sim import load_scenario
+    >>> from sim.design import Range
     >>> s = load_scenario("scenarios/conquest_vs_relations.toml", {"market.size": 200, "run.weeks": 6})
-    >>> s = s.model_copy(update={"uncertainties": {"firms.rival.price": {"low": 30, "high": 50}}})
+    >>> s = s.model_copy(update={"uncertainties": {"firms.rival.price": Range(low=30, high=50)}})
     >>> r = discover(s, samples=4, replicates=2, jobs=1, conditions=False)
     >>> sorted(r.info["robustness"]["strategies"]), len(r.table_frame)
     (['conquest', 'relations'], 16)

@@ -15,8 +15,9 @@ temporary name and renamed.
 
 Example:
     >>> from sim import load_scenario
+    >>> from sim.design import Range
     >>> s = load_scenario("scenarios/conquest_vs_relations.toml", {"market.size": 200, "run.weeks": 6})
-    >>> s = s.model_copy(update={"uncertainties": {"firms.rival.price": {"low": 30, "high": 50}}})
+    >>> s = s.model_copy(update={"uncertainties": {"firms.rival.price": Range(low=30, high=50)}})
     >>> result = discover(s, samples=4, replicates=2, jobs=1, conditions=False)
     >>> result.table().splitlines()[0]
     "Scenario discovery 'conquest_vs_relations': firm 'us', 2 strategies in 4 markets (lhs over 1 uncertainty) on the same 2 seeds (1-2): 16 runs"
@@ -249,8 +250,9 @@ def discover(
 
     Example:
         >>> from sim import load_scenario
+        >>> from sim.design import Range
         >>> s = load_scenario("scenarios/conquest_vs_relations.toml", {"market.size": 200, "run.weeks": 6})
-        >>> s = s.model_copy(update={"uncertainties": {"firms.rival.price": {"low": 30, "high": 50}}})
+        >>> s = s.model_copy(update={"uncertainties": {"firms.rival.price": Range(low=30, high=50)}})
         >>> r = discover(s, samples=4, replicates=2, jobs=1, conditions=False)
         >>> [c["criterion"] for c in r.info["robustness"]["criteria"]][:2]
         ['best_mean', 'minimax_regret']

@@ -11,8 +11,9 @@ market, strategy and seed with each uncertainty's value and each outcome of the 
 
 Example:
     >>> from sim import load_scenario
+    >>> from sim.design import Range
     >>> s = load_scenario("scenarios/conquest_vs_relations.toml", {"market.size": 200, "run.weeks": 4})
-    >>> s = s.model_copy(update={"uncertainties": {"firms.rival.price": {"low": 30, "high": 50}}})
+    >>> s = s.model_copy(update={"uncertainties": {"firms.rival.price": Range(low=30, high=50)}})
     >>> design = resolve_design(s, samples=3, replicates=2)
     >>> design.firm, list(design.strategies), design.seeds, len(design.markets)
     ('us', ['conquest', 'relations'], [1, 2], 3)
