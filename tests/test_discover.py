@@ -184,6 +184,11 @@ def test_robustness_is_recomputed_from_the_tidy_table(design_run):
         assert row["regret"]["profit"]["p90"] == pytest.approx(regret[name].quantile(0.9)), f"{name}: p90"
         assert row["satisficing"]["all"] == pytest.approx((mine >= -3000).mean()), f"{name}: satisficing"
         assert row["wins"] == pytest.approx((profit.idxmax(axis=1) == name).mean()), f"{name}: wins"
+    clear = sum(read["strategies"][n]["wins_beyond_noise"] for n in design.strategies)
+    assert clear == pytest.approx(1 - read["noise"]["share_within"]), (
+        f"expected the markets won beyond the noise and those within it to add up: {clear} + {read['noise']}"
+    )
+    assert all(row["wins_beyond_noise"] <= row["wins"] for row in read["strategies"].values())
     choices = {c["criterion"]: c for c in read["criteria"]}
     assert choices["best_mean"]["choice"] == profit.mean().idxmax(), "expected the best mean named"
     assert choices["minimax_regret"]["choice"] == regret.max().idxmin(), "expected min-max regret named"

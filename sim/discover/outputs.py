@@ -342,7 +342,8 @@ def format_discover(info: Mapping[str, Any]) -> str:
         "Uncertainties: " + "; ".join(_uncertainty_text(k, w) for k, w in info["uncertainties"].items()),
         "",
         f"Robustness over the {read['markets']} markets (each a mean over its {len(seeds)} seeds; "
-        f"regret: the best strategy's {primary} in the market minus this one's):",
+        f"regret: the best strategy's {primary} in the market minus this one's; wins: the share of markets "
+        "where it is the best (in brackets: by more than the paired 95% interval over the seeds)):",
     ]
     outcomes = info["outcomes"]
     header = ["strategy", *[f"mean {m}" for m in outcomes], f"sd {primary}", f"p10 {primary}",
@@ -355,7 +356,7 @@ def format_discover(info: Mapping[str, Any]) -> str:
         spread = row["outcomes"][primary]
         cells = [name, *[_number(row["outcomes"][m]["mean"]) for m in outcomes], _number(spread["sd"]),
                  _number(spread["p10"]), _number(spread["worst"]), _number(row["regret"][primary]["max"]),
-                 _number(row["regret"][primary]["p90"]), f"{row['wins']:.0%}"]  # fmt: skip
+                 _number(row["regret"][primary]["p90"]), _wins(row)]  # fmt: skip
         if has_targets:
             cells.append(f"{row['satisficing']['all']:.0%}")
         body.append(cells)
@@ -380,6 +381,12 @@ def format_discover(info: Mapping[str, Any]) -> str:
         for name, found in info["conditions"].items():
             lines.append("  " + _conditions_text(name, info["cases"][name], found, read["markets"]))
     return "\n".join(lines)
+
+
+def _wins(row: Mapping[str, Any]) -> str:
+    """The share of markets won, and in brackets won beyond the noise of the seeds."""
+    clear = row.get("wins_beyond_noise")
+    return f"{row['wins']:.0%}" + ("" if clear is None else f" ({clear:.0%})")
 
 
 def _bounds(written: Mapping[str, float]) -> Any:
@@ -470,7 +477,11 @@ def robustness_rows(info: Mapping[str, Any]) -> pd.DataFrame:
     """One row per strategy: each outcome's spread, the regrets, wins and satisficing shares."""
     rows = []
     for name, row in info["robustness"]["strategies"].items():
-        flat: dict[str, Any] = {"strategy": name, "wins": row["wins"]}
+        flat: dict[str, Any] = {
+            "strategy": name,
+            "wins": row["wins"],
+            "wins_beyond_noise": row["wins_beyond_noise"],
+        }
         for metric, spread in row["outcomes"].items():
             flat.update({f"{metric}_{k}": v for k, v in spread.items()})
         for metric, regret in row["regret"].items():

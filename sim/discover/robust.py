@@ -10,6 +10,7 @@ metrics, Kwakkel 2017):
 - its **robustness** per outcome is the mean, standard deviation, 10th and 90th percentiles and
   worst case of its market means over the markets; its maximum, 90th-percentile and mean regret;
   the share of markets where its market mean meets each target (satisficing) and all of them;
+  the share of markets it wins, and wins beyond the noise of the seeds;
 - the **robust choice** under each criterion (best mean, min-max regret, min 90th-percentile
   regret, max satisficing share, best worst case), with what it gives up against the best-on-
   average choice: on the criterion's own scale and in mean outcome;
@@ -157,6 +158,12 @@ def robustness(
             shares["all"] = float(satisfied.xs(name, level="strategy").mean())
             row["satisficing"] = shares
         rows[name] = row
+    verdicts = noise(table, primary, names)
+    for name, row in rows.items():  # the markets it wins by more than the seeds' luck (None: one seed)
+        clear = sum(m["best"] == name and m["beyond_noise"] for m in verdicts["per_market"])
+        row["wins_beyond_noise"] = (
+            clear / len(verdicts["per_market"]) if verdicts["within"] is not None else None
+        )
     return {
         "primary": primary,
         "direction": outcome(primary).direction,
@@ -164,7 +171,7 @@ def robustness(
         "strategies": rows,
         "targets": {m: b.written() for m, b in targets.items()},
         "criteria": robust_choices(rows, primary, bool(targets)),
-        "noise": noise(table, primary, names),
+        "noise": verdicts,
         "mean_difference": mean_difference(means, primary, rows),
         # per strategy, its regret on the primary outcome in each market (market order): the figure's data
         "regrets": {name: [_number(v) for v in regrets[primary][name]] for name in names},
