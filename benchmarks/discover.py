@@ -11,7 +11,7 @@ response personality as a category, the initial awareness) and four strategies f
 (conquest, relations, balanced, adaptive), and prints the time of each part and the runs per
 second: resolving the design (sampling the markets, building one scenario per market and
 strategy), the runs (execution and the cache), reading regret and robustness, the conditions
-(where installed) and writing the files. A second call on the same folder computes nothing
+and writing the files. A second call on the same folder computes nothing
 (``--rerun``: the time a resumed design pays to load the finished runs). The folder is a
 temporary one, removed at the end unless ``--keep DIR`` is given.
 

@@ -765,6 +765,130 @@ def _check_game_best_responses(figure: Figure, claims: dict) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------- sim discover's figures
+
+
+def _scatter(axis: Axes, gid: str) -> PathCollection | None:
+    return next((c for c in axis.collections if c.get_gid() == gid), None)
+
+
+def _check_prim_trajectory(figure: Figure, claims: dict) -> list[str]:
+    axis = figure.axes[0]
+    points = _scatter(axis, "trajectory")
+    ring = _scatter(axis, "chosen")
+    line = next(line for line in axis.lines if line.get_gid() == "threshold")
+    threshold = float(line.get_ydata()[0])
+    xy = np.asarray(points.get_offsets(), dtype=float)
+    dims = np.asarray(points.get_array(), dtype=float)
+    chosen = np.asarray(ring.get_offsets(), dtype=float)[0]
+    problems = []
+    # Recompute the choice from the drawn points alone: the last at or above the dashed line, else the
+    # densest (the most coverage among equally dense).
+    dense = np.flatnonzero(xy[:, 1] >= threshold)
+    index = int(dense[-1]) if len(dense) else max(range(len(xy)), key=lambda i: (xy[i, 1], xy[i, 0]))
+    if not np.allclose(xy[index], chosen):
+        problems.append(
+            f"prim trajectory: the ring is at {chosen}, the rule picks point {index} at {xy[index]}"
+        )
+    coverage, density, res_dim = xy[index][0], xy[index][1], int(dims[index])
+    if not (_close(coverage, claims["coverage"]) and _close(density, claims["density"])):
+        problems.append(f"prim trajectory: the chosen point {xy[index]} differs from the claim {claims}")
+    title = _title(figure)
+    said = f"holds {coverage:.0%} of the {claims['cases']} cases at density {density:.0%}, restricting {res_dim} "
+    if said not in title:
+        problems.append(f"prim trajectory: expected {said!r} in {title!r}")
+    if ("no box reaches density" in title) == bool(len(dense)):
+        problems.append(f"prim trajectory: {len(dense)} points reach the threshold; title {title!r}")
+    return problems
+
+
+def _check_prim_box(figure: Figure, claims: dict) -> list[str]:
+    axis = figure.axes[0]
+    patches = {p.get_gid(): p for p in axis.patches if p.get_gid()}
+    title = _title(figure)
+    problems = []
+    for key, limit in claims["limits"].items():
+        if "kept" in limit:
+            drawn = sorted(gid.split(":", 2)[2] for gid in patches if gid.startswith(f"kept:{key}:"))
+            if drawn != sorted(limit["kept"]):
+                problems.append(f"prim box: {key} keeps {drawn} as drawn, the claim {limit['kept']}")
+        else:
+            bar = patches[f"box:{key}"]
+            low, high = limit["sampled"]
+            start = low + bar.get_x() * (high - low)
+            end = low + (bar.get_x() + bar.get_width()) * (high - low)
+            if not (_close(start, limit["low"], 1e-6) and _close(end, limit["high"], 1e-6)):
+                problems.append(f"prim box: {key}'s bar spans {start}..{end}, the claim {limit}")
+        if claims["texts"][key] not in title:
+            problems.append(f"prim box: the title should state {claims['texts'][key]!r}: {title!r}")
+    said = f"coverage {claims['coverage']:.0%}, density {claims['density']:.0%}"
+    if said not in title:
+        problems.append(f"prim box: expected {said!r} in {title!r}")
+    if claims["limits"] and ("every restriction significant" in title) != claims["significant"]:
+        problems.append(f"prim box: significance {claims['significant']}, title {title!r}")
+    return problems
+
+
+def _check_discover_pairs(figure: Figure, claims: dict) -> list[str]:
+    problems = []
+    for axis in figure.axes:
+        case = [c for c in axis.collections if (c.get_gid() or "").startswith("case:")]
+        other = [c for c in axis.collections if (c.get_gid() or "").startswith("not case:")]
+        if not case:
+            continue
+        cases, rows = len(case[0].get_offsets()), len(case[0].get_offsets()) + len(other[0].get_offsets())
+        if (cases, rows) != (claims["cases"], claims["rows"]):
+            problems.append(
+                f"pairs: a panel draws {cases} cases of {rows}, the claim {claims['cases']} of {claims['rows']}"
+            )
+    title = _title(figure)
+    said = f"{claims['cases']} of {claims['rows']} markets are cases"
+    inside, outside = claims["inside"], claims["outside"]
+    if inside is not None:
+        if (
+            inside["markets"] + outside["markets"] != claims["rows"]
+            or inside["cases"] + outside["cases"] != claims["cases"]
+        ):
+            problems.append(
+                f"pairs: inside {inside} and outside {outside} do not add up to the plotted markets"
+            )
+        share_in = inside["cases"] / inside["markets"] if inside["markets"] else float("nan")
+        share_out = outside["cases"] / outside["markets"] if outside["markets"] else float("nan")
+        said += (
+            f"; {share_in:.0%} of the {inside['markets']} inside PRIM's box, "
+            f"{share_out:.0%} of the {outside['markets']} outside"
+        )
+    if said not in title:
+        problems.append(f"pairs: expected {said!r} in {title!r}")
+    return problems
+
+
+def _check_tree_rules(figure: Figure, claims: dict) -> list[str]:
+    axis = figure.axes[0]
+    bars = _bars(axis)
+    cases, others = bars.get("cases", []), bars.get("not cases", [])
+    problems = []
+    for rule, c, o in zip(claims["rules"], cases, others, strict=False):
+        if not (_close(c, rule["cases"]) and _close(c + o, rule["markets"])):
+            problems.append(f"tree: a bar shows {c} cases of {c + o}, the rule says {rule}")
+    if len(cases) != len(claims["rules"]):
+        problems.append(f"tree: {len(cases)} bars for {len(claims['rules'])} rules")
+    title = _title(figure)
+    if cases:
+        most = int(np.argmax(cases))
+        if most != 0 and cases[most] > cases[0]:
+            problems.append(f"tree: rule {most} covers more cases than the first, which the title names")
+        said = (
+            f"{' '.join(claims['rules'][0]['label'].split())} -> case in {cases[0] / (cases[0] + others[0]):.0%} "
+            f"of its {cases[0] + others[0]:.0f} markets ({cases[0]:.0f} of the {claims['cases']} cases)"
+        )
+        if said not in title:
+            problems.append(f"tree: expected {said!r} in {title!r}")
+    if claims["accuracy"] is not None and f"cross-validated accuracy {claims['accuracy']:.0%}" not in title:
+        problems.append(f"tree: the title should give the accuracy {claims['accuracy']:.0%}: {title!r}")
+    return problems
+
+
 CHECKS = {
     "customers": _check_customers,
     "customers_by_group": _check_customers_by_group,
@@ -784,6 +908,10 @@ CHECKS = {
     "penetration": _check_penetration,
     "game_payoffs": _check_game_payoffs,
     "game_best_responses": _check_game_best_responses,
+    "prim_trajectory": _check_prim_trajectory,
+    "prim_box": _check_prim_box,
+    "discover_pairs": _check_discover_pairs,
+    "tree_rules": _check_tree_rules,
 }
 
 

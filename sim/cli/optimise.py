@@ -51,6 +51,19 @@ def _arguments(optimise: argparse.ArgumentParser) -> None:
     )
     add("--budget", metavar="LOW:HIGH", help="let the search choose the weekly budget in this range")
     add(
+        "--price",
+        metavar="LOW:HIGH",
+        help="let the search choose the firm's price (to the cent) in this range, charged from --price-from "
+        "on as the firm's price_path (its cost per purchase is kept); e.g. --price 28:40",
+    )
+    add(
+        "--price-from",
+        type=int,
+        metavar="WEEK",
+        help="the week the chosen price starts; before it the list price (default: the week of the firm's "
+        "first price_path point, else 1)",
+    )
+    add(
         "--start-week",
         dest="start_weeks",
         action="append",
@@ -146,7 +159,7 @@ def _run(args: argparse.Namespace, scenario: Scenario) -> int:
     out = out_folder(args, scenario, "optimise")
     settings = settings_from_options(
         objectives=args.objectives, levers=args.levers, shares=args.shares, spend_all=args.spend_all,
-        budget=args.budget, start_weeks=args.start_weeks, constraints=args.constraints,
+        budget=args.budget, price=args.price, price_from=args.price_from, start_weeks=args.start_weeks, constraints=args.constraints,
         uncertainties=args.uncertainties, market_scenarios=args.market_scenarios, downside=args.downside,
         robust=args.robust, trials=args.trials, runs=args.runs, confirm_runs=args.confirm_runs,
         batch=args.batch, sampler=args.sampler, seed=args.seed, rivals_respond=args.rivals_respond,
@@ -166,8 +179,8 @@ COMMAND = Command(
     name="optimise",
     help="find the best split of a firm's budget over its levers, robust to the market",
     description=(
-        "Search the firm's budget split over its levers (optionally the budget and when levers "
-        "start) with optuna, every candidate on the same R seeds, for the best objective (or the "
+        "Search the firm's budget split over its levers (optionally the budget, when levers "
+        "start and the price from a week on) with optuna, every candidate on the same R seeds, for the best objective (or the "
         "Pareto front of two or three) under constraints, optionally across market scenarios; then "
         "rerun the best plan and the built-in strategies on fresh seeds. Writes optimisation.json, "
         "trace.parquet, trace.csv, references.csv, best.toml (the scenario with the best plan) and "

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from sim.design.outcomes import OUTCOMES
 from sim.design.tables import PLAN_KEY, DiscoverConfig, GameConfig, OptimiseConfig, choice_overrides
 from sim.design.vocabulary import Distribution, Range, Uncertainty
-from sim.values import ScenarioError, show
+from sim.values import MAX_PRICE, ScenarioError, show
 
 
 class ScenarioLike(Protocol):
@@ -293,15 +293,16 @@ def _weeks(span: Range) -> dict[str, Any]:
 def check_optimise(
     scenario: ScenarioLike, settings: OptimiseConfig, options: Mapping[str, str] | None = None
 ) -> None:
-    """Every decision, bound, budget range, start week, uncertainty, objective and constraint of
-    ``settings`` must fit ``scenario``.
+    """Every decision, bound, budget range, price range and its start week, start week,
+    uncertainty, objective and constraint of ``settings`` must fit ``scenario``.
 
     Args:
         scenario: the scenario whose firm the plan is for.
         settings: the settings (the file's ``[optimise]`` table, or merged with the command line's).
         options: for settings given on the command line, the option to name in a message, by
-            part: ``firm``, ``lever``, ``share``, ``start_week``, ``budget``, ``constraints``,
-            ``uncertainties``, ``objectives`` (the rest are named as ``[optimise]`` keys).
+            part: ``firm``, ``lever``, ``share``, ``start_week``, ``budget``, ``price``,
+            ``price_from``, ``constraints``, ``uncertainties``, ``objectives`` (the rest are named
+            as ``[optimise]`` keys).
 
     Raises:
         ScenarioError: naming the file or option, the key, the value and what is allowed.
@@ -371,6 +372,7 @@ def check_optimise(
             "a weekly budget range is {low, high} with 0 <= low < high",
         )
     weeks = scenario.run.weeks
+    _check_price(settings, weeks, at)
     for decision in decisions:
         span = written[decision.lever].start_week if decision.lever in written else None
         if span is None:
@@ -404,6 +406,32 @@ def check_optimise(
         )
 
 
+def _check_price(settings: OptimiseConfig, weeks: int, at: Any) -> None:
+    """The price decision: ``0 < low < high <= MAX_PRICE`` and ``price_from`` a week of the run
+    (``low < high`` is the range's own rule); ``price_from`` only with a price to choose."""
+    price = settings.price
+    if price is not None and not 0 < price.low < price.high <= MAX_PRICE:
+        raise fail(
+            at("price", "price"),
+            price.model_dump(),
+            f"a price range is {{low, high}} with 0 < low < high <= {MAX_PRICE:g} (currency per purchase)",
+        )
+    start = settings.price_from
+    if start is None:
+        return
+    if price is None:
+        raise fail(
+            at("price_from", "price_from"),
+            start,
+            "the week a chosen price starts needs a price to choose: give the range too "
+            "(--price LOW:HIGH or [optimise] price = {low = ..., high = ...})",
+        )
+    if not 1 <= start <= weeks:
+        raise fail(
+            at("price_from", "price_from"), start, f"a week of the run: 1 <= week <= run.weeks = {weeks}"
+        )
+
+
 def responding_rivals(scenario: ScenarioLike, firm: str) -> list[str]:
     """The rivals of ``firm`` whose ``[firms.<name>.response]`` reacts: a personality or rules
     that give it at least one rule, or a custom class that decides for itself. A rival with no
@@ -433,7 +461,14 @@ def _check_market_uncertainties(
     scenario: ScenarioLike, settings: OptimiseConfig, firm: str, where: Any
 ) -> None:
     """What the market may do: never the optimised firm's own plan, and every value valid."""
-    decisions = {f"firms.{firm}.{k}" for k in ("strategy", "split", "params", "budget")}
+    plan_keys = (
+        "strategy",
+        "split",
+        "params",
+        "budget",
+        *(("price_path",) if settings.price is not None else ()),
+    )
+    decisions = {f"firms.{firm}.{k}" for k in plan_keys}
     base = scenario.without_experiments()
     for uncertainty in settings.uncertainty_list():
         key = uncertainty.key

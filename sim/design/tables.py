@@ -200,6 +200,10 @@ class OptimiseConfig(Strict):
     decisions: dict[str, DecisionTable] | None = None
     spend_all: Flag = False  # shares sum to 1; else part of the budget may stay unspent
     budget: RangeOrPair | None = None  # {low, high}: the weekly budget is a decision too
+    # {low, high}: the firm's price from week `price_from` on is a decision too (its price_path)
+    price: RangeOrPair | None = None
+    # the week the chosen price starts (None = the week of the firm's first price_path point, else 1)
+    price_from: Whole | None = None
     constraints: dict[str, Bounds] = Field(
         default_factory=dict
     )  # outcome -> {low, high}, e.g. retention_yearly = {low = 0.8}
@@ -441,8 +445,9 @@ class GameConfig(Strict):
         return list(self.choices)
 
 
-# The keys of a firm's table that make its plan: what a `plan` choice takes from a best.toml.
-PLAN_FIRM_KEYS = ("strategy", "split", "params", "budget")
+# The keys of a firm's table that make its plan: what a `plan` choice takes from a best.toml
+# (`price_path` holds the price a plan may choose, `sim optimise --price`).
+PLAN_FIRM_KEYS = ("strategy", "split", "params", "budget", "price_path")
 
 
 def plan_file(path: str, folder: str | os.PathLike[str] | None) -> Path:
@@ -458,7 +463,7 @@ def plan_file(path: str, folder: str | os.PathLike[str] | None) -> Path:
 
 def read_plan(path: Path, firm: str) -> dict[str, Any]:
     """The plan of ``firm`` in a scenario file written by ``sim optimise`` (``best.toml``): its
-    ``strategy``, ``split``, ``params`` and ``budget``, as overrides of the firm's table.
+    ``strategy``, ``split``, ``params``, ``budget`` and ``price_path``, as overrides of the firm's table.
 
     Raises:
         ValueError: the file is missing, is not TOML, or has no table for ``firm``.

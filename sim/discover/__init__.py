@@ -28,8 +28,7 @@ wins" or "conquest misses the profit target"). It returns a JSON-able dict:
 ``{"prim": {"trajectory": [...], "box": {...limits...}, "coverage":, "density":, "restricted":
 [...], "significance": {...}}, "tree": {...rules...}, "scores": {...}}``; and
 :mod:`sim.plots.discover` draws ``prim_trajectory_figure(found)``, ``pairs_figure(inputs, case)``
-and ``tree_figure(found)`` from it. :mod:`~sim.discover.outputs` imports both only where they are
-installed (a guarded import) and otherwise notes that the section was skipped.
+and ``tree_figure(found)`` from it (and ``box_figure(found, inputs)``).
 
 Example:
     >>> from sim import load_scenario
@@ -41,6 +40,7 @@ Example:
     (['conquest', 'relations'], 16)
 """
 
+from sim.discover.conditions import find_conditions
 from sim.discover.design import sample_markets, unit_design
 from sim.discover.outputs import DiscoverResult, cases, discover, format_discover, parse_fails, write_discover
 from sim.discover.robust import (
@@ -61,6 +61,7 @@ __all__ = [
     "cases",
     "design_specs",
     "discover",
+    "find_conditions",
     "format_discover",
     "market_means",
     "noise",

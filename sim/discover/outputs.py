@@ -8,9 +8,8 @@ what it writes: ``discover.parquet`` and ``discover.csv`` (the tidy table: marke
 seed, each uncertainty's value, each outcome of the firm), ``markets.csv`` (market -> values),
 ``regret.csv`` (market x strategy: market means and regrets), ``robustness.csv`` (one row per
 strategy), ``robust_choices.csv``, ``discover.json`` (everything), ``conditions/<case>.json``,
-``figures/regret.png`` (:mod:`sim.plots.robust`) and, where the analysis of conditions is
-installed, the PRIM trajectory, pairs scatter and tree figures of each case
-(:mod:`sim.plots.discover`); the resolved scenario and ``manifest.json``; each file written to a
+``figures/regret.png`` (:mod:`sim.plots.robust`) and, per case with a PRIM box, its
+trajectory, the box, the pairs scatter and the tree's rules (:mod:`sim.plots.discover`); the resolved scenario and ``manifest.json``; each file written to a
 temporary name and renamed.
 
 Example:
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from sim.design import outcome
+from sim.discover.conditions import find_conditions
 from sim.discover.robust import market_means, regret_table, robustness, target_text, winners
 from sim.discover.runs import Design, resolve_design, run_design
 from sim.manifest import Invocation, scenario_hash, write_manifest
@@ -78,7 +78,7 @@ class DiscoverResult(WorkflowResult):
         return format_discover(self.info)
 
     def figures(self) -> dict[str, Figure]:
-        """The regret figure, and per case the figures of its conditions (when installed)."""
+        """The regret figure, and per case the figures of its conditions."""
         from sim.plots.robust import regret_figure
 
         out = {"regret": regret_figure(self.info)}
@@ -175,45 +175,28 @@ def analysis_inputs(design: Design) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def find_conditions_if_installed() -> Any:
-    """:func:`sim.discover.conditions.find_conditions`, or None where it is not installed."""
-    try:
-        from sim.discover.conditions import find_conditions
-    except ImportError:
-        return None
-    return find_conditions
-
-
 def conditions_of(inputs: pd.DataFrame, masks: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """Per case, what :func:`sim.discover.conditions.find_conditions` finds (or why it was skipped)."""
-    find = find_conditions_if_installed()
-    out: dict[str, Any] = {}
-    for name, mask in masks.items():
-        if find is None:
-            out[name] = {
-                "note": "skipped: the analysis of conditions (sim.discover.conditions) is not installed"
-            }
-            continue
-        out[name] = find(inputs, mask)
-    return out
+    """Per case, what :func:`sim.discover.conditions.find_conditions` finds: the PRIM box and
+    trajectory, the tree's rules and the feature scores (or a note when there is nothing to
+    separate: no market, or every market, is a case)."""
+    return {name: find_conditions(inputs, mask) for name, mask in masks.items()}
 
 
 def condition_figures(
     info: Mapping[str, Any], inputs: pd.DataFrame, masks: Mapping[str, np.ndarray]
 ) -> dict[str, Figure]:
-    """Per case with conditions found, the PRIM trajectory, pairs scatter and tree figures
-    (:mod:`sim.plots.discover`; none where it is not installed)."""
-    try:
-        from sim.plots.discover import pairs_figure, prim_trajectory_figure, tree_figure
-    except ImportError:
-        return {}
+    """Per case with a PRIM box, its trajectory, the box, the pairs scatter and the tree's rules
+    (:mod:`sim.plots.discover`)."""
+    from sim.plots.discover import box_figure, pairs_figure, prim_trajectory_figure, tree_figure
+
     out: dict[str, Figure] = {}
     for name, found in (info.get("conditions") or {}).items():
         if not found or found.get("prim") is None:
             continue
         slug = _slug(name)
         out[f"{slug}_prim"] = prim_trajectory_figure(found)
-        out[f"{slug}_pairs"] = pairs_figure(inputs, masks[name])
+        out[f"{slug}_box"] = box_figure(found, inputs)
+        out[f"{slug}_pairs"] = pairs_figure(inputs, masks[name], found)
         if found.get("tree") is not None:
             out[f"{slug}_tree"] = tree_figure(found)
     return out
@@ -244,7 +227,7 @@ def discover(
         wins: analyse only the markets where this strategy wins.
         fails: ``OUTCOME<X`` (or ``>X``): analyse the markets where ``strategy`` misses X.
         strategy: whose failure ``fails`` reads (default: the best on average).
-        conditions: find the conditions of each case (PRIM, tree, scores) when installed.
+        conditions: find the conditions of each case (PRIM, tree, scores).
         **execution: ``out`` (run cache: a rerun resumes), ``jobs``, ``cluster``, ``progress`` as
             in :func:`sim.execution.execute`; the numbers do not depend on them.
 

@@ -1,8 +1,8 @@
 """Strategy planning: the best use of a firm's budget across levers, robust to what the market does.
 
 The workflow of ``sim optimise``, one module each: the plan space (:mod:`~sim.optimise.plan`: a
-share of the weekly budget per lever, optionally the budget itself and the week each chosen lever
-starts; the firm's decisions), the settings (:mod:`~sim.optimise.settings`), the search with
+share of the weekly budget per lever, optionally the budget itself, the week each chosen lever
+starts and the price from a week on; the firm's decisions), the settings (:mod:`~sim.optimise.settings`), the search with
 optuna (:mod:`~sim.optimise.search`: TPE, NSGA-II or random; seeded, asked in batches that run
 through the experiments executor in this process, a process pool or on Dask), the scores across
 the market scenarios a plan must hold up in and the confirmation of the best plan against the

@@ -46,7 +46,7 @@ class Optimisation(WorkflowResult):
         info: the ``optimisation.json`` dict.
         invocation: the call and its start, for the manifest.
         trace: one row per candidate: ``trial``, ``batch``, ``origin`` (warm start or sampler),
-            the plan (``share_<lever>``, ``unspent``, ``budget``, ``start_<lever>``), each
+            the plan (``share_<lever>``, ``unspent``, ``budget``, ``start_<lever>``, ``price``), each
             objective's score, ``mean_`` and ``downside_`` per metric, ``feasible``, ``pareto``.
         references: one row per reference strategy with the same score columns (search seeds).
         naive_trace: with ``rivals_respond``, the trace of the naive search (rivals passive).
@@ -100,6 +100,10 @@ class Optimisation(WorkflowResult):
         for lever, week in plan["start_weeks"].items():
             rows.append([f"{lever} starts in week", str(week), ""])
         lines += ["  " + line for line in _table(["lever", "share", "per week"], rows)]
+        if plan.get("price") is not None:
+            lines.append(
+                f"  price {plan['price']:,.2f} from week {plan['price_from']} (before it the list price)"
+            )
         if constraints:
             row = self.trace[self.trace["trial"] == best["trial"]].iloc[0]
             how = "downside" if info["scored_on"] == "downside" else "mean"
@@ -547,7 +551,7 @@ def response_figure(info: dict[str, Any]) -> Figure:
             dy, derr = _points_with_errors([difference["mean"]], [difference.get("ci95")])
             below.errorbar(dy, [row], xerr=derr, fmt="o", capsize=5, color=colour, markersize=7,
                            markerfacecolor=face)  # fmt: skip
-        axis.set_xticks(range(len(order)), [PLANS[p] for p in order])
+        axis.set_xticks(range(len(order)), [_plan_label(p, comparison["plans"][p]["plan"]) for p in order])
         axis.set_xlim(-0.5, len(order) - 0.5)
         axis.set_ylabel(f"{metric}, mean over {seeds} fresh seeds")
         axis.set_title(LABELS.get(metric, metric), fontsize=9)
@@ -584,6 +588,13 @@ def response_figure(info: dict[str, Any]) -> Figure:
         "winner": block["verdict"]["winner"],
     }
     return figure
+
+
+def _plan_label(key: str, plan: dict[str, Any]) -> str:
+    """A plan's name on an axis, with its price (and first week) when the price was chosen."""
+    if plan.get("price") is None:
+        return PLANS[key]
+    return f"{PLANS[key]}\nprice {plan['price']:,.2f} from week {plan['price_from']}"
 
 
 def _points_with_errors(

@@ -4,7 +4,8 @@ Owns :class:`BudgetPlan` (the strategy a plan runs as: a fixed split of the week
 levers may start late; ``sim.optimise:BudgetPlan`` in a written ``best.toml``), :func:`fill_shares`
 (weights to shares that keep every lever's bounds and the budget by construction), :class:`Plan`
 (one candidate) and :class:`PlanSpace` (the decisions a search chooses among: the levers and their
-share bounds, the budget, the start weeks), built from the settings' :class:`sim.design.Decision`s.
+share bounds, the budget, the start weeks, the price from a week on), built from the settings'
+:class:`sim.design.Decision`s and their ``budget``, ``price`` and ``price_from``.
 
 Example:
     >>> fill_shares({"search_ads": 1.0, "loyalty_rewards": 1.0}, {"search_ads": (0.0, 0.3)}, spend_all=True)
@@ -151,11 +152,15 @@ def fill_shares(
 
 @dataclass(frozen=True)
 class Plan:
-    """One candidate: shares of the weekly budget by lever, the budget and the levers' start weeks."""
+    """One candidate: shares of the weekly budget by lever, the budget and the levers' start weeks,
+    and, when the price is a decision, the price charged from week ``price_from`` on (before it the
+    firm's list price, ``firms.<name>.price``)."""
 
     shares: dict[str, float]
     budget: float
     starts: dict[str, int] = field(default_factory=dict)
+    price: float | None = None
+    price_from: int | None = None
 
     @property
     def unspent(self) -> float:
@@ -164,40 +169,62 @@ class Plan:
     def overrides(self, firm: str) -> dict[str, Any]:
         """The dotted keys that put this plan into a scenario for ``firm``.
 
+        A chosen price becomes the firm's whole ``price_path``, one point from ``price_from``: a
+        price path keeps the firm's cost per purchase (that of its ``price`` and ``margin``), where
+        setting ``price`` would move it.
+
         Example:
             >>> Plan({"search_ads": 1.0}, 500.0).overrides("us")["firms.us.strategy"]
             'sim.optimise:BudgetPlan'
+            >>> Plan({"search_ads": 1.0}, 500.0, price=34.5, price_from=13).overrides("us")["firms.us.price_path"]
+            [{'week': 13, 'price': 34.5}]
         """
-        return {
+        keys: dict[str, Any] = {
             f"firms.{firm}.strategy": PLAN_STRATEGY,
             f"firms.{firm}.split": {k: v for k, v in self.shares.items() if v > 0},
             f"firms.{firm}.params": {f"start_{k}": int(v) for k, v in self.starts.items()},
             f"firms.{firm}.budget": self.budget,
         }
+        if self.price is not None:
+            keys[f"firms.{firm}.price_path"] = [{"week": int(self.price_from or 1), "price": self.price}]
+        return keys
 
     def describe(self) -> str:
-        """One line: the non-zero shares, largest first, the budget and the start weeks."""
+        """One line: the price (when chosen), the non-zero shares, largest first, the budget and
+        the start weeks.
+
+        Example:
+            >>> Plan({"search_ads": 0.5}, 300.0, price=34.5, price_from=13).describe()
+            'price 34.50 from week 13; search_ads 50.0%, unspent 50.0% of 300/week'
+        """
         parts = [f"{k} {v:.1%}" for k, v in sorted(self.shares.items(), key=lambda kv: -kv[1]) if v > 0]
         if self.unspent > 0:
             parts.append(f"unspent {self.unspent:.1%}")
         starts = "".join(f", {k} from week {w}" for k, w in self.starts.items() if w > 0)
-        return f"{', '.join(parts) or 'nothing'} of {self.budget:,.0f}/week{starts}"
+        price = "" if self.price is None else f"price {self.price:.2f} from week {self.price_from or 1}; "
+        return f"{price}{', '.join(parts) or 'nothing'} of {self.budget:,.0f}/week{starts}"
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as ``optimisation.json`` records it: the non-zero shares, what stays unspent,
-        the budget, the start weeks and the one-line summary."""
-        return {
+        the budget, the start weeks, the price and its first week (when the price is chosen) and
+        the one-line summary."""
+        out: dict[str, Any] = {
             "shares": {k: v for k, v in self.shares.items() if v > 0},
             "unspent": self.unspent,
             "budget": self.budget,
             "start_weeks": dict(self.starts),
-            "summary": self.describe(),
         }
+        if self.price is not None:
+            out.update(price=self.price, price_from=int(self.price_from or 1))
+        out["summary"] = self.describe()
+        return out
 
 
 @dataclass(frozen=True)
 class PlanSpace:
-    """What the search may choose: the levers and their share bounds, the budget, the start weeks."""
+    """What the search may choose: the levers and their share bounds, the budget, the start weeks,
+    and the price from week ``price_from`` on (``price_range``; ``price`` is the firm's own price in
+    that week, where the warm starts begin)."""
 
     levers: tuple[str, ...]
     bounds: dict[str, tuple[float, float]]
@@ -205,6 +232,9 @@ class PlanSpace:
     budget: float
     budget_range: tuple[float, float] | None = None
     start_weeks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    price_range: tuple[float, float] | None = None
+    price_from: int = 1
+    price: float | None = None
 
     def suggest(self, trial: Any) -> Plan:
         """The plan of an optuna trial (asking it for every parameter of the space)."""
@@ -214,11 +244,16 @@ class PlanSpace:
         if self.budget_range is not None:
             budget = round(trial.suggest_float("budget", *self.budget_range), 2)
         starts = {k: trial.suggest_int(f"start_{k}", lo, hi) for k, (lo, hi) in self.start_weeks.items()}
-        return Plan(fill_shares(weights, self.bounds, self.spend_all, unspent), budget, starts)
+        price, price_from = None, None
+        if self.price_range is not None:  # in cents, as a price is quoted
+            price, price_from = round(trial.suggest_float("price", *self.price_range), 2), self.price_from
+        shares = fill_shares(weights, self.bounds, self.spend_all, unspent)
+        return Plan(shares, budget, starts, price, price_from)
 
     def parameters_of(self, split: Mapping[str, float]) -> dict[str, Any] | None:
         """Optuna parameters whose plan is ``split`` (or its nearest plan within the bounds), at
-        the scenario's budget and the earliest start weeks; None if it uses a lever outside."""
+        the scenario's budget, the earliest start weeks and the firm's own price in week
+        ``price_from`` (within the range); None if it uses a lever outside."""
         if any(v > 0 and k not in self.levers for k, v in split.items()):
             return None
         total = sum(split.values())
@@ -231,12 +266,17 @@ class PlanSpace:
         if self.budget_range is not None:
             params["budget"] = float(np.clip(self.budget, *self.budget_range))
         params.update({f"start_{k}": lo for k, (lo, _) in self.start_weeks.items()})
+        if self.price_range is not None:
+            own = self.price if self.price is not None else self.price_range[1]
+            params["price"] = float(np.clip(own, *self.price_range))
         return params
 
 
 def plan_space(scenario: Scenario, settings: OptimiseConfig, firm: str) -> PlanSpace:
     """The plan space of ``settings`` for ``firm`` (settings already checked): its decisions'
-    levers and share bounds, the budget (a range, or the firm's), the start weeks.
+    levers and share bounds, the budget (a range, or the firm's), the start weeks, the price range
+    and the week it starts (``price_from``, else the week of the firm's first ``price_path``
+    point, else week 1).
 
     Example:
         >>> from sim import load_scenario
@@ -250,4 +290,13 @@ def plan_space(scenario: Scenario, settings: OptimiseConfig, firm: str) -> PlanS
     bounds = {d.lever: d.share for d in decisions if d.share != (0.0, 1.0)}
     budget_range = settings.budget.ends() if settings.budget is not None else None
     starts = {d.lever: d.start_week for d in decisions if d.start_week is not None}
-    return PlanSpace(levers, bounds, settings.spend_all, scenario.firms[firm].budget, budget_range, starts)
+    config = scenario.firms[firm]
+    price_range = settings.price.ends() if settings.price is not None else None
+    price_from = settings.price_from or (config.price_path[0].week if config.price_path else 1)
+    own = config.price  # the firm's own price in week price_from: its price path's point in force
+    for point in config.price_path:
+        if point.week <= price_from:
+            own = point.price
+    return PlanSpace(
+        levers, bounds, settings.spend_all, config.budget, budget_range, starts, price_range, price_from, own
+    )

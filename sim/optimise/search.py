@@ -207,6 +207,8 @@ def _optimise(
                 record["unspent"] = plan.unspent
                 record["budget"] = plan.budget
                 record.update({f"start_{k}": w for k, w in plan.starts.items()})
+                if plan.price is not None:
+                    record["price"] = plan.price
                 record.update(row)
                 record["feasible"] = all(v <= 0 for v in violations) and all(math.isfinite(v) for v in values)
                 rows.append(record)
@@ -254,6 +256,11 @@ def _optimise(
         "scored_on": how if robust else "mean (one market)",
         "downside": "worst market" if q == 0 else f"{q:g}-quantile of the markets",
         "levers": list(space.levers),
+        **(
+            {"price": {"range": list(space.price_range), "from_week": space.price_from, "own": space.price}}
+            if space.price_range is not None
+            else {}
+        ),
         "trials": len(trace),
         "feasible": int(trace["feasible"].sum()),
         "hash": config_hash(base),

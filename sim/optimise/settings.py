@@ -29,7 +29,8 @@ from sim.scenario import Scenario, ScenarioError, parse_value
 # The command-line option behind each setting, for error messages.
 OPTIONS = {
     "firm": "--firm", "objectives": "--objective", "levers": "--lever", "shares": "--share",
-    "spend_all": "--spend-all", "budget": "--budget", "start_weeks": "--start-week",
+    "spend_all": "--spend-all", "budget": "--budget", "price": "--price", "price_from": "--price-from",
+    "start_weeks": "--start-week",
     "constraints": "--constraint", "uncertainties": "--uncertainty",
     "market_scenarios": "--market-scenarios", "downside": "--downside", "robust": "--robust",
     "trials": "--trials", "runs": "--runs", "confirm_runs": "--confirm-runs", "batch": "--batch",
@@ -149,6 +150,7 @@ def settings_from_options(
     start_weeks: Sequence[str] | None = None,
     constraints: Sequence[str] | None = None,
     uncertainties: Sequence[str] | None = None,
+    price: str | None = None,
     **plain: Any,
 ) -> dict[str, Any]:
     """Settings from command-line text (``--share search_ads=0.1:0.5``, ``--constraint cac<=150``,
@@ -157,11 +159,14 @@ def settings_from_options(
 
     The plan space comes as ``levers``, ``shares`` and ``start_weeks`` (the options ``--lever``,
     ``--share`` and ``--start-week``; merged with the file's ``[optimise.decisions]`` by
-    :func:`resolve_settings`), every range and bound as ``{low, high}``.
+    :func:`resolve_settings`), every range and bound as ``{low, high}``; ``budget`` and ``price``
+    (``--budget``, ``--price``) are ``LOW:HIGH`` text, ``price_from`` (``--price-from``) a week.
 
     Example:
         >>> settings_from_options(shares=["search_ads=:0.5"], constraints=["retention_yearly>=0.8"])
         {'shares': {'search_ads': {'high': 0.5}}, 'constraints': {'retention_yearly': {'low': 0.8}}}
+        >>> settings_from_options(price="28:40", price_from=13)
+        {'price_from': 13, 'price': {'low': 28.0, 'high': 40.0}}
     """
     out: dict[str, Any] = {k: v for k, v in plain.items() if v is not None}
     if objectives:
@@ -180,12 +185,17 @@ def settings_from_options(
             if high:
                 bound["high"] = _parse_number(high, "--share", text, "search_ads=0.1:0.5")
             out["shares"][lever] = bound
-    if budget is not None:
-        low, colon, high = budget.partition(":")
+    for option, text, example, name in (
+        ("--budget", budget, "1000:3000", "budget"),
+        ("--price", price, "28:40", "price"),
+    ):
+        if text is None:
+            continue
+        low, colon, high = text.partition(":")
         if not colon:
-            raise ScenarioError(f"--budget {budget!r}: expected LOW:HIGH, e.g. --budget 1000:3000")
-        ends = [_parse_number(v, "--budget", budget, "1000:3000") for v in (low, high)]
-        out["budget"] = {"low": ends[0], "high": ends[1]}
+            raise ScenarioError(f"{option} {text!r}: expected LOW:HIGH, e.g. {option} {example}")
+        ends = [_parse_number(v, option, text, example) for v in (low, high)]
+        out[name] = {"low": ends[0], "high": ends[1]}
     if start_weeks:
         out["start_weeks"] = {}
         for text in start_weeks:
@@ -231,8 +241,8 @@ def settings_from_options(
 
 
 def check_settings(scenario: Scenario, settings: OptimiseConfig, cli: frozenset[str] = frozenset()) -> None:
-    """Every decision, bound, budget range, start week, uncertainty, objective and constraint of
-    ``settings`` must fit ``scenario`` (:func:`sim.design.check_optimise`); ``cli`` names the
+    """Every decision, bound, budget and price range, start week, uncertainty, objective and
+    constraint of ``settings`` must fit ``scenario`` (:func:`sim.design.check_optimise`); ``cli`` names the
     settings given on the command line, which a refusal names by their option.
 
     Example:

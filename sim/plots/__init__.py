@@ -3,7 +3,8 @@
 Owns the figures, one module per use: :mod:`sim.plots.run` (``sim run``), :mod:`sim.plots.sweep`
 (``sim sweep``), :mod:`sim.plots.report` (``sim report`` and the notebooks), with
 :mod:`sim.plots.value` (what a customer costs and is worth) and :mod:`sim.plots.comparison`
-(differences between strategies and plans) and :mod:`sim.plots.game` (``sim game``), all drawn with the look of :mod:`sim.plots.layout`:
+(differences between strategies and plans), :mod:`sim.plots.game` (``sim game``) and
+:mod:`sim.plots.discover` (``sim discover``: where a case holds), all drawn with the look of :mod:`sim.plots.layout`:
 one colour per firm (stable across figures), labelled axes with units, and a title that states a
 finding computed from the arrays the figure plots. Every figure function attaches those numbers
 as ``figure.claims`` (a dict naming the figure and what its title says), so that a test can read
@@ -28,6 +29,13 @@ from sim.plots.comparison import (
     forest_figure,
     lever_reason_figure,
     pareto_figure,
+)
+from sim.plots.discover import (
+    box_figure,
+    limit_text,
+    pairs_figure,
+    prim_trajectory_figure,
+    tree_figure,
 )
 from sim.plots.game import best_response_figure, payoff_figure, pure_equilibria
 from sim.plots.layout import (
@@ -98,6 +106,7 @@ __all__ = [
     "THOUSANDS",
     "acquisitions_by_channel_figure",
     "best_response_figure",
+    "box_figure",
     "cac_ltv_figure",
     "churn_by_reason_figure",
     "churn_waterfall_figure",
@@ -110,9 +119,12 @@ __all__ = [
     "group_colours",
     "lever_reason_figure",
     "lifecycle_figure",
+    "limit_text",
     "on_top",
+    "pairs_figure",
     "pareto_figure",
     "payoff_figure",
+    "prim_trajectory_figure",
     "pure_equilibria",
     "ratio_text",
     "referral_cascade_figure",
@@ -125,5 +137,6 @@ __all__ = [
     "sweep_heatmap_figure",
     "sweep_response_figure",
     "swept_keys",
+    "tree_figure",
     "value_distribution_figure",
 ]
