@@ -243,9 +243,10 @@ def test_one_process_and_two_give_the_same_table(design_run, tmp_path):
 def test_a_tiny_design_runs_end_to_end_and_a_rerun_computes_nothing(tmp_path, write_scenario, capsys):
     path = write_scenario(DESIGN)
     out = tmp_path / "out"
-    assert main(["discover", str(path), "--out", str(out), "--jobs", "1", "--quiet"]) == 0, (
-        capsys.readouterr().err
-    )
+    # One case on the first call (with every figure), every strategy's on the resumed one (no
+    # figures): PRIM, the tree and their figures cost seconds a case.
+    first = ["discover", str(path), "--out", str(out), "--jobs", "1", "--quiet", "--wins", "conquest"]
+    assert main(first) == 0, capsys.readouterr().err
     files = ["discover.parquet", "discover.csv", "markets.csv", "regret.csv", "robustness.csv",
              "robust_choices.csv", "discover.json", "manifest.json", "scenario.resolved.toml", "figures/regret.png"]  # fmt: skip
     missing = [f for f in files if not (out / f).is_file()]
@@ -259,8 +260,13 @@ def test_a_tiny_design_runs_end_to_end_and_a_rerun_computes_nothing(tmp_path, wr
         "behaviours.adoption.word_of_mouth", "firms.rival.response.personality", "firms.rival.price"
     }, markets.columns  # fmt: skip
     info = json.loads((out / "discover.json").read_text())
-    assert set(info["cases"]) == {"conquest wins", "relations wins", "balanced wins"}, info["cases"]
-    assert sum(c["markets"] for c in info["cases"].values()) == 5, "expected each market won by one strategy"
+    found = json.loads((out / "conditions" / "conquest_wins.json").read_text())
+    assert (
+        list(info["cases"]) == ["conquest wins"]
+        and found["case"]["cases"] == info["cases"]["conquest wins"]["markets"]
+    )
+    if found["prim"] is not None:  # a box (unless conquest wins in no market or in all five)
+        assert (out / "figures" / "conquest_wins_prim.png").is_file(), "expected the PRIM trajectory figure"
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/seed-*/summary.json")}
     assert len(stamps) == 30, f"expected 30 cached runs, got {len(stamps)}"
     capsys.readouterr()
@@ -278,6 +284,10 @@ def test_a_tiny_design_runs_end_to_end_and_a_rerun_computes_nothing(tmp_path, wr
     kept = {p: p.stat().st_mtime_ns for p in sorted(stamps)[4:]}
     assert all(p.stat().st_mtime_ns == t for p, t in kept.items()), "expected finished runs untouched"
     assert "Robust choices" in captured.out and "min-max regret" in captured.out, captured.out
+    info = json.loads((out / "discover.json").read_text())
+    assert set(info["cases"]) == {"conquest wins", "relations wins", "balanced wins"}, info["cases"]
+    assert sum(c["markets"] for c in info["cases"].values()) == 5, "expected each market won by one strategy"
+    assert len(list((out / "conditions").glob("*.json"))) == 3, "expected the conditions of each case"
 
     assert (
         main(["discover", str(path), "--out", str(out), "--jobs", "1", "--no-figures", "--wins", "relations"])
