@@ -14,6 +14,7 @@ from sim.cli import (
     calibrate,
     compare,
     dashboard,
+    discover,
     emulate,
     events,
     facts,
@@ -46,6 +47,7 @@ COMMANDS: dict[str, Command] = {
         targets.FROM_LOG,
         optimise.COMMAND,
         game.COMMAND,
+        discover.COMMAND,
         dashboard.COMMAND,
         validate.COMMAND,
     )

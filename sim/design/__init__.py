@@ -1,7 +1,6 @@
 """The vocabulary of experiments: what a design varies, what a firm decides, what a run measures.
 
-Every research workflow (sweep, sensitivity, calibrate, optimise, and the scenario discovery to
-come) speaks these words, in the terms of exploratory modelling (the EMA workbench: Kwakkel 2017):
+Every research workflow (sweep, sensitivity, calibrate, optimise, game and scenario discovery) speaks these words, in the terms of exploratory modelling (the EMA workbench: Kwakkel 2017):
 
 - a **range** is written one way, ``{low = ..., high = ...}`` (:class:`Range`, or :class:`Bounds`
   when one end may be open);
@@ -12,7 +11,8 @@ come) speaks these words, in the terms of exploratory modelling (the EMA workben
   (:class:`Outcome`, :data:`OUTCOMES`; the weekly columns in :data:`WEEKLY`);
 - a **constraint** is a floor or ceiling on an outcome (:class:`Constraint`).
 
-The scenario's experiment tables (``[sweep]``, ``[sensitivity]``, ``[optimise]``, ``[game]``) are typed in
+The scenario's experiment tables (``[sweep]``, ``[sensitivity]``, ``[optimise]``, ``[game]``,
+``[uncertainties]``, ``[discover]``) are typed in
 these words (:mod:`sim.design.tables`) and checked against their scenario when it is read
 (:mod:`sim.design.checks`). This package sits in the foundation: it imports only
 :mod:`sim.values` and libraries, never the engine or a workflow.
@@ -28,12 +28,14 @@ Example:
 from sim.design.checks import (
     ScenarioLike,
     check_arms,
+    check_discover,
     check_experiments,
     check_game,
     check_optimise,
     check_outcomes,
     check_sweep,
     check_uncertainties,
+    discover_strategies,
     existing_number,
     fail,
     is_int_key,
@@ -59,17 +61,20 @@ from sim.design.tables import (
     OLDER_PLAN_KEYS,
     PLAN_FIRM_KEYS,
     PLAN_KEY,
+    DiscoverConfig,
     GameConfig,
     GameIterateConfig,
     OptimiseConfig,
     SensitivityConfig,
     SweepConfig,
+    UncertaintyForm,
     choice_overrides,
     older_forms,
     older_plan_forms,
     pairs_in,
     plan_file,
     read_plan,
+    uncertainty_table,
 )
 from sim.design.vocabulary import (
     Bounds,
@@ -102,6 +107,7 @@ __all__ = [
     "Constraint",
     "Decision",
     "DecisionTable",
+    "DiscoverConfig",
     "Distribution",
     "GameConfig",
     "GameIterateConfig",
@@ -114,7 +120,9 @@ __all__ = [
     "Series",
     "SweepConfig",
     "Uncertainty",
+    "UncertaintyForm",
     "check_arms",
+    "check_discover",
     "check_experiments",
     "check_game",
     "check_optimise",
@@ -122,6 +130,7 @@ __all__ = [
     "check_sweep",
     "check_uncertainties",
     "choice_overrides",
+    "discover_strategies",
     "existing_number",
     "fail",
     "flatten_keys",
@@ -137,4 +146,5 @@ __all__ = [
     "typed_value",
     "uncertainties_of",
     "uncertainty_form",
+    "uncertainty_table",
 ]

@@ -5,7 +5,8 @@ scenario has (or any value, for a list of values), and every value it may take (
 both ends of a range) makes a valid scenario; every arm makes a valid scenario; a plan's levers,
 shares, budget and start weeks fit the firm and the run; an objective, constraint or analysed
 outcome is a declared outcome (:data:`sim.design.outcomes.OUTCOMES`); a game's players are firms and its choices valid
-changes of their tables. The checks take the scenario
+changes of their tables; a discovery design's uncertainties, firm, outcomes, targets and
+candidate strategies fit the scenario and do not overlap. The checks take the scenario
 they are checked against (anything with the :class:`ScenarioLike` methods), so this module needs no
 import of the scenario, which holds these tables and calls :func:`check_experiments` as it loads.
 Every refusal is a :class:`sim.scenario.ScenarioError` naming the file (or the command-line
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from sim.design.outcomes import OUTCOMES
-from sim.design.tables import PLAN_KEY, GameConfig, OptimiseConfig, choice_overrides
+from sim.design.tables import PLAN_KEY, DiscoverConfig, GameConfig, OptimiseConfig, choice_overrides
 from sim.design.vocabulary import Distribution, Range, Uncertainty
 from sim.values import MAX_PRICE, ScenarioError, show
 
@@ -44,6 +45,8 @@ class ScenarioLike(Protocol):
     sensitivity: Any
     optimise: Any
     game: Any
+    uncertainties: Any
+    discover: Any
 
     @property
     def name(self) -> str: ...
@@ -231,6 +234,10 @@ def check_experiments(scenario: ScenarioLike) -> None:
         check_optimise(scenario, scenario.optimise)
     if getattr(scenario, "game", None) is not None:
         check_game(scenario, scenario.game)
+    if getattr(scenario, "discover", None) is not None:
+        check_discover(scenario, scenario.discover)
+    elif getattr(scenario, "uncertainties", None):
+        check_uncertainties(scenario, scenario.uncertainties, "[uncertainties]", sampled=False)
 
 
 def check_arms(scenario: ScenarioLike) -> None:
@@ -586,3 +593,105 @@ def _parent(source: str) -> Any:
     from pathlib import Path
 
     return Path(source).parent
+
+
+# --------------------------------------------------------------------------- a discovery design
+
+
+def discover_strategies(
+    scenario: ScenarioLike, settings: DiscoverConfig, firm: str
+) -> dict[str, dict[str, Any]]:
+    """The candidate strategies of a discovery design as name -> dotted overrides of the scenario:
+    the ``strategies`` of ``settings`` (names, or overrides of ``firm``'s table; a ``plan`` file
+    read), else the scenario's ``[arms]``.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/conquest_vs_relations.toml")
+        >>> discover_strategies(s, DiscoverConfig(), "us")
+        {'conquest': {'firms.us.strategy': 'conquest'}, 'relations': {'firms.us.strategy': 'relations'}}
+    """
+    table = settings.strategy_table(firm)
+    if table is None:
+        return {label: dict(overrides) for label, overrides in scenario.arms.items()}
+    folder = None if scenario.source is None else str(_parent(scenario.source))
+    return {name: choice_overrides(firm, choice, folder) for name, choice in table.items()}
+
+
+def check_discover(scenario: ScenarioLike, settings: DiscoverConfig, where: str = "[discover]") -> None:
+    """A discovery design must fit ``scenario``: at least one ``[uncertainties]`` key, each an
+    existing number with a valid range or distribution (or a list of valid values: a category);
+    the firm a firm; the outcomes and targets declared outcomes; at least two candidate
+    strategies (the ``strategies`` of the table, else the scenario's ``[arms]``), each a valid
+    change of the scenario that sets no uncertain key (an uncertainty is what the market does).
+
+    Raises:
+        ScenarioError: naming the file, the table and the dotted key, the value and what is allowed.
+
+    Example:
+        >>> from sim import load_scenario
+        >>> s = load_scenario("scenarios/conquest_vs_relations.toml")
+        >>> check_discover(s.model_copy(update={"uncertainties": {"firms.rival.price": {"low": 30, "high": 50}}}),
+        ...     DiscoverConfig(strategies=["conquest", "relations"], targets={"proft": {"low": 0}}))
+        Traceback (most recent call last):
+        ...
+        sim.scenario.ScenarioError: scenarios/conquest_vs_relations.toml: [discover] targets.proft = 'proft': not a per-firm outcome; allowed: ...
+    """
+    source = scenario.source or scenario.name
+    base = scenario.without_experiments()
+
+    def at(*path: str) -> str:
+        return f"{source}: {where} {'.'.join(path)}"
+
+    table = getattr(scenario, "uncertainties", None) or {}
+    if not table:
+        raise ScenarioError(
+            f"{source}: [uncertainties]: a discovery design needs at least one uncertainty, e.g. "
+            '[uncertainties] "behaviours.adoption.word_of_mouth" = {low = 0.005, high = 0.05}'
+        )
+    uncertainties = check_uncertainties(scenario, table, "[uncertainties]", source, sampled=False)
+    for uncertainty in uncertainties:
+        if uncertainty.values is not None and len(set(map(repr, uncertainty.values))) != len(
+            uncertainty.values
+        ):
+            raise fail(
+                f"{source}: [uncertainties] {uncertainty.key}", uncertainty.written(), "list each value once"
+            )
+    firm = settings.firm or scenario.firm_names[0]
+    if firm not in scenario.firms:
+        raise fail(at("firm"), firm, f"no such firm; firms: {', '.join(scenario.firms)}")
+    for part, names in (("outcomes", settings.outcomes), ("targets", list(settings.targets))):
+        for name in names:
+            if name not in OUTCOMES:
+                raise fail(
+                    at(part, name) if part == "targets" else at(part),
+                    name,
+                    f"not a per-firm outcome; allowed: {', '.join(OUTCOMES)}",
+                )
+    written = settings.strategy_table(firm)
+    try:
+        strategies = discover_strategies(scenario, settings, firm)
+    except ValueError as error:  # a plan file that is missing or holds no plan for the firm
+        raise fail(at("strategies"), settings.strategies, str(error)) from None
+    if len(strategies) < 2:
+        shown = "[arms]" if written is None else f"{where} strategies"
+        raise ScenarioError(
+            f"{source}: {shown}: a discovery design compares at least two strategies, got {len(strategies)}; "
+            f'list them, e.g. [discover] strategies = ["conquest", "relations"], or add [arms.<label>] tables'
+        )
+    keys = [u.key for u in uncertainties]
+    for name, overrides in strategies.items():
+        place = at("strategies", name) if written is not None else f"{source}: [arms.{name}]"
+        for key in overrides:
+            clash = [k for k in keys if k == key or k.startswith(key + ".") or key.startswith(k + ".")]
+            if clash:
+                raise fail(
+                    place,
+                    overrides,
+                    f"sets {key}, which [uncertainties] varies ({clash[0]}); a strategy is what the firm "
+                    "decides, an uncertainty what the market does: drop one of them",
+                )
+        try:
+            base.with_overrides(overrides)
+        except ScenarioError as error:
+            raise fail(place, overrides, _without_source(scenario, error)) from None

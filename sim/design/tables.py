@@ -1,4 +1,5 @@
-"""The experiment tables of a scenario file: ``[sweep]``, ``[sensitivity]``, ``[optimise]`` and ``[game]``.
+"""The experiment tables of a scenario file: ``[sweep]``, ``[sensitivity]``, ``[optimise]``, ``[game]``,
+``[uncertainties]`` and ``[discover]``.
 
 Owns their schema (what each key may hold, its default and its range, written in the design
 vocabulary: uncertainties, decisions, outcomes, constraints, ranges) and the older ways of
@@ -500,3 +501,78 @@ def choice_overrides(
     keys.update({k: v for k, v in choice.items() if k != PLAN_KEY})
     ordered = sorted(keys, key=lambda k: k != "strategy")  # the strategy first, the rest as written
     return {f"firms.{firm}.{key}": keys[key] for key in ordered}
+
+
+# --------------------------------------------------------------------------- [uncertainties] and [discover]
+
+
+def uncertainty_table(value: Any) -> Any:
+    """The top-level ``[uncertainties]`` table as dotted key -> form (nested tables flattened)."""
+    return _flattened(value)
+
+
+class DiscoverConfig(Strict):
+    """Scenario discovery (``sim discover``, sim/discover/): a design over the scenario's
+    ``[uncertainties]`` (Latin hypercube or Sobol'), every candidate strategy run in every sampled
+    market on the same seeds, each strategy's regret, its robustness under named criteria and the
+    conditions under which it wins.
+
+    Example:
+        >>> table = DiscoverConfig.model_validate({"strategies": ["conquest", "relations"],
+        ...     "targets": {"profit": {"low": 0}}})
+        >>> table.samples, table.design, table.strategy_table("us")["relations"]
+        (200, 'lhs', {'strategy': 'relations'})
+    """
+
+    samples: Whole = Field(200, ge=2, le=100_000)  # markets sampled from the uncertainties
+    design: Literal["lhs", "sobol"] = "lhs"  # Latin hypercube, or a scrambled Sobol' sequence (2^k markets)
+    replicates: Whole = Field(2, ge=1, le=10_000)  # paired seeds per market, the same for every strategy
+    seed: Whole | None = Field(None, ge=0, le=MAX_SEED)  # first seed and the design's (None = run.seed)
+    firm: str | None = None  # whose outcomes are compared (None = the first firm)
+    outcomes: list[str] = Field(default_factory=lambda: ["profit", "customer_equity"])  # per-firm outcomes
+    # outcome -> {low} and/or {high}: what a market must give to count as met (satisficing)
+    targets: dict[str, Bounds] = Field(default_factory=dict)
+    # the candidates: unset = the scenario's [arms]; a list of strategy names for the firm; or
+    # name -> overrides of the firm's table (as [game.choices.<firm>], a `plan` file too)
+    strategies: list[str] | dict[str, dict[str, Any]] | None = None
+
+    @field_validator("strategies", mode="before")
+    @classmethod
+    def _named_once(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            if not all(isinstance(name, str) and name for name in value):
+                raise ValueError(f'{list(value)!r}: a list names strategies, e.g. ["conquest", "relations"]')
+            if len(set(value)) != len(value):
+                raise ValueError(f"{list(value)!r}: name each strategy once")
+        if isinstance(value, Mapping):
+            return {name: flatten_keys(v) if isinstance(v, Mapping) else v for name, v in value.items()}
+        return value
+
+    @field_validator("strategies")
+    @classmethod
+    def _two_or_more(cls, value: Any) -> Any:
+        if value is not None and len(value) < 2:
+            raise ValueError(f"give at least two candidate strategies to compare, got {len(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DiscoverConfig:
+        if self.design == "sobol" and self.samples & (self.samples - 1):
+            below = 1 << (self.samples.bit_length() - 1)
+            raise ValueError(
+                f"samples = {self.samples}: a Sobol' design needs a power of two markets "
+                f'(e.g. {below} or {below * 2}); or use design = "lhs"'
+            )
+        if not self.outcomes:
+            raise ValueError("outcomes: name at least one per-firm outcome, e.g. profit")
+        if len(set(self.outcomes)) != len(self.outcomes):
+            raise ValueError(f"outcomes = {self.outcomes!r}: name each outcome once")
+        return self
+
+    def strategy_table(self, firm: str) -> dict[str, dict[str, Any]] | None:
+        """The candidates as name -> overrides of ``firm``'s table (None: the scenario's arms)."""
+        if self.strategies is None:
+            return None
+        if isinstance(self.strategies, list):
+            return {name: {"strategy": name} for name in self.strategies}
+        return {name: dict(choice) for name, choice in self.strategies.items()}

@@ -21,7 +21,16 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from sim.design import GameConfig, OptimiseConfig, SensitivityConfig, SweepConfig, flatten_keys
+from sim.design import (
+    DiscoverConfig,
+    GameConfig,
+    OptimiseConfig,
+    SensitivityConfig,
+    SweepConfig,
+    UncertaintyForm,
+    flatten_keys,
+    uncertainty_table,
+)
 from sim.scenario.behaviours import BehavioursConfig
 from sim.scenario.events import CHANGEABLE_RULE, Event, changeable
 from sim.scenario.levers import LeversConfig
@@ -62,6 +71,9 @@ class Scenario(Strict):
     sensitivity: SensitivityConfig | None = None  # the design of `sim sensitivity`
     optimise: OptimiseConfig | None = None  # the search of `sim optimise`
     game: GameConfig | None = None  # the choices of `sim game`
+    # dotted key -> {low, high}, a distribution or a list of values: what the market may do (`sim discover`)
+    uncertainties: dict[str, UncertaintyForm] | None = None
+    discover: DiscoverConfig | None = None  # the design of `sim discover`
     events: list[Event] = Field(default_factory=list, max_length=1000)  # the market's timeline
     source: str | None = Field(None, exclude=True)  # the file it came from (not part of the data)
 
@@ -71,6 +83,11 @@ class Scenario(Strict):
         if isinstance(value, dict):
             return {label: flatten_keys(o) if isinstance(o, dict) else o for label, o in value.items()}
         return value
+
+    @field_validator("uncertainties", mode="before")
+    @classmethod
+    def _flatten_uncertainties(cls, value: Any) -> Any:
+        return uncertainty_table(value)
 
     @model_validator(mode="before")
     @classmethod
@@ -277,7 +294,15 @@ class Scenario(Strict):
     def without_experiments(self) -> Scenario:
         """The scenario of one run: no arms, no sweep (they describe sets of runs)."""
         return self.model_copy(
-            update={"arms": {}, "sweep": None, "sensitivity": None, "optimise": None, "game": None}
+            update={
+                "arms": {},
+                "sweep": None,
+                "sensitivity": None,
+                "optimise": None,
+                "game": None,
+                "uncertainties": None,
+                "discover": None,
+            }
         )
 
     def with_events(self, events: list[Any]) -> Scenario:
