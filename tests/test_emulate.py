@@ -268,3 +268,32 @@ def test_a_discover_design_takes_the_strategy_as_a_category(tmp_path):
     assert result.emulator.outside({**at, "strategy": "neglect"}) == ("strategy",), (
         "an unseen strategy is flagged"
     )
+
+
+def test_a_real_discover_folder_is_emulated_and_confirmed_with_its_candidates_overrides(tmp_path):
+    from sim.design import Range
+    from sim.discover import discover
+
+    scenario = load_scenario(
+        ROOT / "scenarios" / "conquest_vs_relations.toml", {"market.size": 200, "run.weeks": 8}
+    )
+    scenario = scenario.model_copy(
+        update={"uncertainties": {"behaviours.adoption.word_of_mouth": Range(low=0.005, high=0.03)}}
+    )
+    discover(scenario, samples=8, replicates=2, jobs=1, conditions=False, progress=False).write(
+        tmp_path, figures=False
+    )
+    emulator = fit_emulator(tmp_path, outcomes=["profit"], folds=3).emulator
+    assert emulator.source["firm"] == "us", (
+        f"expected discover.json's focal firm, got {emulator.source['firm']}"
+    )
+    assert {s.name: s.kind for s in emulator.inputs} == {
+        "strategy": "category", "behaviours.adoption.word_of_mouth": "number",
+    }, emulator.inputs  # fmt: skip
+    whatif = WhatIf(emulator, dashboard_params(scenario), scenario)
+    assert whatif.control_key("strategy") == "firms.us.strategy", (
+        "expected the strategy bound to our firm's control"
+    )
+    answer = whatif.answer({"firms.us.strategy": "relations", "behaviours.adoption.word_of_mouth": 0.02})
+    confirmed = whatif.confirm(answer.point)
+    assert confirmed.runs == 2 and np.isfinite(confirmed.simulated["profit"]), confirmed

@@ -98,8 +98,11 @@ class WhatIf:
         self.page_scenario = page_scenario
         controls = {key for key, spec in params.items() if isinstance(spec, dict) and "type" in spec}
         firm = emulator.source.get("firm")
-        # A discover design's "strategy" input is the focal firm's strategy control when the page has one.
-        self.aliases = {"strategy": f"firms.{firm}.strategy"} if firm else {}
+        self.strategies: dict[str, dict[str, Any]] = emulator.source.get("strategies") or {}
+        # A discover design's "strategy" input is the focal firm's strategy control when every
+        # candidate is a plain strategy by name; a plan or an override table gets a select of its own.
+        plain = all(o == {f"firms.{firm}.strategy": name} for name, o in self.strategies.items())
+        self.aliases = {"strategy": f"firms.{firm}.strategy"} if firm and self.strategies and plain else {}
         self.bound = [name for name in emulator.input_names if self.aliases.get(name, name) in controls]
 
     def control_key(self, name: str) -> str:
@@ -137,8 +140,9 @@ class WhatIf:
 
     def confirm_scenario(self, point: Mapping[str, Any]) -> Scenario:
         """The scenario the confirming run simulates: the design's (else the page's) at ``point``."""
-        overrides = {("firms." + self.emulator.source["firm"] + ".strategy" if k == "strategy" else k): v
-                     for k, v in point.items()}  # fmt: skip
+        overrides = {k: v for k, v in point.items() if k != "strategy"}
+        if "strategy" in point:  # a discover design's candidate: its own dotted overrides
+            overrides.update(self.strategies.get(str(point["strategy"]), {}))
         text = self.emulator.source.get("scenario_text")
         if text:
             with tempfile.TemporaryDirectory() as folder:

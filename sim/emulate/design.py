@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from sim.design import OUTCOMES
 
 SWEEP_TABLE = "sweep.parquet"
 DISCOVER_TABLE = "discover.parquet"
+DISCOVER_INFO = "discover.json"  # names the focal firm and each candidate strategy's overrides
 RESOLVED = "scenario.resolved.toml"
 DEFAULT_OUTCOMES = ("profit", "customer_equity")
 # Fewer design points than this leave too little to cross-validate: 5 folds train on 6 points or more.
@@ -101,6 +103,7 @@ class ResultsFolder:
     inputs: list[str]
     firms: list[str]
     scenario_text: str | None
+    strategies: dict[str, dict[str, Any]] = field(default_factory=dict)  # discover: name -> overrides
 
     @property
     def scenario_name(self) -> str:
@@ -137,7 +140,9 @@ def read_results(folder: str | Path) -> ResultsFolder:
                 f"{path / DISCOVER_TABLE}: no column {', '.join(missing)}; is it sim discover's?"
             )
         inputs = ["strategy", *(c for c in table.columns if c not in ids and c not in OUTCOMES)]
-        return ResultsFolder(path, "discover", table, inputs, list(resolved.get("firms", {})), text)
+        info = json.loads((path / DISCOVER_INFO).read_text()) if (path / DISCOVER_INFO).is_file() else {}
+        firms = [info["firm"]] if info.get("firm") else list(resolved.get("firms", {}))[:1]
+        return ResultsFolder(path, "discover", table, inputs, firms, text, dict(info.get("strategies", {})))
     raise EmulatorError(
         f"{path}: holds no {SWEEP_TABLE} or {DISCOVER_TABLE}; run `sim sweep SCENARIO --out {path}` "
         '(an LHS design, method = "lhs", fits best) or sim discover first'

@@ -368,5 +368,6 @@ def fit_emulator(
         "folds": min(folds, design.points),
         "dropped": design.dropped,
         "seeds": sorted(int(s) for s in rows[seeds_column].unique()) if seeds_column in rows else [],
+        "strategies": results.strategies,  # a discover design's candidates: name -> dotted overrides
     }
     return EmulatorResult(Emulator(design.inputs, fits, source), invocation)
