@@ -297,3 +297,9 @@ def test_a_real_discover_folder_is_emulated_and_confirmed_with_its_candidates_ov
     answer = whatif.answer({"firms.us.strategy": "relations", "behaviours.adoption.word_of_mouth": 0.02})
     confirmed = whatif.confirm(answer.point)
     assert confirmed.runs == 2 and np.isfinite(confirmed.simulated["profit"]), confirmed
+
+
+def test_the_dashboard_refuses_a_folder_without_an_emulator(tmp_path, capsys):
+    code = main(["dashboard", str(ROOT / "scenarios" / "baseline.toml"), "--emulator", str(tmp_path)])
+    error = capsys.readouterr().err
+    assert code == 2 and "--emulator:" in error and "no emulator.json" in error, f"got {code}: {error!r}"
