@@ -182,3 +182,24 @@ def test_the_densest_box_when_none_reaches_the_threshold() -> None:
     ].get_title()
     assert claim_problems(figure) == [], claim_problems(figure)
     plt.close(figure)
+
+
+def test_a_box_chosen_by_hand_is_reported_with_its_own_limits():
+    # The analyst reads the trade-off and selects a broader box than the default (the workbench's
+    # select): its coverage and density are the trajectory's at that index, its limits looser.
+    rng = np.random.default_rng(3)
+    inputs = pd.DataFrame({"a": rng.random(600), "b": rng.random(600)})
+    case = ((inputs["a"] > 0.5) & (inputs["b"] > 0.5) | (rng.random(600) < 0.1)).to_numpy()
+    default = find_conditions(inputs, case)
+    trajectory = default["prim"]["trajectory"]
+    first_dense = next(b["index"] for b in trajectory if b["density"] >= 0.8)
+    chosen = find_conditions(inputs, case, select=first_dense)["prim"]
+    assert chosen["chosen"] == first_dense and "by hand" in chosen["rule"], chosen["rule"]
+    assert chosen["box"]["coverage"] == trajectory[first_dense]["coverage"], (
+        "expected the trajectory's coverage"
+    )
+    assert chosen["box"]["coverage"] >= default["prim"]["box"]["coverage"], (
+        "expected the first box to reach the density to cover at least as many cases as the last"
+    )
+    with pytest.raises(ValueError, match="select"):
+        find_conditions(inputs, case, select=len(trajectory))

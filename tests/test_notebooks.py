@@ -27,6 +27,7 @@ NOTEBOOKS = {
     "why_customers_leave": 2,
     "what_if": 3,
     "market_shifts": 2,
+    "where_strategies_win": 4,
     "price_war": 4,
 }
 TEST_SIZE = {"SIZE": 1000, "WEEKS": 60, "RUNS": 2, "JOBS": 1}

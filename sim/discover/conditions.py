@@ -63,6 +63,7 @@ def find_conditions(
     peel_alpha: float = 0.05,
     mass_min: float = 0.05,
     threshold: float = 0.8,
+    select: int | None = None,
 ) -> dict[str, Any]:
     """Describe the region of the sampled uncertainties where ``case`` holds.
 
@@ -71,6 +72,10 @@ def find_conditions(
     ``case``: a boolean per row. ``names``: short labels of the keys for figures (default: the
     keys). ``peel_alpha`` and ``mass_min``: PRIM's share of the box peeled per step and the
     smallest box it may reach. ``threshold``: the density the chosen box must reach.
+    ``select``: a box of the peeling trajectory to report instead (its index, as the workbench's
+    ``select``): read the trade-off of coverage against density first (the trajectory, or
+    :func:`sim.plots.discover.prim_trajectory_figure`), then choose, e.g. the broadest box that
+    reaches the density you need.
 
     Returns a JSON-able dict:
 
@@ -119,7 +124,7 @@ def find_conditions(
     with warnings.catch_warnings():
         # The workbench's own pandas idioms (inplace drops) warn under pandas 3; not our code to fix.
         warnings.filterwarnings("ignore", module=r"ema_workbench\.")
-        result["prim"] = _prim(prim, x, y, peel_alpha, mass_min, threshold)
+        result["prim"] = _prim(prim, x, y, peel_alpha, mass_min, threshold, select)
         result["scores"] = _scores(feature_scoring, x, y)
     result["tree"] = _tree(x, y, labels)
     return result
@@ -183,7 +188,13 @@ def _method(peel_alpha: float, mass_min: float, rows: int) -> dict[str, str]:
 
 
 def _prim(
-    prim: Any, x: pd.DataFrame, y: np.ndarray, peel_alpha: float, mass_min: float, threshold: float
+    prim: Any,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    peel_alpha: float,
+    mass_min: float,
+    threshold: float,
+    select: int | None = None,
 ) -> dict:
     options: dict[str, Any] = {"peel_alpha": peel_alpha, "mass_min": mass_min}
     if "threshold" in inspect.signature(prim.Prim).parameters:  # workbench 2.x
@@ -202,7 +213,12 @@ def _prim(
             "res_dim": len(restricted), "restricted": restricted,
         })  # fmt: skip
     dense = [b["index"] for b in trajectory if b["density"] >= threshold]
-    if dense:
+    if select is not None:
+        if not -len(trajectory) <= select < len(trajectory):
+            raise ValueError(f"select = {select}: the peeling trajectory has boxes 0-{len(trajectory) - 1}")
+        chosen = select % len(trajectory)
+        rule = f"box {chosen} of the trajectory, chosen by hand (select)"
+    elif dense:
         chosen = dense[-1]
         rule = f"the last box on the trajectory with density >= {threshold:g}"
     else:

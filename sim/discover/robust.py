@@ -178,13 +178,17 @@ def robustness(
     }
 
 
-def _pick(rows: Mapping[str, Any], value: Any, smaller: bool) -> str:
-    """The strategy with the best value (the first listed on a tie; undefined values last)."""
+def _pick(rows: Mapping[str, Any], value: Any, smaller: bool, prefer: str | None = None) -> str:
+    """The strategy with the best value (undefined values last). On a tie, ``prefer`` (the
+    best-on-average choice) if it is among the tied, else the first listed: a criterion that
+    cannot tell two strategies apart should not make the robust choice give up mean for nothing."""
     scored = {name: value(row) for name, row in rows.items()}
     defined = [n for n, v in scored.items() if v is not None]
     if not defined:
         return next(iter(rows))
-    return min(defined, key=lambda n: scored[n]) if smaller else max(defined, key=lambda n: scored[n])
+    best = min(scored[n] for n in defined) if smaller else max(scored[n] for n in defined)
+    tied = [n for n in defined if scored[n] == best]
+    return prefer if prefer in tied else tied[0]
 
 
 def robust_choices(rows: Mapping[str, Any], primary: str, with_targets: bool) -> list[dict[str, Any]]:
@@ -209,7 +213,7 @@ def robust_choices(rows: Mapping[str, Any], primary: str, with_targets: bool) ->
         if criterion == "satisficing" and not with_targets:
             continue
         value, smaller, criterion_unit, measure = how[criterion]
-        choice = _pick(rows, value, smaller)
+        choice = _pick(rows, value, smaller, prefer=reference)
         mine, theirs = value(rows[choice]), value(rows[reference])
         improvement = (
             None if mine is None or theirs is None else (theirs - mine if smaller else mine - theirs)
