@@ -137,6 +137,9 @@ def cac_ltv_figure(blended: pd.DataFrame, channels: pd.DataFrame) -> Figure:
         # The axis follows the values; a CAC far beyond them is marked at the edge with its number.
         edge = 2.2 * float(shown["value"].max()) if len(shown) else 1.0
         best_channel = {}
+        # CACs beyond the edge, by channel: one label per channel (the groups' bars sit too close
+        # together for a label each).
+        beyond: dict[str, list[tuple[float, float]]] = {}
         for index, group in enumerate(groups):
             rows = shown[shown["group"] == group].set_index("channel")
             if len(rows):
@@ -153,8 +156,12 @@ def cac_ltv_figure(blended: pd.DataFrame, channels: pd.DataFrame) -> Figure:
                         shown_at, position, marker="|", markersize=16, markeredgewidth=3, color="black"
                     )
                     if cac > edge * 0.97:
-                        right.annotate(f"CAC {cac:,.0f} >", (shown_at, position), xytext=(-8, 0),
-                                       textcoords="offset points", ha="right", va="center", fontsize=10)  # fmt: skip
+                        beyond.setdefault(channel, []).append((position, cac))
+        for marks in beyond.values():
+            middle = float(np.mean([position for position, _ in marks]))
+            text = " / ".join(f"{cac:,.0f}" for _, cac in marks)
+            right.annotate(f"CAC {text} >", (edge * 0.97, middle), xytext=(-8, 0),
+                           textcoords="offset points", ha="right", va="center", fontsize=10)  # fmt: skip
         right.set_xlim(0, edge)
         right.plot([], [], marker="|", linestyle="none", markersize=12, markeredgewidth=3, color="black",
                    label="CAC of the channel: acquisition spend on its lever\nper customer it won")  # fmt: skip
