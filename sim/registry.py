@@ -26,15 +26,46 @@ STRATEGIES: dict[str, type[Any]] = {}
 BUILT_IN_PACKAGE = "sim.strategies"  # importing it registers the built-in strategies
 
 
-def register_strategy(name: str):
-    """Class decorator adding a strategy to the registry under ``name``."""
+def _registrar(registry: dict[str, type[Any]]):
+    """A class decorator factory adding a class to ``registry`` under a name (its ``name``)."""
 
-    def decorate(cls: type[Any]) -> type[Any]:
-        cls.name = name
-        STRATEGIES[name] = cls
+    def register(name: str):
+        def decorate(cls: type[Any]) -> type[Any]:
+            cls.name = name
+            registry[name] = cls
+            return cls
+
+        return decorate
+
+    return register
+
+
+def _resolve(
+    spec: str, registry: dict[str, type[Any]], package: str, base: str, kind: str, plural: str
+) -> type[Any]:
+    """The class ``spec`` names in ``registry`` (after importing ``package``, which registers the
+    built-ins), or at an import path ``"package.module:ClassName"`` that must subclass
+    ``package.base``; else a ValueError naming the built-ins (``kind`` and its ``plural``)."""
+    built_in = importlib.import_module(package)  # registers the built-ins (once)
+    if spec in registry:
+        return registry[spec]
+    if ":" in spec:
+        module_name, _, class_name = spec.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as error:
+            raise ValueError(f"cannot import {kind} {spec!r}: {error}") from None
+        if not (isinstance(cls, type) and issubclass(cls, getattr(built_in, base))):
+            raise ValueError(f"{spec!r} is not a subclass of {package}.{base}")
         return cls
+    raise ValueError(
+        f"unknown {kind} {spec!r}; built-in {plural}: {', '.join(sorted(registry))}, "
+        "or a custom class as 'package.module:ClassName'"
+    )
 
-    return decorate
+
+register_strategy = _registrar(STRATEGIES)
+register_strategy.__doc__ = "Class decorator adding a strategy to the registry under ``name``."
 
 
 def resolve_strategy_class(spec: str) -> type[Any]:
@@ -43,22 +74,7 @@ def resolve_strategy_class(spec: str) -> type[Any]:
     Raises:
         ValueError: naming the built-in strategies when ``spec`` is neither.
     """
-    strategies = importlib.import_module(BUILT_IN_PACKAGE)  # registers the built-ins (once)
-    if spec in STRATEGIES:
-        return STRATEGIES[spec]
-    if ":" in spec:
-        module_name, _, class_name = spec.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError) as error:
-            raise ValueError(f"cannot import strategy {spec!r}: {error}") from None
-        if not (isinstance(cls, type) and issubclass(cls, strategies.Strategy)):
-            raise ValueError(f"{spec!r} is not a subclass of sim.strategies.Strategy")
-        return cls
-    raise ValueError(
-        f"unknown strategy {spec!r}; built-in strategies: {', '.join(sorted(STRATEGIES))}, "
-        "or a custom class as 'package.module:ClassName'"
-    )
+    return _resolve(spec, STRATEGIES, BUILT_IN_PACKAGE, "Strategy", "strategy", "strategies")
 
 
 # --------------------------------------------------------------------------- response personalities
@@ -66,17 +82,8 @@ def resolve_strategy_class(spec: str) -> type[Any]:
 # ``personality = "..."`` may say. The built-ins register themselves when sim.responses is imported.
 RESPONSES: dict[str, type[Any]] = {}
 RESPONSE_PACKAGE = "sim.responses"
-
-
-def register_response(name: str):
-    """Class decorator adding a response personality to the registry under ``name``."""
-
-    def decorate(cls: type[Any]) -> type[Any]:
-        cls.name = name
-        RESPONSES[name] = cls
-        return cls
-
-    return decorate
+register_response = _registrar(RESPONSES)
+register_response.__doc__ = "Class decorator adding a response personality to the registry under ``name``."
 
 
 def resolve_response_class(spec: str) -> type[Any]:
@@ -89,19 +96,4 @@ def resolve_response_class(spec: str) -> type[Any]:
     Raises:
         ValueError: naming the built-in personalities when ``spec`` is neither.
     """
-    responses = importlib.import_module(RESPONSE_PACKAGE)  # registers the built-ins (once)
-    if spec in RESPONSES:
-        return RESPONSES[spec]
-    if ":" in spec:
-        module_name, _, class_name = spec.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError) as error:
-            raise ValueError(f"cannot import response {spec!r}: {error}") from None
-        if not (isinstance(cls, type) and issubclass(cls, responses.Response)):
-            raise ValueError(f"{spec!r} is not a subclass of sim.responses.Response")
-        return cls
-    raise ValueError(
-        f"unknown personality {spec!r}; built-in personalities: {', '.join(sorted(RESPONSES))}, "
-        "or a custom class as 'package.module:ClassName'"
-    )
+    return _resolve(spec, RESPONSES, RESPONSE_PACKAGE, "Response", "personality", "personalities")

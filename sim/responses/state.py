@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from sim.responses.perception import Perception, cheapest
 from sim.responses.triggers import Seen
-from sim.scenario.responses import Action, MatchPrice, RaiseBudget, ShiftSplit, WinBack
+from sim.scenario.responses import Action, MatchPrice, RaiseBudget, ShiftSplit, WinBack, action_floor
 
 if TYPE_CHECKING:
     from sim.agents.firm import Firm
@@ -80,11 +80,7 @@ class ResponseState:
         if target is None:
             return None
         rival, rival_price = target
-        unit_cost = firm.unit_cost
-        if action.floor_price is not None:
-            floor = float(action.floor_price)
-        else:
-            floor = unit_cost / (1 - (action.floor_margin or 0.0))
+        floor = action_floor(action, firm.unit_cost)
         price = max(floor, rival_price * (1 - action.undercut))
         current = firm.price
         if price >= current - 1e-9:

@@ -169,15 +169,18 @@ class ResponseConfig(Strict):
         self.all_rules()
         return self
 
-    def all_rules(self) -> list[RuleConfig]:
-        """The personality's rules (built from ``params``) followed by the table's own."""
+    def personality_rules(self) -> list[RuleConfig]:
+        """The rules the personality builds from ``params``."""
         from sim.registry import resolve_response_class
 
         try:
-            built = resolve_response_class(self.personality).rules_for(**self.params)
+            return resolve_response_class(self.personality).rules_for(**self.params)
         except TypeError as error:
             raise ValueError(f"params: {error}") from None
-        return [*built, *self.rules]
+
+    def all_rules(self) -> list[RuleConfig]:
+        """The personality's rules (built from ``params``) followed by the table's own."""
+        return [*self.personality_rules(), *self.rules]
 
 
 def check_response(
@@ -188,16 +191,14 @@ def check_response(
     tables; ``funded`` is the levers the firm's strategy funds (None: not known, a strategy that
     allocates as it goes)."""
     where = f"firms.{firm}.response"
-    own = response.rules
-    built = response.all_rules()[: len(response.all_rules()) - len(own)]
-    for rule in built:  # the personality's rules come from its params
+    for rule in response.personality_rules():  # the personality's rules come from its params
         problem = _check_rule(firm, rule, firms, funded, lever_names)
         if problem:
             key, message = problem
             return (
                 f"{where}.params (personality {response.personality!r}, rule {rule.name!r}, {key}): {message}"
             )
-    for index, rule in enumerate(own):
+    for index, rule in enumerate(response.rules):
         problem = _check_rule(firm, rule, firms, funded, lever_names)
         if problem:
             key, message = problem
@@ -217,7 +218,7 @@ def _check_rule(
     for number, action in enumerate(rule.then):
         at = f"then.{number}"
         if isinstance(action, MatchPrice):
-            floor = action_floor(action, config.price, config.margin)
+            floor = action_floor(action, config.price * (1 - config.margin))
             if floor > config.price * (1 + 1e-12):
                 given = (
                     ("floor_price", f"{action.floor_price:g}")
@@ -266,15 +267,15 @@ def _check_rule(
     return None
 
 
-def action_floor(action: MatchPrice, price: float, margin: float) -> float:
-    """The lowest price ``action`` may set for a firm whose scenario price and margin are
-    ``price`` and ``margin`` (its cost per purchase is ``price x (1 - margin)``).
+def action_floor(action: MatchPrice, unit_cost: float) -> float:
+    """The lowest price ``action`` may set for a firm whose cost per purchase is ``unit_cost``
+    (a scenario's ``price x (1 - margin)``): its ``floor_price``, else the price that keeps a
+    margin rate of ``floor_margin`` (default 0: cost).
 
     Example:
-        >>> action_floor(MatchPrice(kind="match_price", floor_margin=0.2), 40.0, 0.5)
+        >>> action_floor(MatchPrice(kind="match_price", floor_margin=0.2), 40.0 * (1 - 0.5))
         25.0
     """
     if action.floor_price is not None:
         return float(action.floor_price)
-    cost = price * (1 - margin)
-    return cost / (1 - (action.floor_margin or 0.0))
+    return unit_cost / (1 - (action.floor_margin or 0.0))
