@@ -63,13 +63,17 @@ from sim.scenario.market import (
     PLAIN_NAME_RULE,
     BarabasiAlbert,
     Complete,
+    Configuration,
+    DegreeDistribution,
     EdgeList,
     ErdosRenyi,
     FirmConfig,
     MarketConfig,
     NetworkConfig,
     PowerlawCluster,
+    RandomRegular,
     RunConfig,
+    StochasticBlock,
     WattsStrogatz,
     is_plain_name,
 )
@@ -87,6 +91,7 @@ from sim.scenario.memory import (
 from sim.scenario.overrides import parse_value
 from sim.scenario.people import TRAIT_RANGES, Dist, Persona, constant, default_personas
 from sim.scenario.schema import Scenario
+from sim.scenario.seeds import SeedsConfig
 from sim.values import (
     LAST_START_DATE,
     MAX_BUDGET,
@@ -138,8 +143,10 @@ __all__ = [
     "Communications",
     "ComplaintHandling",
     "Complete",
+    "Configuration",
     "CrossSell",
     "Date",
+    "DegreeDistribution",
     "Dist",
     "DormancyConfig",
     "EdgeList",
@@ -160,6 +167,7 @@ __all__ = [
     "Poaching",
     "PowerlawCluster",
     "PurchaseConfig",
+    "RandomRegular",
     "Reactivation",
     "Real",
     "Reassurance",
@@ -171,10 +179,12 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SearchAds",
+    "SeedsConfig",
     "SensitivityConfig",
     "ServiceQuality",
     "SocialAds",
     "SocialProofMarketing",
+    "StochasticBlock",
     "SweepConfig",
     "SweepRange",
     "UpSell",

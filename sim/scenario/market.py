@@ -19,6 +19,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.levers import LeversConfig
 from sim.scenario.responses import ResponseConfig
+from sim.scenario.seeds import SeedsConfig
 from sim.values import (
     MAX_BUDGET,
     MAX_DEGREE,
@@ -125,8 +126,78 @@ class EdgeList(Strict):
     path: str  # file of "a b" person pairs (0-based), relative to the scenario file
 
 
+class RandomRegular(Strict):
+    type: Literal["random_regular"]
+    degree: Whole = Field(10, ge=0, le=MAX_DEGREE)  # ties of every person (degree x market.size even)
+
+
+class DegreeDistribution(Strict):
+    """The distribution a configuration model's degrees are drawn from, one per person."""
+
+    dist: Literal["poisson", "powerlaw", "lognormal"]
+    mean: Real | None = Field(None, gt=0, le=MAX_DEGREE)  # poisson, lognormal: mean degree
+    cv: Real | None = Field(None, gt=0, le=10)  # lognormal: coefficient of variation
+    exponent: Real | None = Field(None, gt=1, le=10)  # powerlaw: P(k) ~ k^-exponent
+    min: Whole | None = Field(None, ge=1)  # powerlaw: least degree (default 1)
+    max: Whole | None = Field(None, ge=1)  # powerlaw: largest degree (default market.size - 1)
+
+    @model_validator(mode="after")
+    def _parameters_fit_the_family(self) -> DegreeDistribution:
+        needed, allowed = {
+            "poisson": ({"mean"}, {"mean"}),
+            "lognormal": ({"mean", "cv"}, {"mean", "cv"}),
+            "powerlaw": ({"exponent"}, {"exponent", "min", "max"}),
+        }[self.dist]
+        given = {k for k in ("mean", "cv", "exponent", "min", "max") if getattr(self, k) is not None}
+        if not needed <= given or not given <= allowed:
+            raise ValueError(
+                f"a {self.dist} degree distribution takes {', '.join(sorted(allowed))} "
+                f"(needs {', '.join(sorted(needed))}); got {', '.join(sorted(given)) or 'nothing'}"
+            )
+        if self.min is not None and self.max is not None and self.max < self.min:
+            raise ValueError(f"powerlaw needs min <= max, got min={self.min}, max={self.max}")
+        return self
+
+
+class Configuration(Strict):
+    type: Literal["configuration"]
+    degrees: DegreeDistribution | None = None  # each person's degree drawn from this (or path)
+    path: str | None = None  # file of one degree a line, person 0 first (or a CSV file and `column`)
+    column: str | None = None  # with path: the CSV column holding the degrees
+    # Self-loops and repeated ties of the stub pairing: "erase" drops them (degrees may fall a
+    # little short), "rewire" replaces them by degree-preserving switches (degrees exact).
+    multi_ties: Literal["erase", "rewire"] = "erase"
+
+    @model_validator(mode="after")
+    def _one_source_of_degrees(self) -> Configuration:
+        if (self.degrees is None) == (self.path is None):
+            raise ValueError(
+                "give the degrees either as a distribution (degrees) or a file (path), one of them"
+            )
+        if self.column is not None and self.path is None:
+            raise ValueError("column goes with path (a CSV file of degrees)")
+        return self
+
+
+class StochasticBlock(Strict):
+    type: Literal["sbm"]
+    mean_degree: Real = Field(10.0, gt=0, le=MAX_DEGREE)  # expected ties per person
+    # Expected share of ties within a persona; unset: no preference (Sum of persona shares squared).
+    homophily: Real | None = Field(None, ge=0, le=1)
+
+
 NetworkConfig = Annotated[
-    Union[WattsStrogatz, BarabasiAlbert, ErdosRenyi, PowerlawCluster, Complete, EdgeList],  # noqa: UP007
+    Union[  # noqa: UP007
+        WattsStrogatz,
+        BarabasiAlbert,
+        ErdosRenyi,
+        PowerlawCluster,
+        Complete,
+        EdgeList,
+        RandomRegular,
+        Configuration,
+        StochasticBlock,
+    ],
     Field(discriminator="type"),
 ]
 
@@ -156,6 +227,8 @@ class FirmConfig(Strict):
     )  # extra parameters of a custom strategy
     # How the firm reacts to its rivals (sim.scenario.responses); none: it never reacts.
     response: ResponseConfig | None = None
+    # How its initial customers are chosen (sim.scenario.seeds); none: initial_share at random.
+    seeds: SeedsConfig | None = None
 
     @field_validator("strategy")
     @classmethod

@@ -19,7 +19,9 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+import numpy as np
 
 from sim.scenario.behaviours import BehavioursConfig
 from sim.scenario.market import MarketConfig, NetworkConfig, RunConfig
@@ -97,7 +99,28 @@ def ties(scenario: Sized) -> int:
         return size * network.attach
     if network.type == "edge_list":
         return _edge_list_lines(network.path, scenario.source or "<scenario>")
+    if network.type == "random_regular":
+        return size * network.degree // 2
+    if network.type == "sbm":
+        return math.ceil(size * network.mean_degree / 2)
+    if network.type == "configuration":
+        return _configuration_ties(network, size)
     return 0  # complete: mean field, no ties stored
+
+
+def _configuration_ties(network: Any, size: int) -> int:
+    """Half the configuration model's stubs: the file's degrees, or the distribution's mean."""
+    from sim.scenario.seeds import file_problem
+
+    if network.path is not None:
+        degrees, _ = file_problem(network.path, network.column, "degree")
+        return int(degrees.sum()) // 2 if degrees is not None else 0  # a bad file is refused elsewhere
+    spec = network.degrees
+    if spec.mean is not None:
+        return math.ceil(size * spec.mean / 2)
+    support = np.arange(spec.min or 1, min(spec.max or size - 1, size - 1) + 1, dtype=np.float64)
+    weights = support**-spec.exponent
+    return math.ceil(size * float(support @ weights / weights.sum()) / 2)
 
 
 def _edge_list_lines(path: str, source: str) -> int:

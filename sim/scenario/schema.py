@@ -44,9 +44,11 @@ from sim.scenario.market import (
 )
 from sim.scenario.memory import check_memory
 from sim.scenario.messages import format_errors
+from sim.scenario.networks import check_research_network
 from sim.scenario.overrides import apply_overrides
 from sim.scenario.people import Persona, default_personas
 from sim.scenario.responses import check_response
+from sim.scenario.seeds import check_seeds
 from sim.values import MAX_PERSONAS, ScenarioError, Strict
 
 
@@ -117,6 +119,22 @@ class Scenario(Strict):
         order = [n for n in firms if n not in entering] + [n for n in firms if n in entering]
         return {**data, "firms": {name: firms[name] for name in order}}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _seeded_firms_draw_no_share(cls, data: Any) -> Any:
+        # A firm whose initial customers are chosen ([firms.<name>.seeds]) takes no part in the
+        # random draw of initial_share: it is 0 unless the file sets it (which the checks refuse).
+        firms = data.get("firms") if isinstance(data, dict) else None
+        if not isinstance(firms, dict) or not any(
+            isinstance(t, dict) and "seeds" in t for t in firms.values()
+        ):
+            return data
+        firms = {
+            name: ({"initial_share": 0.0, **table} if isinstance(table, dict) and "seeds" in table else table)
+            for name, table in firms.items()
+        }
+        return {**data, "firms": firms}
+
     @field_validator("personas")
     @classmethod
     def _at_least_one_persona(cls, value: dict[str, Persona]) -> dict[str, Persona]:
@@ -148,6 +166,9 @@ class Scenario(Strict):
                     )
         self._check_events()
         self._check_responses()
+        problem = check_seeds(self) or check_research_network(self)
+        if problem:
+            raise ValueError(problem)
         return self
 
     def _check_responses(self) -> None:
