@@ -59,7 +59,9 @@ def _bad_ties(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
     copies = np.flatnonzero(np.isin(codes, repeated_codes))
     later = copies[np.argsort(codes[copies], kind="stable")]
     later_codes = codes[later]
-    later = later[np.concatenate([[False], later_codes[1:] == later_codes[:-1]])]
+    again = np.zeros(later.size, dtype=bool)
+    again[1:] = later_codes[1:] == later_codes[:-1]
+    later = later[again]
     return np.union1d(later, np.flatnonzero(a == b))
 
 
