@@ -4,7 +4,7 @@ Owns the network measures that choose seeds (a firm's first customers, the peopl
 seeding pays) and the one ranking rule they share: best first, ties broken by slot (the lower slot
 first), so a ranking depends only on the network. Each measure is linear in the number of ties:
 the core numbers by the compiled peeling of Batagelj & Zaversnik (2003), PageRank by power
-iteration on the CSR adjacency (scipy.sparse), as networkx's ``core_number`` and ``pagerank``
+iteration on the CSR adjacency (a compiled gather), as networkx's ``core_number`` and ``pagerank``
 define them (tests/test_seeding.py compares them). Mean field (no ties stored: everyone knows
 everyone) gives every person the same value.
 
@@ -105,18 +105,30 @@ def pagerank(network, damping: float = DAMPING) -> np.ndarray:
     adjacency = network.adjacency
     degree = network.degree
     out_share = np.where(degree > 0, 1.0 / np.maximum(degree, 1), 0.0)
-    lonely = degree == 0
+    lonely = np.flatnonzero(degree == 0)
     scores = np.full(size, 1.0 / size)
+    spread = np.empty(size)
     for _ in range(PAGERANK_MAX_ITERATIONS):
         dangling = scores[lonely].sum()
-        # The ties are symmetric, so A^T = A: one sparse product a step.
-        spread = adjacency @ (scores * out_share)
+        # The ties are symmetric (A^T = A): each person gathers their friends' shares. A compiled
+        # gather, not scipy's product, which would copy the float32 ties to float64 every step.
+        _gather(adjacency.indptr, adjacency.indices, scores * out_share, spread)
         updated = damping * spread + (damping * dangling + 1.0 - damping) / size
         change = np.abs(updated - scores).sum()
         scores = updated
         if change < PAGERANK_TOLERANCE:
             break
     return scores / scores.sum()
+
+
+@njit(cache=True)
+def _gather(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, out: np.ndarray) -> None:
+    """out[i] = the sum of ``values`` over person i's friends."""
+    for person in range(out.size):
+        total = 0.0
+        for p in range(indptr[person], indptr[person + 1]):
+            total += values[indices[p]]
+        out[person] = total
 
 
 def measure(network, name: Measure) -> np.ndarray:
