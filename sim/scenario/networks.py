@@ -31,7 +31,7 @@ def block_probabilities(sizes: np.ndarray, mean_degree: float, homophily: float)
     equal: an Erdos-Renyi graph.
     """
     sizes = np.asarray(sizes, dtype=np.float64)
-    people = sizes.sum()
+    people = float(sizes.sum())
     within = float((sizes * (sizes - 1) / 2).sum())
     between = people * (people - 1) / 2 - within
     ties = mean_degree * people / 2
