@@ -14,6 +14,7 @@ import warnings
 from sim.manifest import Invocation
 from sim.model import CustomerMarket
 from sim.results import SimulationResult
+from sim.scaling import scale_summary, scale_timeseries, scaling_record, weighted
 from sim.scenario import Scenario, ScenarioError
 from sim.strategies.base import STRATEGIES, Strategy, resolve_strategy_class
 from sim.summary import summarise
@@ -60,10 +61,16 @@ def collect(market: CustomerMarket) -> SimulationResult:
         2
     """
     scenario = _as_run(market)
+    # A scaled run's counts and money come out in real units (sim.scaling); unscaled, as recorded.
+    scale = market.scale
+    summary = scale_summary(summarise(scenario, market.seed, market.recorder), scale)
+    record = scaling_record(scenario)
+    if record is not None:
+        summary["scaling"] = record
     return SimulationResult(
-        summary=summarise(scenario, market.seed, market.recorder),
-        timeseries=market.recorder.timeseries(),
-        customers=market.customers.table(),
+        summary=summary,
+        timeseries=scale_timeseries(market.recorder.timeseries(), scale),
+        customers=weighted(market.customers.table(), scale),
         scenario=scenario,
     )
 
@@ -83,11 +90,11 @@ def _as_run(market: CustomerMarket) -> Scenario:
         if firm.strategy.split:
             overrides[f"firms.{firm.name}.split"] = dict(firm.strategy.split)
     try:
-        return market.scenario.with_overrides(overrides)
+        return market.real_scenario.with_overrides(overrides)
     except ScenarioError as error:
         warnings.warn(
             f"the resolved scenario cannot name a strategy object passed to simulate() ({error}); "
             "it records the scenario's own strategy instead",
             stacklevel=3,
         )
-        return market.scenario.with_overrides({"run.seed": market.seed})
+        return market.real_scenario.with_overrides({"run.seed": market.seed})
