@@ -54,7 +54,14 @@ SUMMARY_UNCHANGED = frozenset(
 )  # fmt: skip
 # A phase's metrics (sim.phases.PHASE_METRICS) that are counts or money a week.
 PHASE_SCALED = frozenset(
-    {"customers", "acquisitions_per_week", "churn_per_week", "revenue_per_week", "margin_per_week", "profit_per_week"}
+    {
+        "customers",
+        "acquisitions_per_week",
+        "churn_per_week",
+        "revenue_per_week",
+        "margin_per_week",
+        "profit_per_week",
+    }
 )
 # Weekly-table columns that are not counts or money; every other numeric column is multiplied.
 TIMESERIES_UNCHANGED = frozenset(

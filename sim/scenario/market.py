@@ -97,12 +97,12 @@ class MarketConfig(Strict):
     def _simulated_within_size(self) -> MarketConfig:
         if self.simulated is not None and self.simulated > self.size:
             raise ValueError(
-                f"market.simulated = {self.simulated}: must be at most market.size = {self.size} "
+                f"simulated = {self.simulated}: must be at most market.size = {self.size} "
                 "(each simulated person stands for size / simulated >= 1 real people)"
             )
         if self.simulated is None and self.size > MAX_SIMULATED:
             raise ValueError(
-                f"market.size = {self.size}: more than {MAX_SIMULATED:,} people cannot be simulated one for "
+                f"size = {self.size}: more than {MAX_SIMULATED:,} people cannot be simulated one for "
                 "one; set market.simulated (e.g. 1000000) to simulate a sample that stands for them"
             )
         return self
