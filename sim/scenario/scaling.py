@@ -26,6 +26,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -58,9 +60,56 @@ def simulated_scenario(scenario: Scenario) -> Scenario:
                 rule["when"]["per_week"] = rule["when"]["per_week"] / scale
     for event in data.get("events", []):
         _divide_event(event, scale)
+    for warning in lumpy_levers(scenario):
+        warnings.warn(warning, ScalingWarning, stacklevel=3)
     from sim.scenario.schema import validate
 
     return validate(data, scenario.source)
+
+
+class ScalingWarning(UserWarning):
+    """A scaled market's simulated budget buys less of a lever than the real budget would."""
+
+
+# Levers bought in whole units (an influencer paid, a complaint handled, a referral reward the
+# programme must afford at least once a week): the shrunk market affords budget x share / scale,
+# and a fraction of a unit buys nothing. Every other lever reaches a share of the eligible people
+# that depends on money per eligible person, which scaling keeps.
+LUMPY_LEVERS = ("influencer_seeding", "complaint_handling", "referral_programme")
+
+
+def lumpy_levers(scenario: Scenario) -> list[str]:
+    """Warnings, one per firm and lever bought in whole units (:data:`LUMPY_LEVERS`), where the
+    real weekly money on the lever (budget x the planned split) buys at least one unit and the
+    simulated market's (the same / scale) buys none, so the scaled run loses that lever.
+
+    Example:
+        >>> from sim.scenario import Scenario
+        >>> real = Scenario(market={"size": 40_000, "simulated": 10_000}, firms={"us": {"budget": 2000,
+        ...     "strategy": "conquest", "split": {"search_ads": 0.8, "influencer_seeding": 0.2}}})
+        >>> print(lumpy_levers(real)[0])  # doctest: +ELLIPSIS
+        firms.us: influencer_seeding gets 100 a week in the simulated market (400 real / scale 4), less than ...
+    """
+    from sim.registry import resolve_strategy_class
+
+    scale = scenario.market.scale
+    found = []
+    for name, firm in scenario.firms.items():
+        if firm.budget <= 0:
+            continue
+        split = getattr(resolve_strategy_class(firm.strategy)(firm.split, **firm.params), "split", None) or {}
+        for lever in LUMPY_LEVERS:
+            real = firm.budget * split.get(lever, 0.0)
+            unit = getattr(scenario.levers, lever).unit_cost
+            if real >= unit > real / scale:
+                found.append(
+                    f"firms.{name}: {lever} gets {real / scale:,.4g} a week in the simulated market "
+                    f"({real:,.4g} real / scale {scale:,.4g}), less than one unit_cost {unit:,.4g}, so it buys "
+                    f"nothing where the real market buys {int(real // unit):,}; simulate at least "
+                    f"{math.ceil(scenario.market.size * unit / real):,} people (market.simulated) "
+                    "(docs/model.md, Population scaling)"
+                )
+    return found
 
 
 def _divide_event(event: dict[str, Any], scale: float) -> None:
