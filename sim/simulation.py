@@ -91,7 +91,6 @@ def run_weeks(market: CustomerMarket, progress: bool = False) -> None:
         file=sys.stderr,
         disable=None,  # None: off unless the file is a terminal
         dynamic_ncols=True,
-        leave=False,
     ) as bar:
         while market.running:
             market.step()
