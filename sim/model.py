@@ -39,6 +39,7 @@ from sim.events import Timeline
 from sim.network import NeighbourCounts, ReferralNetwork, build_network
 from sim.recording import Recorder
 from sim.scenario import Scenario
+from sim.scenario.scaling import simulated_scenario
 from sim.seeding import Seeding
 from sim.strategies import targeting
 from sim.strategies.base import Strategy, resolve_strategy_class
@@ -168,6 +169,11 @@ class CustomerMarket(mesa.Model):
         seed = scenario.run.seed if seed is None else int(seed)
         # Mesa's own generators are seeded for completeness; the model never draws from them.
         super().__init__(rng=seed)
+        # Population scaling: the model runs the one-for-one market of the simulated people, its
+        # real amounts divided by the scale; results are multiplied back (sim.scaling).
+        self.real_scenario = scenario  # as given, in real units
+        self.scale = scenario.market.scale  # real people per simulated person
+        scenario = simulated_scenario(scenario)
         self.scenario = scenario
         self.seed = seed
         self.streams = Streams(seed)

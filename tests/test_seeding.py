@@ -256,3 +256,14 @@ def test_influencer_seeding_pays_the_chosen_pool_in_a_run():
     assert set(boosted.tolist()) <= {11, 12, 13} and boosted.size > 0, (
         f"expected only the listed people 11, 12, 13 to be paid influencers, got {boosted.tolist()}"
     )
+
+
+def test_a_scaled_market_divides_a_seed_count_and_refuses_lists():
+    from sim.scenario.scaling import simulated_scenario
+
+    scaled = {"market.size": 4 * SIZE, "market.simulated": SIZE, "firms.us.initial_share": 0}
+    real = load_scenario(BASELINE, {**scaled, "firms.us.seeds.by": "kcore", "firms.us.seeds.count": 100})
+    count = simulated_scenario(real).firms["us"].seeds.count
+    assert count == 25, f"expected 100 real people / scale 4 = 25 simulated seeds, got {count}"
+    with pytest.raises(ScenarioError, match=r"firms\.us\.seeds\.by = 'ids': a list names people"):
+        load_scenario(BASELINE, {**scaled, "firms.us.seeds.by": "ids", "firms.us.seeds.ids": [1]})

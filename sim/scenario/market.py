@@ -76,8 +76,15 @@ class RunConfig(Strict):
         return value
 
 
+MAX_SIMULATED = 100_000_000  # people one run simulates, at most (memory and the money limits of sim.values)
+MAX_MARKET = 10_000_000_000  # people a real market holds, at most (more than live on Earth)
+
+
 class MarketConfig(Strict):
-    size: Whole = Field(10_000, ge=2, le=100_000_000)  # people in the addressable market
+    size: Whole = Field(10_000, ge=2, le=MAX_MARKET)  # people in the real addressable market
+    # People simulated, each standing for size / simulated real people (population scaling,
+    # docs/model.md "Population scaling"); None: every real person is simulated (scale 1).
+    simulated: Whole | None = Field(None, ge=2, le=MAX_SIMULATED)
     initial_awareness: Real = Field(0.3, ge=0, le=1)  # share of prospects aware of each firm
     in_market_rate: Real = Field(0.05, ge=0, le=1)  # share searching each week, without a buying cycle
     # The quality people require, relative to the start (an expectations event moves it): a good
@@ -86,6 +93,42 @@ class MarketConfig(Strict):
     expectation_level: Real = Field(1.0, gt=0, le=100)
     # How much people buy, relative to normal (a downturn lowers it): every purchase rate x this.
     demand_level: Real = Field(1.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _simulated_within_size(self) -> MarketConfig:
+        if self.simulated is not None and self.simulated > self.size:
+            raise ValueError(
+                f"simulated = {self.simulated}: must be at most market.size = {self.size} "
+                "(each simulated person stands for size / simulated >= 1 real people)"
+            )
+        if self.simulated is None and self.size > MAX_SIMULATED:
+            raise ValueError(
+                f"size = {self.size}: more than {MAX_SIMULATED:,} people cannot be simulated one for "
+                "one; set market.simulated (e.g. 1000000) to simulate a sample that stands for them"
+            )
+        return self
+
+    @property
+    def people(self) -> int:
+        """How many people the model simulates: ``simulated``, else ``size``.
+
+        Example:
+            >>> MarketConfig(size=20_000_000, simulated=200_000).people, MarketConfig(size=500).people
+            (200000, 500)
+        """
+        return self.size if self.simulated is None else self.simulated
+
+    @property
+    def scale(self) -> float:
+        """Real people per simulated person (``size / simulated``; 1.0 when not scaled). A count
+        in real people (a seed count, a response's people a week) becomes ``count / scale``
+        simulated people; the model's counts and money come out x ``scale`` (:mod:`sim.scaling`).
+
+        Example:
+            >>> MarketConfig(size=20_000_000, simulated=200_000).scale, MarketConfig().scale
+            (100.0, 1.0)
+        """
+        return self.size / self.people
 
 
 class WattsStrogatz(Strict):

@@ -65,7 +65,7 @@ def memory_estimate(scenario: Sized) -> int:
     """
     return int(
         MEMORY_FIXED_BYTES
-        + MEMORY_BYTES_PER_PERSON * scenario.market.size
+        + MEMORY_BYTES_PER_PERSON * scenario.market.people
         + MEMORY_BYTES_PER_TIE * ties(scenario)
         + MEMORY_BYTES_PER_DEPARTURE * departures(scenario)
     )
@@ -82,7 +82,7 @@ def departures(scenario: Sized) -> float:
             churn.moved and churn.enabled
         ) * _weekly_hazard(persona.move_rate)
         weekly += persona.share / total * -math.expm1(-hazard)
-    return weekly * scenario.market.size * scenario.run.weeks
+    return weekly * scenario.market.people * scenario.run.weeks
 
 
 def _weekly_hazard(yearly: float) -> float:
@@ -92,7 +92,7 @@ def _weekly_hazard(yearly: float) -> float:
 
 def ties(scenario: Sized) -> int:
     """The expected number of ties (undirected pairs) of the scenario's network."""
-    network, size = scenario.network, scenario.market.size
+    network, size = scenario.network, scenario.market.people  # the simulated people are tied
     if network.type in ("watts_strogatz", "erdos_renyi"):
         return math.ceil(size * network.mean_degree / 2)
     if network.type in ("barabasi_albert", "powerlaw_cluster"):
@@ -206,13 +206,14 @@ def check_memory(scenario: Sized) -> None:
     """Refuse a market too large for this machine's memory, with the estimate and what is free.
 
     Raises:
-        ScenarioError: naming the file, ``market.size``, the estimate and the memory available.
+        ScenarioError: naming the file, ``market.size`` (``market.simulated`` when scaled), the estimate and the memory available.
     """
     needed = memory_estimate(scenario)
     available = available_memory()
     if available is None or needed <= available:
         return
-    size = scenario.market.size
+    size = scenario.market.people
+    key = "market.size" if scenario.market.simulated is None else "market.simulated"
     count = ties(scenario)
     leaving = departures(scenario)
     # The largest market that would fit, at this network's ties and departures a person.
@@ -221,7 +222,7 @@ def check_memory(scenario: Sized) -> None:
     )
     largest = max(0, int((available - MEMORY_FIXED_BYTES) / per_person))
     raise ScenarioError(
-        f"{scenario.source or '<scenario>'}: market.size = {size}: too large for this machine's memory: "
+        f"{scenario.source or '<scenario>'}: {key} = {size}: too large for this machine's memory: "
         f"a run needs about {needed / 2**30:.1f} GiB ({MEMORY_BYTES_PER_PERSON} bytes a person, "
         f"{MEMORY_BYTES_PER_TIE} a tie for {count:,} ties, {MEMORY_BYTES_PER_DEPARTURE} a departure for "
         f"{leaving:,.0f} expected, {MEMORY_FIXED_BYTES // 2**20} MiB fixed), "

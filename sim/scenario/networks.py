@@ -47,17 +47,19 @@ def check_research_network(scenario) -> str | None:
     market, or None: a degree the market cannot hold, an odd number of stubs, a degree file not
     found, of the wrong length or with a degree beyond the market, a block model denser than
     its blocks allow (with the personas' expected sizes)."""
-    network, size = scenario.network, scenario.market.size
+    # The network ties the simulated people (market.simulated when the market is scaled).
+    network, size = scenario.network, scenario.market.people
+    key = "market.size" if scenario.market.simulated is None else "market.simulated"
     if network.type == "random_regular":
         if network.degree >= size:
-            return f"network.degree = {network.degree}: must be < market.size = {size}"
+            return f"network.degree = {network.degree}: must be < {key} = {size}"
         if network.degree * size % 2:
             return (
-                f"network.degree = {network.degree}: degree x market.size ({size}) must be even "
+                f"network.degree = {network.degree}: degree x {key} ({size}) must be even "
                 f"(each tie has two ends)"
             )
     if network.type == "configuration":
-        return _check_degrees(network, size)
+        return _check_degrees(network, size, key)
     if network.type == "sbm":
         shares = np.array([p.share for p in scenario.personas.values()], dtype=np.float64)
         sizes = shares / shares.sum() * size
@@ -69,19 +71,19 @@ def check_research_network(scenario) -> str | None:
             return (
                 f"network.mean_degree = {network.mean_degree}: with homophily {homophily:.3g} the tie "
                 f"probability {'within' if p_in > 1 else 'between'} personas would be {max(p_in, p_out):.3g} > 1 "
-                f"in a market of {size}; lower mean_degree or homophily"
+                f"among {size} people; lower mean_degree or homophily"
             )
     return None
 
 
-def _check_degrees(network, size: int) -> str | None:
+def _check_degrees(network, size: int, key: str) -> str | None:
     if network.path is None:
         spec = network.degrees
         if spec.dist == "powerlaw" and max(spec.min or 1, spec.max or 1) >= size:
-            key = "max" if (spec.max or 1) >= size else "min"
-            return f"network.degrees.{key} = {getattr(spec, key)}: must be < market.size = {size}"
+            bound = "max" if (spec.max or 1) >= size else "min"
+            return f"network.degrees.{bound} = {getattr(spec, bound)}: must be < {key} = {size}"
         if spec.mean is not None and spec.mean >= size - 1:
-            return f"network.degrees.mean = {spec.mean}: must be < market.size - 1 = {size - 1}"
+            return f"network.degrees.mean = {spec.mean}: must be < {key} - 1 = {size - 1}"
         return None
     degrees, problem = file_problem(network.path, network.column, "degree")
     if problem:
@@ -89,13 +91,13 @@ def _check_degrees(network, size: int) -> str | None:
     if degrees.size != size:
         return (
             f"network.path = {network.path!r}: holds {degrees.size} degrees; one per person is needed "
-            f"(market.size = {size})"
+            f"({key} = {size})"
         )
     if degrees.size and degrees.max() >= size:
         person = int(np.argmax(degrees))
         return (
             f"network.path = {network.path!r}: person {person} has degree {int(degrees[person])}; "
-            f"degrees must be < market.size = {size}"
+            f"degrees must be < {key} = {size}"
         )
     if int(degrees.sum()) % 2:
         return (

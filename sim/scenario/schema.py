@@ -150,13 +150,14 @@ class Scenario(Strict):
             raise ValueError(
                 f"{shares}: the firms' initial_share must sum to less than 1, got {total_initial:.4g}"
             )
-        size = self.market.size
+        # The network ties the simulated people (market.simulated when the market is scaled).
+        size, key = self.market.people, "market.size" if self.market.simulated is None else "market.simulated"
         degree = getattr(self.network, "mean_degree", None)
         if self.network.type == "watts_strogatz" and degree >= size:
-            raise ValueError(f"network.mean_degree = {degree}: must be < market.size = {size}")
+            raise ValueError(f"network.mean_degree = {degree}: must be < {key} = {size}")
         attach = getattr(self.network, "attach", None)
         if attach is not None and attach >= size:
-            raise ValueError(f"network.attach = {attach}: must be < market.size = {size}")
+            raise ValueError(f"network.attach = {attach}: must be < {key} = {size}")
         for name, lever in self.levers:
             for persona in getattr(lever, "personas", None) or []:
                 if persona not in self.personas:

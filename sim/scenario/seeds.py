@@ -178,6 +178,7 @@ def check_seeds(scenario) -> str | None:
     counts beyond the market, a firm that enters later with seeds, and an influencer list outside
     the market. The message names the dotted key, the value and what is allowed."""
     size = scenario.market.size
+    scaled = scenario.market.simulated is not None
     entering = {getattr(e, "firm", None) for e in scenario.events if e.kind == "enter"}
     owner: dict[int, str] = {}
     chosen = 0
@@ -197,6 +198,12 @@ def check_seeds(scenario) -> str | None:
             return (
                 f"{where}.persona = {config.persona!r}: no such persona; personas in this scenario: "
                 f"{', '.join(scenario.personas)}"
+            )
+        if scaled and config.by in ("ids", "file"):
+            return (
+                f"{where}.by = {config.by!r}: a list names people, and with population scaling "
+                f"(market.simulated = {scenario.market.simulated}) a simulated person is not a real one; "
+                f"choose seeds by count or share"
             )
         count = config.chosen_count(size)
         if count is not None and count > size:
@@ -236,11 +243,16 @@ def check_seeds(scenario) -> str | None:
             f"firms.*.seeds: {chosen} chosen people ({chosen / size:.3g} of the market) and initial "
             f"shares drawn at random of {random_share:.3g} must sum to less than 1"
         )
-    return _check_influencer_list(scenario.levers.influencer_seeding, size)
+    return _check_influencer_list(scenario.levers.influencer_seeding, size, scenario.market.simulated)
 
 
-def _check_influencer_list(config, size: int) -> str | None:
+def _check_influencer_list(config, size: int, simulated: int | None) -> str | None:
     where = "levers.influencer_seeding"
+    if simulated is not None and config.target in ("ids", "file"):
+        return (
+            f"{where}.target = {config.target!r}: a list names people, and with population scaling "
+            f"(market.simulated = {simulated}) a simulated person is not a real one; use a measure or random"
+        )
     if config.target == "file":
         ids, problem = file_problem(config.path, config.column, "person id")
         if problem:
