@@ -261,7 +261,9 @@ def test_influencer_seeding_pays_the_chosen_pool_in_a_run():
 def test_a_scaled_market_divides_a_seed_count_and_refuses_lists():
     from sim.scenario.scaling import simulated_scenario
 
+    # No budgets: a lever bought in whole units would warn that the simulated market affords none.
     scaled = {"market.size": 4 * SIZE, "market.simulated": SIZE, "firms.us.initial_share": 0}
+    scaled |= {"firms.us.budget": 0, "firms.rival.budget": 0}
     real = load_scenario(BASELINE, {**scaled, "firms.us.seeds.by": "kcore", "firms.us.seeds.count": 100})
     count = simulated_scenario(real).firms["us"].seeds.count
     assert count == 25, f"expected 100 real people / scale 4 = 25 simulated seeds, got {count}"
