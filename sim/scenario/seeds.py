@@ -28,7 +28,8 @@ from sim.values import Real, Strict, Whole
 
 SEED_RULES = ("random", "ids", "file", "degree", "kcore", "pagerank", "persona")
 MEASURE_RULES = ("degree", "kcore", "pagerank")
-MAX_PEOPLE = 100_000_000  # market.size at most
+MAX_PEOPLE = 10_000_000_000  # a real market's size at most (sim.scenario.market.MAX_MARKET)
+MAX_LISTED = 100_000_000  # people simulated one for one at most: the longest list of ids
 
 
 class SeedsConfig(Strict):
@@ -37,7 +38,7 @@ class SeedsConfig(Strict):
     by: Literal["random", "ids", "file", "degree", "kcore", "pagerank", "persona"]
     count: Whole | None = Field(None, ge=0, le=MAX_PEOPLE)  # people seeded (or share)
     share: Real | None = Field(None, ge=0, lt=1)  # share of the market seeded (or count)
-    ids: list[Whole] | None = Field(None, max_length=MAX_PEOPLE)  # with by = "ids": person ids (slots)
+    ids: list[Whole] | None = Field(None, max_length=MAX_LISTED)  # with by = "ids": person ids (slots)
     path: str | None = None  # with by = "file": one person id a line, or a CSV file with `column`
     column: str | None = None  # with by = "file": the CSV column holding the ids
     persona: str | None = None  # only people of this persona (required with by = "persona")
