@@ -77,8 +77,9 @@ class Seeding:
             count = config.chosen_count(c.size)
             if candidates.size < count:
                 key = "count" if config.count is not None else "share"
+                source = f"{market.scenario.source}: " if market.scenario.source else ""
                 raise ScenarioError(
-                    f"firms.{firms[index].name}.seeds.{key} = {getattr(config, key)}: asks for {count} "
+                    f"{source}firms.{firms[index].name}.seeds.{key} = {getattr(config, key)}: asks for {count} "
                     f"people, but only {candidates.size} {self._whom(config)} are free in this market "
                     f"(seed {market.seed}); at most {candidates.size}"
                 )
