@@ -85,7 +85,16 @@ from sim.scenario.memory import (
     ties,
 )
 from sim.scenario.overrides import parse_value
-from sim.scenario.people import TRAIT_RANGES, Dist, Persona, constant, default_personas
+from sim.scenario.people import (
+    MULTIPLIER_TRAITS,
+    TRAIT_RANGES,
+    Correlation,
+    Dist,
+    Persona,
+    constant,
+    default_personas,
+    trait_column,
+)
 from sim.scenario.schema import Scenario
 from sim.values import (
     LAST_START_DATE,
@@ -124,6 +133,7 @@ __all__ = [
     "MEMORY_BYTES_PER_TIE",
     "MEMORY_FIXED_BYTES",
     "MIN_UNIT_COST",
+    "MULTIPLIER_TRAITS",
     "PLAIN_NAME_RULE",
     "TIERS",
     "TRAIT_RANGES",
@@ -138,6 +148,7 @@ __all__ = [
     "Communications",
     "ComplaintHandling",
     "Complete",
+    "Correlation",
     "CrossSell",
     "Date",
     "Dist",
@@ -191,4 +202,5 @@ __all__ = [
     "parse_value",
     "read_toml",
     "ties",
+    "trait_column",
 ]

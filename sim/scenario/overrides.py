@@ -3,7 +3,7 @@
 Owns how ``--set`` text and ``load_scenario(path, overrides)`` change a scenario: a value is read
 as a TOML literal when it parses as one, a missing table on the way is created, a value cannot be
 made a table, and choosing a firm's strategy or the network type by name drops the keys of the
-old choice. Also where a relative edge-list path is resolved (against the scenario's folder).
+old choice. Also where a relative edge-list or trait-file path is resolved (against the scenario's folder).
 
 Example:
     >>> parse_value("12"), parse_value("[1, 2]"), parse_value("relations")
@@ -22,12 +22,19 @@ from sim.values import ScenarioError
 
 
 def resolve_relative_paths(data: dict[str, Any], base: Path) -> None:
-    """An edge-list network's relative ``path`` made absolute against ``base`` (the scenario's folder)."""
-    network = data.get("network")
-    if isinstance(network, dict) and isinstance(network.get("path"), str):
-        candidate = Path(network["path"])
-        if not candidate.is_absolute():
-            network["path"] = str((base / candidate).resolve())
+    """An edge-list network's relative ``path``, and a persona trait file's
+    (``personas.<name>.<trait>.path``), made absolute against ``base`` (the scenario's folder)."""
+    tables = [data.get("network")]
+    personas = data.get("personas")
+    if isinstance(personas, dict):
+        tables += [
+            trait for persona in personas.values() if isinstance(persona, dict) for trait in persona.values()
+        ]
+    for table in tables:
+        if isinstance(table, dict) and isinstance(table.get("path"), str):
+            candidate = Path(table["path"])
+            if not candidate.is_absolute():
+                table["path"] = str((base / candidate).resolve())
 
 
 def parse_value(text: str) -> Any:

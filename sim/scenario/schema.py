@@ -45,7 +45,7 @@ from sim.scenario.market import (
 from sim.scenario.memory import check_memory
 from sim.scenario.messages import format_errors
 from sim.scenario.overrides import apply_overrides
-from sim.scenario.people import Persona, default_personas
+from sim.scenario.people import Persona, default_personas, trait_column
 from sim.scenario.responses import check_response
 from sim.values import MAX_PERSONAS, ScenarioError, Strict
 
@@ -139,6 +139,7 @@ class Scenario(Strict):
         attach = getattr(self.network, "attach", None)
         if attach is not None and attach >= size:
             raise ValueError(f"network.attach = {attach}: must be < market.size = {size}")
+        self._check_trait_files()
         for name, lever in self.levers:
             for persona in getattr(lever, "personas", None) or []:
                 if persona not in self.personas:
@@ -149,6 +150,17 @@ class Scenario(Strict):
         self._check_events()
         self._check_responses()
         return self
+
+    def _check_trait_files(self) -> None:
+        """A trait read from a file has one row per person (market.size rows, in slot order)."""
+        for name, persona in self.personas.items():
+            for trait, dist in persona.trait_files():
+                rows = trait_column(dist.path, dist.column).size
+                if rows != self.market.size:
+                    raise ValueError(
+                        f"personas.{name}.{trait}.path = {dist.path!r}: {rows:,} rows; a trait file needs "
+                        f"one row per person in slot order, market.size = {self.market.size:,}"
+                    )
 
     def _check_responses(self) -> None:
         """Each firm's response against the rest of the file: its rivals exist, a price floor is
