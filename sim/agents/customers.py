@@ -151,6 +151,10 @@ CHURN_FRAILTIES = (
     "dissatisfied_frailty",
     "unappreciated_frailty",
 )
+SUSCEPTIBILITIES = ("advertising_susceptibility", "word_of_mouth_susceptibility")
+# What a rule's kernel gets in place of a group of multipliers that are all 1 (it reads them only
+# when some vary): an array of the same type as the stored ones, so the kernel compiles once.
+UNUSED_MULTIPLIER = np.ones(1, dtype=np.float32)
 # Uniforms of a Gaussian copula are kept this far from 0 and 1, as every trait's uniforms are.
 _EDGE = 1e-9
 
@@ -355,8 +359,14 @@ class Customers:
         self.persona = np.zeros(n, dtype=PERSONA_DTYPE)
         for trait in TRAITS:
             setattr(self, trait, np.zeros(n, dtype=np.float32))
+        # A rule reads a group's arrays together (the churn frailties, the susceptibilities), so a
+        # group with one varying multiplier stores all of its members.
+        stored = set(self._varying)
+        for group in (CHURN_FRAILTIES, SUSCEPTIBILITIES):
+            if stored.intersection(group):
+                stored.update(group)
         for trait in MULTIPLIERS:
-            if trait in self._varying:
+            if trait in stored:
                 setattr(self, trait, np.ones(n, dtype=np.float32))
             else:  # 1 for everyone: a read-only view, no memory (the rules skip the product)
                 setattr(self, trait, np.broadcast_to(np.float32(1.0), (n,)))

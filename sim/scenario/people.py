@@ -154,19 +154,21 @@ def _read_column(path: str, column: str, stamp: tuple[int, int]) -> np.ndarray:
         raise ValueError(
             f"{path}: {stamp[1]:,} bytes; a trait file is at most {MAX_TRAIT_FILE_BYTES:,} bytes"
         )
+    parquet = path.lower().endswith(".parquet")
     try:
-        if path.lower().endswith(".parquet"):
-            frame = pd.read_parquet(path, columns=[column])
+        if parquet:
+            import pyarrow.parquet as pq
+
+            columns = pq.read_schema(path).names
         else:
-            frame = pd.read_csv(path, usecols=[column])
-    except (ValueError, KeyError) as error:
-        if "usecols" in str(error) or "not in" in str(error).lower() or isinstance(error, KeyError):
-            raise ValueError(f"file {path!r} has no column {column!r}") from None
-        raise ValueError(f"file {path!r}: cannot read column {column!r}: {error}") from None
+            columns = list(pd.read_csv(path, nrows=0).columns)
+        if column not in columns:
+            shown = ", ".join(map(str, columns[:10])) + (", ..." if len(columns) > 10 else "")
+            raise ValueError(f"file {path!r} has no column {column!r}; its columns: {shown}")
+        frame = pd.read_parquet(path, columns=[column]) if parquet else pd.read_csv(path, usecols=[column])
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise ValueError(
-            f"file {path!r}: cannot read it as {'Parquet' if path.endswith('.parquet') else 'CSV'}: {error}"
-        ) from None
+        kind = "Parquet" if parquet else "CSV"
+        raise ValueError(f"file {path!r}: cannot read it as {kind}: {error}") from None
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:

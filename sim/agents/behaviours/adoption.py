@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from sim.agents.behaviours import per_scenario
-from sim.agents.customers import Channel, varying_multipliers
+from sim.agents.customers import SUSCEPTIBILITIES, UNUSED_MULTIPLIER, Channel, varying_multipliers
 from sim.numerics import below_chance, pick_in_proportion
 from sim.streams import uniform_one
 from sim.threads import in_pieces
@@ -93,10 +93,7 @@ def params(scenario: Scenario) -> AdoptionParams:
         awareness_required=bool(config.awareness_required),
         rejoin_lockout_weeks=int(config.rejoin_lockout_weeks),
         forget_rate=f32(config.forget_rate),
-        susceptible=any(
-            name in varying_multipliers(scenario)
-            for name in ("advertising_susceptibility", "word_of_mouth_susceptibility")
-        ),
+        susceptible=any(name in varying_multipliers(scenario) for name in SUSCEPTIBILITIES),
     )
 
 
@@ -107,6 +104,11 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     if not config.enabled or prospects.size == 0:
         return
     rule = params(market.scenario)
+    susceptibility = (
+        (c.advertising_susceptibility, c.word_of_mouth_susceptibility)
+        if rule.susceptible
+        else (UNUSED_MULTIPLIER, UNUSED_MULTIPLIER)
+    )
     keys = [market.streams.key("adopt", market.week)]
     keys += [market.streams.key("forget", market.week, sub=f) for f in range(c.n_firms)]
     # Only read the boost buffer if a lever or a campaign response wrote to it this week.
@@ -121,7 +123,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         signals.neighbour_share,
         (c.bandwagon_threshold, c.proof_sensitivity, c.price_sensitivity),
         boost,
-        (c.advertising_susceptibility, c.word_of_mouth_susceptibility),
+        susceptibility,
         (*signals.offer_gaps(), signals.open_firm),
         (c.stage, c.aware, c.churn_week, c.left_firm),
         rule,
@@ -140,13 +142,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         np.array(
             [market.streams.key("adopt_firm", market.week), market.streams.key("adopt_channel", market.week)]
         ),
-        (
-            signals.neighbour_share,
-            c.bandwagon_threshold,
-            boost,
-            c.advertising_susceptibility,
-            c.word_of_mouth_susceptibility,
-        ),
+        (signals.neighbour_share, c.bandwagon_threshold, boost, *susceptibility),
         rule,
         penetration_term,
         market.recorder.flows.acquired,

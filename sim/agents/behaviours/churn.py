@@ -55,6 +55,7 @@ from sim.agents.behaviours import per_scenario
 from sim.agents.customers import (
     CHURN_FRAILTIES,
     NO_FIRM,
+    UNUSED_MULTIPLIER,
     Channel,
     Reason,
     Stage,
@@ -206,7 +207,7 @@ def hazard_inputs(market: CustomerMarket, signals: Signals, slots: np.ndarray) -
         signals.neighbour_share,
         (c.referrer_slot, c.referrer, c.person_id, c.firm, c.channel),
         rule,
-        tuple(getattr(c, name) for name in CHURN_FRAILTIES),
+        tuple(getattr(c, name) if rule.frailty else UNUSED_MULTIPLIER for name in CHURN_FRAILTIES),
     )
 
 
