@@ -187,7 +187,7 @@ def trait_column(path: str | os.PathLike[str], column: str) -> np.ndarray:
     Example:
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
-        >>> _ = (folder / "people.csv").write_text("rate\n0.1\n0.3\n")
+        >>> _ = (folder / "people.csv").write_text("rate\\n0.1\\n0.3\\n")
         >>> trait_column(folder / "people.csv", "rate").tolist()
         [0.1, 0.3]
     """
