@@ -17,13 +17,15 @@ import functools
 import math
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.scenario.levers import LeversConfig
 from sim.values import MAX_CV, MAX_TRAIT, Real, Strict
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # --------------------------------------------------------------------------- distributions
 
@@ -148,7 +150,10 @@ MAX_TRAIT_FILE_BYTES = 2_000_000_000
 @functools.lru_cache(maxsize=16)
 def _read_column(path: str, column: str, stamp: tuple[int, int]) -> np.ndarray:
     """The column as float64 (``stamp`` = the file's (mtime, size): a changed file is read again)."""
-    import pandas as pd  # only scenarios with a trait file pay for the import
+    # Only scenarios with a trait file or a correlation pay for NumPy and pandas (sim.scenario is
+    # imported by every command, `sim --help` included).
+    import numpy as np
+    import pandas as pd
 
     if stamp[1] > MAX_TRAIT_FILE_BYTES:
         raise ValueError(
@@ -219,6 +224,8 @@ class Correlation(Strict):
             raise ValueError(f"traits: {unknown[0]!r} is not a trait; traits: {', '.join(TRAIT_RANGES)}")
         if len(set(self.traits)) != len(self.traits):
             raise ValueError(f"traits = {self.traits}: each trait may appear once")
+        import numpy as np
+
         k = len(self.traits)
         if len(self.matrix) != k or any(len(row) != k for row in self.matrix):
             shape = f"{len(self.matrix)} rows of {sorted({len(row) for row in self.matrix})} values"
@@ -242,6 +249,8 @@ class Correlation(Strict):
 
     def cholesky(self) -> np.ndarray:
         """The lower-triangular factor L with L L^T = matrix (float64)."""
+        import numpy as np
+
         return np.linalg.cholesky(np.array(self.matrix, dtype=np.float64))
 
 
@@ -316,6 +325,8 @@ class Persona(Strict):
                 f"low and high inside that range"
             )
         if dist.dist == "file":
+            import numpy as np
+
             values = trait_column(dist.path, dist.column)
             outside = np.flatnonzero((values < low) | (values > top))
             if outside.size:
