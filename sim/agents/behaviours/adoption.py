@@ -123,13 +123,13 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         signals.neighbour_share,
         (c.bandwagon_threshold, c.proof_sensitivity, c.price_sensitivity),
         boost,
-        susceptibility,
         (*signals.offer_gaps(), signals.open_firm),
         (c.stage, c.aware, c.churn_week, c.left_firm),
         rule,
         market.week,
         penetration_term,
         np.array(keys, dtype=np.uint64),
+        susceptibility,
     )
     if adopts.size == 0:
         return
@@ -142,10 +142,11 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         np.array(
             [market.streams.key("adopt_firm", market.week), market.streams.key("adopt_channel", market.week)]
         ),
-        (signals.neighbour_share, c.bandwagon_threshold, boost, *susceptibility),
+        (signals.neighbour_share, c.bandwagon_threshold, boost),
         rule,
         penetration_term,
         market.recorder.flows.acquired,
+        susceptibility,
     )
     behaviours = market.scenario.behaviours
     c.join(
@@ -163,13 +164,13 @@ def weekly_adoption(
     neighbour_share: np.ndarray,
     traits: tuple,
     boost: np.ndarray,
-    susceptibility: tuple,
     offer: tuple,
     state: tuple,
     rule: AdoptionParams,
     week: int,
     penetration_term: np.ndarray,
     keys: np.ndarray,
+    susceptibility: tuple = (UNUSED_MULTIPLIER, UNUSED_MULTIPLIER),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rule for the prospects in ``slots``: each one's (F,) weekly hazard of choosing each
     firm and whether they adopt; prospects who do not adopt may forget firms they heard nothing of.
@@ -177,12 +178,12 @@ def weekly_adoption(
     The hazard is the sum of the six reasons of the module docstring times the choice weight
     (attraction, buying-cycle stage, awareness, rejoin lock-out), in float32. ``traits`` is
     (bandwagon threshold, proof sensitivity, price sensitivity); ``boost`` (people, F, 3) this
-    week's search, social and influencer boosts, or (0, F, 3) if none; ``susceptibility`` the
-    people's (advertising, word of mouth) susceptibilities (read when ``rule.susceptible``); ``offer`` is (rating gap,
+    week's search, social and influencer boosts, or (0, F, 3) if none; ``offer`` is (rating gap,
     price gap, (F,) float64 each, and whether each firm is in the market, (F,) bool: a firm yet
     to enter or gone cannot be chosen); ``state`` is (stage, aware, churn week, left firm);
     ``penetration_term`` (F,) float32 the market-share part of the bandwagon; ``keys`` the stream
-    cells of "adopt" then "forget" for each firm.
+    cells of "adopt" then "forget" for each firm; ``susceptibility`` the people's (advertising,
+    word of mouth) susceptibilities, read only when ``rule.susceptible``.
 
     Returns the positions (in ``slots``) of the prospects who adopt and their (F,) hazards;
     awareness is updated in place.
@@ -190,18 +191,8 @@ def weekly_adoption(
     count = slots.size
     adopts = np.zeros(count, dtype=np.bool_)
     hazard = np.empty((count, offer[0].size), dtype=np.float32)
-    inputs = (
-        slots,
-        neighbour_share,
-        traits,
-        (boost, susceptibility),
-        offer,
-        state,
-        rule,
-        week,
-        penetration_term,
-        keys,
-    )
+    pushes = (boost, susceptibility)  # what raises the hazard, and how much each person responds
+    inputs = (slots, neighbour_share, traits, pushes, offer, state, rule, week, penetration_term, keys)
     in_pieces(_prospect_rows, count, inputs, adopts, hazard)
     adopters = np.flatnonzero(adopts)
     return adopters, hazard[adopters]
@@ -291,17 +282,21 @@ def choices(
     rule: AdoptionParams,
     penetration_term: np.ndarray,
     acquired: np.ndarray,
+    susceptibility: tuple = (UNUSED_MULTIPLIER, UNUSED_MULTIPLIER),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The choices of those who adopt (``slots``, their (k, F) ``hazard``): the firm, drawn in
     proportion to the hazards with the uniform of ``keys[0]``, and the channel, drawn in
     proportion to the six reasons for that firm (organic, search, social, influencer, word of
     mouth, bandwagon, in float32) with the uniform of ``keys[1]``; each adoption is counted in
     ``acquired[firm, channel]``. ``reasons_in`` is (neighbour share, bandwagon threshold, boost
-    (people, F, 3) or no rows, advertising and word-of-mouth susceptibilities); ``penetration_term`` as for :func:`weekly_adoption`.
+    (people, F, 3) or no rows); ``penetration_term`` and ``susceptibility`` as for
+    :func:`weekly_adoption`.
 
     Returns the firm (int64) and channel (int8) of each adopter.
     """
-    return _choices(slots, hazard, keys, reasons_in, rule, penetration_term, _CHANNEL_CODES, acquired)
+    return _choices(
+        slots, hazard, keys, (*reasons_in, *susceptibility), rule, penetration_term, _CHANNEL_CODES, acquired
+    )
 
 
 @njit(cache=True)

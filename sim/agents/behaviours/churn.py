@@ -181,9 +181,9 @@ def hazard_inputs(market: CustomerMarket, signals: Signals, slots: np.ndarray) -
     followed), (proof sensitivity, price sensitivity, rating gap, price gap), (sd of this week's
     perceived-value noise, the "perceived_value" stream cell of each firm), poach boost, aware,
     each firm's conquest pressure (F,) float32, (satisfaction, appreciation), neighbour share,
-    (referrer slot, referrer person id, person id, firm, channel), the parameters, the
-    followed-friend, better-value, dissatisfied and unappreciated frailties (float32 per person,
-    read only when ``params.frailty``))."""
+    (referrer slot, referrer person id, person id, firm, channel), the followed-friend,
+    better-value, dissatisfied and unappreciated frailties (float32 per person, read only when
+    ``params.frailty``), the parameters)."""
     rule = params(market.scenario)
     c = market.customers
     n_firms = len(market.firm_list)
@@ -206,8 +206,8 @@ def hazard_inputs(market: CustomerMarket, signals: Signals, slots: np.ndarray) -
         (c.satisfaction, c.appreciation),
         signals.neighbour_share,
         (c.referrer_slot, c.referrer, c.person_id, c.firm, c.channel),
-        rule,
         tuple(getattr(c, name) if rule.frailty else UNUSED_MULTIPLIER for name in CHURN_FRAILTIES),
+        rule,
     )
 
 
@@ -389,7 +389,7 @@ def hazard_rows(
     customer whose one rival cannot beat the own firm even at the bounds: that hazard is 0, exactly.
     """
     slots, demography, leaver_share, attraction, noise, poach_boost, aware, pressure = inputs[:8]
-    feelings, neighbour_share, referrer, rule, frailty = inputs[8:]
+    feelings, neighbour_share, referrer, frailty, rule = inputs[8:]
     referrer_slot, referrer_id, person_id, firm_of, channel = referrer
     death, move = demography
     proof_sensitivity, price_sensitivity, rating_gap, price_gap = attraction
@@ -560,7 +560,7 @@ def _outcome_rows(
 ) -> None:
     """Customers ``first`` to ``last - 1`` of :func:`outcomes` (its arguments as one tuple)."""
     hazard_inputs, cells, keys, products, spend_level = inputs
-    slots, rule = hazard_inputs[0], hazard_inputs[11]
+    slots, rule = hazard_inputs[0], hazard_inputs[12]
     hazard_rows(first, last, hazard_inputs, cells, hazard, best_rival)
     # A draw whose outcome cannot matter (partial churn off, one product, spend at the floor) is
     # not made: each person's uniforms are their own, so no one else's decision moves. A row
