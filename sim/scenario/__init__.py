@@ -89,7 +89,16 @@ from sim.scenario.memory import (
     ties,
 )
 from sim.scenario.overrides import parse_value
-from sim.scenario.people import TRAIT_RANGES, Dist, Persona, constant, default_personas
+from sim.scenario.people import (
+    MULTIPLIER_TRAITS,
+    TRAIT_RANGES,
+    Correlation,
+    Dist,
+    Persona,
+    constant,
+    default_personas,
+    trait_column,
+)
 from sim.scenario.schema import Scenario
 from sim.scenario.seeds import SeedsConfig
 from sim.values import (
@@ -129,6 +138,7 @@ __all__ = [
     "MEMORY_BYTES_PER_TIE",
     "MEMORY_FIXED_BYTES",
     "MIN_UNIT_COST",
+    "MULTIPLIER_TRAITS",
     "PLAIN_NAME_RULE",
     "TIERS",
     "TRAIT_RANGES",
@@ -144,6 +154,7 @@ __all__ = [
     "ComplaintHandling",
     "Complete",
     "Configuration",
+    "Correlation",
     "CrossSell",
     "Date",
     "DegreeDistribution",
@@ -201,4 +212,5 @@ __all__ = [
     "parse_value",
     "read_toml",
     "ties",
+    "trait_column",
 ]

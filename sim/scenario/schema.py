@@ -46,7 +46,7 @@ from sim.scenario.memory import check_memory
 from sim.scenario.messages import format_errors
 from sim.scenario.networks import check_research_network
 from sim.scenario.overrides import apply_overrides
-from sim.scenario.people import Persona, default_personas
+from sim.scenario.people import Persona, default_personas, trait_column
 from sim.scenario.responses import check_response
 from sim.scenario.seeds import check_seeds
 from sim.values import MAX_PERSONAS, ScenarioError, Strict
@@ -158,6 +158,7 @@ class Scenario(Strict):
         attach = getattr(self.network, "attach", None)
         if attach is not None and attach >= size:
             raise ValueError(f"network.attach = {attach}: must be < {key} = {size}")
+        self._check_trait_files()
         for name, lever in self.levers:
             for persona in getattr(lever, "personas", None) or []:
                 if persona not in self.personas:
@@ -171,6 +172,20 @@ class Scenario(Strict):
         if problem:
             raise ValueError(problem)
         return self
+
+    def _check_trait_files(self) -> None:
+        """A trait read from a file has one row per simulated person (in slot order): market.size
+        rows, or market.simulated when the market is scaled."""
+        people = self.market.people
+        key = "market.size" if self.market.simulated is None else "market.simulated"
+        for name, persona in self.personas.items():
+            for trait, dist in persona.trait_files():
+                rows = trait_column(dist.path, dist.column).size
+                if rows != people:
+                    raise ValueError(
+                        f"personas.{name}.{trait}.path = {dist.path!r}: {rows:,} rows; a trait file needs "
+                        f"one row per simulated person in slot order, {key} = {people:,}"
+                    )
 
     def _check_responses(self) -> None:
         """Each firm's response against the rest of the file: its rivals exist, a price floor is

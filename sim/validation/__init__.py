@@ -19,6 +19,10 @@ use one copy:
   and yearly retention, with their per-customer standard deviations, exactly for the engine's
   timing and the run's truncation (:func:`churn_curves`: week by week, for figures).
   :func:`churn_measures` reads them from a run's results.
+- **Heterogeneous churn.** :func:`sbg_scenario` gives the churn cohort a Beta(a, b) spread of
+  weekly churn probabilities through a per-person frailty read from a trait file;
+  :func:`sbg_survival` is the shifted-beta-geometric survival B(a, b + t) / B(a, b) (Fader &
+  Hardie 2007) and :func:`survival_check` compares a run's cohort with it (:mod:`~sim.validation.sbg`).
 - **Threshold cascade.** :func:`engine_cascade` runs our engine as the deterministic
   Granovetter/Watts threshold cascade on a given graph, :func:`ndlib_cascade` runs NDlib's
   ``ThresholdModel`` (NDlib is a test and benchmark dependency, imported only there) and
@@ -88,6 +92,14 @@ from sim.validation.churn import (
     churn_scenario,
 )
 from sim.validation.common import STANDARD_ERRORS, only_adoption, standard_error
+from sim.validation.sbg import (
+    SurvivalCheck,
+    sbg_retention,
+    sbg_scenario,
+    sbg_survival,
+    survival_check,
+    write_frailties,
+)
 
 __all__ = [
     "JUMP",
@@ -101,6 +113,7 @@ __all__ = [
     "ChurnExpectation",
     "ChurnMeasures",
     "Comparison",
+    "SurvivalCheck",
     "adjacency",
     "adopting_count",
     "bass_closed_form",
@@ -124,6 +137,11 @@ __all__ = [
     "only_adoption",
     "reference_cascade",
     "run_to_end",
+    "sbg_retention",
+    "sbg_scenario",
+    "sbg_survival",
     "standard_error",
+    "survival_check",
     "write_edge_list",
+    "write_frailties",
 ]

@@ -2,9 +2,11 @@
 
 A prospect's weekly hazard of choosing firm f is the sum of the reasons that push them,
 
-    innovation (Bass p, general advertising)
-    + search-ad, social-ad and influencer boosts the firm's levers wrote this week
-    + word of mouth (Bass q x share of friends who are f's customers)
+    (innovation (Bass p, general advertising)
+     + search-ad, social-ad and influencer boosts the firm's levers wrote this week)
+      x the person's advertising susceptibility
+    + word of mouth (Bass q x share of friends who are f's customers) x the person's
+      word-of-mouth susceptibility (both susceptibilities 1 unless a persona draws them)
     + the bandwagon (a jump once that share reaches the person's threshold, plus an optional
       market-share term),
 
@@ -35,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from sim.agents.behaviours import per_scenario
-from sim.agents.customers import Channel
+from sim.agents.customers import SUSCEPTIBILITIES, UNUSED_MULTIPLIER, Channel, varying_multipliers
 from sim.numerics import below_chance, pick_in_proportion
 from sim.streams import uniform_one
 from sim.threads import in_pieces
@@ -67,6 +69,7 @@ class AdoptionParams(NamedTuple):
     awareness_required: bool  # a firm the person neither knows nor hears of cannot be chosen
     rejoin_lockout_weeks: int  # a churner does not rejoin the firm they left within this
     forget_rate: np.float32  # weekly chance a prospect forgets a firm they heard nothing of
+    susceptible: bool  # some person's advertising or word-of-mouth hazard x their own susceptibility
 
 
 @per_scenario
@@ -90,6 +93,7 @@ def params(scenario: Scenario) -> AdoptionParams:
         awareness_required=bool(config.awareness_required),
         rejoin_lockout_weeks=int(config.rejoin_lockout_weeks),
         forget_rate=f32(config.forget_rate),
+        susceptible=any(name in varying_multipliers(scenario) for name in SUSCEPTIBILITIES),
     )
 
 
@@ -100,6 +104,11 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     if not config.enabled or prospects.size == 0:
         return
     rule = params(market.scenario)
+    susceptibility = (
+        (c.advertising_susceptibility, c.word_of_mouth_susceptibility)
+        if rule.susceptible
+        else (UNUSED_MULTIPLIER, UNUSED_MULTIPLIER)
+    )
     keys = [market.streams.key("adopt", market.week)]
     keys += [market.streams.key("forget", market.week, sub=f) for f in range(c.n_firms)]
     # Only read the boost buffer if a lever or a campaign response wrote to it this week.
@@ -120,6 +129,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         market.week,
         penetration_term,
         np.array(keys, dtype=np.uint64),
+        susceptibility,
     )
     if adopts.size == 0:
         return
@@ -136,6 +146,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         rule,
         penetration_term,
         market.recorder.flows.acquired,
+        susceptibility,
     )
     behaviours = market.scenario.behaviours
     c.join(
@@ -159,6 +170,7 @@ def weekly_adoption(
     week: int,
     penetration_term: np.ndarray,
     keys: np.ndarray,
+    susceptibility: tuple = (UNUSED_MULTIPLIER, UNUSED_MULTIPLIER),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rule for the prospects in ``slots``: each one's (F,) weekly hazard of choosing each
     firm and whether they adopt; prospects who do not adopt may forget firms they heard nothing of.
@@ -170,7 +182,8 @@ def weekly_adoption(
     price gap, (F,) float64 each, and whether each firm is in the market, (F,) bool: a firm yet
     to enter or gone cannot be chosen); ``state`` is (stage, aware, churn week, left firm);
     ``penetration_term`` (F,) float32 the market-share part of the bandwagon; ``keys`` the stream
-    cells of "adopt" then "forget" for each firm.
+    cells of "adopt" then "forget" for each firm; ``susceptibility`` the people's (advertising,
+    word of mouth) susceptibilities, read only when ``rule.susceptible``.
 
     Returns the positions (in ``slots``) of the prospects who adopt and their (F,) hazards;
     awareness is updated in place.
@@ -178,7 +191,8 @@ def weekly_adoption(
     count = slots.size
     adopts = np.zeros(count, dtype=np.bool_)
     hazard = np.empty((count, offer[0].size), dtype=np.float32)
-    inputs = (slots, neighbour_share, traits, boost, offer, state, rule, week, penetration_term, keys)
+    pushes = (boost, susceptibility)  # what raises the hazard, and how much each person responds
+    inputs = (slots, neighbour_share, traits, pushes, offer, state, rule, week, penetration_term, keys)
     in_pieces(_prospect_rows, count, inputs, adopts, hazard)
     adopters = np.flatnonzero(adopts)
     return adopters, hazard[adopters]
@@ -188,8 +202,10 @@ def weekly_adoption(
 def _prospect_rows(first: int, last: int, inputs: tuple, adopts: np.ndarray, hazard: np.ndarray) -> None:
     """Prospects ``first`` to ``last - 1`` of :func:`weekly_adoption` (its arguments as one tuple):
     ``adopts[i]`` set for those who adopt, ``hazard[i]`` their (F,) hazards (every row written)."""
-    slots, neighbour_share, traits, boost, offer, state, rule, week, penetration_term, keys = inputs
+    slots, neighbour_share, traits, pushes, offer, state, rule, week, penetration_term, keys = inputs
     threshold, proof_sensitivity, price_sensitivity = traits
+    boost, (advertising_susceptibility, word_of_mouth_susceptibility) = pushes
+    susceptible = rule.susceptible
     rating_gap, price_gap, open_firm = offer
     stage, aware, churn_week, left_firm = state
     innovation, word_of_mouth, jump = rule.innovation, rule.word_of_mouth, rule.bandwagon_jump
@@ -227,7 +243,11 @@ def _prospect_rows(first: int, last: int, inputs: tuple, adopts: np.ndarray, haz
                 reasons += boost[slot, f, 0]
                 reasons += boost[slot, f, 1]
                 reasons += boost[slot, f, 2]
-            reasons += word_of_mouth * share
+            if susceptible:  # the person's own susceptibilities to advertising and word of mouth
+                reasons *= advertising_susceptibility[slot]
+                reasons += word_of_mouth * share * word_of_mouth_susceptibility[slot]
+            else:
+                reasons += word_of_mouth * share
             if with_bandwagon:
                 bandwagon = jump if (share >= threshold[slot] and share > 0) else zero
                 reasons += bandwagon + penetration_term[f]
@@ -262,17 +282,21 @@ def choices(
     rule: AdoptionParams,
     penetration_term: np.ndarray,
     acquired: np.ndarray,
+    susceptibility: tuple = (UNUSED_MULTIPLIER, UNUSED_MULTIPLIER),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The choices of those who adopt (``slots``, their (k, F) ``hazard``): the firm, drawn in
     proportion to the hazards with the uniform of ``keys[0]``, and the channel, drawn in
     proportion to the six reasons for that firm (organic, search, social, influencer, word of
     mouth, bandwagon, in float32) with the uniform of ``keys[1]``; each adoption is counted in
     ``acquired[firm, channel]``. ``reasons_in`` is (neighbour share, bandwagon threshold, boost
-    (people, F, 3) or no rows); ``penetration_term`` as for :func:`weekly_adoption`.
+    (people, F, 3) or no rows); ``penetration_term`` and ``susceptibility`` as for
+    :func:`weekly_adoption`.
 
     Returns the firm (int64) and channel (int8) of each adopter.
     """
-    return _choices(slots, hazard, keys, reasons_in, rule, penetration_term, _CHANNEL_CODES, acquired)
+    return _choices(
+        slots, hazard, keys, (*reasons_in, *susceptibility), rule, penetration_term, _CHANNEL_CODES, acquired
+    )
 
 
 @njit(cache=True)
@@ -287,7 +311,7 @@ def _choices(
     acquired: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`choices`, compiled; ``channels`` the channel code of each reason."""
-    neighbour_share, threshold, boost = reasons_in
+    neighbour_share, threshold, boost, advertising, word_of_mouth = reasons_in
     boosted = boost.shape[0] > 0
     zero = np.float32(0.0)
     count = slots.size
@@ -302,6 +326,10 @@ def _choices(
         for r in range(3):
             reasons[0, 1 + r] = boost[slot, firm, r] if boosted else zero
         reasons[0, 4] = rule.word_of_mouth * share
+        if rule.susceptible:
+            for r in range(4):
+                reasons[0, r] *= advertising[slot]
+            reasons[0, 4] *= word_of_mouth[slot]
         bandwagon = rule.bandwagon_jump if (share >= threshold[slot] and share > 0) else zero
         reasons[0, 5] = bandwagon + penetration_term[firm]
         reason = pick_in_proportion(reasons, 0, 0, channels.size - 1, uniform_one(keys[1], np.int64(slot)))
