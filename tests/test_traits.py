@@ -95,7 +95,7 @@ def test_a_trait_read_from_a_file_takes_each_slots_row(trait_file):
 @pytest.mark.parametrize(
     ("column", "size", "message"),
     [
-        ("rate", 299, "300 rows; a trait file needs one row per person"),
+        ("rate", 299, "300 rows; a trait file needs one row per simulated person"),
         ("missing", 300, "has no column 'missing'"),
         ("rate_x10", 300, "values must be in [0, 1]"),
     ],
