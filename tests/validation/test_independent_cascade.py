@@ -44,7 +44,10 @@ def test_exact_spread_matches_closed_forms(beta):
     # Closed forms: a path from one end reaches node j with beta^j; a star's centre reaches each
     # of its 8 leaves with beta; a leaf reaches the centre with beta, and through it the 7 others.
     cases = {
-        "path of 8 from an end": (exact_spread(nx.path_graph(8), [0], beta).mean, sum(beta**j for j in range(8))),
+        "path of 8 from an end": (
+            exact_spread(nx.path_graph(8), [0], beta).mean,
+            sum(beta**j for j in range(8)),
+        ),
         "star from the centre": (exact_spread(nx.star_graph(8), [0], beta).mean, 1 + 8 * beta),
         "star from a leaf": (exact_spread(nx.star_graph(8), [1], beta).mean, 1 + beta + 7 * beta**2),
     }
