@@ -39,7 +39,7 @@ import numpy as np
 from sim.agents.customers import Channel
 from sim.model import CustomerMarket
 from sim.scenario import Scenario
-from sim.validation.cascade import _check_graph
+from sim.validation.cascade import check_graph
 from sim.validation.common import STANDARD_ERRORS, only_adoption
 
 # The persona's traits, each a constant (its default mean): none of them matters to who adopts.
@@ -80,7 +80,7 @@ def exact_spread(graph: nx.Graph, seeds, beta: float) -> ExactSpread:
         seeds: the initial active node ids.
         beta: the probability per tie, in [0, 1].
     """
-    size = _check_graph(graph)
+    size = check_graph(graph)
     edges = np.asarray(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
     ties = edges.shape[0]
     if ties > MAX_TIES:
@@ -137,7 +137,7 @@ def engine_spreads(cases: Sequence[tuple[nx.Graph, Sequence[int]]], beta: float,
     """
     blocks, initial, first = [], [], 0
     for graph, seeds in cases:
-        size = _check_graph(graph)
+        size = check_graph(graph)
         edges = np.asarray(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
         offsets = (
             first + np.arange(copies, dtype=np.int64) * size

@@ -18,8 +18,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from sim.validation.common import STANDARD_ERRORS
-from sim.validation.independent_cascade import cascade_graphs, check_independent_cascade, exact_spread
+from sim.validation import STANDARD_ERRORS, cascade_graphs, check_independent_cascade, exact_spread
 
 COPIES = 1000
 BETAS = (0.1, 0.3, 0.6)
