@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from sim import load_scenario, simulate
+from sim.agents.behaviours.transmission import TieCounts
 from sim.agents.customers import Channel, Status
 from sim.cli import main
 from sim.model import CustomerMarket
@@ -33,9 +34,12 @@ SEED = 5
 MARGIN = 1e-6  # uniforms this close to the chance are left out (float32 hazard vs float64 formula)
 
 
-def star_market(leaves: int, copies: int, adoption: dict, referral: dict | None = None) -> CustomerMarket:
+def star_market(
+    leaves: int, copies: int, adoption: dict, referral: dict | None = None, complete: bool = False
+) -> CustomerMarket:
     """A market of ``copies`` disjoint stars, centre ``c * (leaves + 1)`` and its ``leaves``
-    leaves after it; only the given adoption reasons act (and referrals, if ``referral``)."""
+    leaves after it (or the complete network on as many people); only the given adoption reasons
+    act (and referrals, if ``referral``)."""
     size = copies * (leaves + 1)
     centres = np.arange(copies) * (leaves + 1)
     ties = [(c, c + j) for c in centres.tolist() for j in range(1, leaves + 1)]
@@ -51,7 +55,7 @@ def star_market(leaves: int, copies: int, adoption: dict, referral: dict | None 
             {
                 "run": {"name": "stars", "weeks": 20},
                 "market": {"size": size, "initial_awareness": 0.0},
-                "network": {"type": "edge_list", "path": str(path)},
+                "network": {"type": "complete"} if complete else {"type": "edge_list", "path": str(path)},
                 "personas": {"everyone": dict(TRAITS)},
                 "firms": {"solo": {"initial_share": 0.0, "budget": 0.0, "strategy": "neglect"}},
                 "behaviours": behaviours,
@@ -186,6 +190,38 @@ def test_per_tie_referral_refers_with_one_minus_one_minus_beta_to_the_n_and_conv
     missed = centres[~referred & (n > 0)]
     assert missed.size > 0 and not c.aware[missed, 0].any(), "expected no referral after active_weeks"
     assert np.all(c.status[missed] == Status.PROSPECT), "expected the centres not referred still prospects"
+
+
+@pytest.mark.parametrize("step", ["adoption", "referral"])
+def test_on_the_complete_network_every_other_customer_transmits(step):
+    # Mean field: everybody else is a friend, so each prospect has m = 5 transmitting friends
+    # (the 5 customers), and a customer counts the 4 others, not themselves.
+    per_tie = {"transmission": "per_tie", "tie_probability": 0.05}
+    if step == "adoption":
+        market = star_market(0, 300, per_tie, complete=True)
+    else:
+        market = star_market(0, 300, {}, {**per_tie, "conversion": 1.0}, complete=True)
+    customers = np.arange(5) * 60
+    join(market, customers, week=0)
+    code = np.where(market.customers.firm >= 0, 0, -1).astype(np.int8)
+    counts = TieCounts(market.network, 1).counts(code)[:, 0]
+    assert set(counts[customers].tolist()) == {4} and np.all(np.delete(counts, customers) == 5), (
+        f"expected 4 other customers for a customer and 5 for a prospect, got {np.unique(counts)}"
+    )
+    market.step()
+    c = market.customers
+    prospects = np.setdiff1d(np.arange(300), customers)
+    u = Streams(SEED).uniform("adopt" if step == "adoption" else "refer_tie", 1, prospects)
+    p = chance(np.full(prospects.size, 5), 0.05)
+    keep = clear(u, p)
+    joined = c.firm[prospects] >= 0
+    wrong = int(np.count_nonzero(keep & (joined != (u < p))))
+    assert wrong == 0 and joined.sum() > 10, (
+        f"{step}: expected a prospect to join iff its uniform < 1 - 0.95^5; {wrong} differ of {joined.sum()}"
+    )
+    if step == "referral":
+        referrers = c.referrer_slot[prospects[joined]]
+        assert np.isin(referrers, customers).all(), f"expected referrers among the customers, got {referrers}"
 
 
 # --------------------------------------------------------------------------- the default
