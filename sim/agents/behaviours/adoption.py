@@ -288,7 +288,8 @@ def choices(
     proportion to the six reasons for that firm (organic, search, social, influencer, word of
     mouth, bandwagon, in float32) with the uniform of ``keys[1]``; each adoption is counted in
     ``acquired[firm, channel]``. ``reasons_in`` is (neighbour share, friends transmitting (as for
-    :func:`weekly_adoption`), bandwagon threshold, boost (people, F, 3) or no rows); ``penetration_term`` as for :func:`weekly_adoption`.
+    :func:`weekly_adoption`), bandwagon threshold, boost (people, F, 3) or no rows);
+    ``penetration_term`` as for :func:`weekly_adoption`.
 
     Returns the firm (int64) and channel (int8) of each adopter.
     """
