@@ -142,7 +142,8 @@ def tie_referrals(
         referring = np.flatnonzero(code >= 0)
         listed = referring[np.argsort(code[referring], kind="stable")].astype(np.int64)
         starts = np.searchsorted(code[listed], np.arange(c.n_firms + 1)).astype(np.int64)
-        ties = (np.zeros(0, np.int64), np.zeros(0, np.int64), listed, starts)
+        none = np.zeros(0, np.int32)  # the dtype of the stored ties: one compiled form serves both
+        ties = (none, none, listed, starts)
     else:
         empty = np.zeros(0, np.int64)
         ties = (network.adjacency.indptr, network.adjacency.indices, empty, empty)
