@@ -1,5 +1,6 @@
-"""Validation against known results: Bass diffusion, constant-hazard churn with lifetime value, and
-Granovetter's threshold cascade against NDlib (docs/validation.md).
+"""Validation against known results: Bass diffusion, constant-hazard churn with lifetime value,
+Granovetter's threshold cascade against NDlib, and the independent cascade's exact expected spread
+(docs/validation.md).
 
 Owns the three reduced configurations of our engine, the expected values they are checked
 against and the spread those expectations have, so that the tests (``tests/validation/``), the
@@ -27,6 +28,10 @@ use one copy:
   Granovetter/Watts threshold cascade on a given graph, :func:`ndlib_cascade` runs NDlib's
   ``ThresholdModel`` (NDlib is a test and benchmark dependency, imported only there) and
   :func:`reference_cascade` the same rule in a few lines of integer NumPy.
+- **Independent cascade** (:mod:`sim.validation.independent_cascade`). :func:`exact_spread`
+  enumerates the live-edge graphs of a small graph for the exact expected spread (Kempe, Kleinberg
+  & Tardos 2003); :func:`engine_spreads` runs our engine, word of mouth per tie with
+  ``active_weeks = 1``, on many copies of each graph; :func:`check_independent_cascade` compares.
 
 The cascade rule, read from NDlib 6.0.1's ``ThresholdModel.iteration``: rounds are synchronous
 (every person looks at the adopters of the previous round); a non-adopter with ``d > 0``
@@ -71,6 +76,7 @@ from sim.validation.cascade import (
     cascade_case,
     cascade_market,
     cascade_scenario,
+    check_graph,
     engine_cascade,
     engine_thresholds,
     ndlib_cascade,
@@ -92,6 +98,15 @@ from sim.validation.churn import (
     churn_scenario,
 )
 from sim.validation.common import STANDARD_ERRORS, only_adoption, standard_error
+from sim.validation.independent_cascade import (
+    CascadeCheck,
+    ExactSpread,
+    cascade_graphs,
+    check_independent_cascade,
+    engine_spreads,
+    exact_spread,
+    ic_scenario,
+)
 from sim.validation.sbg import (
     SurvivalCheck,
     sbg_retention,
@@ -108,11 +123,13 @@ __all__ = [
     "BassCheck",
     "BassExpectation",
     "CascadeCase",
+    "CascadeCheck",
     "CascadeResult",
     "ChurnCurves",
     "ChurnExpectation",
     "ChurnMeasures",
     "Comparison",
+    "ExactSpread",
     "SurvivalCheck",
     "adjacency",
     "adopting_count",
@@ -121,16 +138,22 @@ __all__ = [
     "bass_recursion",
     "bass_scenario",
     "cascade_case",
+    "cascade_graphs",
     "cascade_market",
     "cascade_scenario",
     "check_bass",
     "check_churn",
+    "check_graph",
+    "check_independent_cascade",
     "churn_curves",
     "churn_expectation",
     "churn_measures",
     "churn_scenario",
     "engine_cascade",
+    "engine_spreads",
     "engine_thresholds",
+    "exact_spread",
+    "ic_scenario",
     "ndlib_cascade",
     "ndlib_model",
     "ndlib_run_to_end",
