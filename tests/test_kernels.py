@@ -254,7 +254,9 @@ def test_referral_offers_equal_the_array_form():
         & (week - churn_week[want_friends] < lockout)
     )
     made = np.zeros(firms, dtype=np.int64)
-    rule = referral.ReferralParams(np.float32(0.5), conversion=0.4, rejoin_lockout_weeks=lockout)
+    rule = referral.ReferralParams(
+        np.float32(0.5), conversion=0.4, rejoin_lockout_weeks=lockout, tie_hazard=np.float32(0.0)
+    )
     got = referral._offers(
         referrers,
         friends,
