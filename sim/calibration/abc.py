@@ -536,6 +536,9 @@ def _run_smc(
     else:
         done = history.max_t + 1
         resumed = done
+        # pyabc would start a resumed run at the initial epsilon (infinite here); the weighted median
+        # of the last stored generation's distances is what the uninterrupted run used
+        smc.eps = pyabc.QuantileEpsilon(initial_epsilon="from_sample", alpha=0.5, weighted=True)
     last_epsilon = history.get_all_populations()["epsilon"].iloc[-1] if done else math.inf
     left = settings["generations"] - done
     if left > 0 and not (done and last_epsilon <= settings["min_epsilon"]):

@@ -78,7 +78,7 @@ def posterior_pairs_figure(
     keys = list(table["parameter"])
     rows = {row["parameter"]: row for row in table.to_dict("records")}
     n = len(keys)
-    size = max(2.6 * n, 5.0)
+    size = max(2.6 * n, 7.0)
     figure, axes = plt.subplots(n, n, figsize=(size, size + 0.8), layout="constrained", squeeze=False)
     w = particles["weight"].to_numpy(dtype=float)
     marker = 12 + 150 * w / w.max()
