@@ -102,7 +102,10 @@ def main() -> int:
                     f" {'yes' if table.loc[key, 'covered'] else 'NO '}"
                 )
             runs = int(post.diagnostics["runs"].sum())
-            print(f"rep {rep:2d}: " + "; ".join(parts) + f"  ({runs} runs, {time.perf_counter() - t0:.0f} s)", flush=True)
+            print(
+                f"rep {rep:2d}: " + "; ".join(parts) + f"  ({runs} runs, {time.perf_counter() - t0:.0f} s)",
+                flush=True,
+            )
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

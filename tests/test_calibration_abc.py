@@ -93,9 +93,9 @@ def test_the_posterior_concentrates_near_the_truth(reference):
     assert abs(np.log(posterior_median / TRUTH[WOM])) < abs(np.log(prior_median / TRUTH[WOM])) or (
         abs(np.log(posterior_median / TRUTH[WOM])) < 0.35
     ), f"expected the posterior median {posterior_median:.4f} nearer 0.02 than the prior's {prior_median:.4f}"
-    assert particles["distance"].max() <= pd.read_csv(reference / "abc_diagnostics.csv")["epsilon"].iloc[-1], (
-        "expected every particle of the last generation within its epsilon"
-    )
+    assert (
+        particles["distance"].max() <= pd.read_csv(reference / "abc_diagnostics.csv")["epsilon"].iloc[-1]
+    ), "expected every particle of the last generation within its epsilon"
     diagnostics = pd.read_csv(reference / "abc_diagnostics.csv")
     eps = diagnostics["epsilon"].dropna().to_numpy()
     assert len(diagnostics) == 3 and np.all(np.diff(eps) < 0), (
@@ -126,7 +126,9 @@ def test_outputs_hold_what_they_say(reference):
     assert np.allclose(diagnostics["acceptance_rate"], diagnostics["accepted"] / diagnostics["candidates"]), (
         "expected the acceptance rate to be accepted over candidates"
     )
-    assert ((diagnostics["effective_sample_size"] > 1) & (diagnostics["effective_sample_size"] <= 10.0001)).all(), (
+    assert (
+        (diagnostics["effective_sample_size"] > 1) & (diagnostics["effective_sample_size"] <= 10.0001)
+    ).all(), (
         f"expected effective sample sizes within (1, 10], got {list(diagnostics['effective_sample_size'])}"
     )
     predictive = pd.read_csv(reference / "predictive.csv")
@@ -135,7 +137,12 @@ def test_outputs_hold_what_they_say(reference):
     )
     summary = json.loads((reference / "abc.json").read_text())
     assert summary["truth"] == TRUTH and summary["population_size"] == 10, "expected the settings recorded"
-    for name in ("figures/posterior_pairs.png", "figures/posterior_predictive.png", "fitted.toml", "manifest.json"):
+    for name in (
+        "figures/posterior_pairs.png",
+        "figures/posterior_predictive.png",
+        "fitted.toml",
+        "manifest.json",
+    ):
         assert (reference / name).stat().st_size > 0, f"expected {name} written"
 
 
@@ -159,7 +166,9 @@ def test_two_processes_give_the_same_generations(targets_file, reference, tmp_pa
         assert np.array_equal(w1, w2), f"expected generation {t}'s weights identical with --jobs 1 and 2"
 
 
-def test_an_interrupted_calibration_resumes_to_the_same_posterior(targets_file, reference, tmp_path, monkeypatch):
+def test_an_interrupted_calibration_resumes_to_the_same_posterior(
+    targets_file, reference, tmp_path, monkeypatch
+):
     import sim.calibration.abc as abc
 
     real = abc.execute
@@ -178,7 +187,9 @@ def test_an_interrupted_calibration_resumes_to_the_same_posterior(targets_file, 
     # from the cache, so what is tested is pyabc's history and the sampler's replay.
     shutil.copytree(reference / "runs", out / "runs")
     assert _cli(targets_file, out, "--no-figures") == 130, "expected the interruption to exit 130"
-    assert any(c.startswith("abc-2-") for c in calls), f"expected the interruption in generation 2, got {calls}"
+    assert any(c.startswith("abc-2-") for c in calls), (
+        f"expected the interruption in generation 2, got {calls}"
+    )
     monkeypatch.setattr(abc, "execute", real)
     assert _cli(targets_file, out, "--no-figures") == 0, "expected the rerun to finish"
     summary = json.loads((out / "abc.json").read_text())
@@ -213,9 +224,9 @@ def test_bad_settings_are_refused_with_one_line(targets_file, tmp_path, capsys, 
 def test_a_bad_file_setting_names_the_file_and_key(targets_file, tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text(targets_file.read_text().replace("population_size = 10", "population_size = 1"))
-    assert main(["calibrate", str(RESEARCH), *SETS, "--targets", str(bad), "--out", str(tmp_path / "o")]) == 2, (
-        "expected exit status 2 for population_size = 1"
-    )
+    assert (
+        main(["calibrate", str(RESEARCH), *SETS, "--targets", str(bad), "--out", str(tmp_path / "o")]) == 2
+    ), "expected exit status 2 for population_size = 1"
     err = capsys.readouterr().err
     assert str(bad) in err and "population_size" in err and err.count("\n") == 1, (
         f"expected one line naming the file and settings.population_size, got {err!r}"
