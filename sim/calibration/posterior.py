@@ -47,7 +47,7 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles: list[
 
     Example:
         >>> weighted_quantiles(np.array([0.0, 10.0]), np.array([3.0, 1.0]), [0.5])
-        array([3.33333333])
+        array([2.5])
     """
     order = np.argsort(values)
     v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
