@@ -135,16 +135,15 @@ def posterior_pairs_figure(
     pinned_keys = [k for k in keys if rows[k]["narrowing"] <= pinned]
     open_keys = [k for k in keys if rows[k]["narrowing"] > pinned]
     finding = (
-        f"the data pin down {', '.join(_short(k) for k in pinned_keys) or 'none'}; "
+        f"the data pin down (90% interval narrowed to <= {pinned} of the prior's) "
+        f"{', '.join(_short(k) for k in pinned_keys) or 'none'}; "
         f"leave open {', '.join(_short(k) for k in open_keys) or 'none'}"
     )
     extra = ""
     if truth:
         covered = int(table["covered"].sum())
         extra = f"; 90% intervals cover the truth for {covered} of {len(keys)}"
-    figure.suptitle(
-        f"Posterior of {title} (axes span the prior)\n{finding} (narrowing <= {pinned}){extra}", fontsize=9
-    )
+    figure.suptitle(f"Posterior of {title} (axes span the prior)\n{finding}{extra}", fontsize=9)
     claims = {
         "figure": "posterior_pairs",
         "pinned": pinned_keys,
