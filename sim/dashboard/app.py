@@ -34,6 +34,7 @@ from sim.dashboard.market import (
 )
 from sim.dashboard.server import EMULATOR_ENV, OVERRIDES_ENV, SCENARIO_ENV
 from sim.dashboard.whatif import WhatIf
+from sim.dashboard.workshop import WORKSHOP_COMPONENTS  # issue 23: replicates, comparison, downloads
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 
@@ -343,6 +344,7 @@ PARAMS = dashboard_params(SCENARIO)
 WHATIF = whatif_from_environment(PARAMS, SCENARIO)
 BOUND = bind_controls(PARAMS, WHATIF)
 COMPONENTS = [headline, EventPanel, *(chart_panel(chart) for chart in CHARTS), responses_panel]
+COMPONENTS += WORKSHOP_COMPONENTS  # issue 23 (sim/dashboard/workshop.py): keep when the page is rewritten
 MODEL_CLASS = EmulatedDashboardModel if WHATIF else DashboardModel
 
 
