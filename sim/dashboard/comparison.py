@@ -176,7 +176,7 @@ def format_value(value: float | None, kind: str) -> str:
 
 def format_interval(interval: list[float] | tuple[float, float] | None, kind: str) -> str:
     """A 95% interval as "[low; high]", or "" without one (one seed)."""
-    if not interval:
+    if not isinstance(interval, list | tuple) or len(interval) != 2:  # None, or NaN from a table
         return ""
     return f" [{format_value(interval[0], kind)}; {format_value(interval[1], kind)}]"
 

@@ -126,6 +126,28 @@ def replicate_charts(reps: ReplicateSet, outcome: str) -> dict[str, alt.TopLevel
     return charts
 
 
+def replicate_view(reps: ReplicateSet, outcome: str) -> dict[str, Any]:
+    """What the panel shows of the replicates: the charts (Altair), each drawn as SVG on the server
+    by vl-convert (the same drawing as the SVG download; nothing for the browser to fetch), the
+    verdicts in words and, paired, the arms' tables."""
+    charts = replicate_charts(reps, outcome)
+    view: dict[str, Any] = {
+        "charts": charts,
+        "svgs": {name: chart_image(chart, "svg").decode("utf-8") for name, chart in charts.items()},
+        "verdicts": [],
+        "tables": None,
+    }
+    if reps.paired:
+        metrics = list(dict.fromkeys([*VERDICT_METRICS, OUTCOMES[outcome].metric]))
+        view["verdicts"] = [reps.verdict(metric).words for metric in metrics]
+        view["tables"] = comparison_tables(
+            [r.summary["firms"][reps.firm] for r in reps.base],
+            [r.summary["firms"][reps.firm] for r in reps.arm],
+            reps.labels,  # type: ignore[arg-type]
+        )
+    return view
+
+
 # --------------------------------------------------------------------------- tables
 
 
@@ -162,7 +184,8 @@ def comparison_view(tables: ComparisonTables, caption: str) -> None:
             ])  # fmt: skip
         return rows
 
-    solara.Text(caption, classes=["sim-comparison-caption"])
+    solara.Text(caption + ' ("-": not defined, e.g. nothing spent, or payback not reached within the weeks '
+                "run in some seed)", classes=["sim-comparison-caption"])
     _table(["unit economics", *header[1:]], body(tables.economics, True), "sim-economics")
     with solara.Columns([1, 1]):
         _table(["customers won by channel", *header[1:]], body(tables.channels, False), "sim-channels")
@@ -276,7 +299,10 @@ def WorkshopPanel(model: DashboardModel):
 
     running = task.pending
     reps: ReplicateSet | None = finished.value
-    with solara.Card("Replicates and paired comparison", classes=["sim-workshop"]) as panel:
+    # Built once per result and outcome, not at every week the page plays.
+    view = solara.use_memo(lambda: replicate_view(reps, outcome.value) if reps is not None else None,
+                           dependencies=[reps, outcome.value])  # fmt: skip
+    with solara.Card("Replicates and paired comparison", classes=["sim-workshop"]) as panel, solara.Column(gap="6px"):
         with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.SliderInt("replicates (seeds)", value=seeds, min=MIN_SEEDS, max=MAX_SEEDS, step=1)
             solara.InputInt("seeds, typed", value=seeds, classes=["sim-seeds"])
@@ -313,27 +339,21 @@ def WorkshopPanel(model: DashboardModel):
             solara.Text(f"{done} of {total} runs finished", classes=["sim-progress"])
         if message.value:
             solara.Text(message.value, classes=["sim-workshop-message"])
-        if reps is not None:
-            charts = replicate_charts(reps, outcome.value)
-            for chart in charts.values():
-                solara.FigureAltair(chart)
+        if view is not None:
+            with solara.Row(gap="24px", style={"flex-wrap": "wrap"}):
+                for svg in view["svgs"].values():
+                    solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["sim-chart"])
             if reps.paired:
                 solara.Text("Paired comparison (sim compare's statistics):", style={"font-weight": "bold"})
-                metrics = list(dict.fromkeys([*VERDICT_METRICS, OUTCOMES[outcome.value].metric]))
-                for metric in metrics:
-                    solara.Text(reps.verdict(metric).words, classes=["sim-verdict"])
-                tables = comparison_tables(
-                    [r.summary["firms"][firm] for r in reps.base],
-                    [r.summary["firms"][firm] for r in reps.arm],
-                    reps.labels,  # type: ignore[arg-type]
-                )
-                comparison_view(tables, f"{firm}, mean [95% CI] over {len(reps.seeds)} paired seeds, "
-                                        f"{reps.scenario.run.weeks} weeks:")  # fmt: skip
+                for words in view["verdicts"]:
+                    solara.Text(words, classes=["sim-verdict"])
+                comparison_view(view["tables"], f"{firm}, mean [95% CI] over {len(reps.seeds)} paired seeds, "
+                                                f"{reps.scenario.run.weeks} weeks:")  # fmt: skip
             stem = f"{model.scenario_in_force.name}_{len(reps.seeds)}seeds"
             with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
                 solara.FileDownload(lambda: bands_csv(reps, outcome.value), filename=f"{stem}_bands.csv",
                                     label="bands (CSV)", mime_type="text/csv")  # fmt: skip
-            _chart_downloads(charts, stem)
+            _chart_downloads(view["charts"], stem)
         solara.Button(f"Compare the markets on screen at week {model.week} (one seed)", on_click=compare_now,
                       classes=["sim-compare-now"])  # fmt: skip
         if snapshot.value is not None:
@@ -347,7 +367,7 @@ def TakeAwayPanel(model: DashboardModel):
     """Take it away: the weekly table and the summary as CSV, and the settings in force as a
     scenario file that ``sim run`` reproduces; built when clicked."""
     stem = f"{model.scenario_in_force.name}_seed{model.seed}"
-    with solara.Card("Take it away", classes=["sim-takeaway"]) as panel:
+    with solara.Card("Take it away", classes=["sim-takeaway"]) as panel, solara.Column(gap="6px"):
         solara.Text(f"What the page shows at week {model.week}, and the settings that reproduce it:")
         with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
             solara.FileDownload(lambda: timeseries_csv(model), filename=f"{stem}_timeseries.csv",
@@ -365,4 +385,14 @@ def TakeAwayPanel(model: DashboardModel):
     return panel
 
 
-WORKSHOP_COMPONENTS = [WorkshopPanel, TakeAwayPanel]  # what app.py mounts, in this order
+@solara.component
+def WorkshopArea(model: solara.Reactive[DashboardModel]):
+    """Both panels, full width under the page's charts: what ``app.py`` mounts. ``model`` is the
+    page's reactive model (SolaraViz's Reset replaces its value); the panels follow each week the
+    page runs (Mesa's update counter)."""
+    from mesa.visualization.utils import update_counter
+
+    update_counter.get()  # redraw with the page, week by week
+    with solara.Column(gap="12px", style={"padding": "0 12px 12px 12px"}):
+        WorkshopPanel(model.value)
+        TakeAwayPanel(model.value)
