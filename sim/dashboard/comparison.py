@@ -134,7 +134,10 @@ def comparison_tables(
         (11.0, 15.5, 4.5)
     """
     compared = compare_metrics(
-        {labels[0]: [scalar_metrics(s) for s in base_summaries], labels[1]: [scalar_metrics(s) for s in arm_summaries]}
+        {
+            labels[0]: [scalar_metrics(s) for s in base_summaries],
+            labels[1]: [scalar_metrics(s) for s in arm_summaries],
+        }
     )
     runs = len(base_summaries)
 
@@ -158,8 +161,13 @@ def comparison_tables(
             out.append(row)
         return pd.DataFrame(out)
 
-    channels = [(f"acquired_by_channel.{c}", c.replace("_", " "), "customers won through it", "count") for c in CHANNELS]
-    reasons = [(f"churned_by_reason.{r}", r.replace("_", " "), "customers lost for it", "count") for r in REASONS]
+    channels = [
+        (f"acquired_by_channel.{c}", c.replace("_", " "), "customers won through it", "count")
+        for c in CHANNELS
+    ]
+    reasons = [
+        (f"churned_by_reason.{r}", r.replace("_", " "), "customers lost for it", "count") for r in REASONS
+    ]
     return ComparisonTables(labels, runs, rows(list(UNIT_ECONOMICS)), rows(channels), rows(reasons))
 
 

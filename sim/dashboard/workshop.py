@@ -91,7 +91,9 @@ def band_chart(bands: pd.DataFrame, colour: str, domain: list[str], colours: lis
 def difference_chart(difference: pd.DataFrame, title: str) -> alt.TopLevelMixin:
     """The per-seed difference's mean with its 95% interval, week by week, and the zero line."""
     base = alt.Chart(difference).encode(x=alt.X("week:Q", title="week"))
-    zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="#555", strokeDash=[4, 3]).encode(y="zero:Q")
+    zero = (
+        alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="#555", strokeDash=[4, 3]).encode(y="zero:Q")
+    )
     return alt.layer(
         base.mark_area(opacity=0.25, color="#8172b3").encode(y=alt.Y("low:Q", title=None), y2="high:Q"),
         base.mark_line(color="#8172b3").encode(y="mean:Q",
@@ -184,8 +186,11 @@ def comparison_view(tables: ComparisonTables, caption: str) -> None:
             ])  # fmt: skip
         return rows
 
-    solara.Text(caption + ' ("-": not defined, e.g. nothing spent, or payback not reached within the weeks '
-                "run in some seed)", classes=["sim-comparison-caption"])
+    solara.Text(
+        caption + ' ("-": not defined, e.g. nothing spent, or payback not reached within the weeks '
+        "run in some seed)",
+        classes=["sim-comparison-caption"],
+    )
     _table(["unit economics", *header[1:]], body(tables.economics, True), "sim-economics")
     with solara.Columns([1, 1]):
         _table(["customers won by channel", *header[1:]], body(tables.channels, False), "sim-channels")
@@ -240,11 +245,15 @@ def WorkshopPanel(model: DashboardModel):
         base = model.scenario_in_force
         if plan_upload.value is not None:
             name, data = plan_upload.value
-            label, scenario = compared_arm(base, firm, plan=uploaded_plan(firm, name, data), plan_name=f"plan {name}")
+            label, scenario = compared_arm(
+                base, firm, plan=uploaded_plan(firm, name, data), plan_name=f"plan {name}"
+            )
         elif plan_path.value.strip():
             path = plan_path.value.strip()
             name = path.replace("\\", "/").rsplit("/", 1)[-1]
-            label, scenario = compared_arm(base, firm, plan=plan_overrides(firm, path), plan_name=f"plan {name}")
+            label, scenario = compared_arm(
+                base, firm, plan=plan_overrides(firm, path), plan_name=f"plan {name}"
+            )
         elif model.compare_strategy != NO_COMPARISON:
             label, scenario = compared_arm(base, firm, strategy=model.compare_strategy)
         else:
@@ -260,6 +269,7 @@ def WorkshopPanel(model: DashboardModel):
             message.set(f"side by side: {error}")
             return None
         runs = list(range(model.seed, model.seed + count))
+        progress.set((0, count * (2 if scenario is not None else 1)))
         message.set(f"running {count} seeds ({runs[0]}-{runs[-1]})" + (" for both arms" if scenario else ""))
         try:
             done = run_replicates(
@@ -302,7 +312,10 @@ def WorkshopPanel(model: DashboardModel):
     # Built once per result and outcome, not at every week the page plays.
     view = solara.use_memo(lambda: replicate_view(reps, outcome.value) if reps is not None else None,
                            dependencies=[reps, outcome.value])  # fmt: skip
-    with solara.Card("Replicates and paired comparison", classes=["sim-workshop"]) as panel, solara.Column(gap="6px"):
+    with (
+        solara.Card("Replicates and paired comparison", classes=["sim-workshop"]) as panel,
+        solara.Column(gap="6px"),
+    ):
         with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.SliderInt("replicates (seeds)", value=seeds, min=MIN_SEEDS, max=MAX_SEEDS, step=1)
             solara.InputInt("seeds, typed", value=seeds, classes=["sim-seeds"])
