@@ -141,6 +141,7 @@ def test_replicates_comparison_and_downloads(dashboard, tmp_path):
             ).wait_for(timeout=60_000)
             snapshot = page.locator(".sim-economics").last.inner_text()
 
+            takeaway = page.locator(".sim-takeaway").inner_text()
             files = {label: _download(page, label, tmp_path) for label in (
                 "weekly table (CSV)", "summary (CSV)", "settings as a scenario (TOML)", "bands (CSV)",
                 "customers bands (PNG)", "difference (SVG)")}  # fmt: skip
@@ -169,6 +170,7 @@ def test_replicates_comparison_and_downloads(dashboard, tmp_path):
     )
     assert "plan best.toml" in snapshot, f"the on-screen comparison is against the plan, got:\n{snapshot}"
 
+    assert f"What the page shows at week {STEPS}" in takeaway, f"the panel follows the week, got {takeaway!r}"
     weekly = list(csv.DictReader(io.StringIO(files["weekly table (CSV)"].read_text())))
     arms = {row["arm"] for row in weekly}
     weeks = sorted({int(row["week"]) for row in weekly})

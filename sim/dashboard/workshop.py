@@ -213,7 +213,7 @@ def _chart_downloads(charts: dict[str, alt.TopLevelMixin], stem: str) -> None:
 
 
 @solara.component
-def WorkshopPanel(model: DashboardModel):
+def WorkshopPanel(model: DashboardModel, week: int = 0):
     """Replicates and paired comparison: the seeds control, progress and cancel, the bands, the
     difference with its verdict, and per arm the unit economics, channels and churn reasons."""
     seeds = solara.use_reactive(DEFAULT_SEEDS)
@@ -376,7 +376,7 @@ def WorkshopPanel(model: DashboardModel):
 
 
 @solara.component
-def TakeAwayPanel(model: DashboardModel):
+def TakeAwayPanel(model: DashboardModel, week: int = 0):
     """Take it away: the weekly table and the summary as CSV, and the settings in force as a
     scenario file that ``sim run`` reproduces; built when clicked."""
     stem = f"{model.scenario_in_force.name}_seed{model.seed}"
@@ -407,5 +407,6 @@ def WorkshopArea(model: solara.Reactive[DashboardModel]):
 
     update_counter.get()  # redraw with the page, week by week
     with solara.Column(gap="12px", style={"padding": "0 12px 12px 12px"}):
-        WorkshopPanel(model.value)
-        TakeAwayPanel(model.value)
+        # The week as a property of its own: a component is drawn again only when its arguments change.
+        WorkshopPanel(model.value, week=model.value.week)
+        TakeAwayPanel(model.value, week=model.value.week)
