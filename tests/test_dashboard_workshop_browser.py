@@ -26,7 +26,7 @@ from sim.simulation import simulate
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = next((found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))), None)
 MARKET, WEEKS = 300, 26  # people, weeks: a run takes well under a second, so replicates finish quickly
-STEPS, SEEDS = 3, 5
+STEPS, SEEDS = 2, 5  # steps: each redraws the six matplotlib charts of the page (seconds on a loaded machine)
 
 try:
     from playwright.sync_api import sync_playwright
