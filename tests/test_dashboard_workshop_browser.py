@@ -106,7 +106,7 @@ def test_replicates_comparison_and_downloads(dashboard, tmp_path):
             page.wait_for_selector("text=Firm compared: us, as set against relations", timeout=30_000)
             for week in range(1, STEPS + 1):
                 page.get_by_role("button", name="Step").click()
-                page.wait_for_selector(f"text=Week {week} of {WEEKS}", timeout=30_000)
+                page.wait_for_selector(f"text=Week {week} of {WEEKS}", timeout=90_000)  # a loaded machine
 
             # Started on the most seeds, its progress shows; Cancel stops it.
             typed = page.locator(".sim-seeds input")
