@@ -130,7 +130,7 @@ def comparison_tables(
         >>> arm = [{"profit": 15.0, "acquired_by_channel": {"search": 1}}, {"profit": 16.0, "acquired_by_channel": {"search": 1}}]
         >>> tables = comparison_tables(base, arm, ("balanced", "relations"))
         >>> row = tables.economics.set_index("metric").loc["profit"]
-        >>> row["balanced"], row["relations"], row["difference"]
+        >>> float(row["balanced"]), float(row["relations"]), float(row["difference"])
         (11.0, 15.5, 4.5)
     """
     compared = compare_metrics(
