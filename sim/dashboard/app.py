@@ -34,6 +34,7 @@ from sim.dashboard.market import (
 )
 from sim.dashboard.server import EMULATOR_ENV, OVERRIDES_ENV, SCENARIO_ENV
 from sim.dashboard.whatif import WhatIf
+from sim.dashboard.workshop import WorkshopArea  # issue 23: replicates, comparison, downloads
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 
@@ -349,9 +350,11 @@ MODEL_CLASS = EmulatedDashboardModel if WHATIF else DashboardModel
 @solara.component
 def Page():
     """One browser session: its own model, shown by SolaraViz."""
-    model = solara.use_memo(lambda: MODEL_CLASS(**initial_settings(PARAMS)), dependencies=[])
+    first = solara.use_memo(lambda: MODEL_CLASS(**initial_settings(PARAMS)), dependencies=[])
+    model = solara.use_reactive(first)  # reactive: SolaraViz's Reset replaces its value, the workshop follows
     solara.Style(SLIDER_VALUES_CSS)
     SolaraViz(model, components=COMPONENTS, model_params=PARAMS, name=f"What if: {SCENARIO.name}")
+    WorkshopArea(model)  # issue 23 (sim/dashboard/workshop.py): under the charts, full width
     if WHATIF is not None:
         EmulatedUnderTheControls()
     if responding_firms(SCENARIO):
