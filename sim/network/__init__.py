@@ -126,7 +126,10 @@ class NeighbourCounts:
         self.network = network
         self.groups = groups
         if network.adjacency is not None:
-            self.counts = np.zeros((network.size, groups), dtype=np.int32)
+            # A count never exceeds the person's degree: int16 where every degree fits (two
+            # bytes a person and group less at any realistic degree), int32 otherwise.
+            fits = network.size == 0 or int(network.degree.max()) <= np.iinfo(np.int16).max
+            self.counts = np.zeros((network.size, groups), dtype=np.int16 if fits else np.int32)
             self.counted_code = np.full(network.size, -1, dtype=np.int8)
             # The shares are kept up to date with the counts, entry by entry, so that no week
             # pays for a pass over every person (at a million people that pass was ~4 ms).

@@ -68,6 +68,8 @@ _NOBODY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))  # no slots
 # Bounds of the perceived-value noise's normal quantiles in 1,024 cells of the uniform: they
 # decide almost every customer's churn without the quantiles (see outcomes).
 QUANTILE_CELLS = normal_quantile_cells(1024)
+# Customers whose churn outcomes are worked out in one go (:func:`outcomes`).
+OUTCOME_BLOCK = 1 << 20
 # No table of cells: every better-value hazard worked out exactly.
 EXACT = np.empty((0, 2), dtype=np.float64)
 
@@ -498,14 +500,22 @@ def outcomes(
     chances are small, so its bound from ``cells`` (:data:`QUANTILE_CELLS`) decides almost every
     customer, and only those whose uniform falls below a bound get the quantiles.
     """
-    count = inputs[0].size
+    slots = inputs[0]
+    count = slots.size
     account = np.full(count, -1, dtype=np.int8)
     product = np.full(count, -1, dtype=np.int8)
     spend = np.full(count, -1, dtype=np.int8)
-    hazard = np.empty((count, 6), dtype=np.float32)  # every column written by the rows
     best_rival = np.empty(count, dtype=np.int64)
-    rows_inputs = (inputs, cells, keys, products, spend_level)
-    in_pieces(_outcome_rows, count, rows_inputs, account, product, spend, hazard, best_rival)
+    # The customers in blocks, so the hazards' scratch rows stay small (24 bytes a customer: at
+    # ten million people 170 MB at the memory peak); each customer's rows are their own, so the
+    # blocks give the same numbers as one pass.
+    hazard = np.empty((min(count, OUTCOME_BLOCK), 6), dtype=np.float32)  # every row written
+    for first in range(0, count, OUTCOME_BLOCK):
+        last = min(first + OUTCOME_BLOCK, count)
+        block = (slots[first:last], *inputs[1:])
+        rows_inputs = (block, cells, keys, products, spend_level)
+        outputs = (account[first:last], product[first:last], spend[first:last])
+        in_pieces(_outcome_rows, last - first, rows_inputs, *outputs, hazard, best_rival[first:last])
     return account, product, spend, best_rival
 
 
