@@ -284,10 +284,12 @@ def _demography_of_prospects(market: CustomerMarket) -> tuple[np.ndarray, np.nda
     chances = c.demographic_chances(config.died, config.moved)
     keys = np.array([market.streams.key("demography", week), market.streams.key("demography_reason", week)])
     # Not those who lapsed or arrived this week: one exit or arrival per person per week.
-    leavers, died = _prospect_departures(
-        c.status, c.churn_week, c.arrival_week, c.persona, chances, week, keys.astype(np.uint64)
-    )
-    return leavers, np.where(died, Reason.DIED, Reason.MOVED).astype(np.int64)
+    # Everyone is looked at, in pieces on the kernels' threads; each slot's verdict is its own.
+    verdict = np.empty(c.size, dtype=np.int8)
+    people = (c.status, c.churn_week, c.arrival_week, c.persona)
+    in_pieces(_prospect_departure_rows, c.size, (people, chances, week, keys.astype(np.uint64)), verdict)
+    leavers = np.flatnonzero(verdict)
+    return leavers, np.where(verdict[leavers] == 2, Reason.DIED, Reason.MOVED).astype(np.int64)
 
 
 def recent_leavers(market: CustomerMarket) -> np.ndarray:
@@ -680,33 +682,24 @@ def bookkeeping(
     )
 
 
-@njit(cache=True)
-def _prospect_departures(
-    status: np.ndarray,
-    churn_week: np.ndarray,
-    arrival_week: np.ndarray,
-    persona: np.ndarray,
-    chances: tuple,
-    week: int,
-    keys: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Prospects who die or move away this week (not those who lapsed or arrived this week), and
-    whether each died. Demographic hazards depend on the persona only, so ``chances`` is
-    (probability of leaving this week, share of leavers who died) per persona; ``keys`` the
-    stream cells of "demography" and "demography_reason"."""
+@njit(cache=True, nogil=True)
+def _prospect_departure_rows(first: int, last: int, inputs: tuple, verdict: np.ndarray) -> None:
+    """Slots ``first`` to ``last - 1``: ``verdict`` 2 for a prospect who dies this week, 1 for
+    one who moves away, 0 for everyone else (not those who lapsed or arrived this week).
+    Demographic hazards depend on the persona only, so ``chances`` is (probability of leaving
+    this week, share of leavers who died) per persona; ``keys`` the stream cells of "demography"
+    and "demography_reason"."""
+    people, chances, week, keys = inputs
+    status, churn_week, arrival_week, persona = people
     leave, died_share = chances
-    leavers = np.empty(status.size, dtype=np.int64)
-    died = np.empty(status.size, dtype=np.bool_)
-    count = 0
-    for slot in range(status.size):
+    for slot in range(first, last):
+        verdict[slot] = 0
         if status[slot] != _PROSPECT or churn_week[slot] == week or arrival_week[slot] >= week:
             continue
         kind = persona[slot]
         if uniform_one(keys[0], np.int64(slot)) < leave[kind]:
-            leavers[count] = slot
-            died[count] = uniform_one(keys[1], np.int64(slot)) < died_share[kind]
-            count += 1
-    return leavers[:count].copy(), died[:count].copy()  # copies: do not pin the full buffers
+            died = uniform_one(keys[1], np.int64(slot)) < died_share[kind]
+            verdict[slot] = 2 if died else 1
 
 
 @njit(cache=True)
