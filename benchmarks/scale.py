@@ -9,6 +9,14 @@ threads (the threads the heaviest kernels split large populations over: ``--thre
 ``SIM_THREADS``, default every core; 1 for a strictly serial run).
 Not a test: the machine is shared, so compare figures measured side by side in one session.
 
+Side by side with another checkout (e.g. the commit a change started from, in a git worktree):
+
+    python benchmarks/scale.py --customers 1000000 --weeks 260 --compare-with /work/wt-base --repeats 3
+
+runs this script in fresh processes, alternating the other checkout's ``sim`` (``PYTHONPATH``) and
+this one's, ``--repeats`` times each, prints each run's JSON line and then one JSON line of the
+medians of both and their ratios (this checkout / the other: below 1 is faster or smaller).
+
 Before the timed run, a 1,000-person market of the same scenario runs for a few weeks
 (``--warm-up``, on by default): the first call of each compiled kernel in a process loads it from
 numba's on-disk cache (about 0.2 s in all, once per process, like an import), and that is not the
@@ -19,7 +27,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -43,7 +55,14 @@ def main() -> None:
         help="run a small market first so the compiled kernels are loaded (default: on)",
     )
     parser.add_argument("--threads", type=int, help="kernel threads (default: SIM_THREADS or every core)")
+    parser.add_argument(
+        "--compare-with", metavar="CHECKOUT", help="another checkout of the project, run side by side"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each checkout with --compare-with")
     args = parser.parse_args()
+    if args.compare_with:
+        compare(args)
+        return
     if args.threads is not None:
         threads.set_threads(args.threads)
     warm_up_seconds = 0.0
@@ -71,6 +90,52 @@ def main() -> None:
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 "warm_up_seconds": round(warm_up_seconds, 3),
                 "threads": threads.threads(),
+            }
+        )
+    )
+
+
+FIGURES = ("seconds", "setup_seconds", "peak_rss_mb")
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Alternate runs of this script with the other checkout's ``sim`` and with this one's; print
+    each run, then the medians and the ratios (this / other)."""
+    other = Path(args.compare_with).resolve()
+    if not (other / "sim" / "__init__.py").exists():
+        raise SystemExit(f"--compare-with {args.compare_with}: no sim package there")
+    command = [sys.executable, __file__, "--customers", str(args.customers), "--weeks", str(args.weeks)]
+    command += ["--seed", str(args.seed), "--scenario", str(Path(args.scenario).resolve())]
+    command += [] if args.warm_up else ["--no-warm-up"]
+    command += [] if args.threads is None else ["--threads", str(args.threads)]
+    runs: dict[str, list[dict]] = {"other": [], "this": []}
+    for _ in range(args.repeats):
+        for label, tree in (("other", other), ("this", ROOT)):
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            # The other checkout's scenarios, where it keeps its own copy of the one asked for.
+            done = subprocess.run(command, env=env, cwd=tree, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise SystemExit(f"the run with {tree} failed:\n{done.stderr}")
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
+            runs[label].append(figures)
+            print(json.dumps({"checkout": str(tree), **figures}), flush=True)
+    medians = {
+        label: {name: statistics.median(run[name] for run in results) for name in FIGURES}
+        for label, results in runs.items()
+    }
+    print(
+        json.dumps(
+            {
+                "customers": args.customers,
+                "weeks": args.weeks,
+                "repeats": args.repeats,
+                "other": str(other),
+                "this": str(ROOT),
+                "median_other": medians["other"],
+                "median_this": medians["this"],
+                "ratio_this_over_other": {
+                    name: round(medians["this"][name] / medians["other"][name], 3) for name in FIGURES
+                },
             }
         )
     )

@@ -521,3 +521,16 @@ def test_touch_multiplies_by_the_float32_rounded_keep():
     targeting.touch(slots, untouched, touches, keep)
     np.testing.assert_array_equal(untouched, expected, "expected a float32 product with the rounded keep")
     assert touches.sum() == 200, "expected one more contact for each touched slot"
+
+
+def test_churn_outcomes_in_blocks_give_the_numbers_of_one_pass(monkeypatch):
+    # The churn outcomes run in blocks of OUTCOME_BLOCK customers (to keep the scratch small at
+    # ten million people); with blocks of 97 a 2,000-person market must end exactly as in one pass.
+    from sim import load_scenario, simulate
+
+    scenario = load_scenario("scenarios/baseline.toml", {"market.size": 2000, "run.weeks": 30})
+    one_pass = simulate(scenario, seed=4)
+    monkeypatch.setattr(churn, "OUTCOME_BLOCK", 97)
+    blocks = simulate(scenario, seed=4)
+    assert one_pass.timeseries.equals(blocks.timeseries), "expected the same weekly table with blocks of 97"
+    assert one_pass.customers.equals(blocks.customers), "expected the same customer table with blocks of 97"

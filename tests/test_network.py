@@ -148,3 +148,27 @@ def test_running_neighbour_counts_equal_a_recount_after_changes():
             network.neighbour_share(one_hot),
             "expected the running counts to give the same shares as a recount",
         )
+
+
+def test_counting_sort_csr_matches_the_sorted_codes_csr():
+    # Ties with repeats (both directions), self-loops and two hubs (rows longer than the
+    # insertion-sort cut of 32): the counting sort must give the structure of the sorted codes.
+    from sim.network.generators import csr_from_edges, csr_from_sorted_codes
+
+    rng = np.random.default_rng(5)
+    size = 400
+    a = rng.integers(0, size, 3000)
+    b = rng.integers(0, size, 3000)
+    a = np.concatenate([a, b[:200], np.zeros(150, dtype=np.int64), np.arange(50)])
+    b = np.concatenate([b, a[:200], rng.integers(0, size, 150), np.arange(50)])
+    keep = a != b
+    low, high = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    forward = np.unique(low * size + high)
+    backward = np.sort((forward % size) * size + forward // size)
+    expected_indptr, expected_indices = csr_from_sorted_codes(size, forward, backward)
+    indptr, indices = csr_from_edges(size, a, b)
+    assert np.diff(indptr).max() > 32, (
+        f"expected a hub above the insertion-sort cut, got {np.diff(indptr).max()}"
+    )
+    assert np.array_equal(indptr, expected_indptr), "expected the same row starts as the sorted codes give"
+    assert np.array_equal(indices, expected_indices), "expected the same sorted, distinct neighbours per row"

@@ -81,6 +81,8 @@ _NOBODY = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))  # no slots
 # Bounds of the perceived-value noise's normal quantiles in 1,024 cells of the uniform: they
 # decide almost every customer's churn without the quantiles (see outcomes).
 QUANTILE_CELLS = normal_quantile_cells(1024)
+# Customers whose churn outcomes are worked out in one go (:func:`outcomes`).
+OUTCOME_BLOCK = 1 << 20
 # No table of cells: every better-value hazard worked out exactly.
 EXACT = np.empty((0, 2), dtype=np.float64)
 
@@ -306,10 +308,12 @@ def _demography_of_prospects(market: CustomerMarket) -> tuple[np.ndarray, np.nda
     else:
         chances, kind = c.demographic_chances(config.died, config.moved), c.persona
     # Not those who lapsed or arrived this week: one exit or arrival per person per week.
-    leavers, died = _prospect_departures(
-        c.status, c.churn_week, c.arrival_week, kind, chances, week, keys.astype(np.uint64)
-    )
-    return leavers, np.where(died, Reason.DIED, Reason.MOVED).astype(np.int64)
+    # Everyone is looked at, in pieces on the kernels' threads; each slot's verdict is its own.
+    verdict = np.empty(c.size, dtype=np.int8)
+    people = (c.status, c.churn_week, c.arrival_week, kind)
+    in_pieces(_prospect_departure_rows, c.size, (people, chances, week, keys.astype(np.uint64)), verdict)
+    leavers = np.flatnonzero(verdict)
+    return leavers, np.where(verdict[leavers] == 2, Reason.DIED, Reason.MOVED).astype(np.int64)
 
 
 def recent_leavers(market: CustomerMarket) -> np.ndarray:
@@ -527,14 +531,22 @@ def outcomes(
     chances are small, so its bound from ``cells`` (:data:`QUANTILE_CELLS`) decides almost every
     customer, and only those whose uniform falls below a bound get the quantiles.
     """
-    count = inputs[0].size
+    slots = inputs[0]
+    count = slots.size
     account = np.full(count, -1, dtype=np.int8)
     product = np.full(count, -1, dtype=np.int8)
     spend = np.full(count, -1, dtype=np.int8)
-    hazard = np.empty((count, 6), dtype=np.float32)  # every column written by the rows
     best_rival = np.empty(count, dtype=np.int64)
-    rows_inputs = (inputs, cells, keys, products, spend_level)
-    in_pieces(_outcome_rows, count, rows_inputs, account, product, spend, hazard, best_rival)
+    # The customers in blocks, so the hazards' scratch rows stay small (24 bytes a customer: at
+    # ten million people 170 MB at the memory peak); each customer's rows are their own, so the
+    # blocks give the same numbers as one pass.
+    hazard = np.empty((min(count, OUTCOME_BLOCK), 6), dtype=np.float32)  # every row written
+    for first in range(0, count, OUTCOME_BLOCK):
+        last = min(first + OUTCOME_BLOCK, count)
+        block = (slots[first:last], *inputs[1:])
+        rows_inputs = (block, cells, keys, products, spend_level)
+        outputs = (account[first:last], product[first:last], spend[first:last])
+        in_pieces(_outcome_rows, last - first, rows_inputs, *outputs, hazard, best_rival[first:last])
     return account, product, spend, best_rival
 
 
@@ -699,34 +711,25 @@ def bookkeeping(
     )
 
 
-@njit(cache=True)
-def _prospect_departures(
-    status: np.ndarray,
-    churn_week: np.ndarray,
-    arrival_week: np.ndarray,
-    persona: np.ndarray,
-    chances: tuple,
-    week: int,
-    keys: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Prospects who die or move away this week (not those who lapsed or arrived this week), and
-    whether each died. ``chances`` is (probability of leaving this week, share of leavers who
-    died) per kind of person, ``persona`` each slot's kind: the persona (the demographic hazards
-    are the persona's), or the slot itself when a frailty makes them personal; ``keys`` the
-    stream cells of "demography" and "demography_reason"."""
+@njit(cache=True, nogil=True)
+def _prospect_departure_rows(first: int, last: int, inputs: tuple, verdict: np.ndarray) -> None:
+    """Slots ``first`` to ``last - 1``: ``verdict`` 2 for a prospect who dies this week, 1 for
+    one who moves away, 0 for everyone else (not those who lapsed or arrived this week).
+    ``chances`` is (probability of leaving this week, share of leavers who died) per kind of
+    person, ``persona`` each slot's kind: the persona (the demographic hazards are the
+    persona's), or the slot itself when a frailty makes them personal; ``keys`` the stream cells
+    of "demography" and "demography_reason"."""
+    people, chances, week, keys = inputs
+    status, churn_week, arrival_week, persona = people
     leave, died_share = chances
-    leavers = np.empty(status.size, dtype=np.int64)
-    died = np.empty(status.size, dtype=np.bool_)
-    count = 0
-    for slot in range(status.size):
+    for slot in range(first, last):
+        verdict[slot] = 0
         if status[slot] != _PROSPECT or churn_week[slot] == week or arrival_week[slot] >= week:
             continue
         kind = persona[slot]
         if uniform_one(keys[0], np.int64(slot)) < leave[kind]:
-            leavers[count] = slot
-            died[count] = uniform_one(keys[1], np.int64(slot)) < died_share[kind]
-            count += 1
-    return leavers[:count].copy(), died[:count].copy()  # copies: do not pin the full buffers
+            died = uniform_one(keys[1], np.int64(slot)) < died_share[kind]
+            verdict[slot] = 2 if died else 1
 
 
 @njit(cache=True)

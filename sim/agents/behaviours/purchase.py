@@ -256,6 +256,9 @@ def _book(
     discount_base = rule.discount_base
     revenue = np.empty(slots.size, dtype=np.float64)
     by_firm = np.zeros((5, firms), dtype=np.float64)
+    # The discount factor of each age in weeks, worked out at its first use: one power per age
+    # instead of one per buyer (the same expression, so the same factor).
+    factor_of_age = np.full(max(week + 1, 1), np.nan)
     for i in range(slots.size):
         slot = slots[i]
         firm = firm_of[slot]
@@ -273,7 +276,12 @@ def _book(
             by_firm[2, firm] += value
         if won[slot]:
             margin_by_age[firm, week - acquired[slot]] += margin
-            discounted = margin * discount_base ** -((week - acquired[slot]) / 52.0)
+            age = week - acquired[slot]
+            factor = factor_of_age[age]
+            if factor != factor:  # not yet worked out (NaN)
+                factor = discount_base ** -(age / 52.0)
+                factor_of_age[age] = factor
+            discounted = margin * factor
             by_firm[3, firm] += discounted
             if channel[slot] == _REFERRAL:
                 by_firm[4, firm] += discounted
