@@ -474,6 +474,7 @@ class Session:
         self.widgets: dict[str, Any] = {}  # the drawn widgets the play loop sets: charts, headline, network
         self.empty: dict[str, bool] = {}  # bar charts drawn as "none yet"
         self.spec_week: dict[str, int] = {}  # the week each chart's spec holds
+        self.network_view: Any = None  # the page's network picture widget (NetworkPicture)
         self.network_png = b""
         self.network_week = -1
         self.rate = ""  # "played 40 weeks at 23.5 weeks a second"
@@ -542,8 +543,6 @@ class Session:
         if "headline" in widgets:
             for name, value in headline_texts(self.model, self.rate).items():
                 setattr(widgets["headline"], name, value)
-        if os.environ.get("SIM_DEBUG"):
-            print("push", sorted(widgets), network, flush=True)
         if network and "network" in widgets:
             self.draw_network()
             for name, value in network_traits(self).items():
@@ -743,10 +742,16 @@ def Chart(kind: str, session: Session, slow: solara.Reactive):
 
 @solara.component
 def NetworkPicture(session: Session, slow: solara.Reactive):
+    """The network picture: one widget per session (:attr:`Session.network_view`), set directly."""
     slow.value  # noqa: B018
+    if session.network_view is None:
+        session.network_view = NetworkView(**network_traits(session))
+    else:
+        for name, value in network_traits(session).items():
+            setattr(session.network_view, name, value)
+    session.widgets["network"] = session.network_view
     with solara.Card(classes=["sim-network"], style={"text-align": "center"}) as card:
-        view = NetworkView.element(**network_traits(session))
-    solara.use_effect(_register(session, "network", view), None)  # after every render: the widget drawn now
+        solara.v.Html(tag="div", children=[session.network_view])
     return card
 
 
