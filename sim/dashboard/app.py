@@ -19,7 +19,7 @@ not an image renderer's. Each browser session gets its own model.
 from __future__ import annotations
 
 import base64
-import io
+import contextlib
 import json
 import os
 import threading
@@ -32,7 +32,7 @@ import ipyvuetify
 import solara
 import traitlets
 
-from sim.dashboard.charts import BAR_CHARTS, LIVE_CHARTS, bar_rows, live_data, live_spec, network_chart
+from sim.dashboard.charts import BAR_CHARTS, LIVE_CHARTS, NetworkPainter, bar_rows, live_data, live_spec
 from sim.dashboard.market import (
     GROUPS,
     LIVE_EVENTS,
@@ -475,6 +475,7 @@ class Session:
         self.empty: dict[str, bool] = {}  # bar charts drawn as "none yet"
         self.spec_week: dict[str, int] = {}  # the week each chart's spec holds
         self.network_view: Any = None  # the page's network picture widget (NetworkPicture)
+        self.painter = NetworkPainter()
         self.network_png = b""
         self.network_week = -1
         self.rate = ""  # "played 40 weeks at 23.5 weeks a second"
@@ -517,10 +518,7 @@ class Session:
         model = self.model
         if self.network_week == model.week and self.network_png:
             return
-        figure = network_chart(model)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        self.network_png, self.network_week = buffer.getvalue(), model.week
+        self.network_png, self.network_week = self.painter.png(model), model.week
 
     def since(self, kind: str) -> int:
         """The last week chart ``kind`` shows of the current model (its spec's week at first)."""
@@ -688,10 +686,9 @@ def _register(session: Session, name: str, element) -> Callable[[], None]:
     """An effect that records the widget drawn for ``element``, so the play loop can set it."""
 
     def effect() -> None:
-        try:
+        # KeyError: an element of a render already replaced; the latest render's effect follows.
+        with contextlib.suppress(KeyError):
             session.widgets[name] = solara.get_widget(element)
-        except KeyError:  # an element of a render already replaced: the latest render's effect follows
-            pass
 
     return effect
 
