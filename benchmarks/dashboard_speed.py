@@ -63,7 +63,7 @@ def measure(url: str, speeds: list[str], seconds: float, screenshot: Path | None
             page = browser.new_page(viewport={"width": 1500, "height": 2200})
             opened = time.perf_counter()
             page.goto(url)
-            page.wait_for_selector(".sim-chart-customers svg .mark-symbol path", state="attached", timeout=120_000)
+            page.wait_for_selector(".sim-chart-customers svg .layer_1_marks path", state="attached", timeout=120_000)
             figures["first_chart_s"] = round(time.perf_counter() - opened, 2)
             for speed in speeds:
                 page.locator(".sim-restart").click()

@@ -630,8 +630,11 @@ def Controls(draft: solara.Reactive, params: dict[str, Any]):
 
 
 @solara.component
-def PendingChanges(session: Session, draft: solara.Reactive, on_apply: Callable[[], None]):
+def PendingChanges(
+    session: Session, draft: solara.Reactive, slow: solara.Reactive, on_apply: Callable[[], None]
+):
     """The controls moved since the settings in force, until Apply (or Discard) is pressed."""
+    slow.value  # noqa: B018 - read: Apply changes the settings in force
     lines = pending_changes(session.params, session.applied, draft.value)
     with solara.Card(classes=["sim-pending"], style={"padding": "4px 8px"}) as card:
         if lines:
@@ -861,7 +864,7 @@ def Page():
     solara.Style(PAGE_CSS)
     with solara.Sidebar(), solara.Column(gap="8px"):
         RunControls(session, playing, speed, act)
-        PendingChanges(session, draft, apply)
+        PendingChanges(session, draft, slow, apply)
         Controls(draft, session.params)
         if WHATIF is not None:
             EmulatedPanel()

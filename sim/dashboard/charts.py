@@ -499,7 +499,7 @@ def _time_layers(firm_scale: dict, lines: dict, now: str | None, arm: str | None
     """A time chart's layers: ``lines`` (a line layer), the current week's points (``now``: week 0
     shows as dots), the axis end (a quarter at first) and the markers of events and reactions."""
     only = [{"filter": f"datum.arm === '{arm}'"}] if arm else []
-    colour = {"field": "firm", "type": "nominal", "scale": firm_scale, "legend": None}
+    colour = {"field": "firm", "type": "nominal", "scale": firm_scale}  # one scale: one legend
     layers = [{**lines, "transform": only + lines.get("transform", [])}]
     if now:
         layers.append({
