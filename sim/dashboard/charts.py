@@ -608,6 +608,9 @@ def live_spec(kind: str, model: DashboardModel, token: int = 0) -> dict:
         "title": {"text": LIVE_CHARTS[kind], "anchor": "start", "frame": "bounds", "fontSize": 14},
         "datasets": {**appended, **replaced},
         "usermeta": {"token": token, "week": model.week, "kind": kind},
+        # Laid out again as rows arrive: axis labels that grow (a minus sign, a firm's name once its
+        # first bar is in) would otherwise be cut at the left edge.
+        "autosize": {"type": "pad", "resize": True},
         "config": {"legend": LEGEND_CONFIG, "view": {"stroke": None}, "axis": {"gridOpacity": 0.5}},
         "width": LIVE_WIDTH,
         "height": LIVE_HEIGHT,
