@@ -63,7 +63,9 @@ def measure(url: str, speeds: list[str], seconds: float, screenshot: Path | None
             page = browser.new_page(viewport={"width": 1500, "height": 2200})
             opened = time.perf_counter()
             page.goto(url)
-            page.wait_for_selector(".sim-chart-customers svg .layer_1_marks path", state="attached", timeout=120_000)
+            page.wait_for_selector(
+                ".sim-chart-customers svg .layer_1_marks path", state="attached", timeout=120_000
+            )
             figures["first_chart_s"] = round(time.perf_counter() - opened, 2)
             for speed in speeds:
                 page.locator(".sim-restart").click()
@@ -73,7 +75,9 @@ def measure(url: str, speeds: list[str], seconds: float, screenshot: Path | None
                     page.locator(".sim-speed .v-select__slot").click()
                     page.locator(".v-menu__content .v-list-item", has_text=speed).first.click()
                 page.locator(".sim-play").click()
-                page.wait_for_function("(e => e && !/Week 0 of/.test(e.innerText))(document.querySelector('.sim-week'))")
+                page.wait_for_function(
+                    "(e => e && !/Week 0 of/.test(e.innerText))(document.querySelector('.sim-week'))"
+                )
                 first, began = week_on_page(page), time.perf_counter()
                 page.wait_for_timeout(seconds * 1000)
                 last, ended = week_on_page(page), time.perf_counter()
