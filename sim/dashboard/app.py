@@ -482,7 +482,7 @@ class Session:
         self.draw_network()
 
     def _build(self, settings: dict[str, Any]) -> DashboardModel:
-        model = DashboardModel(**settings)
+        model = MODEL_CLASS(**settings)
         model.settings = {k: v for k, v in settings.items() if k != "market_scenario"}
         return model
 
