@@ -97,6 +97,21 @@ def measure(url: str, speeds: list[str], seconds: float, screenshot: Path | None
     return figures
 
 
+def model_only(scenario: str, customers: int, weeks: int = 52) -> float:
+    """Weeks a second of the page's model alone (both arms, no page), in this process: the ceiling
+    the page's play can reach on this machine at this moment."""
+    from sim import load_scenario
+    from sim.dashboard.market import DashboardModel, dashboard_params, initial_settings
+
+    loaded = load_scenario(scenario, {"market.size": customers})
+    model = DashboardModel(**initial_settings(dashboard_params(loaded)))
+    model.step()
+    began = time.perf_counter()
+    for _ in range(weeks):
+        model.step()
+    return weeks / (time.perf_counter() - began)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="scenarios/baseline.toml")
@@ -113,7 +128,9 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+    ceiling = model_only(args.scenario, args.customers)
     print(json.dumps({"customers": args.customers, "scenario": args.scenario, **figures,
+                      "model_only_weeks_per_s": round(ceiling, 1),
                       "load_average": os.getloadavg()[0]}))  # fmt: skip
 
 
