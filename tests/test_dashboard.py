@@ -1,4 +1,4 @@
-"""The dashboard without a browser: controls -> scenario, the model SolaraViz steps and resets,
+"""The dashboard without a browser: controls -> scenario, the model the page steps and resets,
 the running CAC/LTV, the network picture and the charts (tests/test_dashboard_browser.py drives
 the page itself)."""
 
@@ -148,17 +148,6 @@ def test_mesa_reset_passes_its_own_scenario_which_is_ignored(small):
     """Mesa >= 3.5's Reset adds a `scenario` keyword of its own; ours is `market_scenario`."""
     model = DashboardModel(market_scenario=small, scenario=object())
     assert model.scenario_in_force.market.size == 400 and not model.notices
-
-
-@pytest.mark.filterwarnings("ignore:.*ComponentsView:UserWarning")  # Mesa's own hook order
-def test_mesa_solaraviz_accepts_the_controls(small):
-    from mesa.visualization import solara_viz
-
-    params = dashboard_params(small)
-    solara_viz._check_model_params(DashboardModel.__init__, params)  # raises on a control it rejects
-    inputs, fixed = solara_viz.split_model_params(params)
-    assert set(fixed) == {"market_scenario"}, f"only the scenario is fixed, got {sorted(fixed)}"
-    assert len(inputs) == len(params) - 1, "every other parameter is a control on the page"
 
 
 def test_side_by_side_is_the_other_strategy_on_the_same_seed(small):
