@@ -777,8 +777,9 @@ def RunControls(session: Session, playing: solara.Reactive, speed: solara.Reacti
             solara.Button("Step a week", on_click=lambda: restart("step"), disabled=playing.value or finished,
                           classes=["sim-step"])  # fmt: skip
             solara.Button("Restart at week 0", on_click=lambda: restart("restart"), classes=["sim-restart"])
-        solara.Select("speed (weeks a second)", values=list(SPEEDS), value=speed.value, on_value=speed.set,
-                      dense=True, classes=["sim-speed"])  # fmt: skip
+        with solara.Div(style={"margin-top": "14px"}):  # clear of the buttons above
+            solara.Select("speed (weeks a second)", values=list(SPEEDS), value=speed.value,
+                          on_value=speed.set, dense=True, classes=["sim-speed"])  # fmt: skip
     return card
 
 
