@@ -638,11 +638,10 @@ def PendingChanges(
     lines = pending_changes(session.params, session.applied, draft.value)
     with solara.Card(classes=["sim-pending"], style={"padding": "4px 8px"}) as card:
         if lines:
-            solara.Text(
-                "Not applied yet (press Apply; the run restarts at week 0):", style={"font-weight": "bold"}
-            )
-            for line in lines:
-                solara.Text(line, classes=["sim-pending-line"])
+            solara.v.Html(tag="div", children=["Not applied yet (press Apply; the run restarts at week 0):"],
+                          style_="font-weight: bold")  # fmt: skip
+            for line in lines:  # a line each
+                solara.v.Html(tag="div", children=[line], class_="sim-pending-line")
         else:
             solara.Text("The settings in force are the ones shown.", classes=["sim-pending-none"])
         with solara.Row():
