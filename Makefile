@@ -26,7 +26,7 @@ test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	# One worker per core, each test file whole on one worker (its module fixtures made once).
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --durations=30
 
 # The dashboard's browser test drives Debian's chromium: install it when missing, if we can (root
 # with apt-get); otherwise the test is skipped and says why.

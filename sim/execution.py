@@ -227,7 +227,7 @@ def available_cores() -> int:
 
 def estimated_seconds(specs: Iterable[RunSpec]) -> float:
     """The seconds ``specs`` take in one warm process: per run :data:`RUN_SECONDS`, plus per week
-    :data:`WEEK_SECONDS` and :data:`PERSON_WEEK_SECONDS` x people (``market.size``).
+    :data:`WEEK_SECONDS` and :data:`PERSON_WEEK_SECONDS` x people simulated (``market.people``).
 
     Example:
         >>> from sim import load_scenario
@@ -236,7 +236,7 @@ def estimated_seconds(specs: Iterable[RunSpec]) -> float:
         7.5
     """
     return sum(
-        RUN_SECONDS + s.scenario.run.weeks * (WEEK_SECONDS + PERSON_WEEK_SECONDS * s.scenario.market.size)
+        RUN_SECONDS + s.scenario.run.weeks * (WEEK_SECONDS + PERSON_WEEK_SECONDS * s.scenario.market.people)
         for s in specs
     )
 

@@ -208,10 +208,17 @@ def machine() -> dict[str, Any]:
 def describe_scenario(scenario: Scenario | Mapping[str, Any]) -> dict[str, Any]:
     """``name``, ``source`` (the file it was read from; None if built in Python) and ``hash``
     (:func:`scenario_hash`) of a scenario, or of the ``scenario``, ``source`` and ``hash`` keys
-    of a result's JSON (``sensitivity.json``, ``fit.json``, ``optimisation.json``)."""
+    of a result's JSON (``sensitivity.json``, ``fit.json``, ``optimisation.json``); a scaled
+    market adds ``scaling`` (real size, people simulated, scale: :func:`sim.scaling.scaling_record`)."""
     if isinstance(scenario, Mapping):
-        return {"name": scenario["scenario"], "source": scenario.get("source"), "hash": scenario["hash"]}
-    return {"name": scenario.name, "source": scenario.source, "hash": scenario_hash(scenario)}
+        described = {"name": scenario["scenario"], "source": scenario.get("source"), "hash": scenario["hash"]}
+        scaling = scenario.get("scaling")
+    else:
+        from sim.scaling import scaling_record
+
+        described = {"name": scenario.name, "source": scenario.source, "hash": scenario_hash(scenario)}
+        scaling = scaling_record(scenario)
+    return described if scaling is None else {**described, "scaling": scaling}
 
 
 def build_manifest(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import mesa
 import numpy as np
@@ -40,6 +39,8 @@ from sim.events import Timeline
 from sim.network import NeighbourCounts, ReferralNetwork, build_network
 from sim.recording import Recorder
 from sim.scenario import Scenario
+from sim.scenario.scaling import simulated_scenario
+from sim.seeding import Seeding
 from sim.strategies import targeting
 from sim.strategies.base import Strategy, resolve_strategy_class
 from sim.streams import Streams
@@ -168,12 +169,22 @@ class CustomerMarket(mesa.Model):
         seed = scenario.run.seed if seed is None else int(seed)
         # Mesa's own generators are seeded for completeness; the model never draws from them.
         super().__init__(rng=seed)
+        # Population scaling: the model runs the one-for-one market of the simulated people, its
+        # real amounts divided by the scale; results are multiplied back (sim.scaling).
+        self.real_scenario = scenario  # as given, in real units
+        self.scale = scenario.market.scale  # real people per simulated person
+        scenario = simulated_scenario(scenario)
         self.scenario = scenario
         self.seed = seed
         self.streams = Streams(seed)
         self.week = 0
-        self.network: ReferralNetwork = build_network(scenario.network, scenario.market.size, seed)
+        # People first: a block-model network ties people by persona. (Their traits come from
+        # counter-based streams and the network from its own, so the order changes no draw.)
         self.customers = Customers(scenario, self.streams)
+        self.network: ReferralNetwork = build_network(
+            scenario.network, scenario.market.size, seed, persona=self.customers.persona
+        )
+        self.seeding = Seeding(self)  # initial customers and influencer pools (sim.seeding)
         # What the firms' response policies did (sim.responses.Reaction), in order.
         self.reactions: list = []
         self.firm_list: list[Firm] = []
@@ -325,13 +336,10 @@ class CustomerMarket(mesa.Model):
                 return candidate
         raise KeyError(f"no firm {name!r}; firms: {', '.join(f.name for f in self.firm_list)}")
 
-    def influencer_pool(self, share: float) -> np.ndarray:
-        """The best-connected ``share`` of the market, best first (ties by slot)."""
-        return self._degree_order[: max(1, round(share * self.customers.size))]
-
-    @cached_property
-    def _degree_order(self) -> np.ndarray:
-        return np.lexsort((np.arange(self.network.size), -self.network.degree))
+    def influencer_pool(self, config) -> np.ndarray:
+        """Whom influencer seeding (its lever ``config``) may pay, first paid first: by default
+        the best-connected ``pool`` share of the market (ties by slot); see :mod:`sim.seeding`."""
+        return self.seeding.influencer_pool(config)
 
     @property
     def in_market_prospects(self) -> np.ndarray:
@@ -356,9 +364,7 @@ class CustomerMarket(mesa.Model):
         """Week 0: initial customers of each firm and initial awareness."""
         c = self.customers
         slots = np.arange(c.size)
-        shares = np.array([f.config.initial_share for f in self.firm_list])
-        draw = self.streams.uniform("initial_firm", 0, slots)
-        firm = np.searchsorted(np.cumsum(shares), draw, side="right")
+        firm = self.seeding.initial_firm()  # chosen seeds, then initial_share at random
         initial = np.flatnonzero(firm < len(self.firm_list))
         # An established base has mixed tenure: appreciation is spread between 0 and the
         # level a new customer starts at, and satisfaction sits at the firm's quality.

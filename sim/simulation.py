@@ -14,13 +14,17 @@ import warnings
 from sim.manifest import Invocation
 from sim.model import CustomerMarket
 from sim.results import SimulationResult
+from sim.scaling import scale_summary, scale_timeseries, scaling_record, weighted
 from sim.scenario import Scenario, ScenarioError
 from sim.strategies.base import STRATEGIES, Strategy, resolve_strategy_class
 from sim.summary import summarise
 
 
 def simulate(
-    scenario: Scenario, seed: int | None = None, strategies: dict[str, Strategy] | None = None
+    scenario: Scenario,
+    seed: int | None = None,
+    strategies: dict[str, Strategy] | None = None,
+    progress: bool = False,
 ) -> SimulationResult:
     """Run ``scenario`` for ``run.weeks`` weeks and return its results.
 
@@ -29,6 +33,8 @@ def simulate(
         seed: the replicate seed; defaults to ``scenario.run.seed``. The same scenario and seed
             always give identical results.
         strategies: optional strategy objects by firm name, replacing the scenario's.
+        progress: show a progress bar on standard error (:func:`run_weeks`) when the run lasts
+            more than a few seconds and standard error is a terminal.
 
     Returns:
         A :class:`sim.results.SimulationResult` with ``.summary``, ``.timeseries``, ``.customers``;
@@ -43,10 +49,52 @@ def simulate(
     """
     invocation = Invocation.api("sim.simulate", seed=seed)
     market = CustomerMarket(scenario, seed=seed, strategies=strategies)
-    market.run_model()
+    run_weeks(market, progress)
     result = collect(market)
     result.invocation = invocation  # what result.write() records in its manifest
     return result
+
+
+# Seconds a single run goes before its progress bar appears (tqdm's ``delay``): a short run shows
+# none. SIM_PROGRESS_DELAY sets another (the progress test sets 0).
+PROGRESS_DELAY = 3.0
+
+
+def run_weeks(market: CustomerMarket, progress: bool = False) -> None:
+    """Step ``market`` to the end of its run; with ``progress``, a tqdm bar on standard error
+    (weeks done, weeks a second, time left) that appears once the run has gone on for
+    ``PROGRESS_DELAY`` seconds and never when standard error is not a terminal (a pipe, a file,
+    a test's captured output).
+
+    Example:
+        >>> from sim import CustomerMarket, load_scenario
+        >>> market = CustomerMarket(load_scenario("scenarios/baseline.toml", {"market.size": 200, "run.weeks": 3}))
+        >>> run_weeks(market, progress=True); market.week
+        3
+    """
+    if not progress:
+        market.run_model()
+        return
+    import os
+    import sys
+
+    from tqdm import tqdm
+
+    delay = float(os.environ.get("SIM_PROGRESS_DELAY", PROGRESS_DELAY))
+    weeks = market.scenario.run.weeks
+    with tqdm(
+        total=weeks,
+        initial=market.week,
+        unit="week",
+        desc=market.scenario.name,
+        delay=delay,
+        file=sys.stderr,
+        disable=None,  # None: off unless the file is a terminal
+        dynamic_ncols=True,
+    ) as bar:
+        while market.running:
+            market.step()
+            bar.update(1)
 
 
 def collect(market: CustomerMarket) -> SimulationResult:
@@ -60,10 +108,16 @@ def collect(market: CustomerMarket) -> SimulationResult:
         2
     """
     scenario = _as_run(market)
+    # A scaled run's counts and money come out in real units (sim.scaling); unscaled, as recorded.
+    scale = market.scale
+    summary = scale_summary(summarise(scenario, market.seed, market.recorder), scale)
+    record = scaling_record(scenario)
+    if record is not None:
+        summary["scaling"] = record
     return SimulationResult(
-        summary=summarise(scenario, market.seed, market.recorder),
-        timeseries=market.recorder.timeseries(),
-        customers=market.customers.table(),
+        summary=summary,
+        timeseries=scale_timeseries(market.recorder.timeseries(), scale),
+        customers=weighted(market.customers.table(), scale),
         scenario=scenario,
     )
 
@@ -83,11 +137,11 @@ def _as_run(market: CustomerMarket) -> Scenario:
         if firm.strategy.split:
             overrides[f"firms.{firm.name}.split"] = dict(firm.strategy.split)
     try:
-        return market.scenario.with_overrides(overrides)
+        return market.real_scenario.with_overrides(overrides)
     except ScenarioError as error:
         warnings.warn(
             f"the resolved scenario cannot name a strategy object passed to simulate() ({error}); "
             "it records the scenario's own strategy instead",
             stacklevel=3,
         )
-        return market.scenario.with_overrides({"run.seed": market.seed})
+        return market.real_scenario.with_overrides({"run.seed": market.seed})

@@ -7,7 +7,8 @@ step 5) appends one row per buyer and week (person id, firm, amount, number of p
 returns a :class:`TransactionsResult` holding the log as a table with the columns CLV tools such
 as ``lifetimes`` and PyMC-Marketing read: ``customer_id`` (the ``id`` of ``customers.parquet``),
 ``date`` (``run.start_date`` + 7 x week), ``amount`` (revenue booked that week), plus ``firm``,
-``week`` and ``purchases``.
+``week`` and ``purchases`` (and ``weight``, the real buyers a row stands for, when the market is
+scaled: :mod:`sim.scaling`).
 
 In: :func:`read_log` reads a log (CSV, parquet, or the CDNOW text format), :func:`cohort_curves`
 measures a cohort's repeat-purchase and retention curves on a weekly clock, and
@@ -51,6 +52,7 @@ import pandas as pd
 
 from sim.manifest import Invocation, write_manifest
 from sim.recording import PurchaseHook, hook_for_switch
+from sim.scaling import weighted
 from sim.workflow import WorkflowResult
 
 if TYPE_CHECKING:
@@ -170,7 +172,10 @@ def transaction_table(market: CustomerMarket) -> pd.DataFrame:
     if not market.scenario.run.record_transactions:
         raise ValueError("run.record_transactions is off: no transactions were recorded")
     log = market.__dict__.get("transaction_log") or TransactionLog()
-    return log.table([f.name for f in market.firm_list], market.scenario.run.start_date)
+    table = log.table([f.name for f in market.firm_list], market.scenario.run.start_date)
+    # A scaled market's buyer stands for `scale` real buyers: amounts stay each simulated buyer's
+    # own, and the weight column says how many real buyers the row stands for (sim.scaling).
+    return weighted(table, market.scale)
 
 
 @dataclass
@@ -241,7 +246,10 @@ def __getattr__(name: str) -> Any:
 
 
 def simulate_transactions(
-    scenario: Scenario, seed: int | None = None, start_date: datetime.date | str | None = None
+    scenario: Scenario,
+    seed: int | None = None,
+    start_date: datetime.date | str | None = None,
+    progress: bool = False,
 ) -> TransactionsResult:
     """Run ``scenario`` with transaction recording on and return the results and the log.
 
@@ -249,6 +257,7 @@ def simulate_transactions(
         scenario: a validated scenario.
         seed: replicate seed (default ``scenario.run.seed``).
         start_date: calendar date of week 0 (default ``run.start_date``, 2026-01-05).
+        progress: a progress bar for a long run (:func:`sim.simulation.run_weeks`).
 
     Example:
         >>> from sim import load_scenario
@@ -259,7 +268,7 @@ def simulate_transactions(
         True
     """
     from sim.model import CustomerMarket
-    from sim.simulation import collect
+    from sim.simulation import collect, run_weeks
 
     invocation = Invocation.api(
         "sim.simulate_transactions", seed=seed, start_date=None if start_date is None else str(start_date)
@@ -270,7 +279,7 @@ def simulate_transactions(
     scenario = scenario.without_experiments().with_overrides(overrides)
     market = CustomerMarket(scenario, seed=seed)
     initial = market.customers.person_id[market.customers.firm >= 0].copy()
-    market.run_model()
+    run_weeks(market, progress)
     return TransactionsResult(collect(market), transaction_table(market), initial, invocation)
 
 

@@ -122,7 +122,12 @@ def test_adopters_choices_equal_the_array_form():
         slots,
         hazard,
         np.array([streams.key("adopt_firm", week), streams.key("adopt_channel", week)]),
-        (signals.neighbour_share, market.customers.bandwagon_threshold, boost),
+        (
+            signals.neighbour_share,
+            np.zeros((0, 2), dtype=np.int32),
+            market.customers.bandwagon_threshold,
+            boost,
+        ),
         adoption.params(scenario),
         config.penetration_weight * signals.penetration.astype(np.float32),
         counts,
@@ -249,7 +254,9 @@ def test_referral_offers_equal_the_array_form():
         & (week - churn_week[want_friends] < lockout)
     )
     made = np.zeros(firms, dtype=np.int64)
-    rule = referral.ReferralParams(np.float32(0.5), conversion=0.4, rejoin_lockout_weeks=lockout)
+    rule = referral.ReferralParams(
+        np.float32(0.5), conversion=0.4, rejoin_lockout_weeks=lockout, tie_hazard=np.float32(0.0)
+    )
     got = referral._offers(
         referrers,
         friends,

@@ -26,10 +26,10 @@ from enum import IntEnum
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
 
 from sim.numerics import exp_each, expm1_each
-from sim.scenario import MAX_PERSONAS, Dist, Scenario
+from sim.scenario import MAX_PERSONAS, MULTIPLIER_TRAITS, Dist, Scenario, trait_column
 from sim.streams import Streams, uniforms_for_keys
 from sim.threads import in_pieces
 
@@ -139,6 +139,43 @@ TRAITS = (
 )
 # The persona field each trait array is drawn from, where the names differ.
 TRAIT_FIELD = {"joining_products": "products"}
+TRAIT_FIELD_OF = {field: trait for trait, field in TRAIT_FIELD.items()}  # persona field -> array
+# Multipliers of a person's hazards (sim.scenario.MULTIPLIER_TRAITS): float32 arrays of the same
+# name. Each is drawn from its own stream ("trait_<name>") only in a scenario where some persona
+# makes it other than a constant 1; elsewhere the array is a read-only view of 1s (no memory,
+# no draws) and the rules skip the multiplication, so such a scenario's numbers are unchanged.
+MULTIPLIERS = MULTIPLIER_TRAITS
+CHURN_FRAILTIES = (
+    "followed_friend_frailty",
+    "better_value_frailty",
+    "dissatisfied_frailty",
+    "unappreciated_frailty",
+)
+SUSCEPTIBILITIES = ("advertising_susceptibility", "word_of_mouth_susceptibility")
+# What a rule's kernel gets in place of a group of multipliers that are all 1 (it reads them only
+# when some vary): an array of the same type as the stored ones, so the kernel compiles once.
+UNUSED_MULTIPLIER = np.ones(1, dtype=np.float32)
+# Uniforms of a Gaussian copula are kept this far from 0 and 1, as every trait's uniforms are.
+_EDGE = 1e-9
+
+
+def varying_multipliers(scenario: Scenario) -> tuple[str, ...]:
+    """The multipliers (:data:`MULTIPLIERS`) some persona of ``scenario`` makes other than a
+    constant 1: only these are drawn, stored per person and applied by the rules.
+
+    Example:
+        >>> from sim.scenario import Scenario
+        >>> varying_multipliers(Scenario())
+        ()
+    """
+    return tuple(
+        name
+        for name in MULTIPLIERS
+        if any(
+            (dist := getattr(persona, name)).dist != "constant" or dist.value != 1
+            for persona in scenario.personas.values()
+        )
+    )
 
 
 def draw_from(dist: Dist, u: np.ndarray, clipped: bool = False) -> np.ndarray:
@@ -176,6 +213,17 @@ def sampler(dist: Dist) -> Callable[[np.ndarray], np.ndarray]:
         sigma2 = math.log1p(dist.cv**2)
         location, spread = math.log(dist.mean) - sigma2 / 2, math.sqrt(sigma2)
         return lambda u: exp_each(location + spread * special.ndtri(u))
+    if dist.dist == "normal":
+        mean, sd = dist.mean, dist.sd
+        return lambda u: mean + sd * special.ndtri(u)
+    if dist.dist == "truncated_normal":
+        a, b = (dist.low - dist.mean) / dist.sd, (dist.high - dist.mean) / dist.sd
+        frozen = stats.truncnorm(a, b, loc=dist.mean, scale=dist.sd)
+        low, high = dist.low, dist.high
+        # ppf's roundings can step a hair outside [low, high]; the range is the trait's promise.
+        return lambda u: np.clip(frozen.ppf(u), low, high)
+    if dist.dist == "file":
+        raise ValueError("a file distribution is read per slot, not drawn (Customers.draw_traits)")
     raise ValueError(f"unknown distribution {dist.dist!r}")  # pragma: no cover
 
 
@@ -192,7 +240,7 @@ def persona_sampler(dists: list[Dist]) -> Callable[[np.ndarray, np.ndarray], np.
         [0.5, 3.0]
     """
     families = {dist.dist for dist in dists}
-    if len(families) != 1:
+    if len(families) != 1 or "file" in families:
         return None
     family = families.pop()
     if family == "constant":
@@ -216,6 +264,21 @@ def persona_sampler(dists: list[Dist]) -> Callable[[np.ndarray, np.ndarray], np.
         location = np.array([math.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)])
         spread = np.array([math.sqrt(s2) for s2 in sigma2])
         return lambda u, persona: exp_each(location[persona] + spread[persona] * special.ndtri(u))
+    if family == "normal":
+        mean = np.array([dist.mean for dist in dists], dtype=np.float64)
+        sd = np.array([dist.sd for dist in dists], dtype=np.float64)
+        return lambda u, persona: mean[persona] + sd[persona] * special.ndtri(u)
+    if family == "truncated_normal":
+        mean = np.array([dist.mean for dist in dists], dtype=np.float64)
+        sd = np.array([dist.sd for dist in dists], dtype=np.float64)
+        low = np.array([dist.low for dist in dists], dtype=np.float64)
+        high = np.array([dist.high for dist in dists], dtype=np.float64)
+        a, b = (low - mean) / sd, (high - mean) / sd
+        return lambda u, persona: np.clip(
+            stats.truncnorm.ppf(u, a[persona], b[persona], loc=mean[persona], scale=sd[persona]),
+            low[persona],
+            high[persona],
+        )
     return None  # pragma: no cover
 
 
@@ -256,18 +319,31 @@ class Customers:
         self.streams = streams
         self.personas = scenario.personas
         self.persona_names = list(scenario.personas)
-        # each persona's inverse distribution function of each trait, in TRAITS order
-        self._samplers = [
-            [sampler(getattr(spec, TRAIT_FIELD.get(trait, trait))) for trait in TRAITS]
+        # The traits drawn here: TRAITS, then the multipliers some persona varies (the rest are 1).
+        self._varying = varying_multipliers(scenario)
+        self._drawn = TRAITS + self._varying
+        dists = [
+            [getattr(spec, TRAIT_FIELD.get(trait, trait)) for trait in self._drawn]
             for spec in scenario.personas.values()
         ]
+        # each persona's inverse distribution function of each trait (None: read from a file)
+        self._samplers = [[None if d.dist == "file" else sampler(d) for d in row] for row in dists]
         # and, where all personas share a family, one function for everyone (one call a trait)
-        self._persona_samplers = [
-            persona_sampler(
-                [getattr(spec, TRAIT_FIELD.get(trait, trait)) for spec in scenario.personas.values()]
-            )
-            for trait in TRAITS
+        self._persona_samplers = [persona_sampler([row[n] for row in dists]) for n in range(len(self._drawn))]
+        # each persona's file columns (trait number -> values by slot)
+        self._columns = [
+            {n: trait_column(d.path, d.column) for n, d in enumerate(row) if d.dist == "file"}
+            for row in dists
         ]
+        # each persona's Gaussian copula: (positions of its traits in self._drawn, Cholesky factor)
+        self._copulas = {
+            index: (
+                np.array([self._drawn.index(TRAIT_FIELD_OF.get(t, t)) for t in spec.correlation.traits]),
+                spec.correlation.cholesky(),
+            )
+            for index, spec in enumerate(scenario.personas.values())
+            if spec.correlation is not None
+        }
         shares = np.array([p.share for p in scenario.personas.values()], dtype=np.float64)
         self._persona_cumulative = np.cumsum(shares / shares.sum())
         self._death = np.array([weekly_hazard(p.death_rate) for p in self.personas.values()])
@@ -283,6 +359,19 @@ class Customers:
         self.persona = np.zeros(n, dtype=PERSONA_DTYPE)
         for trait in TRAITS:
             setattr(self, trait, np.zeros(n, dtype=np.float32))
+        # A rule reads a group's arrays together (the churn frailties, the susceptibilities), so a
+        # group with one varying multiplier stores all of its members.
+        stored = set(self._varying)
+        for group in (CHURN_FRAILTIES, SUSCEPTIBILITIES):
+            if stored.intersection(group):
+                stored.update(group)
+        for trait in MULTIPLIERS:
+            if trait in stored:
+                setattr(self, trait, np.ones(n, dtype=np.float32))
+            else:  # 1 for everyone: a read-only view, no memory (the rules skip the product)
+                setattr(self, trait, np.broadcast_to(np.float32(1.0), (n,)))
+        # The demographic hazards vary by person, not only by persona (a died or moved frailty).
+        self.demography_per_person = "died_frailty" in self._varying or "moved_frailty" in self._varying
         self.death_hazard = np.zeros(n, dtype=np.float32)  # weekly
         self.move_hazard = np.zeros(n, dtype=np.float32)  # weekly
         self.arrival_week = np.zeros(n, dtype=np.int32)
@@ -344,7 +433,14 @@ class Customers:
     # ------------------------------------------------------------------ traits and newcomers
 
     def draw_traits(self, slots: np.ndarray, week: int) -> None:
-        """Persona and traits for the people arriving in ``slots`` in ``week``."""
+        """Persona and traits for the people arriving in ``slots`` in ``week``.
+
+        Each trait is its persona's distribution at the person's uniform of the trait's stream
+        (inversion keeps common random numbers intact); a trait read from a file takes the slot's
+        row. A persona with a correlation table first turns the uniforms of its correlated traits
+        into correlated ones (a Gaussian copula): normal scores z = ndtri(u), z' = L z with L the
+        Cholesky factor of the matrix, u' = ndtr(z'); without one the uniforms are used as drawn.
+        """
         u = self.streams.uniform("persona", week, slots)
         persona = np.searchsorted(self._persona_cumulative, u, side="right").astype(PERSONA_DTYPE)
         persona = np.minimum(persona, len(self.persona_names) - 1)
@@ -356,9 +452,14 @@ class Customers:
         # Every trait's uniforms in one call and one clip (the same numbers as one
         # ``streams.uniform("trait", week, slots, sub=number)`` per trait): newcomers arrive a
         # few at a time each week, so the per-call costs are what matters here.
-        keys = np.array([self.streams.key("trait", week, sub=n) for n in range(len(TRAITS))])
-        uniforms = np.clip(uniforms_for_keys(keys, np.asarray(slots, dtype=np.int64)), 1e-9, 1 - 1e-9)
-        for number, trait in enumerate(TRAITS):
+        keys = [self.streams.key("trait", week, sub=n) for n in range(len(TRAITS))]
+        keys += [self.streams.key(f"trait_{name}", week) for name in self._varying]
+        uniforms = np.clip(
+            uniforms_for_keys(np.array(keys), np.asarray(slots, dtype=np.int64)), _EDGE, 1 - _EDGE
+        )
+        if self._copulas:
+            self._correlate(uniforms, persona)
+        for number, trait in enumerate(self._drawn):
             u = uniforms[number]
             values = getattr(self, trait)
             shared = self._persona_samplers[number]
@@ -372,8 +473,26 @@ class Customers:
                     if (rows := np.flatnonzero(persona == index)).size
                 ]
             for index, rows in groups:
-                values[slots[rows]] = _sampled(self._samplers[index][number], u[rows])
+                inverse = self._samplers[index][number]
+                if inverse is None:  # read from a file: the slot's row
+                    values[slots[rows]] = self._columns[index][number][slots[rows]]
+                else:
+                    values[slots[rows]] = _sampled(inverse, u[rows])
         self.joining_products[slots] = np.maximum(np.floor(self.joining_products[slots]), 1)
+        if self.demography_per_person:
+            self.death_hazard[slots] = self._death[persona] * self.died_frailty[slots]
+            self.move_hazard[slots] = self._move[persona] * self.moved_frailty[slots]
+
+    def _correlate(self, uniforms: np.ndarray, persona: np.ndarray) -> None:
+        """The Gaussian copula of each persona with a correlation table, in place on ``uniforms``
+        (a row per trait of ``self._drawn``, a column per newcomer)."""
+        for index, (rows_of, factor) in self._copulas.items():
+            people = np.flatnonzero(persona == index)
+            if people.size == 0:
+                continue
+            block = np.ix_(rows_of, people)
+            scores = factor @ special.ndtri(uniforms[block])
+            uniforms[block] = np.clip(special.ndtr(scores), _EDGE, 1 - _EDGE)
 
     def replace(self, slots: np.ndarray, week: int, reason: np.ndarray) -> None:
         """People in ``slots`` leave the market (died, moved); newcomers take their slots."""
@@ -430,6 +549,14 @@ class Customers:
         self.purchases[slots] = 0
         self.revenue[slots] = 0
         self.margin[slots] = 0
+
+    def demographic_chances_by_person(self, died: bool, moved: bool) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`demographic_chances` per slot, from the people's own hazards (a died or moved
+        frailty makes them differ within a persona); worked out afresh, since newcomers change them."""
+        death = self.death_hazard if died else np.zeros_like(self.death_hazard)
+        move = self.move_hazard if moved else np.zeros_like(self.move_hazard)
+        total = death + move
+        return -expm1_each(-total), death / np.maximum(total, np.float32(1e-12))
 
     def demographic_chances(self, died: bool, moved: bool) -> tuple[np.ndarray, np.ndarray]:
         """Per persona (the demographic hazards are the persona's): the chance of leaving the

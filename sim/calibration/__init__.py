@@ -7,7 +7,9 @@ the :class:`TargetRunner` runs through the experiments executor, so calibration 
 process, a process pool or on Dask, and resumes from its finished runs), the objective and the
 optimiser (:mod:`~sim.calibration.fit`: scipy's differential evolution, or Nelder-Mead with
 bounds), and the result with its table, figure and files (:mod:`~sim.calibration.outputs`: the
-fitted scenario, the fit and the optimiser's trace). Every public name is here.
+fitted scenario, the fit and the optimiser's trace). Bayesian calibration (``--method abc``):
+:mod:`~sim.calibration.abc` runs ABC-SMC (pyabc) through the same executor and
+:mod:`~sim.calibration.posterior` holds its posterior, tables and files. Every public name is here.
 
 Every candidate is run on the same replicate seeds (common random numbers), so two candidates
 differ only through their parameters, and the objective is computed on the replicate means of
@@ -29,10 +31,14 @@ Example:
     >>> print(fit.table()); fit.write("results/cdnow/calibrate")  # doctest: +SKIP
 """
 
+from typing import Any
+
 from sim.calibration.fit import FLOOR, calibrate, objective_terms, replicate_means, simulate_targets
 from sim.calibration.measure import SpellTracker, TargetRunner, measure, membership_retention, runner_for
 from sim.calibration.outputs import Calibration, fit_figure, format_calibration, write_calibration
+from sim.calibration.posterior import PINNED, Posterior, posterior_table, predictive_bands, weighted_quantiles
 from sim.calibration.targets import (
+    ABC_SETTINGS,
     KINDS,
     METHODS,
     SETTINGS,
@@ -51,12 +57,16 @@ from sim.calibration.targets import (
 )
 
 __all__ = [
+    "ABC_SETTINGS",
     "FLOOR",
     "KINDS",
     "METHODS",
+    "PINNED",
     "SETTINGS",
+    "BatchSampler",
     "Calibration",
     "ChurnReasonsTarget",
+    "Posterior",
     "RepeatPurchasesTarget",
     "RetentionTarget",
     "ScalarTarget",
@@ -68,6 +78,9 @@ __all__ = [
     "TargetSet",
     "TargetsFile",
     "calibrate",
+    "calibrate_abc",
+    "candidate_seeds",
+    "distance_for",
     "fit_figure",
     "format_calibration",
     "load_targets",
@@ -75,9 +88,25 @@ __all__ = [
     "membership_retention",
     "objective_terms",
     "older_target_forms",
+    "posterior_table",
+    "predictive_bands",
     "replicate_means",
     "runner_for",
     "simulate_targets",
+    "weighted_quantiles",
     "write_calibration",
     "write_target_set",
 ]
+
+
+# Bayesian calibration imports pyabc (seconds): loaded when one of its names is first used.
+_ABC_NAMES = ("BatchSampler", "calibrate_abc", "candidate_seeds", "distance_for")
+
+
+def __getattr__(name: str) -> Any:
+    """The names of :mod:`sim.calibration.abc`, imported on first use."""
+    if name in _ABC_NAMES:
+        from sim.calibration import abc
+
+        return getattr(abc, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

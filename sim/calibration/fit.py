@@ -132,6 +132,11 @@ def calibrate(
     method = method or targets.method
     if method not in METHODS:
         raise ScenarioError(f"method {method!r}: allowed: {', '.join(METHODS)}")
+    if method == "abc":
+        raise ScenarioError(
+            f"{targets.source}: method 'abc' is Bayesian calibration: call sim.calibration.calibrate_abc "
+            "(sim calibrate --method abc); calibrate() fits a point with differential_evolution or nelder-mead"
+        )
     seed = targets.seed if seed is None else seed
     seed = scenario.run.seed if seed is None else seed
     seeds = seeds_for(scenario, runs, seed)

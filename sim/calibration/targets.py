@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -38,15 +38,18 @@ from pydantic import (
     model_validator,
 )
 
-from sim.design import OUTCOMES, REASONS, WEEKLY, check_uncertainties, flatten_keys, pairs_in
+from sim.design import OUTCOMES, REASONS, WEEKLY, Distribution, check_uncertainties, flatten_keys, pairs_in
 from sim.scenario import Scenario, ScenarioError, read_toml
 from sim.scenario.loading import warn_older_forms
 from sim.scenario.messages import format_errors
 from sim.values import Real, Strict, Whole, finite_number, show
 
 KINDS = ("series", "retention", "repeat_purchases", "churn_reasons", "scalar")
-METHODS = ("differential_evolution", "nelder-mead")
+METHODS = ("differential_evolution", "nelder-mead", "abc")
 SETTINGS = {"runs": 4, "seed": None, "max_evaluations": 60, "firm": None, "method": "differential_evolution"}
+# Bayesian calibration (method = "abc", sim.calibration.abc): particles per generation, generations
+# at most, the distance at which it stops early, posterior draws simulated for the predictive bands.
+ABC_SETTINGS = {"population_size": 100, "generations": 5, "min_epsilon": 0.0, "predictive_draws": 40}
 
 
 # --------------------------------------------------------------------------- the parsed targets
@@ -131,6 +134,13 @@ class TargetSet:
     firm: str | None = None
     method: str = "differential_evolution"
     source: str = "<targets>"
+    # dotted key -> the prior a Bayesian calibration draws it from, where the file gives a
+    # distribution ({dist = "loguniform", ...}); a key not here is uniform over its bounds.
+    priors: dict[str, Distribution] = field(default_factory=dict)
+    population_size: int = ABC_SETTINGS["population_size"]
+    generations: int = ABC_SETTINGS["generations"]
+    min_epsilon: float = ABC_SETTINGS["min_epsilon"]
+    predictive_draws: int = ABC_SETTINGS["predictive_draws"]
 
     @property
     def parameters(self) -> dict[str, tuple[float, float]]:
@@ -149,10 +159,16 @@ class TargetSet:
             settings["seed"] = self.seed
         if self.firm is not None:
             settings["firm"] = self.firm
+        for name, default in ABC_SETTINGS.items():
+            if getattr(self, name) != default:
+                settings[name] = getattr(self, name)
         data: dict[str, Any] = {}
         if self.uncertainties:
             data["uncertainties"] = {
-                k: {"low": float(lo), "high": float(hi)} for k, (lo, hi) in self.uncertainties.items()
+                k: self.priors[k].model_dump(exclude_none=True)
+                if k in self.priors
+                else {"low": float(lo), "high": float(hi)}
+                for k, (lo, hi) in self.uncertainties.items()
             }
         data["settings"] = settings
         data["targets"] = [t.to_dict() for t in self.targets]
@@ -452,7 +468,13 @@ class SettingsTable(Strict):
     seed: Whole | None = Field(None, ge=0)  # first seed (unset: the scenario's run.seed)
     max_evaluations: Whole = Field(60, ge=1)  # candidates evaluated
     firm: str | None = None  # the firm a target without its own is compared with (unset: all firms)
-    method: str = "differential_evolution"  # or "nelder-mead"
+    method: str = "differential_evolution"  # or "nelder-mead", or "abc" (Bayesian: sim.calibration.abc)
+    population_size: Whole = Field(ABC_SETTINGS["population_size"], ge=2, le=100_000)  # abc: particles
+    generations: Whole = Field(ABC_SETTINGS["generations"], ge=1, le=1000)  # abc: generations at most
+    min_epsilon: Real = Field(ABC_SETTINGS["min_epsilon"], ge=0)  # abc: stop once the distance is this small
+    predictive_draws: Whole = Field(
+        ABC_SETTINGS["predictive_draws"], ge=2, le=100_000
+    )  # abc: predictive bands
 
     @field_validator("firm")
     @classmethod
@@ -568,12 +590,18 @@ def load_targets(
             "{low = ..., high = ...}) or give --param KEY=LOW:HIGH"
         )
     bounds: dict[str, tuple[float, float]] = {}
+    priors: dict[str, Distribution] = {}
     if uncertainties:
         for uncertainty in check_uncertainties(scenario, uncertainties, where, source=source):
-            if uncertainty.range is None:
+            if uncertainty.distribution is not None:  # a prior for abc; its bounds for the point fit
+                priors[uncertainty.key] = uncertainty.distribution
+                bounds[uncertainty.key] = uncertainty.distribution.ends()
+                continue
+            if uncertainty.range is None or None in uncertainty.range.ends():
                 raise ScenarioError(
                     f"{source}: {where} {uncertainty.key} = {show(uncertainty.written())}: a calibration fits "
-                    "within bounds: give a range {low = ..., high = ...}"
+                    'within bounds: give a range {low = ..., high = ...} or a prior {dist = "loguniform", '
+                    "low = ..., high = ...}"
                 )
             bounds[uncertainty.key] = uncertainty.range.ends()
     settings = parsed.settings
@@ -586,6 +614,11 @@ def load_targets(
         firm=settings.firm,
         method=settings.method,
         source=source,
+        priors=priors,
+        population_size=settings.population_size,
+        generations=settings.generations,
+        min_epsilon=float(settings.min_epsilon),
+        predictive_draws=settings.predictive_draws,
     )
 
 

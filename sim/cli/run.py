@@ -47,15 +47,17 @@ def _run(args: argparse.Namespace, scenario: Scenario) -> int:
     from sim.simulation import simulate
 
     started = time.perf_counter()
-    result = simulate(scenario, seed=args.seed)
+    result = simulate(scenario, seed=args.seed, progress=not args.quiet)
     elapsed = time.perf_counter() - started
     out = out_folder(args, scenario)
     result.write(out, figures=not args.no_figures, invocation=args.invocation)
     if not args.quiet:
         print(result.table())
-        print(
-            f"\n{scenario.market.size:,} people x {result.summary['weeks']} weeks in {elapsed:.1f} s; results in {out}/"
-        )
+        market = scenario.market
+        people = f"{market.size:,} people"
+        if market.simulated is not None:  # population scaling (sim.scaling)
+            people += f" (simulated {market.simulated:,}, each standing for {market.scale:,.4g})"
+        print(f"\n{people} x {result.summary['weeks']} weeks in {elapsed:.1f} s; results in {out}/")
     return 0
 
 

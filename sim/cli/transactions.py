@@ -44,7 +44,7 @@ def _run(args: argparse.Namespace, scenario: Scenario) -> int:
             start = datetime.date.fromisoformat(args.start_date)
         except ValueError as error:
             raise ScenarioError(f"--start-date {args.start_date!r}: {error}; expected YYYY-MM-DD") from None
-    result = simulate_transactions(scenario, seed=args.seed, start_date=start)
+    result = simulate_transactions(scenario, seed=args.seed, start_date=start, progress=not args.quiet)
     try:
         result.write(out, invocation=args.invocation)
     except ValueError as error:

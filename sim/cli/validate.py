@@ -26,7 +26,8 @@ def _arguments(validate: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace, scenario: Scenario) -> int:
     print(
-        f"{args.scenario}: valid ({len(scenario.firms)} firms, {scenario.market.size} people, "
+        f"{args.scenario}: valid ({len(scenario.firms)} firms, {scenario.market.size} people"
+        f"{'' if scenario.market.simulated is None else f' simulated on {scenario.market.simulated}'}, "
         f"{scenario.run.weeks} weeks)"
     )
     return 0

@@ -31,6 +31,7 @@ from typing import Any
 import ipyvuetify
 import solara
 import traitlets
+from mesa.visualization.utils import update_counter
 
 from sim.dashboard.charts import BAR_CHARTS, LIVE_CHARTS, NetworkPainter, bar_rows, live_data, live_spec
 from sim.dashboard.market import (
@@ -52,6 +53,7 @@ from sim.dashboard.market import (
 )
 from sim.dashboard.server import EMULATOR_ENV, OVERRIDES_ENV, SCENARIO_ENV
 from sim.dashboard.whatif import WhatIf
+from sim.dashboard.workshop import WorkshopArea  # issue 23: replicates, comparison, downloads
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 
@@ -803,12 +805,19 @@ def Page():
     draft = solara.use_memo(lambda: solara.reactive(dict(session.applied)), dependencies=[])
     # A redraw of the live parts (a step, a pause, Apply); frames while playing set the widgets.
     slow = solara.use_memo(lambda: solara.reactive(0), dependencies=[])
+    # The model on screen, for the workshop panels (sim/dashboard/workshop.py): a new one at Apply
+    # or Restart; they follow the week through Mesa's update counter, moved at each step, pause
+    # and Apply (not at each frame of play: they recompute tables).
+    shown = solara.use_memo(lambda: solara.reactive(session.model), dependencies=[])
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(DEFAULT_SPEED)
 
     def redraw() -> None:
         session.draw_network()
         slow.set(slow.value + 1)
+        if shown.value is not session.model:
+            shown.set(session.model)
+        update_counter.set(update_counter.value + 1)
 
     def act(what: str) -> None:
         if what == "step":
@@ -879,3 +888,4 @@ def Page():
         Chart("side_by_side", session, slow)
         NetworkPicture(session, slow)
         Panels(session, slow)
+    WorkshopArea(shown)  # issue 23 (sim/dashboard/workshop.py): under the charts, full width

@@ -268,7 +268,7 @@ def check_sweep(scenario: ScenarioLike) -> None:
     largest = {
         key: max(values if isinstance(values, list) else values.ends())
         for key, values in forms.items()
-        if key in ("market.size", "network.mean_degree", "network.attach")
+        if key in ("market.size", "market.simulated", "network.mean_degree", "network.attach")
         and all(isinstance(v, int | float) for v in (values if isinstance(values, list) else [0]))
     }
     if len(largest) > 1:

@@ -1,7 +1,9 @@
 """The referral network: undirected social ties stored as a sparse adjacency (CSR).
 
 Owns building the network a scenario asks for (Watts-Strogatz, Barabasi-Albert, Erdos-Renyi,
-powerlaw-cluster, complete/mean-field, or an edge-list file) and the two questions the behaviours
+powerlaw-cluster, complete/mean-field, an edge-list file, and the research networks of
+:mod:`sim.network.research`: random regular, configuration model, stochastic block model by
+persona) and the two questions the behaviours
 ask of it: "what share of my neighbours are in group g?" (one sparse product for all groups) and
 "pick one of my neighbours at random" (for referrals).
 
@@ -31,13 +33,23 @@ from numba import njit
 from scipy import sparse
 
 from sim.network.generators import barabasi_albert_edges, csr_from_sorted_codes, powerlaw_cluster_edges
+from sim.network.research import (
+    NetworkBuildError,
+    configuration_edges,
+    degree_sequence,
+    random_regular_edges,
+    sbm_edges,
+)
 from sim.scenario import (
     BarabasiAlbert,
     Complete,
+    Configuration,
     EdgeList,
     ErdosRenyi,
     PowerlawCluster,
+    RandomRegular,
     ScenarioError,
+    StochasticBlock,
     WattsStrogatz,
 )
 from sim.streams import Streams
@@ -261,9 +273,14 @@ def _edge_list(path: str, size: int):
     return edges[:, 0], edges[:, 1]
 
 
-def build_network(config, size: int, seed: int) -> ReferralNetwork:
-    """Build the network a scenario's ``[network]`` table describes, from the replicate seed."""
+def build_network(config, size: int, seed: int, persona: np.ndarray | None = None) -> ReferralNetwork:
+    """Build the network a scenario's ``[network]`` table describes, from the replicate seed.
+
+    ``persona`` (each person's persona code) is needed by the stochastic block model only.
+    """
     rng = np.random.default_rng(Streams(seed).integer_seed("network"))
+    if isinstance(config, RandomRegular | Configuration | StochasticBlock):
+        return ReferralNetwork(size, adjacency_from_edges(size, *_research_edges(config, size, rng, persona)))
     if isinstance(config, Complete):
         return ReferralNetwork(size, None)
     if isinstance(config, WattsStrogatz):
@@ -284,3 +301,22 @@ def build_network(config, size: int, seed: int) -> ReferralNetwork:
     else:  # pragma: no cover - the scenario schema admits no other type
         raise TypeError(f"unknown network config {config!r}")
     return ReferralNetwork(size, adjacency_from_edges(size, a, b))
+
+
+def _research_edges(config, size: int, rng: np.random.Generator, persona: np.ndarray | None):
+    """Ties of a random regular, configuration-model or block-model network; a problem only the
+    drawn network shows (a block denser than it can be, no simple graph found) as a ScenarioError."""
+    try:
+        if isinstance(config, RandomRegular):
+            return random_regular_edges(size, config.degree, rng)
+        if isinstance(config, Configuration):
+            return configuration_edges(degree_sequence(config, size, rng), config.multi_ties, rng)
+        if persona is None:
+            raise TypeError("a stochastic block model needs each person's persona (persona=...)")
+        homophily = config.homophily
+        if homophily is None:  # no preference: the share of all pairs that are within a persona
+            sizes = np.bincount(persona).astype(np.float64)
+            homophily = float((sizes * (sizes - 1)).sum() / max(size * (size - 1), 1))
+        return sbm_edges(persona, config.mean_degree, homophily, rng)
+    except NetworkBuildError as error:
+        raise ScenarioError(f"network.type = {config.type!r}: {error}") from None

@@ -4,7 +4,8 @@ Owns the figures, one module per use: :mod:`sim.plots.run` (``sim run``), :mod:`
 (``sim sweep``), :mod:`sim.plots.report` (``sim report`` and the notebooks), with
 :mod:`sim.plots.value` (what a customer costs and is worth) and :mod:`sim.plots.comparison`
 (differences between strategies and plans), :mod:`sim.plots.game` (``sim game``) and
-:mod:`sim.plots.discover` (``sim discover``: where a case holds), all drawn with the look of :mod:`sim.plots.layout`:
+:mod:`sim.plots.discover` (``sim discover``: where a case holds), :mod:`sim.plots.posterior` (``sim calibrate
+--method abc``: the posterior and its predictive bands), all drawn with the look of :mod:`sim.plots.layout`:
 one colour per firm (stable across figures), labelled axes with units, and a title that states a
 finding computed from the arrays the figure plots. Every figure function attaches those numbers
 as ``figure.claims`` (a dict naming the figure and what its title says), so that a test can read
@@ -52,6 +53,7 @@ from sim.plots.layout import (
     fit_titles,
     group_colours,
 )
+from sim.plots.posterior import posterior_pairs_figure, posterior_predictive_figure
 from sim.plots.report import (
     LEVEL,
     acquisitions_by_channel_figure,
@@ -124,6 +126,8 @@ __all__ = [
     "pairs_figure",
     "pareto_figure",
     "payoff_figure",
+    "posterior_pairs_figure",
+    "posterior_predictive_figure",
     "prim_trajectory_figure",
     "pure_equilibria",
     "ratio_text",

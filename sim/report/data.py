@@ -442,7 +442,9 @@ def referral_cascade(scenario: Scenario, size: int, seed: int) -> tuple[pd.DataF
     candidates = list(arms_of(scenario).values()) if scenario.arms else [scenario.without_experiments()]
     best: tuple[int, tuple[pd.DataFrame, Any, list[str]]] | None = None
     for candidate in candidates:
-        market = CustomerMarket(candidate.with_overrides({"market.size": size}), seed=seed)
+        # A scaled market keeps its real size and economics: only the people simulated shrink.
+        key = "market.size" if candidate.market.simulated is None else "market.simulated"
+        market = CustomerMarket(candidate.with_overrides({key: size}), seed=seed)
         if market.network.adjacency is None:
             return None
         market.run_model()

@@ -15,7 +15,7 @@ from sim.report.metrics import FORMAT, GAP_FORMAT, SPEND_BEHIND, Compared, group
 from sim.statistics import lower_is_better
 
 if TYPE_CHECKING:
-    pass
+    from sim.scenario import Scenario
 
 
 # The evidence behind the verdict: metric, title, unit. Costs are fully loaded and values net of
@@ -184,7 +184,7 @@ def executive_summary(data: Compared) -> str:
     profit_line, profit_best, profit_clear = _headline(data, "profit")
     equity_line, equity_best, equity_clear = _headline(data, "customer_equity")
     lines = [
-        f"{what} The market has {size:,} people; each run covers {data.weeks} weeks ({years:.1f} years). "
+        f"{what} The market has {size:,} people{_simulated_on(data.scenario)}; each run covers {data.weeks} weeks ({years:.1f} years). "
         "Ranges in brackets are 95% confidence intervals over the runs.",
         "",
         "**The verdict**, on the money each "
@@ -241,3 +241,11 @@ def _bottom_line(
             f"{group_title(best_total, data)} ({FORMAT['total_value'](totals[best_total])})"
         )
     return sentence + "."
+
+
+def _simulated_on(scenario: Scenario) -> str:
+    """ ", simulated on N people (each standing for S)" for a scaled market, else nothing."""
+    market = scenario.market
+    if market.simulated is None:
+        return ""
+    return f" (simulated on {market.simulated:,}, each standing for {market.scale:,.4g}; counts and money are real)"

@@ -52,6 +52,9 @@ class Perception:
         self.now = market.week  # the week being decided
         self.week = market.week - 1 - delay  # the latest week it knows about (< 0: nothing yet)
         self.firm = firm.name
+        # Real people per simulated person (population scaling): what it saw and did is told in
+        # real units, as the scenario's thresholds and budgets are written.
+        self.scale = float(getattr(market, "scale", 1.0))
         # The price its plan sets this week, before any reaction (it knows it without delay).
         self.own_price = float(firm.price if planned_price is None else planned_price)
 

@@ -61,7 +61,7 @@ class ResponseState:
             if multiple <= self.budget_multiple + 1e-12:
                 return None
             before, self.budget_multiple = self.budget_multiple, multiple
-            planned = firm.config.budget
+            planned = firm.config.budget * view.scale  # told in real money (population scaling)
             return f"budget {before * planned:,.0f} -> {multiple * planned:,.0f} a week (cap {action.cap:g}x)"
         if isinstance(action, ShiftSplit):
             if key in self.shifts:

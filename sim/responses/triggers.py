@@ -69,7 +69,10 @@ def seen(trigger: Trigger, view: Perception) -> Seen | None:
         if lost > limit:
             to = "rivals" if trigger.rival == ANY_RIVAL else trigger.rival
             rival = None if trigger.rival == ANY_RIVAL else trigger.rival
-            return Seen(f"it lost {lost:.1f} customers a week to {to} (limit {limit:.1f})", rival)
+            real = view.scale  # told in real people (population scaling)
+            return Seen(
+                f"it lost {lost * real:.1f} customers a week to {to} (limit {limit * real:.1f})", rival
+            )
         return None
     if isinstance(trigger, AcquisitionsBelow):
         if not view.has_weeks(trigger.weeks):
@@ -77,7 +80,8 @@ def seen(trigger: Trigger, view: Perception) -> Seen | None:
         won = view.acquired_per_week(trigger.weeks)
         target = _threshold(trigger.per_week, trigger.share_per_week, view)
         if won < target:
-            return Seen(f"it won {won:.1f} customers a week (target {target:.1f})")
+            real = view.scale  # told in real people (population scaling)
+            return Seen(f"it won {won * real:.1f} customers a week (target {target * real:.1f})")
         return None
     raise TypeError(f"unknown trigger {trigger!r}")
 

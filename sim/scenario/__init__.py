@@ -63,13 +63,17 @@ from sim.scenario.market import (
     PLAIN_NAME_RULE,
     BarabasiAlbert,
     Complete,
+    Configuration,
+    DegreeDistribution,
     EdgeList,
     ErdosRenyi,
     FirmConfig,
     MarketConfig,
     NetworkConfig,
     PowerlawCluster,
+    RandomRegular,
     RunConfig,
+    StochasticBlock,
     WattsStrogatz,
     is_plain_name,
 )
@@ -85,8 +89,18 @@ from sim.scenario.memory import (
     ties,
 )
 from sim.scenario.overrides import parse_value
-from sim.scenario.people import TRAIT_RANGES, Dist, Persona, constant, default_personas
+from sim.scenario.people import (
+    MULTIPLIER_TRAITS,
+    TRAIT_RANGES,
+    Correlation,
+    Dist,
+    Persona,
+    constant,
+    default_personas,
+    trait_column,
+)
 from sim.scenario.schema import Scenario
+from sim.scenario.seeds import SeedsConfig
 from sim.values import (
     LAST_START_DATE,
     MAX_BUDGET,
@@ -124,6 +138,7 @@ __all__ = [
     "MEMORY_BYTES_PER_TIE",
     "MEMORY_FIXED_BYTES",
     "MIN_UNIT_COST",
+    "MULTIPLIER_TRAITS",
     "PLAIN_NAME_RULE",
     "TIERS",
     "TRAIT_RANGES",
@@ -138,8 +153,11 @@ __all__ = [
     "Communications",
     "ComplaintHandling",
     "Complete",
+    "Configuration",
+    "Correlation",
     "CrossSell",
     "Date",
+    "DegreeDistribution",
     "Dist",
     "DormancyConfig",
     "EdgeList",
@@ -160,6 +178,7 @@ __all__ = [
     "Poaching",
     "PowerlawCluster",
     "PurchaseConfig",
+    "RandomRegular",
     "Reactivation",
     "Real",
     "Reassurance",
@@ -171,10 +190,12 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SearchAds",
+    "SeedsConfig",
     "SensitivityConfig",
     "ServiceQuality",
     "SocialAds",
     "SocialProofMarketing",
+    "StochasticBlock",
     "SweepConfig",
     "SweepRange",
     "UpSell",
@@ -191,4 +212,5 @@ __all__ = [
     "parse_value",
     "read_toml",
     "ties",
+    "trait_column",
 ]

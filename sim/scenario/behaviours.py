@@ -12,9 +12,16 @@ Example:
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from sim.values import MAX_WEEKS, Flag, Real, Strict, Whole
+
+# How word of mouth and referrals reach a prospect (docs/model.md, "Transmission per tie"):
+# "share" (Bass 1969: a rate per person, x the share of friends who are customers) or "per_tie"
+# (Kempe, Kleinberg & Tardos 2003: a probability per tie per week, the independent cascade).
+Transmission = Literal["share", "per_tie"]
 
 
 class AdoptionConfig(Strict):
@@ -32,6 +39,13 @@ class AdoptionConfig(Strict):
     rejoin_lockout_weeks: Whole = Field(
         26, ge=0, le=MAX_WEEKS
     )  # a churner does not rejoin the firm they left
+    # Word of mouth per tie (transmission = "per_tie" replaces word_of_mouth x share): each friend
+    # who is the firm's customer, and joined it at most active_weeks ago (0: for as long as they
+    # are a customer), passes it on with this chance a week. The default, q / the default mean
+    # degree (10), gives the share form's hazard to a person all of whose ten friends are customers.
+    transmission: Transmission = "share"
+    tie_probability: Real = Field(0.001, ge=0, lt=1)  # weekly P(one customer friend convinces)
+    active_weeks: Whole = Field(0, ge=0, le=MAX_WEEKS)  # weeks after joining a friend transmits; 0: always
 
 
 class ReferralConfig(Strict):
@@ -40,6 +54,13 @@ class ReferralConfig(Strict):
     conversion: Real = Field(0.25, ge=0, le=1)  # P(a referred prospect becomes a customer)
     programme_boost: Real = Field(1.0, ge=0)  # referral propensity x (1 + boost) with a programme
     choosiness: Whole = Field(2, ge=1, le=20)  # friends a referrer weighs before referring the best fit
+    # Referral per tie (transmission = "per_tie" replaces propensity and choosiness): each
+    # satisfied active customer who joined before this week, and at most active_weeks ago (0: no
+    # limit), refers each prospect friend with this chance a week, x (1 + programme boost) as a
+    # hazard. The default is the persona's mean propensity (0.01) over the default mean degree (10).
+    transmission: Transmission = "share"
+    tie_probability: Real = Field(0.001, ge=0, lt=1)  # weekly P(one satisfied customer refers a friend)
+    active_weeks: Whole = Field(0, ge=0, le=MAX_WEEKS)  # weeks after joining a customer refers; 0: always
 
 
 class PurchaseConfig(Strict):

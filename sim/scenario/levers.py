@@ -54,7 +54,23 @@ class InfluencerSeeding(_LeverBase):
     unit_cost: Real = Field(300.0, ge=MIN_UNIT_COST)  # per influencer paid
     max_reach: Real = Field(1.0, ge=0, le=1)  # most of the eligible pool paid in one week
     strength: Real = Field(0.5, ge=0)  # weekly adoption hazard added for a paid influencer
-    pool: Real = Field(0.02, gt=0, le=1)  # best-connected share of the market considered
+    pool: Real = Field(0.02, gt=0, le=1)  # share of the market considered (the best by `target`)
+    # Who is paid first: the best by a network measure ("degree", "kcore", "pagerank"; ties by slot),
+    # a random pool ("random"), or a list of people in the order given ("ids", "file").
+    target: Literal["degree", "kcore", "pagerank", "random", "ids", "file"] = "degree"
+    ids: list[Whole] | None = Field(None, max_length=100_000_000)  # with target = "ids": person ids
+    path: str | None = None  # with target = "file": one person id a line, or a CSV file and `column`
+    column: str | None = None  # with target = "file": the CSV column holding the ids
+
+    @model_validator(mode="after")
+    def _list_fits_the_target(self) -> InfluencerSeeding:
+        if (self.ids is not None) != (self.target == "ids"):
+            raise ValueError('ids goes with target = "ids" (and only with it)')
+        if (self.path is not None) != (self.target == "file"):
+            raise ValueError('path goes with target = "file" (and only with it)')
+        if self.column is not None and self.target != "file":
+            raise ValueError('column goes with target = "file" only')
+        return self
 
 
 class LoyaltyRewards(_LeverBase):

@@ -19,6 +19,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.levers import LeversConfig
 from sim.scenario.responses import ResponseConfig
+from sim.scenario.seeds import SeedsConfig
 from sim.values import (
     MAX_BUDGET,
     MAX_DEGREE,
@@ -75,8 +76,15 @@ class RunConfig(Strict):
         return value
 
 
+MAX_SIMULATED = 100_000_000  # people one run simulates, at most (memory and the money limits of sim.values)
+MAX_MARKET = 10_000_000_000  # people a real market holds, at most (more than live on Earth)
+
+
 class MarketConfig(Strict):
-    size: Whole = Field(10_000, ge=2, le=100_000_000)  # people in the addressable market
+    size: Whole = Field(10_000, ge=2, le=MAX_MARKET)  # people in the real addressable market
+    # People simulated, each standing for size / simulated real people (population scaling,
+    # docs/model.md "Population scaling"); None: every real person is simulated (scale 1).
+    simulated: Whole | None = Field(None, ge=2, le=MAX_SIMULATED)
     initial_awareness: Real = Field(0.3, ge=0, le=1)  # share of prospects aware of each firm
     in_market_rate: Real = Field(0.05, ge=0, le=1)  # share searching each week, without a buying cycle
     # The quality people require, relative to the start (an expectations event moves it): a good
@@ -85,6 +93,42 @@ class MarketConfig(Strict):
     expectation_level: Real = Field(1.0, gt=0, le=100)
     # How much people buy, relative to normal (a downturn lowers it): every purchase rate x this.
     demand_level: Real = Field(1.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _simulated_within_size(self) -> MarketConfig:
+        if self.simulated is not None and self.simulated > self.size:
+            raise ValueError(
+                f"simulated = {self.simulated}: must be at most market.size = {self.size} "
+                "(each simulated person stands for size / simulated >= 1 real people)"
+            )
+        if self.simulated is None and self.size > MAX_SIMULATED:
+            raise ValueError(
+                f"size = {self.size}: more than {MAX_SIMULATED:,} people cannot be simulated one for "
+                "one; set market.simulated (e.g. 1000000) to simulate a sample that stands for them"
+            )
+        return self
+
+    @property
+    def people(self) -> int:
+        """How many people the model simulates: ``simulated``, else ``size``.
+
+        Example:
+            >>> MarketConfig(size=20_000_000, simulated=200_000).people, MarketConfig(size=500).people
+            (200000, 500)
+        """
+        return self.size if self.simulated is None else self.simulated
+
+    @property
+    def scale(self) -> float:
+        """Real people per simulated person (``size / simulated``; 1.0 when not scaled). A count
+        in real people (a seed count, a response's people a week) becomes ``count / scale``
+        simulated people; the model's counts and money come out x ``scale`` (:mod:`sim.scaling`).
+
+        Example:
+            >>> MarketConfig(size=20_000_000, simulated=200_000).scale, MarketConfig().scale
+            (100.0, 1.0)
+        """
+        return self.size / self.people
 
 
 class WattsStrogatz(Strict):
@@ -125,8 +169,78 @@ class EdgeList(Strict):
     path: str  # file of "a b" person pairs (0-based), relative to the scenario file
 
 
+class RandomRegular(Strict):
+    type: Literal["random_regular"]
+    degree: Whole = Field(10, ge=0, le=MAX_DEGREE)  # ties of every person (degree x market.size even)
+
+
+class DegreeDistribution(Strict):
+    """The distribution a configuration model's degrees are drawn from, one per person."""
+
+    dist: Literal["poisson", "powerlaw", "lognormal"]
+    mean: Real | None = Field(None, gt=0, le=MAX_DEGREE)  # poisson, lognormal: mean degree
+    cv: Real | None = Field(None, gt=0, le=10)  # lognormal: coefficient of variation
+    exponent: Real | None = Field(None, gt=1, le=10)  # powerlaw: P(k) ~ k^-exponent
+    min: Whole | None = Field(None, ge=1)  # powerlaw: least degree (default 1)
+    max: Whole | None = Field(None, ge=1)  # powerlaw: largest degree (default market.size - 1)
+
+    @model_validator(mode="after")
+    def _parameters_fit_the_family(self) -> DegreeDistribution:
+        needed, allowed = {
+            "poisson": ({"mean"}, {"mean"}),
+            "lognormal": ({"mean", "cv"}, {"mean", "cv"}),
+            "powerlaw": ({"exponent"}, {"exponent", "min", "max"}),
+        }[self.dist]
+        given = {k for k in ("mean", "cv", "exponent", "min", "max") if getattr(self, k) is not None}
+        if not needed <= given or not given <= allowed:
+            raise ValueError(
+                f"a {self.dist} degree distribution takes {', '.join(sorted(allowed))} "
+                f"(needs {', '.join(sorted(needed))}); got {', '.join(sorted(given)) or 'nothing'}"
+            )
+        if self.min is not None and self.max is not None and self.max < self.min:
+            raise ValueError(f"powerlaw needs min <= max, got min={self.min}, max={self.max}")
+        return self
+
+
+class Configuration(Strict):
+    type: Literal["configuration"]
+    degrees: DegreeDistribution | None = None  # each person's degree drawn from this (or path)
+    path: str | None = None  # file of one degree a line, person 0 first (or a CSV file and `column`)
+    column: str | None = None  # with path: the CSV column holding the degrees
+    # Self-loops and repeated ties of the stub pairing: "erase" drops them (degrees may fall a
+    # little short), "rewire" replaces them by degree-preserving switches (degrees exact).
+    multi_ties: Literal["erase", "rewire"] = "erase"
+
+    @model_validator(mode="after")
+    def _one_source_of_degrees(self) -> Configuration:
+        if (self.degrees is None) == (self.path is None):
+            raise ValueError(
+                "give the degrees either as a distribution (degrees) or a file (path), one of them"
+            )
+        if self.column is not None and self.path is None:
+            raise ValueError("column goes with path (a CSV file of degrees)")
+        return self
+
+
+class StochasticBlock(Strict):
+    type: Literal["sbm"]
+    mean_degree: Real = Field(10.0, gt=0, le=MAX_DEGREE)  # expected ties per person
+    # Expected share of ties within a persona; unset: no preference (Sum of persona shares squared).
+    homophily: Real | None = Field(None, ge=0, le=1)
+
+
 NetworkConfig = Annotated[
-    Union[WattsStrogatz, BarabasiAlbert, ErdosRenyi, PowerlawCluster, Complete, EdgeList],  # noqa: UP007
+    Union[  # noqa: UP007
+        WattsStrogatz,
+        BarabasiAlbert,
+        ErdosRenyi,
+        PowerlawCluster,
+        Complete,
+        EdgeList,
+        RandomRegular,
+        Configuration,
+        StochasticBlock,
+    ],
     Field(discriminator="type"),
 ]
 
@@ -156,6 +270,8 @@ class FirmConfig(Strict):
     )  # extra parameters of a custom strategy
     # How the firm reacts to its rivals (sim.scenario.responses); none: it never reacts.
     response: ResponseConfig | None = None
+    # How its initial customers are chosen (sim.scenario.seeds); none: initial_share at random.
+    seeds: SeedsConfig | None = None
 
     @field_validator("strategy")
     @classmethod

@@ -19,7 +19,9 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+import numpy as np
 
 from sim.scenario.behaviours import BehavioursConfig
 from sim.scenario.market import MarketConfig, NetworkConfig, RunConfig
@@ -63,7 +65,7 @@ def memory_estimate(scenario: Sized) -> int:
     """
     return int(
         MEMORY_FIXED_BYTES
-        + MEMORY_BYTES_PER_PERSON * scenario.market.size
+        + MEMORY_BYTES_PER_PERSON * scenario.market.people
         + MEMORY_BYTES_PER_TIE * ties(scenario)
         + MEMORY_BYTES_PER_DEPARTURE * departures(scenario)
     )
@@ -80,7 +82,7 @@ def departures(scenario: Sized) -> float:
             churn.moved and churn.enabled
         ) * _weekly_hazard(persona.move_rate)
         weekly += persona.share / total * -math.expm1(-hazard)
-    return weekly * scenario.market.size * scenario.run.weeks
+    return weekly * scenario.market.people * scenario.run.weeks
 
 
 def _weekly_hazard(yearly: float) -> float:
@@ -90,14 +92,35 @@ def _weekly_hazard(yearly: float) -> float:
 
 def ties(scenario: Sized) -> int:
     """The expected number of ties (undirected pairs) of the scenario's network."""
-    network, size = scenario.network, scenario.market.size
+    network, size = scenario.network, scenario.market.people  # the simulated people are tied
     if network.type in ("watts_strogatz", "erdos_renyi"):
         return math.ceil(size * network.mean_degree / 2)
     if network.type in ("barabasi_albert", "powerlaw_cluster"):
         return size * network.attach
     if network.type == "edge_list":
         return _edge_list_lines(network.path, scenario.source or "<scenario>")
+    if network.type == "random_regular":
+        return size * network.degree // 2
+    if network.type == "sbm":
+        return math.ceil(size * network.mean_degree / 2)
+    if network.type == "configuration":
+        return _configuration_ties(network, size)
     return 0  # complete: mean field, no ties stored
+
+
+def _configuration_ties(network: Any, size: int) -> int:
+    """Half the configuration model's stubs: the file's degrees, or the distribution's mean."""
+    from sim.scenario.seeds import file_problem
+
+    if network.path is not None:
+        degrees, _ = file_problem(network.path, network.column, "degree")
+        return int(degrees.sum()) // 2 if degrees is not None else 0  # a bad file is refused elsewhere
+    spec = network.degrees
+    if spec.mean is not None:
+        return math.ceil(size * spec.mean / 2)
+    support = np.arange(spec.min or 1, min(spec.max or size - 1, size - 1) + 1, dtype=np.float64)
+    weights = support**-spec.exponent
+    return math.ceil(size * float(support @ weights / weights.sum()) / 2)
 
 
 def _edge_list_lines(path: str, source: str) -> int:
@@ -183,13 +206,14 @@ def check_memory(scenario: Sized) -> None:
     """Refuse a market too large for this machine's memory, with the estimate and what is free.
 
     Raises:
-        ScenarioError: naming the file, ``market.size``, the estimate and the memory available.
+        ScenarioError: naming the file, ``market.size`` (``market.simulated`` when scaled), the estimate and the memory available.
     """
     needed = memory_estimate(scenario)
     available = available_memory()
     if available is None or needed <= available:
         return
-    size = scenario.market.size
+    size = scenario.market.people
+    key = "market.size" if scenario.market.simulated is None else "market.simulated"
     count = ties(scenario)
     leaving = departures(scenario)
     # The largest market that would fit, at this network's ties and departures a person.
@@ -198,7 +222,7 @@ def check_memory(scenario: Sized) -> None:
     )
     largest = max(0, int((available - MEMORY_FIXED_BYTES) / per_person))
     raise ScenarioError(
-        f"{scenario.source or '<scenario>'}: market.size = {size}: too large for this machine's memory: "
+        f"{scenario.source or '<scenario>'}: {key} = {size}: too large for this machine's memory: "
         f"a run needs about {needed / 2**30:.1f} GiB ({MEMORY_BYTES_PER_PERSON} bytes a person, "
         f"{MEMORY_BYTES_PER_TIE} a tie for {count:,} ties, {MEMORY_BYTES_PER_DEPARTURE} a departure for "
         f"{leaving:,.0f} expected, {MEMORY_FIXED_BYTES // 2**20} MiB fixed), "

@@ -125,6 +125,9 @@ _NETWORK_TAGS = {
     "powerlaw_cluster",
     "complete",
     "edge_list",
+    "random_regular",
+    "configuration",
+    "sbm",
 }
 
 

@@ -3,7 +3,8 @@
 Owns how ``--set`` text and ``load_scenario(path, overrides)`` change a scenario: a value is read
 as a TOML literal when it parses as one, a missing table on the way is created, a value cannot be
 made a table, and choosing a firm's strategy or the network type by name drops the keys of the
-old choice. Also where a relative edge-list path is resolved (against the scenario's folder).
+old choice. Also where a relative file path (edge list, degrees, seeds, trait files) is resolved
+(against the scenario's folder).
 
 Example:
     >>> parse_value("12"), parse_value("[1, 2]"), parse_value("relations")
@@ -22,12 +23,25 @@ from sim.values import ScenarioError
 
 
 def resolve_relative_paths(data: dict[str, Any], base: Path) -> None:
-    """An edge-list network's relative ``path`` made absolute against ``base`` (the scenario's folder)."""
-    network = data.get("network")
-    if isinstance(network, dict) and isinstance(network.get("path"), str):
-        candidate = Path(network["path"])
-        if not candidate.is_absolute():
-            network["path"] = str((base / candidate).resolve())
+    """Each relative file ``path`` (the network's, a firm's seeds', influencer seeding's, a persona
+    trait file's ``personas.<name>.<trait>.path``) made absolute against ``base`` (the scenario's folder)."""
+    firms = data.get("firms")
+    levers = data.get("levers")
+    personas = data.get("personas")
+    tables = [data.get("network")]
+    tables += (
+        [t.get("seeds") for t in firms.values() if isinstance(t, dict)] if isinstance(firms, dict) else []
+    )
+    tables += [levers.get("influencer_seeding")] if isinstance(levers, dict) else []
+    if isinstance(personas, dict):
+        tables += [
+            trait for persona in personas.values() if isinstance(persona, dict) for trait in persona.values()
+        ]
+    for table in tables:
+        if isinstance(table, dict) and isinstance(table.get("path"), str):
+            candidate = Path(table["path"])
+            if not candidate.is_absolute():
+                table["path"] = str((base / candidate).resolve())
 
 
 def parse_value(text: str) -> Any:

@@ -44,9 +44,11 @@ from sim.scenario.market import (
 )
 from sim.scenario.memory import check_memory
 from sim.scenario.messages import format_errors
+from sim.scenario.networks import check_research_network
 from sim.scenario.overrides import apply_overrides
-from sim.scenario.people import Persona, default_personas
+from sim.scenario.people import Persona, default_personas, trait_column
 from sim.scenario.responses import check_response
+from sim.scenario.seeds import check_seeds
 from sim.values import MAX_PERSONAS, ScenarioError, Strict
 
 
@@ -117,6 +119,22 @@ class Scenario(Strict):
         order = [n for n in firms if n not in entering] + [n for n in firms if n in entering]
         return {**data, "firms": {name: firms[name] for name in order}}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _seeded_firms_draw_no_share(cls, data: Any) -> Any:
+        # A firm whose initial customers are chosen ([firms.<name>.seeds]) takes no part in the
+        # random draw of initial_share: it is 0 unless the file sets it (which the checks refuse).
+        firms = data.get("firms") if isinstance(data, dict) else None
+        if not isinstance(firms, dict) or not any(
+            isinstance(t, dict) and "seeds" in t for t in firms.values()
+        ):
+            return data
+        firms = {
+            name: ({"initial_share": 0.0, **table} if isinstance(table, dict) and "seeds" in table else table)
+            for name, table in firms.items()
+        }
+        return {**data, "firms": firms}
+
     @field_validator("personas")
     @classmethod
     def _at_least_one_persona(cls, value: dict[str, Persona]) -> dict[str, Persona]:
@@ -132,13 +150,15 @@ class Scenario(Strict):
             raise ValueError(
                 f"{shares}: the firms' initial_share must sum to less than 1, got {total_initial:.4g}"
             )
-        size = self.market.size
+        # The network ties the simulated people (market.simulated when the market is scaled).
+        size, key = self.market.people, "market.size" if self.market.simulated is None else "market.simulated"
         degree = getattr(self.network, "mean_degree", None)
         if self.network.type == "watts_strogatz" and degree >= size:
-            raise ValueError(f"network.mean_degree = {degree}: must be < market.size = {size}")
+            raise ValueError(f"network.mean_degree = {degree}: must be < {key} = {size}")
         attach = getattr(self.network, "attach", None)
         if attach is not None and attach >= size:
-            raise ValueError(f"network.attach = {attach}: must be < market.size = {size}")
+            raise ValueError(f"network.attach = {attach}: must be < {key} = {size}")
+        self._check_trait_files()
         for name, lever in self.levers:
             for persona in getattr(lever, "personas", None) or []:
                 if persona not in self.personas:
@@ -148,7 +168,24 @@ class Scenario(Strict):
                     )
         self._check_events()
         self._check_responses()
+        problem = check_seeds(self) or check_research_network(self)
+        if problem:
+            raise ValueError(problem)
         return self
+
+    def _check_trait_files(self) -> None:
+        """A trait read from a file has one row per simulated person (in slot order): market.size
+        rows, or market.simulated when the market is scaled."""
+        people = self.market.people
+        key = "market.size" if self.market.simulated is None else "market.simulated"
+        for name, persona in self.personas.items():
+            for trait, dist in persona.trait_files():
+                rows = trait_column(dist.path, dist.column).size
+                if rows != people:
+                    raise ValueError(
+                        f"personas.{name}.{trait}.path = {dist.path!r}: {rows:,} rows; a trait file needs "
+                        f"one row per simulated person in slot order, {key} = {people:,}"
+                    )
 
     def _check_responses(self) -> None:
         """Each firm's response against the rest of the file: its rivals exist, a price floor is

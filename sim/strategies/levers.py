@@ -180,13 +180,14 @@ class SocialAds(Lever):
 
 
 class InfluencerSeeding(Lever):
-    """Pay the best-connected prospects ("first-cycle influence marketing"), per influencer."""
+    """Pay the best-connected prospects ("first-cycle influence marketing"), per influencer; who
+    counts as best (degree, k-core, PageRank, a random pool or a list) is the lever's ``target``."""
 
     name, kind, channel = "influencer_seeding", "conquest", Channel.INFLUENCER
     pressure = True
 
     def eligible(self, market, firm, config):
-        pool = market.influencer_pool(config.pool)
+        pool = market.influencer_pool(config)
         return pool[market.customers.status[pool] == Status.PROSPECT]
 
     def apply(self, market, firm, allocation):

@@ -1,5 +1,6 @@
-"""Validation against known results: Bass diffusion, constant-hazard churn with lifetime value, and
-Granovetter's threshold cascade against NDlib (docs/validation.md).
+"""Validation against known results: Bass diffusion, constant-hazard churn with lifetime value,
+Granovetter's threshold cascade against NDlib, and the independent cascade's exact expected spread
+(docs/validation.md).
 
 Owns the three reduced configurations of our engine, the expected values they are checked
 against and the spread those expectations have, so that the tests (``tests/validation/``), the
@@ -19,10 +20,18 @@ use one copy:
   and yearly retention, with their per-customer standard deviations, exactly for the engine's
   timing and the run's truncation (:func:`churn_curves`: week by week, for figures).
   :func:`churn_measures` reads them from a run's results.
+- **Heterogeneous churn.** :func:`sbg_scenario` gives the churn cohort a Beta(a, b) spread of
+  weekly churn probabilities through a per-person frailty read from a trait file;
+  :func:`sbg_survival` is the shifted-beta-geometric survival B(a, b + t) / B(a, b) (Fader &
+  Hardie 2007) and :func:`survival_check` compares a run's cohort with it (:mod:`~sim.validation.sbg`).
 - **Threshold cascade.** :func:`engine_cascade` runs our engine as the deterministic
   Granovetter/Watts threshold cascade on a given graph, :func:`ndlib_cascade` runs NDlib's
   ``ThresholdModel`` (NDlib is a test and benchmark dependency, imported only there) and
   :func:`reference_cascade` the same rule in a few lines of integer NumPy.
+- **Independent cascade** (:mod:`sim.validation.independent_cascade`). :func:`exact_spread`
+  enumerates the live-edge graphs of a small graph for the exact expected spread (Kempe, Kleinberg
+  & Tardos 2003); :func:`engine_spreads` runs our engine, word of mouth per tie with
+  ``active_weeks = 1``, on many copies of each graph; :func:`check_independent_cascade` compares.
 
 The cascade rule, read from NDlib 6.0.1's ``ThresholdModel.iteration``: rounds are synchronous
 (every person looks at the adopters of the previous round); a non-adopter with ``d > 0``
@@ -67,6 +76,7 @@ from sim.validation.cascade import (
     cascade_case,
     cascade_market,
     cascade_scenario,
+    check_graph,
     engine_cascade,
     engine_thresholds,
     ndlib_cascade,
@@ -88,6 +98,23 @@ from sim.validation.churn import (
     churn_scenario,
 )
 from sim.validation.common import STANDARD_ERRORS, only_adoption, standard_error
+from sim.validation.independent_cascade import (
+    CascadeCheck,
+    ExactSpread,
+    cascade_graphs,
+    check_independent_cascade,
+    engine_spreads,
+    exact_spread,
+    ic_scenario,
+)
+from sim.validation.sbg import (
+    SurvivalCheck,
+    sbg_retention,
+    sbg_scenario,
+    sbg_survival,
+    survival_check,
+    write_frailties,
+)
 
 __all__ = [
     "JUMP",
@@ -96,11 +123,14 @@ __all__ = [
     "BassCheck",
     "BassExpectation",
     "CascadeCase",
+    "CascadeCheck",
     "CascadeResult",
     "ChurnCurves",
     "ChurnExpectation",
     "ChurnMeasures",
     "Comparison",
+    "ExactSpread",
+    "SurvivalCheck",
     "adjacency",
     "adopting_count",
     "bass_closed_form",
@@ -108,22 +138,33 @@ __all__ = [
     "bass_recursion",
     "bass_scenario",
     "cascade_case",
+    "cascade_graphs",
     "cascade_market",
     "cascade_scenario",
     "check_bass",
     "check_churn",
+    "check_graph",
+    "check_independent_cascade",
     "churn_curves",
     "churn_expectation",
     "churn_measures",
     "churn_scenario",
     "engine_cascade",
+    "engine_spreads",
     "engine_thresholds",
+    "exact_spread",
+    "ic_scenario",
     "ndlib_cascade",
     "ndlib_model",
     "ndlib_run_to_end",
     "only_adoption",
     "reference_cascade",
     "run_to_end",
+    "sbg_retention",
+    "sbg_scenario",
+    "sbg_survival",
     "standard_error",
+    "survival_check",
     "write_edge_list",
+    "write_frailties",
 ]

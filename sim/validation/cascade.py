@@ -40,7 +40,7 @@ class CascadeResult:
     curve: np.ndarray
 
 
-def _check_graph(graph: nx.Graph) -> int:
+def check_graph(graph: nx.Graph) -> int:
     """Number of nodes of a simple undirected graph on nodes 0..n-1 (what all three runners need)."""
     if graph.is_directed() or graph.is_multigraph():
         raise ValueError("the cascade needs a simple undirected graph (nx.Graph)")
@@ -55,7 +55,7 @@ def _check_graph(graph: nx.Graph) -> int:
 
 def adjacency(graph: nx.Graph) -> sparse.csr_array:
     """0/1 CSR adjacency of ``graph``, rows and columns in node order 0..n-1."""
-    size = _check_graph(graph)
+    size = check_graph(graph)
     matrix = nx.to_scipy_sparse_array(graph, nodelist=range(size), dtype=np.int32, format="csr")
     matrix.sort_indices()
     return matrix
@@ -128,7 +128,7 @@ def cascade_scenario(size: int, edge_list: str | Path, weeks: int = MAX_WEEKS) -
 
 def write_edge_list(graph: nx.Graph, path: str | Path) -> Path:
     """Write ``graph``'s ties in our ``edge_list`` network format: one ``a b`` pair per line."""
-    _check_graph(graph)
+    check_graph(graph)
     edges = np.asarray(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
     path = Path(path)
     np.savetxt(path, edges, fmt="%d", header="threshold cascade: one undirected tie per line")
@@ -152,7 +152,7 @@ def cascade_market(
         initial: node ids of the initial adopters.
         seed: the market's replicate seed (it cannot change the outcome: adoption is certain).
     """
-    size = _check_graph(graph)
+    size = check_graph(graph)
     expected = adjacency(graph)
     with tempfile.TemporaryDirectory() as folder:
         path = write_edge_list(graph, Path(folder) / "edges.txt")
@@ -206,7 +206,7 @@ def ndlib_model(graph: nx.Graph, thresholds: np.ndarray, initial: np.ndarray):
     import ndlib.models.ModelConfig as mc
     from ndlib.models.epidemics import ThresholdModel
 
-    _check_graph(graph)
+    check_graph(graph)
     model = ThresholdModel(graph)
     config = mc.Configuration()
     for node, threshold in enumerate(np.asarray(thresholds, dtype=np.float64).tolist()):

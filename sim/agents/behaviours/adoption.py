@@ -2,9 +2,13 @@
 
 A prospect's weekly hazard of choosing firm f is the sum of the reasons that push them,
 
-    innovation (Bass p, general advertising)
-    + search-ad, social-ad and influencer boosts the firm's levers wrote this week
-    + word of mouth (Bass q x share of friends who are f's customers)
+    (innovation (Bass p, general advertising)
+     + search-ad, social-ad and influencer boosts the firm's levers wrote this week)
+      x the person's advertising susceptibility
+    + word of mouth (Bass q x share of friends who are f's customers; or, per tie, n x -log(1 - beta)
+      for the n friends who are f's customers and joined it at most k weeks ago: see
+      :mod:`sim.agents.behaviours.transmission`) x the person's word-of-mouth susceptibility
+      (both susceptibilities 1 unless a persona draws them)
     + the bandwagon (a jump once that share reaches the person's threshold, plus an optional
       market-share term),
 
@@ -35,7 +39,8 @@ import numpy as np
 from numba import njit
 
 from sim.agents.behaviours import per_scenario
-from sim.agents.customers import Channel
+from sim.agents.behaviours.transmission import tie_counts, tie_hazard, transmitter_code
+from sim.agents.customers import SUSCEPTIBILITIES, UNUSED_MULTIPLIER, Channel, varying_multipliers
 from sim.numerics import below_chance, pick_in_proportion
 from sim.streams import uniform_one
 from sim.threads import in_pieces
@@ -67,6 +72,9 @@ class AdoptionParams(NamedTuple):
     awareness_required: bool  # a firm the person neither knows nor hears of cannot be chosen
     rejoin_lockout_weeks: int  # a churner does not rejoin the firm they left within this
     forget_rate: np.float32  # weekly chance a prospect forgets a firm they heard nothing of
+    susceptible: bool  # some person's advertising or word-of-mouth hazard x their own susceptibility
+    per_tie: bool  # word of mouth per tie (tie_hazard x friends transmitting) instead of q x share
+    tie_hazard: np.float32  # -log(1 - tie_probability): the weekly hazard of one transmitting friend
 
 
 @per_scenario
@@ -90,6 +98,9 @@ def params(scenario: Scenario) -> AdoptionParams:
         awareness_required=bool(config.awareness_required),
         rejoin_lockout_weeks=int(config.rejoin_lockout_weeks),
         forget_rate=f32(config.forget_rate),
+        susceptible=any(name in varying_multipliers(scenario) for name in SUSCEPTIBILITIES),
+        per_tie=config.transmission == "per_tie",
+        tie_hazard=tie_hazard(config.tie_probability),
     )
 
 
@@ -100,6 +111,11 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     if not config.enabled or prospects.size == 0:
         return
     rule = params(market.scenario)
+    susceptibility = (
+        (c.advertising_susceptibility, c.word_of_mouth_susceptibility)
+        if rule.susceptible
+        else (UNUSED_MULTIPLIER, UNUSED_MULTIPLIER)
+    )
     keys = [market.streams.key("adopt", market.week)]
     keys += [market.streams.key("forget", market.week, sub=f) for f in range(c.n_firms)]
     # Only read the boost buffer if a lever or a campaign response wrote to it this week.
@@ -109,9 +125,15 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         boost = np.zeros((0, c.n_firms, 3), dtype=np.float32)
     # Forgetting happens after the choice, for those who did not adopt: this week's ads count first.
     penetration_term = config.penetration_weight * signals.penetration.astype(np.float32)
+    if rule.per_tie:  # friends who are f's customers and joined at most active_weeks ago
+        code = transmitter_code(c.firm, c.acquired_week, market.week, config.active_weeks)
+        transmitting = tie_counts(market, "word_of_mouth", code)
+    else:
+        transmitting = np.zeros((0, c.n_firms), dtype=np.int32)
+    friends = (signals.neighbour_share, transmitting)
     adopts, hazard = weekly_adoption(
         prospects,
-        signals.neighbour_share,
+        friends,
         (c.bandwagon_threshold, c.proof_sensitivity, c.price_sensitivity),
         boost,
         (*signals.offer_gaps(), signals.open_firm),
@@ -120,6 +142,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         market.week,
         penetration_term,
         np.array(keys, dtype=np.uint64),
+        susceptibility,
     )
     if adopts.size == 0:
         return
@@ -132,10 +155,11 @@ def run(market: CustomerMarket, signals: Signals) -> None:
         np.array(
             [market.streams.key("adopt_firm", market.week), market.streams.key("adopt_channel", market.week)]
         ),
-        (signals.neighbour_share, c.bandwagon_threshold, boost),
+        (*friends, c.bandwagon_threshold, boost),
         rule,
         penetration_term,
         market.recorder.flows.acquired,
+        susceptibility,
     )
     behaviours = market.scenario.behaviours
     c.join(
@@ -150,7 +174,7 @@ def run(market: CustomerMarket, signals: Signals) -> None:
 
 def weekly_adoption(
     slots: np.ndarray,
-    neighbour_share: np.ndarray,
+    friends: tuple,
     traits: tuple,
     boost: np.ndarray,
     offer: tuple,
@@ -159,18 +183,22 @@ def weekly_adoption(
     week: int,
     penetration_term: np.ndarray,
     keys: np.ndarray,
+    susceptibility: tuple = (UNUSED_MULTIPLIER, UNUSED_MULTIPLIER),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rule for the prospects in ``slots``: each one's (F,) weekly hazard of choosing each
     firm and whether they adopt; prospects who do not adopt may forget firms they heard nothing of.
 
     The hazard is the sum of the six reasons of the module docstring times the choice weight
-    (attraction, buying-cycle stage, awareness, rejoin lock-out), in float32. ``traits`` is
+    (attraction, buying-cycle stage, awareness, rejoin lock-out), in float32. ``friends`` is (the
+    (people, F) share of friends who are each firm's customers, and under word of mouth per tie
+    the (people, F) int32 count of friends transmitting for each firm, or no rows). ``traits`` is
     (bandwagon threshold, proof sensitivity, price sensitivity); ``boost`` (people, F, 3) this
     week's search, social and influencer boosts, or (0, F, 3) if none; ``offer`` is (rating gap,
     price gap, (F,) float64 each, and whether each firm is in the market, (F,) bool: a firm yet
     to enter or gone cannot be chosen); ``state`` is (stage, aware, churn week, left firm);
     ``penetration_term`` (F,) float32 the market-share part of the bandwagon; ``keys`` the stream
-    cells of "adopt" then "forget" for each firm.
+    cells of "adopt" then "forget" for each firm; ``susceptibility`` the people's (advertising,
+    word of mouth) susceptibilities, read only when ``rule.susceptible``.
 
     Returns the positions (in ``slots``) of the prospects who adopt and their (F,) hazards;
     awareness is updated in place.
@@ -178,7 +206,8 @@ def weekly_adoption(
     count = slots.size
     adopts = np.zeros(count, dtype=np.bool_)
     hazard = np.empty((count, offer[0].size), dtype=np.float32)
-    inputs = (slots, neighbour_share, traits, boost, offer, state, rule, week, penetration_term, keys)
+    pushes = (boost, susceptibility)  # what raises the hazard, and how much each person responds
+    inputs = (slots, friends, traits, pushes, offer, state, rule, week, penetration_term, keys)
     in_pieces(_prospect_rows, count, inputs, adopts, hazard)
     adopters = np.flatnonzero(adopts)
     return adopters, hazard[adopters]
@@ -188,12 +217,16 @@ def weekly_adoption(
 def _prospect_rows(first: int, last: int, inputs: tuple, adopts: np.ndarray, hazard: np.ndarray) -> None:
     """Prospects ``first`` to ``last - 1`` of :func:`weekly_adoption` (its arguments as one tuple):
     ``adopts[i]`` set for those who adopt, ``hazard[i]`` their (F,) hazards (every row written)."""
-    slots, neighbour_share, traits, boost, offer, state, rule, week, penetration_term, keys = inputs
+    slots, friends, traits, pushes, offer, state, rule, week, penetration_term, keys = inputs
+    neighbour_share, transmitting = friends
     threshold, proof_sensitivity, price_sensitivity = traits
+    boost, (advertising_susceptibility, word_of_mouth_susceptibility) = pushes
+    susceptible = rule.susceptible
     rating_gap, price_gap, open_firm = offer
     stage, aware, churn_week, left_firm = state
     innovation, word_of_mouth, jump = rule.innovation, rule.word_of_mouth, rule.bandwagon_jump
     lockout, forget_rate = rule.rejoin_lockout_weeks, rule.forget_rate
+    per_tie, per_friend = rule.per_tie, rule.tie_hazard
     stage_weights = rule.stage_weights
     firms = rating_gap.size
     zero = np.float32(0.0)
@@ -227,7 +260,12 @@ def _prospect_rows(first: int, last: int, inputs: tuple, adopts: np.ndarray, haz
                 reasons += boost[slot, f, 0]
                 reasons += boost[slot, f, 1]
                 reasons += boost[slot, f, 2]
-            reasons += word_of_mouth * share
+            spoken = per_friend * np.float32(transmitting[slot, f]) if per_tie else word_of_mouth * share
+            if susceptible:  # the person's own susceptibilities to advertising and word of mouth
+                reasons *= advertising_susceptibility[slot]
+                reasons += spoken * word_of_mouth_susceptibility[slot]
+            else:
+                reasons += spoken
             if with_bandwagon:
                 bandwagon = jump if (share >= threshold[slot] and share > 0) else zero
                 reasons += bandwagon + penetration_term[f]
@@ -262,17 +300,21 @@ def choices(
     rule: AdoptionParams,
     penetration_term: np.ndarray,
     acquired: np.ndarray,
+    susceptibility: tuple = (UNUSED_MULTIPLIER, UNUSED_MULTIPLIER),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The choices of those who adopt (``slots``, their (k, F) ``hazard``): the firm, drawn in
     proportion to the hazards with the uniform of ``keys[0]``, and the channel, drawn in
     proportion to the six reasons for that firm (organic, search, social, influencer, word of
     mouth, bandwagon, in float32) with the uniform of ``keys[1]``; each adoption is counted in
-    ``acquired[firm, channel]``. ``reasons_in`` is (neighbour share, bandwagon threshold, boost
-    (people, F, 3) or no rows); ``penetration_term`` as for :func:`weekly_adoption`.
+    ``acquired[firm, channel]``. ``reasons_in`` is (neighbour share, friends transmitting (as for
+    :func:`weekly_adoption`), bandwagon threshold, boost (people, F, 3) or no rows);
+    ``penetration_term`` and ``susceptibility`` as for :func:`weekly_adoption`.
 
     Returns the firm (int64) and channel (int8) of each adopter.
     """
-    return _choices(slots, hazard, keys, reasons_in, rule, penetration_term, _CHANNEL_CODES, acquired)
+    return _choices(
+        slots, hazard, keys, (*reasons_in, *susceptibility), rule, penetration_term, _CHANNEL_CODES, acquired
+    )
 
 
 @njit(cache=True)
@@ -287,7 +329,7 @@ def _choices(
     acquired: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`choices`, compiled; ``channels`` the channel code of each reason."""
-    neighbour_share, threshold, boost = reasons_in
+    neighbour_share, transmitting, threshold, boost, advertising, word_of_mouth = reasons_in
     boosted = boost.shape[0] > 0
     zero = np.float32(0.0)
     count = slots.size
@@ -301,7 +343,14 @@ def _choices(
         reasons[0, 0] = rule.innovation
         for r in range(3):
             reasons[0, 1 + r] = boost[slot, firm, r] if boosted else zero
-        reasons[0, 4] = rule.word_of_mouth * share
+        if rule.per_tie:
+            reasons[0, 4] = rule.tie_hazard * np.float32(transmitting[slot, firm])
+        else:
+            reasons[0, 4] = rule.word_of_mouth * share
+        if rule.susceptible:
+            for r in range(4):
+                reasons[0, r] *= advertising[slot]
+            reasons[0, 4] *= word_of_mouth[slot]
         bandwagon = rule.bandwagon_jump if (share >= threshold[slot] and share > 0) else zero
         reasons[0, 5] = bandwagon + penetration_term[firm]
         reason = pick_in_proportion(reasons, 0, 0, channels.size - 1, uniform_one(keys[1], np.int64(slot)))

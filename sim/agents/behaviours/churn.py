@@ -2,8 +2,8 @@
 
 For every customer (who did not join this week) the weekly hazards are
 
-    died            the persona's death rate (demographic)
-    moved           the persona's moving rate (demographic)
+    died            the persona's death rate (demographic) x the person's died_frailty
+    moved           the persona's moving rate (demographic) x the person's moved_frailty
     followed_friend follow_friend_rate x share of friends who recently left this firm in a way
                     friends hear of (a switch to a rival, or a dissatisfied exit)
     better_value    better_value_rate x the value gap to the best rival the person knows of
@@ -12,6 +12,9 @@ For every customer (who did not join this week) the weekly hazards are
                     noise of each firm (sd ``value_noise``)
     dissatisfied    dissatisfied_rate x how far satisfaction is below its tolerance (0..1)
     unappreciated   unappreciated_rate x how far appreciation is below its tolerance (0..1)
+
+Each of the other four is multiplied by the person's frailty for that reason (persona traits
+``followed_friend_frailty``, ..., ``unappreciated_frailty``; 1 unless a persona draws them).
 
 Belonging: the better-value and unappreciated hazards are multiplied by 1 - belonging x (share of
 friends at the same firm), and for a referred customer whose referrer still buys from the same
@@ -49,7 +52,17 @@ import numpy as np
 from numba import njit
 
 from sim.agents.behaviours import per_scenario
-from sim.agents.customers import NO_FIRM, Channel, Reason, Stage, Status, Tier
+from sim.agents.customers import (
+    CHURN_FRAILTIES,
+    NO_FIRM,
+    UNUSED_MULTIPLIER,
+    Channel,
+    Reason,
+    Stage,
+    Status,
+    Tier,
+    varying_multipliers,
+)
 from sim.numerics import (
     below_chance,
     may_be_below,
@@ -101,6 +114,8 @@ class ChurnParams(NamedTuple):
     spend_keep: np.float32  # 1 - spend_drop: what a decreased spend keeps of the spend level
     min_spend_level: np.float32  # the spend floor
     tell_dissatisfied: bool  # friends hear of a dissatisfied exit
+    frailty: bool  # some person's followed-friend, better-value, dissatisfied or unappreciated
+    # hazard is multiplied by their own frailty (persona ``<reason>_frailty``); off: no product
 
 
 @per_scenario
@@ -127,6 +142,7 @@ def params(scenario: Scenario) -> ChurnParams:
         spend_keep=f32(1 - partial.spend_drop),
         min_spend_level=f32(partial.min_spend_level),
         tell_dissatisfied=bool(config.dissatisfied_tell_friends),
+        frailty=any(name in varying_multipliers(scenario) for name in CHURN_FRAILTIES),
     )
 
 
@@ -165,7 +181,9 @@ def hazard_inputs(market: CustomerMarket, signals: Signals, slots: np.ndarray) -
     followed), (proof sensitivity, price sensitivity, rating gap, price gap), (sd of this week's
     perceived-value noise, the "perceived_value" stream cell of each firm), poach boost, aware,
     each firm's conquest pressure (F,) float32, (satisfaction, appreciation), neighbour share,
-    (referrer slot, referrer person id, person id, firm, channel), the parameters)."""
+    (referrer slot, referrer person id, person id, firm, channel), the followed-friend,
+    better-value, dissatisfied and unappreciated frailties (float32 per person, read only when
+    ``params.frailty``), the parameters)."""
     rule = params(market.scenario)
     c = market.customers
     n_firms = len(market.firm_list)
@@ -188,6 +206,7 @@ def hazard_inputs(market: CustomerMarket, signals: Signals, slots: np.ndarray) -
         (c.satisfaction, c.appreciation),
         signals.neighbour_share,
         (c.referrer_slot, c.referrer, c.person_id, c.firm, c.channel),
+        tuple(getattr(c, name) if rule.frailty else UNUSED_MULTIPLIER for name in CHURN_FRAILTIES),
         rule,
     )
 
@@ -279,11 +298,16 @@ def _demography_of_prospects(market: CustomerMarket) -> tuple[np.ndarray, np.nda
         return _NOBODY
     c = market.customers
     week = market.week
-    chances = c.demographic_chances(config.died, config.moved)
     keys = np.array([market.streams.key("demography", week), market.streams.key("demography_reason", week)])
+    # The chances by persona, or by person when a frailty makes the hazards personal (then each
+    # slot is its own "kind").
+    if c.demography_per_person:
+        chances, kind = c.demographic_chances_by_person(config.died, config.moved), np.arange(c.size)
+    else:
+        chances, kind = c.demographic_chances(config.died, config.moved), c.persona
     # Not those who lapsed or arrived this week: one exit or arrival per person per week.
     leavers, died = _prospect_departures(
-        c.status, c.churn_week, c.arrival_week, c.persona, chances, week, keys.astype(np.uint64)
+        c.status, c.churn_week, c.arrival_week, kind, chances, week, keys.astype(np.uint64)
     )
     return leavers, np.where(died, Reason.DIED, Reason.MOVED).astype(np.int64)
 
@@ -365,7 +389,7 @@ def hazard_rows(
     customer whose one rival cannot beat the own firm even at the bounds: that hazard is 0, exactly.
     """
     slots, demography, leaver_share, attraction, noise, poach_boost, aware, pressure = inputs[:8]
-    feelings, neighbour_share, referrer, rule = inputs[8:]
+    feelings, neighbour_share, referrer, frailty, rule = inputs[8:]
     referrer_slot, referrer_id, person_id, firm_of, channel = referrer
     death, move = demography
     proof_sensitivity, price_sensitivity, rating_gap, price_gap = attraction
@@ -475,6 +499,11 @@ def hazard_rows(
             if tied:
                 better_hazard *= tie_damp
                 unappreciated_hazard *= tie_damp
+        if rule.frailty:  # each reason's hazard x the person's own frailty for it
+            out[i, 2] *= frailty[0][slot]
+            better_hazard *= frailty[1][slot]
+            dissatisfied_hazard *= frailty[2][slot]
+            unappreciated_hazard *= frailty[3][slot]
         out[i, 3] = better_hazard
         out[i, 4] = dissatisfied_hazard
         out[i, 5] = unappreciated_hazard
@@ -531,7 +560,7 @@ def _outcome_rows(
 ) -> None:
     """Customers ``first`` to ``last - 1`` of :func:`outcomes` (its arguments as one tuple)."""
     hazard_inputs, cells, keys, products, spend_level = inputs
-    slots, rule = hazard_inputs[0], hazard_inputs[11]
+    slots, rule = hazard_inputs[0], hazard_inputs[12]
     hazard_rows(first, last, hazard_inputs, cells, hazard, best_rival)
     # A draw whose outcome cannot matter (partial churn off, one product, spend at the floor) is
     # not made: each person's uniforms are their own, so no one else's decision moves. A row
@@ -681,8 +710,9 @@ def _prospect_departures(
     keys: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Prospects who die or move away this week (not those who lapsed or arrived this week), and
-    whether each died. Demographic hazards depend on the persona only, so ``chances`` is
-    (probability of leaving this week, share of leavers who died) per persona; ``keys`` the
+    whether each died. ``chances`` is (probability of leaving this week, share of leavers who
+    died) per kind of person, ``persona`` each slot's kind: the persona (the demographic hazards
+    are the persona's), or the slot itself when a frailty makes them personal; ``keys`` the
     stream cells of "demography" and "demography_reason"."""
     leave, died_share = chances
     leavers = np.empty(status.size, dtype=np.int64)

@@ -9,8 +9,14 @@ is reached by "followed a friend" churn instead). The friend becomes aware of th
 converts with probability ``conversion``, recorded as channel ``referral`` with the referrer's
 person id. The programme's reward is paid only on conversion, while its weekly budget lasts.
 
+Per tie (``transmission = "per_tie"``, :mod:`sim.agents.behaviours.transmission`), each satisfied
+active customer who joined before this week, and at most ``active_weeks`` ago, refers each prospect
+friend with chance ``beta`` a week instead: a prospect with n such friends at firm f is referred to
+f with hazard ``n x -log(1 - beta) x (1 + programme boost)``, to one firm (in proportion to the
+hazards), by one of those friends (each as likely), then converts as above (:func:`_tie_offers`).
+
 Who refers, whom, and who converts run compiled (:func:`_who_refers`, :func:`_choose_friends`,
-:func:`_offers`), reading the parameters by name from :class:`ReferralParams`.
+:func:`_offers`, :func:`_tie_offers`), reading the parameters by name from :class:`ReferralParams`.
 
 Example:
     >>> from sim import load_scenario, simulate
@@ -27,8 +33,9 @@ import numpy as np
 from numba import njit
 
 from sim.agents.behaviours import per_scenario
+from sim.agents.behaviours.transmission import tie_counts, tie_hazard, transmitter_code
 from sim.agents.customers import Channel, Status
-from sim.numerics import below_chance
+from sim.numerics import below_chance, pick_in_proportion
 from sim.streams import uniform_one
 
 if TYPE_CHECKING:
@@ -45,6 +52,7 @@ class ReferralParams(NamedTuple):
     satisfaction_threshold: np.float32  # only customers at least this satisfied refer
     conversion: float  # chance a referred friend becomes a customer
     rejoin_lockout_weeks: int  # a friend who left the firm within this does not come back (adoption's)
+    tie_hazard: np.float32  # per tie: -log(1 - tie_probability), the weekly hazard of one referrer
 
 
 @per_scenario
@@ -55,6 +63,7 @@ def params(scenario: Scenario) -> ReferralParams:
         satisfaction_threshold=np.float32(config.satisfaction_threshold),
         conversion=float(config.conversion),
         rejoin_lockout_weeks=int(scenario.behaviours.adoption.rejoin_lockout_weeks),
+        tie_hazard=tie_hazard(config.tie_probability),
     )
 
 
@@ -67,28 +76,31 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     # People who joined this week refer from next week on (decisions read the start of the week).
     rule = params(market.scenario)
     boost = np.array([f.referral_boost for f in market.firm_list], dtype=np.float32)
-    referrers = _who_refers(
-        (c.status, c.satisfaction, c.acquired_week, c.referral_propensity, c.firm),
-        boost,
-        rule,
-        week,
-        market.streams.key("refer", week),
-    )
-    if referrers.size == 0:
-        return
-    # A friend referred twice in one week counts once, for the referrer with the lowest slot;
-    # each referral makes the friend aware of the firm, and converts at the conversion rate
-    # unless the friend left that firm within the rejoin lock-out (_offers).
     flows = market.recorder.flows
-    friends, referrers, firms = _offers(
-        referrers,
-        choose_friends(market, referrers),
-        (c.firm, c.left_firm, c.churn_week, c.aware),
-        market.streams.key("referral_convert", week),
-        rule,
-        week,
-        flows.referrals_made,
-    )
+    if config.transmission == "per_tie":
+        friends, referrers, firms = tie_referrals(market, rule, boost)
+    else:
+        referrers = _who_refers(
+            (c.status, c.satisfaction, c.acquired_week, c.referral_propensity, c.firm),
+            boost,
+            rule,
+            week,
+            market.streams.key("refer", week),
+        )
+        if referrers.size == 0:
+            return
+        # A friend referred twice in one week counts once, for the referrer with the lowest slot;
+        # each referral makes the friend aware of the firm, and converts at the conversion rate
+        # unless the friend left that firm within the rejoin lock-out (_offers).
+        friends, referrers, firms = _offers(
+            referrers,
+            choose_friends(market, referrers),
+            (c.firm, c.left_firm, c.churn_week, c.aware),
+            market.streams.key("referral_convert", week),
+            rule,
+            week,
+            flows.referrals_made,
+        )
     if friends.size == 0:
         return
     behaviours = market.scenario.behaviours
@@ -104,6 +116,51 @@ def run(market: CustomerMarket, signals: Signals) -> None:
     np.add.at(flows.referrals_converted, firms, 1)
     np.add.at(flows.acquired[:, Channel.REFERRAL], firms, 1)
     _pay_rewards(market, firms)
+
+
+def tie_referrals(
+    market: CustomerMarket, rule: ReferralParams, boost: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Referrals per tie this week: the converting (friends, referrers, firms), by friend's slot.
+
+    The referrers are the active customers at least ``satisfaction_threshold`` satisfied who joined
+    before this week and at most ``active_weeks`` weeks ago (0: no limit); each referral is
+    counted in ``referrals_made`` and makes the friend aware of the firm (:func:`_tie_offers`).
+    """
+    c = market.customers
+    week = market.week
+    config = market.scenario.behaviours.referral
+    eligible = (
+        (c.status == Status.ACTIVE)
+        & (c.satisfaction >= rule.satisfaction_threshold)
+        & (c.acquired_week < week)
+    )
+    code = transmitter_code(c.firm, c.acquired_week, week, config.active_weeks, eligible)
+    counts = tie_counts(market, "referral", code)
+    network = market.network
+    if network.mean_field:  # everybody else is a friend: the referrers of each firm, listed
+        referring = np.flatnonzero(code >= 0)
+        listed = referring[np.argsort(code[referring], kind="stable")].astype(np.int64)
+        starts = np.searchsorted(code[listed], np.arange(c.n_firms + 1)).astype(np.int64)
+        none = np.zeros(0, np.int32)  # the dtype of the stored ties: one compiled form serves both
+        ties = (none, none, listed, starts)
+    else:
+        empty = np.zeros(0, np.int64)
+        ties = (network.adjacency.indptr, network.adjacency.indices, empty, empty)
+    names = ("refer_tie", "refer_tie_firm", "refer_tie_referrer", "referral_convert")
+    keys = np.array([market.streams.key(name, week) for name in names], dtype=np.uint64)
+    per_firm = rule.tie_hazard * (np.float32(1.0) + boost)
+    return _tie_offers(
+        np.flatnonzero(c.status == Status.PROSPECT),
+        counts,
+        per_firm.astype(np.float32),
+        keys,
+        ties,
+        (code, c.left_firm, c.churn_week, c.aware),
+        rule,
+        week,
+        market.recorder.flows.referrals_made,
+    )
 
 
 def fit(market: CustomerMarket, slots: np.ndarray) -> np.ndarray:
@@ -255,6 +312,76 @@ def _offers(
         if left_firm[friend] == firm and churn_week[friend] >= 0 and week - churn_week[friend] < lockout:
             continue  # left this firm within the lock-out: not back yet
         out_friends[converting] = friend
+        out_referrers[converting] = referrer
+        out_firms[converting] = firm
+        converting += 1
+    return out_friends[:converting].copy(), out_referrers[:converting].copy(), out_firms[:converting].copy()
+
+
+@njit(cache=True)
+def _tie_offers(
+    prospects: np.ndarray,
+    counts: np.ndarray,
+    per_firm: np.ndarray,
+    keys: np.ndarray,
+    ties: tuple,
+    people: tuple,
+    rule: ReferralParams,
+    week: int,
+    referrals_made: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The referrals per tie (:func:`tie_referrals`): each prospect with ``counts[slot, f]``
+    referring friends at firm f is referred with hazard sum over f of counts x ``per_firm[f]``
+    (float32; the uniform of ``keys[0]``), to a firm in proportion to its term (``keys[1]``), by
+    the j-th of that firm's referring friends in tie order, j drawn uniformly (``keys[2]``); the
+    referral is counted in ``referrals_made`` and makes the friend aware, and converts as in
+    :func:`_offers` (``keys[3]``, the lock-out). ``ties`` is (indptr, indices) of the network, or
+    no entries and (the referrers listed by firm, where each firm's start) on the complete
+    network; ``people`` is (the firm each person refers for or -1, left firm, churn week, aware).
+
+    Returns the converting (friends, referrers, firms), in slot order."""
+    indptr, indices, listed, starts = ties
+    code, left_firm, churn_week, aware = people
+    mean_field = indptr.size == 0
+    firms = per_firm.size
+    terms = np.empty((1, firms), dtype=np.float32)
+    out_friends = np.empty(prospects.size, dtype=np.int64)
+    out_referrers = np.empty(prospects.size, dtype=np.int64)
+    out_firms = np.empty(prospects.size, dtype=np.int64)
+    converting = 0
+    for i in range(prospects.size):
+        slot = np.int64(prospects[i])
+        total = np.float32(0.0)
+        for f in range(firms):
+            terms[0, f] = per_firm[f] * np.float32(counts[slot, f])
+            total += terms[0, f]
+        if total <= 0 or not below_chance(uniform_one(keys[0], slot), total):
+            continue
+        firm = pick_in_proportion(terms, 0, 0, firms - 1, uniform_one(keys[1], slot))
+        n = np.int64(counts[slot, firm])
+        j = min(np.int64(uniform_one(keys[2], slot) * n), n - 1)
+        referrer = np.int64(-1)
+        if mean_field:
+            referrer = listed[starts[firm] + j]
+        else:
+            for position in range(indptr[slot], indptr[slot + 1]):
+                friend = indices[position]
+                if code[friend] == firm:
+                    if j == 0:
+                        referrer = friend
+                        break
+                    j -= 1
+        referrals_made[firm] += 1
+        aware[slot, firm] = True
+        if not uniform_one(keys[3], slot) < rule.conversion:
+            continue
+        if (
+            left_firm[slot] == firm
+            and churn_week[slot] >= 0
+            and week - churn_week[slot] < rule.rejoin_lockout_weeks
+        ):
+            continue  # left this firm within the lock-out: not back yet
+        out_friends[converting] = slot
         out_referrers[converting] = referrer
         out_firms[converting] = firm
         converting += 1
