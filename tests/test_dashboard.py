@@ -432,7 +432,8 @@ def test_a_custom_response_class_in_the_file_is_a_choice_of_its_own(small):
 
 
 def test_controls_are_grouped_in_the_user_s_words(small):
-    from sim.dashboard.market import GROUPS, control_label
+    from sim.dashboard.controls import control_label
+    from sim.dashboard.market import GROUPS
 
     params = dashboard_params(small)
     groups = {spec["group"] for spec in params.values() if isinstance(spec, dict)}
@@ -447,7 +448,7 @@ def test_controls_are_grouped_in_the_user_s_words(small):
 
 
 def test_pending_changes_say_from_what_to_what(small):
-    from sim.dashboard.market import pending_changes
+    from sim.dashboard.controls import pending_changes
 
     params = dashboard_params(small)
     start = initial_settings(params)
@@ -460,7 +461,7 @@ def test_pending_changes_say_from_what_to_what(small):
 
 
 def test_controls_that_do_nothing_are_disabled_with_the_reason(small):
-    from sim.dashboard.market import control_disabled
+    from sim.dashboard.controls import control_disabled
 
     params = dashboard_params(small)
     draft = initial_settings(params)

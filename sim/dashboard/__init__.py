@@ -9,6 +9,10 @@ The package's parts, each in its own module:
   and fed week by week (and as matplotlib figures), and the network picture;
 - :mod:`sim.dashboard.network_picture`: which people of the referral network are drawn, and where
   (laid out once per network);
+- :mod:`sim.dashboard.controls`: what the controls say (labels with their group, the changes not
+  applied yet, why a control is disabled);
+- :mod:`sim.dashboard.widgets`: the browser-side widgets the page sets directly (a Vega-Lite chart
+  fed week by week, the headline, the network picture);
 - :mod:`sim.dashboard.app`: the Solara page, its controls and its play loop (imports Solara; the
   server loads it);
 - :mod:`sim.dashboard.server`: serving it on 127.0.0.1, offline (:func:`serve`).

@@ -264,17 +264,13 @@ def _slider(key: str, label: str, value: float, low: float, high: float, integer
 
 
 def dashboard_params(scenario: Scenario) -> dict[str, Any]:
-    """The controls of the page for ``scenario``: type, label (in the user's words), group, value
-    and range (the form Mesa's SolaraViz takes ``model_params`` in, plus ``group``).
+    """The controls of the page for ``scenario``: type, label (in the user's words), group (:data:`GROUPS`:
+    the market, our firm, the rival(s), behaviour, side by side), value and range.
 
     Per firm a strategy, a weekly budget and the share on relations (used when the strategy is
-    ``balanced``), and for each of :func:`responding_firms` how it responds to rivals (a
-    personality, :data:`PERSONALITIES`, or the file's custom class); the market-wide sliders of
-    :data:`GLOBAL_SLIDERS`; the seed (a text box); and the side-by-side view's firm and the
-    strategy it is compared with. Groups (:data:`GROUPS`): the market, our firm (the first), the
-    rival (each other firm), behaviour, side by side. Every key is a keyword of
-    :class:`DashboardModel`; each starts at the scenario's value, so applying without touching
-    anything rebuilds the scenario as written.
+    ``balanced``), and for each of :func:`responding_firms` how it responds to rivals; the sliders
+    of :data:`GLOBAL_SLIDERS`; the seed; the side-by-side view's firm and its other strategy. Every
+    key is a keyword of :class:`DashboardModel`; each starts at the scenario's value.
 
     Example:
         >>> from sim import load_scenario
@@ -306,15 +302,9 @@ def dashboard_params(scenario: Scenario) -> dict[str, Any]:
             **_slider(f"firms.{name}.budget", "budget a week", firm.budget, 0, 5_000, True),
             "group": group,
         }
-        params[f"firms.{name}.{RELATIONS_SHARE}"] = {
-            "type": "SliderFloat",
-            "label": "share of the budget on relations",
-            "value": round(relations_share(firm_split(scenario, name)), 2),
-            "min": 0.0,
-            "max": 1.0,
-            "step": 0.05,
-            "group": group,
-        }
+        params[f"firms.{name}.{RELATIONS_SHARE}"] = {"type": "SliderFloat", "label": "share of the budget on relations",
+            "value": round(relations_share(firm_split(scenario, name)), 2), "min": 0.0, "max": 1.0, "step": 0.05,
+            "group": group}  # fmt: skip
         if name in responding_firms(scenario):
             current = _personality(firm.response)
             params[f"firms.{name}.{PERSONALITY_KEY}"] = {
@@ -349,8 +339,7 @@ def dashboard_params(scenario: Scenario) -> dict[str, Any]:
 
 
 def firm_group(scenario: Scenario, firm: str) -> str:
-    """The group of the page a firm's controls are in: "Our firm (us)" for the first firm, "The
-    rival (rival)" for a single other one, "A rival (name)" when there are several.
+    """The group of a firm's controls: "Our firm (us)", "The rival (rival)" or "A rival (name)".
 
     Example:
         >>> from sim import load_scenario
@@ -361,77 +350,6 @@ def firm_group(scenario: Scenario, firm: str) -> str:
     if firm == names[0]:
         return f"{GROUPS[1]} ({firm})"
     return f"{GROUPS[2] if len(names) == 2 else 'A rival'} ({firm})"
-
-
-def control_label(params: dict[str, Any], key: str) -> str:
-    """A control's label with its group where the label alone is ambiguous ("Our firm (us): budget
-    a week"); the market's and behaviour's own labels say what they are.
-
-    Example:
-        >>> from sim import load_scenario
-        >>> params = dashboard_params(load_scenario("scenarios/baseline.toml"))
-        >>> control_label(params, "firms.us.budget"), control_label(params, "market.size")
-        ('Our firm (us): budget a week', 'market size (people)')
-    """
-    spec = params[key]
-    if key.startswith("firms.") or key.startswith("compare_"):
-        return f"{spec['group']}: {spec['label']}"
-    return spec["label"]
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, int) or float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.4g}"
-
-
-def pending_changes(params: dict[str, Any], applied: dict[str, Any], draft: dict[str, Any]) -> list[str]:
-    """The controls moved since the settings in force, one line each: "Our firm (us): budget a week
-    2,000 -> 5,000"; the page shows them until they are applied.
-
-    Example:
-        >>> from sim import load_scenario
-        >>> params = dashboard_params(load_scenario("scenarios/baseline.toml"))
-        >>> start = initial_settings(params)
-        >>> pending_changes(params, start, {**start, "firms.us.budget": 5000})
-        ['Our firm (us): budget a week 2,000 -> 5,000']
-    """
-    return [
-        f"{control_label(params, key)} {_shown(applied.get(key))} -> {_shown(value)}"
-        for key, value in draft.items()
-        if key in params and isinstance(params[key], dict) and _differs(applied.get(key), value)
-    ]
-
-
-def _differs(before: Any, after: Any) -> bool:
-    if isinstance(before, int | float) and isinstance(after, int | float):
-        return not math.isclose(before, after, rel_tol=1e-12, abs_tol=1e-12)
-    return before != after
-
-
-def control_disabled(params: dict[str, Any], draft: dict[str, Any], key: str) -> str | None:
-    """Why a control does nothing with the settings chosen (``draft``), or None when it applies: a
-    relations share for a firm whose strategy is not ``balanced``, a budget for a firm that
-    neglects (spends nothing), the side-by-side firm when no other strategy is chosen.
-
-    Example:
-        >>> from sim import load_scenario
-        >>> params = dashboard_params(load_scenario("scenarios/baseline.toml"))
-        >>> control_disabled(params, initial_settings(params), "firms.rival.relations_share")
-        'only a balanced strategy splits its budget; rival is on neglect'
-    """
-    parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "firms":
-        strategy = draft.get(f"firms.{parts[1]}.strategy")
-        if parts[2] == RELATIONS_SHARE and strategy != MIXED_STRATEGY:
-            return f"only a {MIXED_STRATEGY} strategy splits its budget; {parts[1]} is on {strategy}"
-        if parts[2] == "budget" and strategy == "neglect":
-            return f"{parts[1]} is on neglect, which spends nothing"
-    if key == "compare_firm" and draft.get("compare_strategy") == NO_COMPARISON:
-        return "no side by side: choose its other strategy first"
-    return None
 
 
 def initial_settings(params: dict[str, Any]) -> dict[str, Any]:
