@@ -1,4 +1,4 @@
-"""The dashboard without a browser: controls -> scenario, the model SolaraViz steps and resets,
+"""The dashboard without a browser: controls -> scenario, the model the page steps and resets,
 the running CAC/LTV, the network picture and the charts (tests/test_dashboard_browser.py drives
 the page itself)."""
 
@@ -148,17 +148,6 @@ def test_mesa_reset_passes_its_own_scenario_which_is_ignored(small):
     """Mesa >= 3.5's Reset adds a `scenario` keyword of its own; ours is `market_scenario`."""
     model = DashboardModel(market_scenario=small, scenario=object())
     assert model.scenario_in_force.market.size == 400 and not model.notices
-
-
-@pytest.mark.filterwarnings("ignore:.*ComponentsView:UserWarning")  # Mesa's own hook order
-def test_mesa_solaraviz_accepts_the_controls(small):
-    from mesa.visualization import solara_viz
-
-    params = dashboard_params(small)
-    solara_viz._check_model_params(DashboardModel.__init__, params)  # raises on a control it rejects
-    inputs, fixed = solara_viz.split_model_params(params)
-    assert set(fixed) == {"market_scenario"}, f"only the scenario is fixed, got {sorted(fixed)}"
-    assert len(inputs) == len(params) - 1, "every other parameter is a control on the page"
 
 
 def test_side_by_side_is_the_other_strategy_on_the_same_seed(small):
@@ -437,3 +426,88 @@ def test_a_custom_response_class_in_the_file_is_a_choice_of_its_own(small):
     )
     assert personality_description(spec) == "Never moves first: a custom response for the dashboard's tests."
     assert DashboardModel(scenario, **{"firms.rival.response.personality": spec}).overrides == {}
+
+
+# --------------------------------------------------------------------------- issue 23: the page's own controls and live charts
+
+
+def test_controls_are_grouped_in_the_user_s_words(small):
+    from sim.dashboard.controls import control_label
+    from sim.dashboard.market import GROUPS
+
+    params = dashboard_params(small)
+    groups = {spec["group"] for spec in params.values() if isinstance(spec, dict)}
+    assert groups == {"The market", "Our firm (us)", "The rival (rival)", "Behaviour", "Side by side"}, (
+        f"expected the market, our firm, the rival, behaviour, side by side; got {sorted(groups)}"
+    )
+    assert GROUPS[0] == "The market"
+    assert params["firms.us.strategy"]["label"] == "our strategy", params["firms.us.strategy"]["label"]
+    labels = " ".join(control_label(params, key) for key, spec in params.items() if isinstance(spec, dict))
+    for jargon in ("'s strategy", "PAGE", "Use Threads", "_", "relations_share"):
+        assert jargon not in labels, f"labels should be in the user's words, found {jargon!r} in: {labels}"
+
+
+def test_pending_changes_say_from_what_to_what(small):
+    from sim.dashboard.controls import pending_changes
+
+    params = dashboard_params(small)
+    start = initial_settings(params)
+    assert pending_changes(params, start, dict(start)) == [], "nothing moved: nothing pending"
+    moved = {**start, "firms.us.budget": 5000, "behaviours.adoption.word_of_mouth": 0.02}
+    assert pending_changes(params, start, moved) == [
+        "Our firm (us): budget a week 2,000 -> 5,000",
+        "word of mouth 0.01 -> 0.02",
+    ], f"got {pending_changes(params, start, moved)}"
+
+
+def test_controls_that_do_nothing_are_disabled_with_the_reason(small):
+    from sim.dashboard.controls import control_disabled
+
+    params = dashboard_params(small)
+    draft = initial_settings(params)
+    assert control_disabled(params, draft, "firms.us.relations_share") is None, "us is balanced: it applies"
+    reason = control_disabled(params, draft, "firms.rival.relations_share")
+    assert reason and "balanced" in reason and "neglect" in reason, f"got {reason!r}"
+    assert "spends nothing" in (control_disabled(params, draft, "firms.rival.budget") or ""), (
+        "a neglecting firm's budget does nothing"
+    )
+    switched = {**draft, "firms.us.strategy": "conquest", "compare_strategy": "none"}
+    assert "conquest" in (control_disabled(params, switched, "firms.us.relations_share") or "")
+    assert control_disabled(params, switched, "compare_firm"), "no side by side: its firm does nothing"
+
+
+def test_live_charts_start_with_week_0_and_keep_legends_outside(small):
+    from sim.dashboard.charts import LIVE_CHARTS, bar_rows, live_data, live_spec
+
+    model = DashboardModel(small, compare_strategy="relations")
+    specs = {kind: live_spec(kind, model) for kind in LIVE_CHARTS}
+    at_zero = [(row["firm"], row["customers"]) for row in specs["customers"]["datasets"]["customers"]]
+    expected = [(firm, int(model.market.recorder.customers[0, i])) for i, firm in enumerate(small.firm_names)]
+    assert at_zero == expected, f"week 0's customers should be in the chart's data: {at_zero} != {expected}"
+    assert {row["week"] for row in specs["side_by_side"]["datasets"]["sides"]} == {0}
+    for kind, spec in specs.items():
+        orient = spec["config"]["legend"]["orient"]
+        assert orient in ("bottom", "top", "left", "right"), (
+            f"{kind}: legend {orient!r} may sit over the data"
+        )
+    assert bar_rows(model, "acquisitions") == [] == bar_rows(model, "churn"), "week 0: no bars (none yet)"
+    _stepped(model, 3)
+    appended, _replaced = live_data("customers", model, since=2)
+    assert [row["week"] for row in appended["customers"]] == [3, 3], "only the week the browser lacks is sent"
+    won = sum(row["count"] for row in bar_rows(model, "acquisitions"))
+    assert won == model.market.recorder.acquired[1:4, :, 1:].sum(), (
+        f"bars add to the customers won, got {won}"
+    )
+
+
+def test_the_network_painter_redraws_only_the_dots(small):
+    from sim.dashboard.charts import NetworkPainter
+
+    model = DashboardModel(small)
+    painter = NetworkPainter()
+    first = painter.png(model)
+    background = painter._background
+    _stepped(model, 4)
+    later = painter.png(model)
+    assert painter._background is background, "the ties and legend are drawn once per market"
+    assert first != later and later[:4] == b"\x89PNG", "the dots change colour as customers join"

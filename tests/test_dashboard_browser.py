@@ -1,9 +1,11 @@
-"""`sim dashboard` in a real browser: start the server, open the page in headless Chromium (Debian's
-chromium driven by Playwright, no browser download), change a slider, press Reset, step a few
-weeks, and check that the week counter and the charts changed, that the slider's value reached the
-model, and that the page fetched nothing from outside this machine; then set the rival's response,
-strike our price cut and see its reaction listed. Saves a screenshot
-(results/dashboard/screenshot.png, and one under the test's temporary folder)."""
+"""`sim dashboard` in a real browser, as a strategist uses it: start the server, open the page in
+headless Chromium (Debian's chromium driven by Playwright, no browser download); check week 0's
+data is drawn, legends sit outside the plots, the network picture is big, and no framework jargon
+shows; type an exact budget, see it pending until Apply, see the controls that do not apply
+disabled with the reason; play and measure the weeks a second (loosely); check the page fetched
+nothing from outside this machine; then set the rival's response, strike our price cut and see
+its reaction listed. Saves a screenshot (results/dashboard/screenshot.png, and one under the
+test's temporary folder)."""
 
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def dashboard():
     """The dashboard of a small baseline on a free port; stopped afterwards whatever happens."""
     port = free_port()
@@ -85,52 +87,91 @@ def dashboard():
             process.stdout.close()
 
 
-def _chart_pictures(page) -> list[bytes]:
-    """A screenshot of each chart image on the page."""
-    images = page.locator("img")
-    return [images.nth(i).screenshot() for i in range(images.count())]
+JARGON = ("PAGE 0", "Use Threads", "Render Interval", "'s strategy", "model_params", "SolaraViz")
+# Weeks a second while playing that the test insists on: far below the 20 a second the page plays at
+# on an idle machine (benchmarks/dashboard_speed.py), as this machine is shared and its speed moves
+# 2x within an hour; at 400 people a week takes about 2 ms, so a slower page is the page's fault.
+MIN_WEEKS_PER_SECOND = 5
 
 
-def test_slider_reset_and_steps_change_the_page(dashboard, tmp_path):
+def _box(page, selector: str) -> dict:
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, f"{selector} should be on the page"
+    return box
+
+
+def test_the_page_as_a_strategist_uses_it(dashboard, tmp_path):
     requests: list[str] = []
     failures: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            page = browser.new_page(viewport={"width": 1500, "height": 2200})
             page.on("request", lambda request: requests.append(request.url))
             page.on("requestfailed", lambda request: failures.append(request.url))
             page.on("response", lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 400 else None)
             page.goto(dashboard)
             page.wait_for_selector("text=Week 0 of 260", timeout=60_000)
-            # Six charts: customers, acquisitions, churn, CAC/LTV, network, side by side.
-            page.wait_for_function("document.querySelectorAll('img').length >= 6", timeout=30_000)
-            assert page.get_by_text(f"{MARKET} people, seed 1").is_visible(), "the headline names the market"
-
-            budget = page.get_by_role("slider", name="us: budget a week")
-            assert budget.get_attribute("aria-valuenow") == "2000", (
-                "the budget slider starts at the file's 2000"
+            # Week 0's data: the customers chart draws each firm's starting customers as a dot.
+            page.wait_for_selector(
+                ".sim-chart-customers svg .layer_1_marks path", state="attached", timeout=30_000
             )
-            track = page.locator(".v-input__slider", has_text="us: budget a week").locator(".v-slider")
-            box = track.bounding_box()
-            page.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + box["height"] / 2)
-            moved = int(budget.get_attribute("aria-valuenow"))
-            assert moved > 3000, f"clicking at 80% of the slider should move it to about 4000, got {moved}"
-            page.get_by_role("button", name="Reset").click()
-            page.wait_for_selector(f"text=us (balanced, {moved:,} a week)", timeout=30_000)
+            dots = page.locator(".sim-chart-customers svg .layer_1_marks path").count()
+            assert dots == 2, f"week 0 should show a dot per firm on the customers chart, got {dots}"
+            assert page.get_by_text(f"{MARKET} people, seed 1").is_visible(), "the headline names the market"
+            headline = page.locator(".sim-headline").first.inner_text()
+            assert "us (balanced, 2,000 a week, 50% on relations)" in headline, (
+                f"settings in force: {headline}"
+            )
+            # Empty bar charts say so instead of drawing empty axes.
+            assert page.locator(".sim-chart-acquisitions .sim-none-yet").is_visible(), "no bars at week 0"
+            # Legends outside the plot: under the x axis.
+            legend = _box(page, ".sim-chart-customers svg .role-legend")
+            axis = _box(page, ".sim-chart-customers svg .role-axis[aria-label^='X-axis']")
+            assert legend["y"] >= axis["y"] + axis["height"] - 1, (
+                f"the legend {legend} should be under the axis {axis}"
+            )
+            network = _box(page, ".sim-network-view img")
+            assert network["width"] >= 500, (
+                f"the network picture should be big, got {network['width']} px wide"
+            )
+            text = page.locator("body").inner_text()
+            leaked = [word for word in JARGON if word in text]
+            assert not leaked, f"no framework jargon on the page, found {leaked}"
 
-            before = _chart_pictures(page)
-            for week in range(1, STEPS + 1):
-                page.get_by_role("button", name="Step").click()
-                page.wait_for_selector(f"text=Week {week} of 260", timeout=30_000)
+            # Controls that do not apply are disabled, with the reason.
+            rival = page.locator(".sim-control-firms-rival-relations-share")
+            assert rival.locator("input").first.is_disabled(), (
+                "the rival's relations share should be disabled"
+            )
+            assert "only a balanced strategy splits its budget" in rival.inner_text()
+            # An exact value, typed: pending until Apply.
+            exact = page.locator(".sim-control-firms-us-budget .sim-exact input")
+            exact.fill("4000")
+            exact.press("Enter")
+            pending = page.locator(".sim-pending")
+            pending.get_by_text("Our firm (us): budget a week 2,000 -> 4,000").wait_for(timeout=10_000)
+            assert "2,000 a week" in page.locator(".sim-headline").first.inner_text(), "not applied yet"
+            page.locator(".sim-apply").click()
+            page.wait_for_selector("text=us (balanced, 4,000 a week, 50% on relations)", timeout=30_000)
+            assert page.locator(".sim-pending-none").is_visible(), "applied: nothing pending"
+
+            page.locator(".sim-step").click()
+            page.wait_for_selector("text=Week 1 of 260", timeout=30_000)
+            # Play: the week advances at the speed chosen (20 a second), measured loosely.
+            page.locator(".sim-play").click()
             page.wait_for_function(
-                "[...document.querySelectorAll('img')].length >= 6", timeout=30_000
-            )  # the last redraw has landed when the counter shows the week and the images are back
-            page.wait_for_timeout(1500)
-            after = _chart_pictures(page)
+                "(e => e && !/Week 1 of/.test(e.innerText))(document.querySelector('.sim-week'))"
+            )
+            began, first = time.perf_counter(), _week(page)
+            page.wait_for_timeout(2500)
+            last, seconds = _week(page), time.perf_counter() - began
+            page.locator(".sim-play").click()
+            page.wait_for_selector("text=Played", timeout=30_000)
+            shown = int(page.locator(".sim-live-chart[data-kind='customers']").get_attribute("data-shown"))
+            stopped = _week(page)
+            page.wait_for_timeout(800)
             screenshot = page.screenshot(full_page=True)
-            # Mesa 3.3 shows "Step: N", Mesa 3.5 (Python 3.12+) "Time: N.0"
-            steps_text = page.get_by_text(re.compile(r"^(Step|Time): ")).inner_text()
         finally:
             browser.close()
 
@@ -138,22 +179,23 @@ def test_slider_reset_and_steps_change_the_page(dashboard, tmp_path):
     saved.parent.mkdir(parents=True, exist_ok=True)
     for path in (tmp_path / "dashboard.png", saved):
         path.write_bytes(screenshot)
-    assert steps_text.strip() in (f"Step: {STEPS}", f"Time: {STEPS}.0"), f"Mesa's counter: got {steps_text!r}"
-    assert len(before) == len(after) >= 6, (
-        f"six charts expected before and after, got {len(before)}, {len(after)}"
+    rate = (last - first) / seconds
+    assert rate >= MIN_WEEKS_PER_SECOND, (
+        f"playing should run >= {MIN_WEEKS_PER_SECOND} weeks a second, got {rate:.1f}"
     )
-    changed = [b != a for b, a in zip(before, after, strict=True)]
-    # The customers, acquisitions, churn, CAC/LTV and side-by-side charts grow every week; the
-    # network changes colour only where someone joined or left, so it may look the same.
-    assert sum(changed) >= 5, f"expected the charts to change after {STEPS} weeks, changed: {changed}"
+    assert shown >= stopped - 1, f"the customers chart should show the week played ({stopped}), shows {shown}"
     hosts = {urlsplit(url).hostname for url in requests if url.startswith("http")}
     assert hosts == {"127.0.0.1"}, f"the page should fetch nothing from outside this machine, got {hosts}"
     assert not failures, f"every request should succeed (nothing missing offline), failed: {failures[:5]}"
 
 
+def _week(page) -> int:
+    return int(re.match(r"Week (\d+)", page.locator(".sim-week").inner_text()).group(1))
+
+
 def test_a_market_event_and_the_rival_s_response_reach_the_page(dashboard, tmp_path):
     """The rival's "how it responds" control (described in the sidebar) set to price matcher, then
-    Reset; our price cut to 30 struck from the "Market event now" panel before week 1 is reported
+    Apply; our price cut to 30 struck from the "Market event now" panel before week 1 is reported
     with its name and week; the rival perceives the market 2 weeks late, so it matches in week 4,
     which the reactions panel under the charts lists."""
     with sync_playwright() as playwright:
@@ -167,13 +209,16 @@ def test_a_market_event_and_the_rival_s_response_reach_the_page(dashboard, tmp_p
                 assert guide.get_by_text(words, exact=True).is_visible(), (
                     f"the sidebar should describe {words!r}"
                 )
-            control = page.locator(".v-select", has_text="rival: how it responds to rivals")
+            control = page.locator(".sim-control-firms-rival-response-personality")
             assert control.locator(".v-select__selection").inner_text() == "passive", (
                 "the rival's control starts at the file's: no response table, passive"
             )
-            control.click()
+            control.locator(".v-select__slot").click()
             page.get_by_role("option", name="price matcher").click()
-            page.get_by_role("button", name="Reset").click()
+            page.locator(".sim-pending").get_by_text(
+                "The rival (rival): how it responds to rivals passive -> price matcher"
+            ).wait_for(timeout=10_000)
+            page.locator(".sim-apply").click()
             page.wait_for_selector(
                 "text=rival (neglect, 0 a week; responds as a price matcher)", timeout=30_000
             )
@@ -186,7 +231,7 @@ def test_a_market_event_and_the_rival_s_response_reach_the_page(dashboard, tmp_p
             page.get_by_role("button", name="Strike now").click()
             page.wait_for_selector("text='us price 30' strikes in week 1", timeout=30_000)
             for week in range(1, 5):
-                page.get_by_role("button", name="Step").click()
+                page.locator(".sim-step").click()
                 page.wait_for_selector(f"text=Week {week} of 260", timeout=30_000)
             reactions = page.locator(".sim-responses")
             reactions.get_by_text("price 40.00 -> 30.00: matched us's 30.00").first.wait_for(timeout=30_000)

@@ -100,12 +100,14 @@ def test_replicates_comparison_and_downloads(dashboard, tmp_path):
             page = browser.new_page(viewport={"width": 1500, "height": 2400}, accept_downloads=True)
             page.goto(dashboard)
             page.wait_for_selector("text=Replicates and paired comparison", timeout=60_000)
-            page.locator(".v-select", has_text="side by side: its other strategy").click()
-            page.get_by_role("option", name="relations", exact=True).click()
-            page.get_by_role("button", name="Reset").click()
+            control = page.locator(".sim-control-compare-strategy")  # the page's "Side by side" group
+            assert control.locator(".v-select__selection").inner_text() == "relations", (
+                "the side-by-side arm starts on relations for a balanced us"
+            )
+            page.locator(".sim-restart").click()
             page.wait_for_selector("text=Firm compared: us, as set against relations", timeout=30_000)
             for week in range(1, STEPS + 1):
-                page.get_by_role("button", name="Step").click()
+                page.locator(".sim-step").click()
                 page.wait_for_selector(f"text=Week {week} of {WEEKS}", timeout=90_000)  # a loaded machine
 
             # Started on the most seeds, its progress shows; Cancel stops it.

@@ -60,16 +60,18 @@ PERSONALITIES = {
     "aggressor": "aggressor",
 }
 PERSONALITY_KEY = "response.personality"  # firms.<name>.response.personality
+# The groups of the page's controls, in order (a rival's group names the firm: firm_group).
+GROUPS = ("The market", "Our firm", "The rival", "Behaviour", "Side by side")
 SLIDER_STEPS = 20  # a float slider moves in 1/20 of its range, or finer to hit the file's value
 
-# The market-wide sliders: dotted key, label, lowest value, highest value at least, integer?
+# The market-wide sliders (the first two are the market's, the rest behaviour): dotted key, label, lowest value, highest value at least, integer?
 GLOBAL_SLIDERS: tuple[tuple[str, str, float, float, bool], ...] = (
     ("market.size", "market size (people)", 100, 20_000, True),
+    ("levers.referral_programme.unit_cost", "referral reward (paid per referral won)", 1, 100, True),
     ("behaviours.adoption.word_of_mouth", "word of mouth", 0.0, 0.05, False),
     ("behaviours.adoption.social_proof_weight", "social-proof weight", 0.0, 2.0, False),
-    ("levers.referral_programme.unit_cost", "referral reward", 1, 100, True),
-    ("behaviours.churn.satisfaction_tolerance", "churn: satisfaction tolerance", 0.0, 1.0, False),
-    ("behaviours.churn.appreciation_tolerance", "churn: appreciation tolerance", 0.0, 1.0, False),
+    ("behaviours.churn.satisfaction_tolerance", "churn starts below satisfaction", 0.0, 1.0, False),
+    ("behaviours.churn.appreciation_tolerance", "churn starts below appreciation", 0.0, 1.0, False),
 )
 
 
@@ -223,7 +225,8 @@ def _personality_overrides(scenario: Scenario, firm: str, chosen: str) -> dict[s
     return overrides
 
 
-def _firm_split(scenario: Scenario, firm: str) -> dict[str, float]:
+def firm_split(scenario: Scenario, firm: str) -> dict[str, float]:
+    """``firm``'s split of its budget over levers: the file's, or its strategy's default."""
     config = scenario.firms[firm]
     if config.split is not None:
         return dict(config.split)
@@ -261,69 +264,92 @@ def _slider(key: str, label: str, value: float, low: float, high: float, integer
 
 
 def dashboard_params(scenario: Scenario) -> dict[str, Any]:
-    """The controls of the page for ``scenario``, as Mesa's SolaraViz ``model_params``.
+    """The controls of the page for ``scenario``: type, label (in the user's words), group (:data:`GROUPS`:
+    the market, our firm, the rival(s), behaviour, side by side), value and range.
 
     Per firm a strategy, a weekly budget and the share on relations (used when the strategy is
-    ``balanced``), and for each of :func:`responding_firms` how it responds to rivals (a
-    personality, :data:`PERSONALITIES`, or the file's custom class); the market-wide sliders of :data:`GLOBAL_SLIDERS`; the seed (a text box); and
-    the side-by-side view's firm and the strategy it is compared with. Every key is a keyword of
-    :class:`DashboardModel`; each starts at the scenario's value, so Reset without touching
-    anything rebuilds the scenario as written.
+    ``balanced``), and for each of :func:`responding_firms` how it responds to rivals; the sliders
+    of :data:`GLOBAL_SLIDERS`; the seed; the side-by-side view's firm and its other strategy. Every
+    key is a keyword of :class:`DashboardModel`; each starts at the scenario's value.
 
     Example:
         >>> from sim import load_scenario
         >>> params = dashboard_params(load_scenario("scenarios/baseline.toml"))
         >>> params["firms.us.budget"]["value"], params["compare_strategy"]["value"]
         (2000, 'relations')
-        >>> params["firms.rival.response.personality"]["value"]
-        'passive'
+        >>> params["firms.rival.response.personality"]["value"], params["firms.rival.budget"]["group"]
+        ('passive', 'The rival (rival)')
     """
     params: dict[str, Any] = {"market_scenario": scenario}  # fixed: not a control
-    params["seed"] = {"type": "InputText", "label": "seed (a whole number)", "value": str(scenario.run.seed)}
+    params["seed"] = {"type": "InputText", "label": "seed (a whole number)", "value": str(scenario.run.seed),
+                      "group": GROUPS[0]}  # fmt: skip
     choices = strategy_choices(scenario)
-    for name, firm in scenario.firms.items():
+    for key, label, low, high, integer in GLOBAL_SLIDERS[:2]:
+        params[key] = {
+            **_slider(key, label, _value_at(scenario, key), low, high, integer),
+            "group": GROUPS[0],
+        }
+    for index, (name, firm) in enumerate(scenario.firms.items()):
+        group = firm_group(scenario, name)
         params[f"firms.{name}.strategy"] = {
             "type": "Select",
-            "label": f"{name}: strategy",
+            "label": "our strategy" if index == 0 else "its strategy",
             "value": firm.strategy,
             "values": choices,
+            "group": group,
         }
-        params[f"firms.{name}.budget"] = _slider(
-            f"firms.{name}.budget", f"{name}: budget a week", firm.budget, 0, 5_000, True
-        )
-        params[f"firms.{name}.{RELATIONS_SHARE}"] = {
-            "type": "SliderFloat",
-            "label": f"{name}: relations share ({MIXED_STRATEGY})",
-            "value": round(relations_share(_firm_split(scenario, name)), 2),
-            "min": 0.0,
-            "max": 1.0,
-            "step": 0.05,
+        params[f"firms.{name}.budget"] = {
+            **_slider(f"firms.{name}.budget", "budget a week", firm.budget, 0, 5_000, True),
+            "group": group,
         }
+        params[f"firms.{name}.{RELATIONS_SHARE}"] = {"type": "SliderFloat", "label": "share of the budget on relations",
+            "value": round(relations_share(firm_split(scenario, name)), 2), "min": 0.0, "max": 1.0, "step": 0.05,
+            "group": group}  # fmt: skip
         if name in responding_firms(scenario):
             current = _personality(firm.response)
             params[f"firms.{name}.{PERSONALITY_KEY}"] = {
                 "type": "Select",
-                "label": f"{name}: how it responds to rivals",
+                "label": "how it responds to rivals",
                 "value": personality_label(current),
                 "values": [*PERSONALITIES.values(), *([current] if current not in PERSONALITIES else [])],
+                "group": group,
             }
-    for key, label, low, high, integer in GLOBAL_SLIDERS:
-        params[key] = _slider(key, label, _value_at(scenario, key), low, high, integer)
+    for key, label, low, high, integer in GLOBAL_SLIDERS[2:]:
+        params[key] = {
+            **_slider(key, label, _value_at(scenario, key), low, high, integer),
+            "group": GROUPS[3],
+        }
     first = scenario.firm_names[0]
     own = scenario.firms[first].strategy
     params["compare_firm"] = {
         "type": "Select",
-        "label": "side by side: firm",
+        "label": "firm switched",
         "value": first,
         "values": scenario.firm_names,
+        "group": GROUPS[4],
     }
     params["compare_strategy"] = {
         "type": "Select",
-        "label": "side by side: its other strategy",
+        "label": "its other strategy",
         "value": "relations" if own != "relations" else "conquest",
         "values": [NO_COMPARISON, *choices],
+        "group": GROUPS[4],
     }
     return params
+
+
+def firm_group(scenario: Scenario, firm: str) -> str:
+    """The group of a firm's controls: "Our firm (us)", "The rival (rival)" or "A rival (name)".
+
+    Example:
+        >>> from sim import load_scenario
+        >>> firm_group(load_scenario("scenarios/market_shifts.toml"), "challenger")
+        'A rival (challenger)'
+    """
+    names = scenario.firm_names
+    if firm == names[0]:
+        return f"{GROUPS[1]} ({firm})"
+    return f"{GROUPS[2] if len(names) == 2 else 'A rival'} ({firm})"
 
 
 def initial_settings(params: dict[str, Any]) -> dict[str, Any]:
@@ -402,7 +428,7 @@ def settings_overrides(scenario: Scenario, settings: dict[str, Any]) -> dict[str
         unchanged = f"firms.{firm}.strategy" not in overrides
         if strategy != MIXED_STRATEGY:
             continue
-        if unchanged and math.isclose(round(relations_share(_firm_split(scenario, firm)), 2), share):
+        if unchanged and math.isclose(round(relations_share(firm_split(scenario, firm)), 2), share):
             continue  # the file's own split, whatever its detail
         overrides[f"firms.{firm}.split"] = mixed_split(share)
     return overrides
