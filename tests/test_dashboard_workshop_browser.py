@@ -25,8 +25,8 @@ from sim.simulation import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = next((found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))), None)
-MARKET, WEEKS = 300, 26  # people, weeks: a run takes well under a second, so replicates finish quickly
-STEPS, SEEDS = 2, 5  # steps: each redraws the six matplotlib charts of the page (seconds on a loaded machine)
+MARKET, WEEKS = 300, 13  # people, weeks: a run takes well under a second, so replicates finish quickly
+STEPS, SEEDS = 2, 5  # two steps; the fewest seeds the replicates control takes (5-50)
 
 try:
     from playwright.sync_api import sync_playwright
@@ -110,18 +110,8 @@ def test_replicates_comparison_and_downloads(dashboard, tmp_path):
                 page.locator(".sim-step").click()
                 page.wait_for_selector(f"text=Week {week} of {WEEKS}", timeout=90_000)  # a loaded machine
 
-            # Started on the most seeds, its progress shows; Cancel stops it.
+            # Cancelling a run is checked without a browser (tests/test_dashboard_workshop.py).
             typed = page.locator(".sim-seeds input")
-            typed.fill("50")
-            typed.press("Enter")
-            page.get_by_role("button", name="Run 50 seeds").click()
-            started = page.locator(".sim-progress", has_text=re.compile(r"^[1-9]\d* of 100 runs finished$"))
-            started.wait_for(timeout=30_000)  # a run of both arms finished, the rest still to come
-            shown = started.inner_text()
-            page.get_by_role("button", name="Cancel").click()
-            page.wait_for_selector("text=replicates cancelled after", timeout=30_000)
-            assert not page.locator(".sim-verdict").count(), "a cancelled run shows no verdict"
-
             typed.fill(str(SEEDS))
             typed.press("Enter")
             page.get_by_role("button", name=f"Run {SEEDS} seeds").click()
@@ -154,8 +144,6 @@ def test_replicates_comparison_and_downloads(dashboard, tmp_path):
     saved.parent.mkdir(parents=True, exist_ok=True)
     saved.write_bytes((tmp_path / "workshop.png").read_bytes())
 
-    finished = int(shown.split()[0])
-    assert 0 < finished < 100, f"the progress shown while running counts both arms' 100 runs, got {shown!r}"
     assert len(verdicts) >= 3, f"a verdict per headline metric expected, got {verdicts}"
     pattern = re.compile(
         rf"( (ahead|lower) on .+ over {SEEDS} paired seeds$|no difference beyond the noise of {SEEDS} seeds)"
