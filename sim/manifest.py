@@ -47,7 +47,7 @@ FORMAT = 1  # the manifest's own layout; raised when a field changes meaning
 KEY_PACKAGES = (
     "numpy", "scipy", "pandas", "pyarrow", "numba", "llvmlite", "mesa", "networkx", "pydantic",
     "matplotlib", "tomli-w", "dask", "distributed", "tqdm", "SALib", "optuna", "nbclient", "nbformat",
-    "nbconvert", "ipykernel", "nashpy", "ema_workbench", "scikit-learn", "joblib",
+    "nbconvert", "ipykernel", "nashpy", "ema_workbench", "scikit-learn", "joblib", "pyabc",
 )  # fmt: skip
 
 

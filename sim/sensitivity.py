@@ -99,7 +99,7 @@ def check_design(
         >>> check_design(load_scenario("scenarios/baseline.toml"), {"firms.us.budgte": [0, 1]}, "--param")
         Traceback (most recent call last):
         ...
-        sim.scenario.ScenarioError: scenarios/baseline.toml: --param firms.us.budgte = [0, 1]: unknown key; keys in [firms.us]: price, quality, margin, failure_rate, initial_share, budget, strategy, split, price_path, params, response
+        sim.scenario.ScenarioError: scenarios/baseline.toml: --param firms.us.budgte = [0, 1]: unknown key; keys in [firms.us]: price, quality, margin, failure_rate, initial_share, budget, strategy, split, price_path, params, response, seeds
     """
     check_uncertainties(scenario, parameters, where, source=source, sampled=True)
 

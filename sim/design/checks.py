@@ -146,7 +146,7 @@ def check_uncertainties(
         >>> check_uncertainties(load_scenario("scenarios/baseline.toml"), {"firms.us.budgte": [0, 1]}, "--param")
         Traceback (most recent call last):
         ...
-        sim.scenario.ScenarioError: scenarios/baseline.toml: --param firms.us.budgte = [0, 1]: unknown key; keys in [firms.us]: price, quality, margin, failure_rate, initial_share, budget, strategy, split, price_path, params, response
+        sim.scenario.ScenarioError: scenarios/baseline.toml: --param firms.us.budgte = [0, 1]: unknown key; keys in [firms.us]: price, quality, margin, failure_rate, initial_share, budget, strategy, split, price_path, params, response, seeds
     """
     source = source or scenario.source or scenario.name
     base = scenario.without_experiments()
