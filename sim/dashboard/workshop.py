@@ -326,7 +326,8 @@ def WorkshopPanel(model: DashboardModel, week: int = 0):
             solara.Select("outcome over weeks", value=outcome, values=list(OUTCOMES))
         with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.InputText("compare with a saved plan: path of a sim optimise best.toml", value=plan_path,
-                             continuous_update=False, classes=["sim-plan-path"])  # fmt: skip
+                             # Kept as typed: a re-render (replicates finishing) must not wipe it.
+                             continuous_update=True, classes=["sim-plan-path"])  # fmt: skip
             solara.FileDrop(
                 label="... or drop a best.toml here",
                 on_file=lambda file: plan_upload.set((file["name"], file["data"])),
