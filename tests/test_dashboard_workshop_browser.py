@@ -29,9 +29,10 @@ MARKET, WEEKS = 300, 13  # people, weeks: a run takes well under a second, so re
 STEPS, SEEDS = 2, 5  # two steps; the fewest seeds the replicates control takes (5-50)
 
 try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - the test extra installs it
-    sync_playwright = None
+    sync_playwright = PlaywrightTimeout = None
 
 pytestmark = [
     pytest.mark.skipif(
@@ -46,13 +47,15 @@ pytestmark = [
 
 
 @pytest.fixture
-def dashboard():
-    """The dashboard of a small, short baseline on a free port; stopped afterwards whatever happens."""
+def dashboard(tmp_path):
+    """The dashboard of a small, short baseline on a free port; stopped afterwards whatever happens.
+    Its output goes to a file (a pipe nobody reads would stall the server once full)."""
     port = free_port()
+    log = (tmp_path / "dashboard.log").open("w")
     command = [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main(sys.argv[1:]))",
                "dashboard", "scenarios/baseline.toml", "--port", str(port),
                "--set", f"market.size={MARKET}", "--set", f"run.weeks={WEEKS}"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
@@ -65,7 +68,8 @@ def dashboard():
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                pytest.fail(f"the dashboard did not start at {url}; its output:\n{process.communicate()[0]}")
+                process.wait()
+                pytest.fail(f"the dashboard did not start at {url}; its output:\n{_tail(tmp_path)}")
             time.sleep(0.3)
         yield url
     finally:
@@ -75,8 +79,22 @@ def dashboard():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout:
-            process.stdout.close()
+        log.close()
+
+
+def _tail(folder: Path, lines: int = 400) -> str:
+    """The last lines of the dashboard's output."""
+    return "\n".join((folder / "dashboard.log").read_text().splitlines()[-lines:])
+
+
+def _what_the_page_says(page, folder: Path) -> str:
+    """For a failure: a screenshot (results/dashboard/workshop-failure.png), the workshop panel's
+    message and the server's last output."""
+    saved = ROOT / "results" / "dashboard" / "workshop-failure.png"
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=saved, full_page=True)
+    message = page.locator(".sim-workshop-message").all_inner_texts()
+    return f"screenshot {saved}; the panel's message: {message}; the server's output:\n{_tail(folder)}"
 
 
 def _download(page, label: str, folder: Path) -> Path:
@@ -138,6 +156,8 @@ def test_replicates_comparison_and_downloads(dashboard, tmp_path):
                 "weekly table (CSV)", "summary (CSV)", "settings as a scenario (TOML)", "bands (CSV)",
                 "customers bands (PNG)", "difference (SVG)")}  # fmt: skip
             page.screenshot(path=tmp_path / "workshop.png", full_page=True)
+        except PlaywrightTimeout as timeout:
+            pytest.fail(f"{timeout.message.splitlines()[0]}\n{_what_the_page_says(page, tmp_path)}")
         finally:
             browser.close()
     saved = ROOT / "results" / "dashboard" / "workshop.png"

@@ -347,33 +347,46 @@ def WorkshopPanel(model: DashboardModel, week: int = 0):
             "under 'side by side' (then Reset) or a saved plan for a paired comparison.",
             classes=["sim-workshop-arm"],
         )
+        # What comes and goes (progress, message, results) sits in containers that are always
+        # there: the page matches widgets by position, so a button after a part that vanished
+        # would be a new widget, and a click on the old one (replicates finishing) would be lost.
         done, total = progress.value
-        if running:
-            solara.ProgressLinear(value=100 * done / total if total else True)
-            solara.Text(f"{done} of {total} runs finished", classes=["sim-progress"])
-        if message.value:
-            solara.Text(message.value, classes=["sim-workshop-message"])
-        if view is not None:
-            with solara.Row(gap="24px", style={"flex-wrap": "wrap"}):
-                for svg in view["svgs"].values():
-                    solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["sim-chart"])
-            if reps.paired:
-                solara.Text("Paired comparison (sim compare's statistics):", style={"font-weight": "bold"})
-                for words in view["verdicts"]:
-                    solara.Text(words, classes=["sim-verdict"])
-                comparison_view(view["tables"], f"{firm}, mean [95% CI] over {len(reps.seeds)} paired seeds, "
-                                                f"{reps.scenario.run.weeks} weeks:")  # fmt: skip
-            stem = f"{model.scenario_in_force.name}_{len(reps.seeds)}seeds"
-            with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
-                solara.FileDownload(lambda: bands_csv(reps, outcome.value), filename=f"{stem}_bands.csv",
-                                    label="bands (CSV)", mime_type="text/csv")  # fmt: skip
-            _chart_downloads(view["charts"], stem)
+        with solara.Column(gap="6px"):
+            if running:
+                solara.ProgressLinear(value=100 * done / total if total else True)
+                solara.Text(f"{done} of {total} runs finished", classes=["sim-progress"])
+            if message.value:
+                solara.Text(message.value, classes=["sim-workshop-message"])
+        with solara.Column(gap="6px"):
+            _replicates_view(reps, view, firm, model, outcome.value)
         solara.Button(f"Compare the markets on screen at week {model.week} (one seed)", on_click=compare_now,
                       classes=["sim-compare-now"])  # fmt: skip
-        if snapshot.value is not None:
-            week, tables = snapshot.value
-            comparison_view(tables, f"{firm} at week {week}, seed {model.seed} (one seed: no interval):")
+        with solara.Column(gap="6px"):
+            if snapshot.value is not None:
+                week, tables = snapshot.value
+                comparison_view(tables, f"{firm} at week {week}, seed {model.seed} (one seed: no interval):")
     return panel
+
+
+def _replicates_view(reps: ReplicateSet | None, view: dict | None, firm: str, model: DashboardModel,
+                     outcome: str) -> None:  # fmt: skip
+    """The replicates' bands, verdicts, the arms' tables and the downloads (nothing before a run)."""
+    if view is None or reps is None:
+        return
+    with solara.Row(gap="24px", style={"flex-wrap": "wrap"}):
+        for svg in view["svgs"].values():
+            solara.HTML(tag="div", unsafe_innerHTML=svg, classes=["sim-chart"])
+    if reps.paired:
+        solara.Text("Paired comparison (sim compare's statistics):", style={"font-weight": "bold"})
+        for words in view["verdicts"]:
+            solara.Text(words, classes=["sim-verdict"])
+        comparison_view(view["tables"], f"{firm}, mean [95% CI] over {len(reps.seeds)} paired seeds, "
+                                        f"{reps.scenario.run.weeks} weeks:")  # fmt: skip
+    stem = f"{model.scenario_in_force.name}_{len(reps.seeds)}seeds"
+    with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+        solara.FileDownload(lambda: bands_csv(reps, outcome), filename=f"{stem}_bands.csv",
+                            label="bands (CSV)", mime_type="text/csv")  # fmt: skip
+    _chart_downloads(view["charts"], stem)
 
 
 @solara.component
