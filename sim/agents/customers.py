@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from sim.agents.inverse_cdf import beta_quantiles, gamma_quantiles
 from sim.numerics import exp_each, expm1_each
 from sim.scenario import MAX_PERSONAS, MULTIPLIER_TRAITS, Dist, Scenario, trait_column
 from sim.streams import Streams, uniforms_for_keys
@@ -204,11 +205,11 @@ def sampler(dist: Dist) -> Callable[[np.ndarray], np.ndarray]:
     if dist.dist == "beta":
         k = dist.mean * (1 - dist.mean) / dist.sd**2 - 1
         a, b = dist.mean * k, (1 - dist.mean) * k
-        return lambda u: special.betaincinv(a, b, u)
+        return lambda u: beta_quantiles(a, b, u)
     if dist.dist == "gamma":
         shape = 1.0 / dist.cv**2
         scale = dist.mean / shape
-        return lambda u: special.gammaincinv(shape, u) * scale
+        return lambda u: gamma_quantiles(shape, u) * scale
     if dist.dist == "lognormal":
         sigma2 = math.log1p(dist.cv**2)
         location, spread = math.log(dist.mean) - sigma2 / 2, math.sqrt(sigma2)
@@ -254,11 +255,11 @@ def persona_sampler(dists: list[Dist]) -> Callable[[np.ndarray, np.ndarray], np.
         k = [dist.mean * (1 - dist.mean) / dist.sd**2 - 1 for dist in dists]
         a = np.array([dist.mean * ki for dist, ki in zip(dists, k, strict=True)], dtype=np.float64)
         b = np.array([(1 - dist.mean) * ki for dist, ki in zip(dists, k, strict=True)], dtype=np.float64)
-        return lambda u, persona: special.betaincinv(a[persona], b[persona], u)
+        return lambda u, persona: beta_quantiles(a, b, u, persona)
     if family == "gamma":
         shape = np.array([1.0 / dist.cv**2 for dist in dists], dtype=np.float64)
         scale = np.array([dist.mean / (1.0 / dist.cv**2) for dist in dists], dtype=np.float64)
-        return lambda u, persona: special.gammaincinv(shape[persona], u) * scale[persona]
+        return lambda u, persona: gamma_quantiles(shape, u, persona) * scale[persona]
     if family == "lognormal":
         sigma2 = [math.log1p(dist.cv**2) for dist in dists]
         location = np.array([math.log(d.mean) - s2 / 2 for d, s2 in zip(dists, sigma2, strict=True)])
@@ -284,9 +285,10 @@ def persona_sampler(dists: list[Dist]) -> Callable[[np.ndarray, np.ndarray], np.
 
 def _sampled(inverse: Callable[..., np.ndarray], u: np.ndarray, *per_person: np.ndarray) -> np.ndarray:
     """``inverse(u, *per_person)`` as float64, for a large population in pieces on the kernels'
-    threads (:func:`sim.threads.in_pieces`): scipy's inverse distribution functions work element
-    by element and release the GIL, and at a million people one trait's betaincinv took ~4 s in
-    one thread. Each element is computed as in one call, so the split changes no number."""
+    threads (:func:`sim.threads.in_pieces`): scipy's inverse distribution functions and the
+    compiled beta and gamma quantiles (:mod:`sim.agents.inverse_cdf`) work element by element
+    and release the GIL (at a million people one trait's scipy betaincinv took ~4 s in one
+    thread). Each element is computed as in one call, so the split changes no number."""
     out = np.empty(u.size, dtype=np.float64)
     in_pieces(_sample_rows, u.size, inverse, out, u, *per_person)
     return out
