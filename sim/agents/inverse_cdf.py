@@ -2,9 +2,9 @@
 
 Owns the quantiles of the two families whose inverses scipy computes slowly: ``betaincinv`` and
 ``gammaincinv`` (Boost's iterative inverses) cost 0.5-2 us a value, and at ten million people
-the four beta and gamma traits of the default personas were the whole of the population's
-set-up (~30 s of 38 at 10,000,000 people on a quiet hour). Here each value costs one or two
-evaluations of the forward function instead:
+the four beta and gamma traits of the default personas were most of the set-up (population 27.8 s
+of 34.8 at 10,000,000 people on a quiet hour). Here each value costs one or two evaluations of the
+forward function instead (about 0.2 us):
 
 1. A table of the inverse for the parameters in hand (scipy's own inverse at 1,025 points, on a
    logit scale of u from 1e-9 to 1 - 1e-9, with the exact derivative at each point) gives a
@@ -16,8 +16,8 @@ evaluations of the forward function instead:
 3. Any value the loop did not settle (none has in the tests' parameter grid) is recomputed by
    scipy's inverse, so the result is always the quantile.
 
-The values agree with scipy's inverses to within a few units in the last place (measured: at
-most 3e-14 relative over the grid of tests/test_traits.py); they are not bit for bit the same,
+The values agree with scipy's inverses to the last few bits (measured: at most 6e-14 relative
+over the shapes of tests/test_inverse_cdf.py); they are not bit for bit the same,
 which moved no count and no money figure of the regression baseline (counts exact, money to 1e-9).
 Only libm's scalar ``exp``, ``log``, ``log1p`` and ``lgamma`` are used, so the values are the same
 on every processor (sim.numerics explains why NumPy's vector loops would not be).
@@ -246,28 +246,51 @@ def _quantile_rows(
 @lru_cache(maxsize=256)
 def _table(family: int, a: float, b: float) -> np.ndarray:
     """The transformed quantile (log x for gamma, logit x for beta) and its derivative in
-    logit u, at TABLE_POINTS points of the logit scale: scipy's inverse, made once per shape."""
+    logit u, at TABLE_POINTS points of the logit scale: scipy's inverse (element by element, the
+    same on every processor), made once per shape; the transforms are compiled (libm's scalar
+    functions, not NumPy's vector loops, whose last bits depend on the processor)."""
     t = np.linspace(_LOW, _HIGH, TABLE_POINTS)
-    u = 1.0 / (1.0 + np.exp(-t))
-    with np.errstate(all="ignore"):  # extreme shapes give infinities: scipy draws those (below)
-        return _table_values(family, a, b, u)
-
-
-def _table_values(family: int, a: float, b: float, u: np.ndarray) -> np.ndarray:
+    u = _logistic(t)
     if family == GAMMA:
-        x = special.gammaincinv(a, u)
-        log_density = (a - 1.0) * np.log(x) - x - special.gammaln(a)
-        y = np.log(x)
-        # dy/dt = (dx/du)(du/dt)/x = u (1 - u) / (density x)
-        slope = np.exp(np.log(u) + np.log1p(-u) - log_density - np.log(x))
+        x, log_norm = special.gammaincinv(a, u), float(special.gammaln(a))
     else:
-        x = special.betaincinv(a, b, u)
-        log_density = (a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x) - special.betaln(a, b)
-        y = np.log(x) - np.log1p(-x)
-        # dy/dt = u (1 - u) / (density x (1 - x))
-        slope = np.exp(np.log(u) + np.log1p(-u) - log_density - np.log(x) - np.log1p(-x))
-    table = np.vstack([y, slope])
+        x, log_norm = special.betaincinv(a, b, u), float(special.betaln(a, b))
+    table = _transforms(family, a, b, log_norm, t, u, x)
     table.flags.writeable = False
+    return table
+
+
+@njit(cache=True)
+def _logistic(t: np.ndarray) -> np.ndarray:
+    out = np.empty_like(t)
+    for i in range(t.size):
+        out[i] = 1.0 / (1.0 + math.exp(-t[i]))
+    return out
+
+
+@njit(cache=True)
+def _transforms(
+    family: int, a: float, b: float, log_norm: float, t: np.ndarray, u: np.ndarray, x: np.ndarray
+) -> np.ndarray:
+    """Rows y (log x or logit x) and dy/dt: (dx/du)(du/dt)/x = u (1 - u) / (density x) for gamma,
+    u (1 - u) / (density x (1 - x)) for beta. A quantile of 0 or 1 (an extreme shape) gives a
+    non-finite row, which marks the table unusable."""
+    table = np.empty((2, t.size))
+    for i in range(t.size):
+        xi, ui = x[i], u[i]
+        if not (xi > 0.0 and (family == GAMMA or xi < 1.0)):
+            table[0, i] = table[1, i] = np.nan
+            continue
+        log_x = math.log(xi)
+        if family == GAMMA:
+            log_density = (a - 1.0) * log_x - xi - log_norm
+            table[0, i] = log_x
+            table[1, i] = math.exp(math.log(ui) + math.log1p(-ui) - log_density - log_x)
+        else:
+            log_rest = math.log1p(-xi)
+            log_density = (a - 1.0) * log_x + (b - 1.0) * log_rest - log_norm
+            table[0, i] = log_x - log_rest
+            table[1, i] = math.exp(math.log(ui) + math.log1p(-ui) - log_density - log_x - log_rest)
     return table
 
 
