@@ -71,6 +71,19 @@ def _gamma_series(a: float, x: float) -> float:
 
 
 @njit(cache=True, inline="always")
+def _lentz_step(numerator: float, denominator: float, c: float, d: float) -> tuple[float, float]:
+    """One term of a continued fraction by the modified Lentz method (NR 5.2): the updated
+    (C, 1 / D), each kept off zero."""
+    d = denominator + numerator * d
+    if abs(d) < _TINY:
+        d = _TINY
+    c = denominator + numerator / c
+    if abs(c) < _TINY:
+        c = _TINY
+    return c, 1.0 / d
+
+
+@njit(cache=True, inline="always")
 def _gamma_fraction(a: float, x: float) -> float:
     """The continued fraction of Q(a, x) without its prefactor (Lentz; NR 6.2.7)."""
     b = x + 1.0 - a
@@ -78,15 +91,8 @@ def _gamma_fraction(a: float, x: float) -> float:
     d = 1.0 / b
     h = d
     for i in range(1, _MAX_TERMS):
-        an = -i * (i - a)
         b += 2.0
-        d = an * d + b
-        if abs(d) < _TINY:
-            d = _TINY
-        c = b + an / c
-        if abs(c) < _TINY:
-            c = _TINY
-        d = 1.0 / d
+        c, d = _lentz_step(-i * (i - a), b, c, d)
         delta = d * c
         h *= delta
         if abs(delta - 1.0) < _EPS:
@@ -126,23 +132,9 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
     h = d
     for m in range(1, _MAX_TERMS):
         m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _TINY:
-            d = _TINY
-        c = 1.0 + aa / c
-        if abs(c) < _TINY:
-            c = _TINY
-        d = 1.0 / d
+        c, d = _lentz_step(m * (b - m) * x / ((qam + m2) * (a + m2)), 1.0, c, d)  # the even term
         h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _TINY:
-            d = _TINY
-        c = 1.0 + aa / c
-        if abs(c) < _TINY:
-            c = _TINY
-        d = 1.0 / d
+        c, d = _lentz_step(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), 1.0, c, d)  # the odd
         delta = d * c
         h *= delta
         if abs(delta - 1.0) < _EPS:
@@ -209,7 +201,7 @@ def _quantile_rows(
         k = which[i]
         a, b, log_norm = shapes[k, 0], shapes[k, 1], shapes[k, 2]
         ui = u[i]
-        upper = ui > 0.5  # solve on the side whose probability is small, where digits are
+        upper = ui > 0.5  # solve on the side whose probability is small: its digits are exact
         target = 1.0 - ui if upper else ui
         y = _start(tables[k], ui)
         x = math.exp(y) if family == GAMMA else 1.0 / (1.0 + math.exp(-y))  # y: log x or logit x
@@ -227,12 +219,9 @@ def _quantile_rows(
             miss = (target - q) if upper else (p - target)  # F(x) - u, from the small side
             step = miss / density
             new = x - step
-            if family == GAMMA:
-                if new <= 0.0:
-                    new = x / 2.0
-            elif new <= 0.0:
+            if new <= 0.0:  # a step out of the support goes halfway to its edge instead
                 new = x / 2.0
-            elif new >= 1.0:
+            elif family == BETA and new >= 1.0:
                 new = (x + 1.0) / 2.0
             moved = abs(new - x)
             x = new
