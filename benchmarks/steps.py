@@ -5,7 +5,9 @@
 
 Wraps each step of :meth:`sim.model.CustomerMarket.step` (and the set-up's parts) with a timer
 (the compiled kernels are opaque to cProfile, so each step is timed as a whole) and prints a table
-of steps, seconds and share of the weekly steps, then one JSON line of the same figures.
+of steps, seconds, share of the weekly steps and the cores each kept busy (CPU seconds of every
+thread / wall seconds: 1.0 is one core, 2.0 both of this machine's), then one JSON line of the
+same figures.
 Not a test: the machine is shared, so compare figures measured side by side in one session.
 """
 
@@ -34,17 +36,20 @@ from sim.agents.behaviours import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS: dict[str, float] = defaultdict(float)
+# CPU seconds of the whole process (every thread) in each step: CPU / wall is the cores it kept busy.
+CPU: dict[str, float] = defaultdict(float)
 
 
 def timed(name: str, function):
     """``function`` with its seconds added to ``SECONDS[name]`` at each call."""
 
     def wrapper(*args, **kwargs):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             return function(*args, **kwargs)
         finally:
             SECONDS[name] += time.perf_counter() - started
+            CPU[name] += time.process_time() - cpu
 
     return wrapper
 
@@ -103,14 +108,20 @@ def main() -> None:
     # the recorder's week-0 record and the firms' set-up fall in "setup: other"
     setup["setup: other"] = built - started - sum(setup.values())
     SECONDS.clear()
+    CPU.clear()
+    cpu_started = time.process_time()
     market.run_model()
     steps_total = time.perf_counter() - built
+    steps_cpu = time.process_time() - cpu_started
     weekly = dict(SECONDS)
     weekly["other (prospects, loop)"] = steps_total - sum(weekly.values())
-    print(f"{'step':<28} {'seconds':>8} {'share':>7}")
+    cpu = dict(CPU)
+    cpu["other (prospects, loop)"] = steps_cpu - sum(cpu.values())
+    print(f"{'step':<28} {'seconds':>8} {'share':>7} {'cores busy':>10}")
     for name, seconds in sorted(weekly.items()):
-        print(f"{name:<28} {seconds:8.2f} {seconds / steps_total:7.1%}")
-    print(f"{'weekly steps':<28} {steps_total:8.2f}")
+        busy = cpu[name] / seconds if seconds > 0 else 0.0
+        print(f"{name:<28} {seconds:8.2f} {seconds / steps_total:7.1%} {busy:10.2f}")
+    print(f"{'weekly steps':<28} {steps_total:8.2f} {'':>7} {steps_cpu / steps_total:10.2f}")
     for name, seconds in sorted(setup.items()):
         print(f"{name:<28} {seconds:8.2f}")
     print(f"{'set-up':<28} {built - started:8.2f}")
@@ -123,6 +134,7 @@ def main() -> None:
                 "steps_seconds": round(steps_total, 3),
                 "setup_seconds": round(built - started, 3),
                 "steps": {k: round(v, 3) for k, v in sorted(weekly.items())},
+                "steps_cpu": {k: round(v, 3) for k, v in sorted(cpu.items())},
                 "setup": {k: round(v, 3) for k, v in sorted(setup.items())},
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             }
