@@ -41,7 +41,7 @@ def _assert_agrees(
     off = (relative > AGREE) & (residual > exact_residual + 1e-15)
     assert not off.any(), (
         f"{what}: expected scipy's quantile to {AGREE:g} relative (or a closer root); worst "
-        f"{relative[off].max():.3g} at u = {_uniforms()[off][:3]}"
+        f"{relative[off].max():.3g} at x = {x[off][:3]}"
     )
 
 

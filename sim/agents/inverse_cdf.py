@@ -19,8 +19,9 @@ forward function instead (about 0.2 us):
 The values agree with scipy's inverses to the last few bits (measured: at most 6e-14 relative
 over the shapes of tests/test_inverse_cdf.py); they are not bit for bit the same,
 which moved no count and no money figure of the regression baseline (counts exact, money to 1e-9).
-Only libm's scalar ``exp``, ``log``, ``log1p`` and ``lgamma`` are used, so the values are the same
-on every processor (sim.numerics explains why NumPy's vector loops would not be).
+The compiled parts use only libm's scalar ``exp``, ``log`` and ``log1p``, and the normalisers and
+tables come from scipy's element-by-element special functions, so the values are the same on
+every processor (sim.numerics explains why NumPy's vector loops would not be).
 
 Example:
     >>> import numpy as np
